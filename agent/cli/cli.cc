@@ -1,0 +1,156 @@
+#include "agent/cli/cli.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+#include "agent/check/check_report.h"
+#include "agent/check/check_runner.h"
+#include "agent/config/config.h"
+#include "agent/config/hermes_target.h"
+
+namespace fleet {
+namespace {
+
+constexpr int kUsageError = 3;
+
+struct CheckArgs {
+  std::string config_file;
+  bool json = false;
+  std::vector<std::string> only;
+  bool no_colour = false;
+};
+
+bool UseColour(bool no_colour) {
+  if (no_colour || std::getenv("NO_COLOR") != nullptr) return false;
+  const char* term = std::getenv("TERM");
+  if (term != nullptr && std::string_view(term) == "dumb") return false;
+  return ::isatty(STDOUT_FILENO) == 1;
+}
+
+void PrintConfigErrors(const std::vector<ConfigError>& errors) {
+  for (const auto& e : errors) std::cerr << e.ToString() << "\n";
+}
+
+// Which checks to run: --only names (even if disabled), else every enabled check.
+std::optional<std::vector<std::string>> SelectChecks(const AgentConfig& config,
+                                                     const std::vector<std::string>& only) {
+  std::vector<std::string> names;
+  const auto& known = BuiltinCheckNames();
+  if (!only.empty()) {
+    for (const auto& name : only) {
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        std::cerr << "fleet-agent: unknown check '" << name << "' (known: " << list << ")\n";
+        return std::nullopt;
+      }
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+    return names;
+  }
+  for (const auto& name : known) {
+    auto it = config.settings.find(name);
+    if (it == config.settings.end() || it->second.enabled) names.push_back(name);
+  }
+  return names;
+}
+
+int RunCheckCommand(const CheckArgs& args) {
+  ConfigLoad load =
+      args.config_file.empty() ? ConfigLoad{DefaultConfig(), {}} : LoadConfigFile(args.config_file);
+  if (!load.config) {
+    PrintConfigErrors(load.errors);
+    std::cerr << "fleet-agent: configuration rejected (" << load.errors.size() << " error"
+              << (load.errors.size() == 1 ? "" : "s") << ")\n";
+    return kUsageError;
+  }
+  const AgentConfig& config = *load.config;
+  auto names = SelectChecks(config, args.only);
+  if (!names) return kUsageError;
+
+  std::shared_ptr<const Os> os = MakeLinuxOs();
+  auto target = ResolveHermesTarget(config, *os);
+  if (!target) {
+    std::cerr << "fleet-agent: " << target.error() << "\n";
+    return kUsageError;
+  }
+  auto hermes = std::make_shared<const HermesTarget>(std::move(target).value());
+
+  std::vector<ScheduledCheck> checks;
+  for (const auto& name : *names) {
+    ScheduledCheck check;
+    check.collector = MakeBuiltinCollector(name, config.checks);
+    auto it = config.settings.find(name);
+    if (it != config.settings.end()) check.timeout = it->second.timeout;
+    checks.push_back(std::move(check));
+  }
+  CheckReport report{ResolveNodeId(config), os->Now(), RunChecks(checks, os, hermes)};
+  if (args.json) {
+    std::cout << ToJson(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
+  } else {
+    std::cout << FormatTable(report, UseColour(args.no_colour));
+  }
+  std::cout.flush();
+  const int code = NagiosExitCode(report.round.overall);
+  // A collector stuck past its deadline still owns a thread; do not wait for it.
+  if (report.round.abandoned > 0) std::_Exit(code);
+  return code;
+}
+
+int RunConfigCheck(const std::string& file) {
+  ConfigLoad load = LoadConfigFile(file);
+  if (!load.config) {
+    PrintConfigErrors(load.errors);
+    std::cerr << file << ": invalid (" << load.errors.size() << " error"
+              << (load.errors.size() == 1 ? "" : "s") << ")\n";
+    return 1;
+  }
+  std::cout << file << ": valid\n";
+  return 0;
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  CLI::App app{
+      "fleet-agent: health checks, uptime history and signed reports for a Hermes agent "
+      "node.\n\nRun `fleet-agent check` for the operator's daily checklist at a glance.",
+      "fleet-agent"};
+  app.set_version_flag("--version", std::string("fleet-agent ") + FLEET_VERSION);
+  app.require_subcommand(1);
+
+  CheckArgs check_args;
+  CLI::App* check = app.add_subcommand(
+      "check", "Run the checks once and print the node's health (Nagios exit codes).");
+  check->add_option("--config", check_args.config_file,
+                    "YAML configuration file (default: embedded defaults)");
+  check->add_flag("--json", check_args.json, "Print one JSON document instead of the table");
+  check->add_option("--only", check_args.only, "Run only this check (repeatable)")->delimiter(',');
+  check->add_flag("--no-color", check_args.no_colour, "Never colour the table");
+
+  std::string config_file;
+  CLI::App* config = app.add_subcommand("config", "Work with configuration files.");
+  config->require_subcommand(1);
+  CLI::App* config_check = config->add_subcommand(
+      "check", "Validate a configuration file; print every error as file:line:column.");
+  config_check->add_option("FILE", config_file, "The YAML file")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kUsageError;
+  }
+  if (check->parsed()) return RunCheckCommand(check_args);
+  if (config_check->parsed()) return RunConfigCheck(config_file);
+  return kUsageError;
+}
+
+}  // namespace fleet

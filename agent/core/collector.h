@@ -1,0 +1,46 @@
+// Collector: one thing the agent checks (tmux, gateway, disk, cron, dispatch). A collector
+// is built from its options once and may be run many times; Run must not throw and must
+// return within the context's deadline when it waits on a program or D-Bus (the runner
+// still guards against one that does not). Collectors know only agent/core: never the
+// scheduler, the spool or the network. Run may be called from a worker thread, but never
+// concurrently on the same collector.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "agent/core/check_result.h"
+#include "agent/core/os.h"
+
+namespace fleet {
+
+// Whose Hermes installation the checks look at, resolved once from the configuration
+// (hermes.user, hermes.home) and the environment.
+struct HermesTarget {
+  UserInfo user;     // the operator user running Hermes
+  std::string home;  // the Hermes home (HERMES_HOME or ~user/.hermes)
+};
+
+struct CheckContext {
+  const Os& os;
+  const HermesTarget& hermes;
+  std::chrono::steady_clock::time_point deadline;
+
+  std::chrono::milliseconds Remaining() const {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return left.count() > 0 ? left : std::chrono::milliseconds(0);
+  }
+};
+
+class Collector {
+ public:
+  virtual ~Collector() = default;
+  virtual std::string Name() const = 0;
+  virtual CheckResult Run(const CheckContext& context) = 0;
+};
+
+// Joins a relative path onto the Hermes home; absolute paths are kept.
+std::string ResolveInHome(const HermesTarget& hermes, const std::string& path);
+
+}  // namespace fleet

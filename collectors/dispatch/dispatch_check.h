@@ -1,0 +1,23 @@
+// DispatchCheck: the fleet dispatch files, whose format is unpublished, treated as opaque
+// JSON: present, parses, age of the last change, size and length of the top-level value.
+// A missing, unparsable or stale file is the finding itself: WARNING.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/core/collector.h"
+
+namespace fleet {
+
+struct DispatchOptions {
+  // Relative paths are inside the Hermes home.
+  std::vector<std::string> files{"fleet-dispatch-state.json", "/tmp/hermes/dispatch-queue.json"};
+  std::chrono::seconds stale_after{3600};
+};
+
+std::unique_ptr<Collector> MakeDispatchCheck(DispatchOptions options);
+
+}  // namespace fleet

@@ -1,0 +1,28 @@
+// TmuxCheck: is every expected Hermes chat (BURN, BURN2, FORGE...) alive in the operator's
+// tmux server? An expected name matches a session or a window (on real nodes FORGE is a
+// window of BURN). Talks to the server with the tmux CLI (`-S socket`, `-F` formats) under
+// the check's deadline. CRITICAL: no server, a name missing, a dead pane; WARNING: a pane
+// idle longer than idle_warning.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/core/collector.h"
+
+namespace fleet {
+
+struct TmuxOptions {
+  std::string socket;  // empty: $TMUX_TMPDIR (else /tmp)/tmux-<hermes uid>/default
+  std::vector<std::string> expect{"BURN", "BURN2", "FORGE"};
+  std::chrono::seconds idle_warning{30 * 60};
+};
+
+// The socket the check talks to when none is configured.
+std::string DefaultTmuxSocket(const Os& os, const HermesTarget& hermes);
+
+std::unique_ptr<Collector> MakeTmuxCheck(TmuxOptions options);
+
+}  // namespace fleet

@@ -1,0 +1,24 @@
+#!/bin/bash
+# Installs what fleet-agent needs on Debian 12, as root: the build tools and libraries,
+# and with --test also what the test suite uses (a real tmux, systemd-nspawn, ...).
+set -euo pipefail
+build_packages=(
+  g++ cmake ninja-build pkg-config
+  libboost-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev
+  libsodium-dev libsystemd-dev libsqlite3-dev libcli11-dev libpq-dev doctest-dev
+  tmux
+)
+test_packages=(
+  systemd systemd-container dbus util-linux procps coreutils iproute2 clang-format
+)
+packages=("${build_packages[@]}")
+if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -9,7 +9,7 @@ build_packages=(
   tmux
 )
 test_packages=(
-  systemd systemd-container dbus util-linux procps coreutils iproute2 clang-format jq
+  systemd systemd-container dbus util-linux procps coreutils iproute2 clang-format jq sqlite3
 )
 packages=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi

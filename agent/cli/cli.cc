@@ -9,8 +9,10 @@
 
 #include "agent/check/check_report.h"
 #include "agent/check/check_runner.h"
+#include "agent/cli/history_commands.h"
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
+#include "agent/daemon/daemon.h"
 
 namespace fleet {
 namespace {
@@ -140,6 +142,32 @@ int RunCli(int argc, char** argv) {
       "check", "Validate a configuration file; print every error as file:line:column.");
   config_check->add_option("FILE", config_file, "The YAML file")->required();
 
+  DaemonOptions daemon_options;
+  CLI::App* run = app.add_subcommand(
+      "run", "Run the checks on a schedule as a daemon (systemd Type=notify), keeping history.");
+  run->add_option("--config", daemon_options.config_file,
+                  "YAML configuration file (default: embedded defaults); SIGHUP rereads it");
+  run->add_option("--state-dir", daemon_options.state_dir,
+                  "Directory for the history (default: state_dir, /var/lib/fleet-agent)");
+
+  ReportArgs report_args;
+  CLI::App* report = app.add_subcommand(
+      "report", "Print the weekly (or monthly) metrics report from the node's history.");
+  report->add_option("--config", report_args.config_file, "YAML configuration file");
+  report->add_option("--state-dir", report_args.state_dir, "Directory holding the history");
+  report->add_option("--week", report_args.week, "ISO week, e.g. 2026-W48 (default: this week)")
+      ->expected(0, 1)
+      ->default_str("current");
+  report->add_option("--month", report_args.month, "Calendar month, e.g. 2026-11");
+  report->add_flag("--json", report_args.json, "Print JSON");
+
+  StatusArgs status_args;
+  CLI::App* status = app.add_subcommand(
+      "status", "Show what the running daemon sees now (last results and their age).");
+  status->add_option("--config", status_args.config_file, "YAML configuration file");
+  status->add_option("--state-dir", status_args.state_dir, "Directory holding the history");
+  status->add_flag("--json", status_args.json, "Print JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -150,6 +178,15 @@ int RunCli(int argc, char** argv) {
   }
   if (check->parsed()) return RunCheckCommand(check_args);
   if (config_check->parsed()) return RunConfigCheck(config_file);
+  if (run->parsed()) return RunDaemon(daemon_options);
+  if (report->parsed()) {
+    if (!report_args.week.empty() && !report_args.month.empty()) {
+      std::cerr << "fleet-agent: give --week or --month, not both\n";
+      return kUsageError;
+    }
+    return RunReportCommand(report_args);
+  }
+  if (status->parsed()) return RunStatusCommand(status_args);
   return kUsageError;
 }
 

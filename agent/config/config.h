@@ -1,16 +1,20 @@
 // AgentConfig: the agent's configuration, from optional YAML (contract in the issues and
 // README). ParseConfig is pure: it turns text into a config or into every error found,
 // each with file:line:column; unknown keys, wrong types and bad durations, sizes or
-// percentages are errors. yaml-cpp exceptions never leave this module.
+// percentages are errors. Every key is optional, and a key set to null (`tmux:` alone)
+// keeps its defaults. yaml-cpp exceptions never leave this module; hostile text (alias
+// bombs, deep nesting, binary) is refused quickly with an error.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "agent/core/os.h"
 #include "collectors/builtin.h"
 
 namespace fleet {
@@ -28,6 +32,7 @@ struct AgentConfig {
   CollectorOptions checks;
   std::map<std::string, CheckSettings> settings;  // one per built-in check name
   std::vector<std::string> uptime_require{"gateway", "tmux"};
+  std::string state_dir = "/var/lib/fleet-agent";  // `fleet-agent run` history and status
 };
 
 struct ConfigError {
@@ -48,11 +53,15 @@ struct ConfigLoad {
 // The embedded defaults (no file at all).
 AgentConfig DefaultConfig();
 
+// Larger configuration files (and texts) are refused.
+inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
+
 // Parses YAML text; `file_name` is only used in error positions.
 ConfigLoad ParseConfig(std::string_view yaml_text, const std::string& file_name);
 
 // Reads and parses a file (refusing unreadable, non-regular or over-1-MiB files with one
-// error).
+// error). The first form reads through the real machine (MakeLinuxOs).
 ConfigLoad LoadConfigFile(const std::string& path);
+ConfigLoad LoadConfigFile(const std::string& path, const Os& os);
 
 }  // namespace fleet

@@ -1,8 +1,12 @@
 // CronCheck: the Hermes cron results from `cron/jobs.json` of the Hermes home (all three
 // shapes: {"jobs":[...]}, a bare list, an id-keyed object). Per job: last status, last
-// error, failure streak, missed run (grace: half the period, clamped to 2 min .. 2 h);
-// totals. CRITICAL: a failure streak at or above critical_failure_streak; WARNING: a failed
-// last run or a missed run; UNKNOWN: the file unreadable or not valid JSON.
+// error, failure streak, missed run; totals (rules and grace: cron_rules.h). CRITICAL: a
+// failure streak at or above critical_failure_streak; WARNING: a failed or undelivered
+// last run, a missed run. UNKNOWN with one line saying why: the file unreadable, a
+// directory, FIFO or dangling symlink, over 16 MiB, not valid JSON, or none of the shapes.
+// No jobs.json in an existing home is OK (no jobs yet). Symlinks are followed and noted;
+// Hermes' secret files (auth.json, .env, config.yaml) are never read. The age of
+// cron/ticker_heartbeat goes into the details when the file is there.
 #pragma once
 
 #include <memory>

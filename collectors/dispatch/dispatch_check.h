@@ -1,6 +1,8 @@
 // DispatchCheck: the fleet dispatch files, whose format is unpublished, treated as opaque
-// JSON: present, parses, age of the last change, size and length of the top-level value.
-// A missing, unparsable or stale file is the finding itself: WARNING.
+// JSON: present, parses, age of the last change (mtime), size and length of the top-level
+// value. A missing, unreadable, unparsable or stale file is the finding itself: WARNING
+// naming the file (rules: dispatch_file.h). Symlinks are followed and noted; directories,
+// FIFOs and files over 16 MiB are findings, never read; Hermes' secret files are refused.
 #pragma once
 
 #include <chrono>

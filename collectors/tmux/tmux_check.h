@@ -1,8 +1,10 @@
 // TmuxCheck: is every expected Hermes chat (BURN, BURN2, FORGE...) alive in the operator's
 // tmux server? An expected name matches a session or a window (on real nodes FORGE is a
 // window of BURN). Talks to the server with the tmux CLI (`-S socket`, `-F` formats) under
-// the check's deadline. CRITICAL: no server, a name missing, a dead pane; WARNING: a pane
-// idle longer than idle_warning.
+// the check's deadline (one `list-panes -a` call). CRITICAL: no server, a name missing, a
+// dead pane; WARNING: a window with no output for longer than idle_warning; UNKNOWN when we
+// cannot look (the socket belongs to a user we may not talk to, tmux missing or hung).
+// A name found as a session is judged by all its panes, as a window by that window's.
 #pragma once
 
 #include <chrono>
@@ -17,7 +19,7 @@ namespace fleet {
 struct TmuxOptions {
   std::string socket;  // empty: $TMUX_TMPDIR (else /tmp)/tmux-<hermes uid>/default
   std::vector<std::string> expect{"BURN", "BURN2", "FORGE"};
-  std::chrono::seconds idle_warning{30 * 60};
+  std::chrono::seconds idle_warning{30 * 60};  // 0: never warn about idle panes
 };
 
 // The socket the check talks to when none is configured.

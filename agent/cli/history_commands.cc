@@ -1,0 +1,144 @@
+#include "agent/cli/history_commands.h"
+
+#include <sys/stat.h>
+
+#include <iostream>
+
+#include "agent/check/check_report.h"
+#include "agent/config/config.h"
+#include "agent/config/hermes_target.h"
+#include "agent/report/metrics_report.h"
+
+namespace fleet {
+namespace {
+
+constexpr int kStateError = 1;
+constexpr int kUsageError = 3;
+
+// The state directory from --state-dir, else the configuration (or its default).
+std::optional<std::string> StateDirFrom(const std::string& config_file,
+                                        const std::string& state_dir, std::string* node) {
+  AgentConfig config = DefaultConfig();
+  if (!config_file.empty()) {
+    ConfigLoad load = LoadConfigFile(config_file);
+    if (!load.config) {
+      for (const auto& e : load.errors) std::cerr << e.ToString() << "\n";
+      return std::nullopt;
+    }
+    config = *load.config;
+  }
+  if (node) *node = ResolveNodeId(config);
+  return state_dir.empty() ? config.state_dir : state_dir;
+}
+
+Result<std::unique_ptr<HistoryStore>> OpenHistory(const std::string& dir, const std::string& node) {
+  struct stat st {};
+  if (::stat((dir + "/history.db").c_str(), &st) != 0) {
+    return Error{"no history in " + dir +
+                 " (has `fleet-agent run` run here? --state-dir names another directory)"};
+  }
+  return HistoryStore::Open(dir, true, node, FLEET_VERSION);
+}
+
+}  // namespace
+
+int RunReportCommand(const ReportArgs& args) {
+  std::string node;
+  auto dir = StateDirFrom(args.config_file, args.state_dir, &node);
+  if (!dir) return kUsageError;
+  const UnixSeconds now = ToUnixSeconds(std::chrono::system_clock::now());
+  Period period = IsoWeekOf(now);
+  if (!args.month.empty()) {
+    auto month = ParseMonth(args.month);
+    if (!month) {
+      std::cerr << "fleet-agent: --month '" << args.month << "' is not YYYY-MM\n";
+      return kUsageError;
+    }
+    period = *month;
+  } else if (!args.week.empty() && args.week != "current") {
+    auto week = ParseIsoWeek(args.week);
+    if (!week) {
+      std::cerr << "fleet-agent: --week '" << args.week << "' is not an ISO week like 2026-W48\n";
+      return kUsageError;
+    }
+    period = *week;
+  }
+  auto store = OpenHistory(*dir, node);
+  if (!store) {
+    std::cerr << "fleet-agent: " << store.error() << "\n";
+    return kStateError;
+  }
+  auto counts = (*store)->CountMinutes(period.begin, period.end);
+  auto tasks = (*store)->Tasks(period.begin, period.end);
+  auto incidents = (*store)->Incidents(period.begin, period.end);
+  auto disks = (*store)->DiskSamples(period.begin, period.end);
+  for (const std::string* error :
+       {counts ? nullptr : &counts.error(), tasks ? nullptr : &tasks.error(),
+        incidents ? nullptr : &incidents.error(), disks ? nullptr : &disks.error()}) {
+    if (error) {
+      std::cerr << "fleet-agent: reading the history in " << *dir << ": " << *error << "\n";
+      return kStateError;
+    }
+  }
+  MetricsReport report =
+      ComputeReport(node, period, now, *counts, *tasks, std::move(incidents).value(), *disks);
+  if (args.json) {
+    std::cout << ReportToJson(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
+              << "\n";
+  } else {
+    std::cout << FormatReport(report);
+  }
+  return 0;
+}
+
+int RunStatusCommand(const StatusArgs& args) {
+  std::string node;
+  auto dir = StateDirFrom(args.config_file, args.state_dir, &node);
+  if (!dir) return kUsageError;
+  auto os = MakeLinuxOs();
+  auto text = os->ReadFile(*dir + "/status.json", 1 << 20);
+  if (!text || !text->has_value()) {
+    std::cerr << "fleet-agent: no daemon status in " << *dir << ": "
+              << (text ? "status.json is missing (is `fleet-agent run` running?)" : text.error())
+              << "\n";
+    return kStateError;
+  }
+  nlohmann::json status = nlohmann::json::parse(**text, nullptr, false);
+  if (status.is_discarded() || !status.is_object()) {
+    std::cerr << "fleet-agent: " << *dir << "/status.json is not valid JSON\n";
+    return kStateError;
+  }
+  auto info = os->Stat(*dir + "/status.json");
+  const auto now = std::chrono::system_clock::now();
+  const auto age = info && info->has_value()
+                       ? std::chrono::duration_cast<std::chrono::seconds>(now - (*info)->modified)
+                       : std::chrono::seconds(0);
+  status["age_seconds"] = age.count();
+  if (auto store = OpenHistory(*dir, node); store) {
+    if (auto records = (*store)->RecordCount(); records) status["history_records"] = *records;
+    if (auto last = (*store)->LastHeartbeatMinute(); last && last->has_value()) {
+      status["last_heartbeat_minute"] = FormatUtc(**last * 60);
+    }
+  }
+  if (args.json) {
+    std::cout << status.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+    return 0;
+  }
+  std::cout << "fleet-agent " << status.value("agent", "?") << " pid " << status.value("pid", 0)
+            << " on " << status.value("node", "?") << ", started " << status.value("started", "?")
+            << "\nstatus written " << age.count() << "s ago"
+            << (age.count() > 120 ? " (STALE: is the daemon running?)" : "") << "; node is "
+            << (status.value("up", false) ? "up" : "DOWN") << "\n";
+  if (status.contains("checks") && status["checks"].is_array()) {
+    for (const auto& c : status["checks"]) {
+      std::cout << "  " << c.value("status", "?") << "\t" << c.value("name", "?") << "\t"
+                << c.value("summary", "") << "\n";
+    }
+  }
+  std::cout << "history: " << status.value("history_records", 0) << " records, last heartbeat "
+            << status.value("last_heartbeat_minute", "none") << ", "
+            << status.value("queued_heartbeats", 0) << " queued in memory\n";
+  return 0;
+}
+
+}  // namespace fleet

@@ -1,0 +1,416 @@
+#include "agent/daemon/daemon.h"
+
+#include <utility>  // before Asio: Boost 1.74 Asio under C++20 needs std::exchange
+
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdlib>
+#include <map>
+#include <thread>
+
+#include "agent/check/check_report.h"
+#include "agent/config/config.h"
+#include "agent/config/hermes_target.h"
+#include "agent/daemon/error_log.h"
+#include "agent/daemon/node_clock.h"
+#include "agent/daemon/state_dir.h"
+#include "agent/history/accountant.h"
+
+namespace fleet {
+namespace {
+
+namespace asio = boost::asio;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr milliseconds kGrace{200};
+constexpr milliseconds kStatusEvery{5000};
+
+void SetUpLogging() {
+  auto logger = spdlog::stderr_logger_mt("fleet-agent");
+  // journald stamps lines itself; elsewhere a timestamp helps.
+  logger->set_pattern(std::getenv("JOURNAL_STREAM") ? "%l: %v" : "[%Y-%m-%d %H:%M:%S] %l: %v");
+  logger->flush_on(spdlog::level::info);
+  spdlog::set_default_logger(logger);
+}
+
+void Notify(const std::string& state) { sd_notify(0, state.c_str()); }
+
+struct CheckSlot {
+  std::shared_ptr<Collector> collector;
+  CheckSettings settings;
+  std::unique_ptr<asio::steady_timer> timer;
+  std::unique_ptr<asio::steady_timer> deadline;
+  std::uint64_t run = 0;  // id of the current run
+  bool running = false;   // a worker thread holds the collector
+  bool answered = true;   // the current run's result (or its timeout) was counted
+  std::optional<steady_clock::time_point> last_result_at;
+};
+
+class Daemon {
+ public:
+  explicit Daemon(DaemonOptions options)
+      : options_(std::move(options)),
+        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        minute_timer_(io_),
+        watchdog_timer_(io_),
+        os_(MakeLinuxOs()) {}
+
+  int Run();
+
+ private:
+  bool Configure(const AgentConfig& config);
+  void StartCheck(const std::string& name);
+  void ScheduleCheck(const std::string& name, milliseconds delay);
+  void OnResult(const std::string& name, std::uint64_t run, CheckResult result, bool late);
+  void ScheduleMinute();
+  void Heartbeat();
+  void ScheduleWatchdog(milliseconds every);
+  void AwaitSignal();
+  void Reload();
+  void Stop(const std::string& why);
+  void WriteStatus(bool force);
+  void Report(const std::string& key, const Outcome& outcome);
+
+  DaemonOptions options_;
+  asio::io_context io_;
+  asio::signal_set signals_;
+  asio::steady_timer minute_timer_;
+  asio::steady_timer watchdog_timer_;
+  std::shared_ptr<const Os> os_;
+  std::shared_ptr<const HermesTarget> hermes_;
+  AgentConfig config_;
+  std::string node_id_;
+  std::map<std::string, CheckSlot> slots_;
+  std::unique_ptr<HistoryStore> store_;
+  std::unique_ptr<Accountant> accountant_;
+  NodeClock clock_;
+  RepeatingErrorLog errors_;
+  std::shared_ptr<std::atomic<int>> in_flight_ = std::make_shared<std::atomic<int>>(0);
+  bool ready_ = false;
+  bool stopping_ = false;
+  std::uint64_t reloads_ = 0;
+  std::string started_at_;
+  steady_clock::time_point last_status_write_{};
+};
+
+bool Daemon::Configure(const AgentConfig& config) {
+  auto target = ResolveHermesTarget(config, *os_);
+  if (!target) {
+    spdlog::error("{}", target.error());
+    return false;
+  }
+  hermes_ = std::make_shared<const HermesTarget>(std::move(target).value());
+  config_ = config;
+  node_id_ = ResolveNodeId(config);
+  for (auto& [name, slot] : slots_) {
+    slot.timer->cancel();
+    slot.deadline->cancel();
+  }
+  std::map<std::string, CheckSlot> slots;
+  for (const auto& name : BuiltinCheckNames()) {
+    auto it = config.settings.find(name);
+    CheckSettings settings = it != config.settings.end() ? it->second : CheckSettings{};
+    if (!settings.enabled) continue;
+    CheckSlot slot;
+    slot.collector = MakeBuiltinCollector(name, config.checks);
+    slot.settings = settings;
+    slot.timer = std::make_unique<asio::steady_timer>(io_);
+    slot.deadline = std::make_unique<asio::steady_timer>(io_);
+    if (auto old = slots_.find(name); old != slots_.end()) slot.run = old->second.run + 1;
+    slots.emplace(name, std::move(slot));
+  }
+  slots_ = std::move(slots);
+  if (accountant_) accountant_->set_uptime_require(config.uptime_require);
+  for (const auto& [name, slot] : slots_) ScheduleCheck(name, milliseconds(0));
+  return true;
+}
+
+void Daemon::ScheduleCheck(const std::string& name, milliseconds delay) {
+  auto it = slots_.find(name);
+  if (it == slots_.end()) return;
+  it->second.timer->expires_after(delay);
+  it->second.timer->async_wait([this, name](const boost::system::error_code& ec) {
+    if (!ec && !stopping_) StartCheck(name);
+  });
+}
+
+void Daemon::StartCheck(const std::string& name) {
+  CheckSlot& slot = slots_.at(name);
+  ScheduleCheck(name, slot.settings.interval);
+  if (slot.running) return;  // the previous run is still stuck; it was reported UNKNOWN
+  slot.running = true;
+  slot.answered = false;
+  const std::uint64_t run = ++slot.run;
+  const auto deadline = steady_clock::now() + slot.settings.timeout;
+  in_flight_->fetch_add(1);
+  std::thread([this, name, run, deadline, collector = slot.collector, os = os_, hermes = hermes_,
+               in_flight = in_flight_] {
+    CheckContext context{*os, *hermes, deadline};
+    const auto started = steady_clock::now();
+    CheckResult result;
+    try {
+      result = collector->Run(context);
+    } catch (const std::exception& e) {
+      result = MakeResult(collector->Name(), Status::kUnknown,
+                          std::string("check failed unexpectedly: ") + e.what());
+    }
+    if (result.name.empty()) result.name = collector->Name();
+    result.duration =
+        std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started);
+    asio::post(io_, [this, name, run, result = std::move(result)]() mutable {
+      OnResult(name, run, std::move(result), false);
+    });
+    in_flight->fetch_sub(1);
+  }).detach();
+  slot.deadline->expires_at(deadline + kGrace);
+  slot.deadline->async_wait([this, name, run](const boost::system::error_code& ec) {
+    if (ec) return;
+    auto it = slots_.find(name);
+    if (it == slots_.end() || it->second.run != run || it->second.answered) return;
+    auto timeout_ms = it->second.settings.timeout.count();
+    OnResult(
+        name, run,
+        MakeResult(name, Status::kUnknown,
+                   "did not answer within its timeout of " + std::to_string(timeout_ms) + " ms",
+                   {{"timed_out", true}}),
+        true);
+  });
+}
+
+void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult result,
+                      bool timed_out) {
+  auto it = slots_.find(name);
+  if (it == slots_.end() || it->second.run != run) return;  // from before a reload
+  CheckSlot& slot = it->second;
+  if (!timed_out) slot.running = false;
+  if (slot.answered) return;  // already reported UNKNOWN at its deadline
+  slot.answered = true;
+  slot.deadline->cancel();
+  slot.last_result_at = steady_clock::now();
+
+  const auto& latest = accountant_->latest();
+  auto previous = latest.find(name);
+  if (previous == latest.end() || previous->second.status != result.status) {
+    auto log_level = result.status == Status::kOk ? spdlog::level::info : spdlog::level::warn;
+    spdlog::log(log_level, "{}: {} - {}", name, StatusLabel(result.status), result.summary);
+  }
+  Report("history", accountant_->Observe(result));
+
+  if (!ready_ && std::all_of(slots_.begin(), slots_.end(),
+                             [](const auto& s) { return s.second.last_result_at.has_value(); })) {
+    ready_ = true;
+    Heartbeat();
+    ScheduleMinute();
+    Notify("READY=1");
+    spdlog::info("first evaluation done; node {} is {}", node_id_,
+                 IsUp(
+                     [&] {
+                       std::map<std::string, Status> s;
+                       for (const auto& [n, r] : accountant_->latest()) s[n] = r.status;
+                       return s;
+                     }(),
+                     config_.uptime_require)
+                     ? "up"
+                     : "down");
+  }
+  WriteStatus(false);
+}
+
+void Daemon::ScheduleMinute() {
+  // Fire just after the next wall-clock minute starts; recomputed every time, so a clock
+  // that jumps is followed (a minute seen twice keeps its first heartbeat).
+  const auto now = std::chrono::system_clock::now();
+  const auto into = now.time_since_epoch() % std::chrono::minutes(1);
+  auto delay =
+      std::chrono::duration_cast<milliseconds>(std::chrono::minutes(1) - into) + milliseconds(500);
+  minute_timer_.expires_after(delay);
+  minute_timer_.async_wait([this](const boost::system::error_code& ec) {
+    if (ec || stopping_) return;
+    Heartbeat();
+    ScheduleMinute();
+  });
+}
+
+void Daemon::Heartbeat() {
+  const UnixMinute minute = MinuteOf(ToUnixSeconds(std::chrono::system_clock::now()));
+  Report("history", accountant_->Heartbeat(minute, clock_.NtpSynced()));
+  WriteStatus(true);
+}
+
+void Daemon::ScheduleWatchdog(milliseconds every) {
+  watchdog_timer_.expires_after(every);
+  watchdog_timer_.async_wait([this, every](const boost::system::error_code& ec) {
+    if (ec) return;
+    Notify("WATCHDOG=1");
+    ScheduleWatchdog(every);
+  });
+}
+
+void Daemon::AwaitSignal() {
+  signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
+    if (ec) return;
+    if (signal == SIGHUP) {
+      Reload();
+      AwaitSignal();
+    } else {
+      Stop(signal == SIGTERM ? "SIGTERM" : "SIGINT");
+    }
+  });
+}
+
+void Daemon::Reload() {
+  Notify("RELOADING=1");
+  ConfigLoad load = options_.config_file.empty() ? ConfigLoad{DefaultConfig(), {}}
+                                                 : LoadConfigFile(options_.config_file);
+  if (!load.config) {
+    for (const auto& e : load.errors) spdlog::error("{}", e.ToString());
+    spdlog::error("reload refused: the configuration has {} error(s); still running the old one",
+                  load.errors.size());
+  } else {
+    if (!options_.state_dir.empty()) load.config->state_dir = options_.state_dir;
+    if (load.config->state_dir != config_.state_dir) {
+      spdlog::warn("state_dir changed to {}; it takes effect at the next restart",
+                   load.config->state_dir);
+      load.config->state_dir = config_.state_dir;
+    }
+    AgentConfig old = config_;
+    if (Configure(*load.config)) {
+      ++reloads_;
+      spdlog::info("configuration reloaded from {}",
+                   options_.config_file.empty() ? "embedded defaults" : options_.config_file);
+    } else {
+      spdlog::error("reload refused; still running the old configuration");
+      Configure(old);
+    }
+  }
+  Notify("READY=1");
+  WriteStatus(true);
+}
+
+void Daemon::Stop(const std::string& why) {
+  if (stopping_) return;
+  stopping_ = true;
+  Notify("STOPPING=1");
+  spdlog::info("stopping on {}", why);
+  Report("history", accountant_->Stop());
+  WriteStatus(true);
+  io_.stop();
+}
+
+void Daemon::Report(const std::string& key, const Outcome& outcome) {
+  if (outcome.ok()) {
+    errors_.Clear(key);
+  } else {
+    errors_.Report(key, outcome.error());
+  }
+}
+
+void Daemon::WriteStatus(bool force) {
+  const auto now = steady_clock::now();
+  if (!force && now - last_status_write_ < kStatusEvery) return;
+  last_status_write_ = now;
+  nlohmann::json checks = nlohmann::json::array();
+  std::map<std::string, Status> statuses;
+  for (const auto& [name, result] : accountant_->latest()) {
+    statuses[name] = result.status;
+    auto slot = slots_.find(name);
+    checks.push_back({{"name", name},
+                      {"status", StatusName(result.status)},
+                      {"summary", result.summary},
+                      {"duration_ms", static_cast<double>(result.duration.count()) / 1000.0},
+                      {"enabled", slot != slots_.end()}});
+  }
+  nlohmann::json status = {{"pid", ::getpid()},
+                           {"node", node_id_},
+                           {"agent", FLEET_VERSION},
+                           {"started", started_at_},
+                           {"updated", FormatRfc3339(std::chrono::system_clock::now())},
+                           {"config_file", options_.config_file},
+                           {"ready", ready_},
+                           {"stopping", stopping_},
+                           {"up", IsUp(statuses, config_.uptime_require)},
+                           {"reloads", reloads_},
+                           {"queued_heartbeats", accountant_->queued_heartbeats()},
+                           {"queued_entries", accountant_->queued_entries()},
+                           {"history_write_failures", errors_.repeats("history")},
+                           {"checks", std::move(checks)}};
+  auto written = WriteFileAtomically(
+      config_.state_dir + "/status.json",
+      status.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  Report("status file", written);
+  std::string line = std::string(ready_ ? (status["up"].get<bool>() ? "up" : "DOWN") : "starting");
+  for (const auto& [name, s] : statuses) line += " " + name + "=" + std::string(StatusName(s));
+  Notify("STATUS=" + line);
+}
+
+int Daemon::Run() {
+  SetUpLogging();
+  ConfigLoad load = options_.config_file.empty() ? ConfigLoad{DefaultConfig(), {}}
+                                                 : LoadConfigFile(options_.config_file);
+  if (!load.config) {
+    for (const auto& e : load.errors) spdlog::error("{}", e.ToString());
+    spdlog::error("configuration rejected; not starting");
+    return 1;
+  }
+  AgentConfig config = *load.config;
+  if (!options_.state_dir.empty()) config.state_dir = options_.state_dir;
+  if (auto prepared = PrepareStateDir(config.state_dir); !prepared) {
+    spdlog::error("{}", prepared.error());
+    return 1;
+  }
+  auto store = HistoryStore::Open(config.state_dir, false, ResolveNodeId(config), FLEET_VERSION);
+  if (!store) {
+    spdlog::error("cannot open the history: {}", store.error());
+    return 1;
+  }
+  store_ = std::move(store).value();
+  accountant_ = std::make_unique<Accountant>(*store_, config.uptime_require,
+                                             [this] { return clock_.Stamp(); });
+  config_ = config;
+  started_at_ = FormatRfc3339(std::chrono::system_clock::now());
+  Report("history", accountant_->Start());
+  if (!Configure(config)) return 1;
+  spdlog::info("fleet-agent {} running for node {}: {} checks, state in {}", FLEET_VERSION,
+               node_id_, slots_.size(), config_.state_dir);
+  AwaitSignal();
+  std::uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+    ScheduleWatchdog(milliseconds(std::max<std::uint64_t>(watchdog_usec / 2000, 100)));
+  }
+  if (slots_.empty()) {  // nothing to check: evaluate right away
+    ready_ = true;
+    Heartbeat();
+    ScheduleMinute();
+    Notify("READY=1");
+  }
+  io_.run();
+  // Workers stuck in a collector still hold shared state; give them a moment, then leave
+  // without running destructors under their feet.
+  for (int i = 0; i < 20 && in_flight_->load() > 0; ++i)
+    std::this_thread::sleep_for(milliseconds(50));
+  if (in_flight_->load() > 0) {
+    spdlog::warn("{} check(s) still running at exit; leaving them", in_flight_->load());
+    spdlog::shutdown();
+    std::_Exit(0);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int RunDaemon(const DaemonOptions& options) {
+  Daemon daemon(options);
+  return daemon.Run();
+}
+
+}  // namespace fleet

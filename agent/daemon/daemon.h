@@ -1,0 +1,24 @@
+// Daemon: `fleet-agent run`. One Boost.Asio event loop on the main thread: each check on
+// its own timer (its `interval`), run on a worker thread under its deadline and its result
+// posted back to the loop; the uptime rule every minute on the latest results; systemd
+// notifications (READY=1 after the first evaluation, WATCHDOG=1 from the loop, STATUS=);
+// SIGHUP reloads the configuration (a broken file is refused and the old one kept),
+// SIGTERM/SIGINT stop cleanly with an agent_stop record. History lives in the state
+// directory (HistoryStore); a status.json beside it tells `fleet-agent status` what the
+// daemon sees without touching the daemon.
+#pragma once
+
+#include <string>
+
+namespace fleet {
+
+struct DaemonOptions {
+  std::string config_file;  // empty: embedded defaults
+  std::string state_dir;    // overrides the config's state_dir when set
+};
+
+// Runs until stopped; returns the process exit code (0 after a clean stop, 1 when it
+// could not start: bad configuration, state directory not writable).
+int RunDaemon(const DaemonOptions& options);
+
+}  // namespace fleet

@@ -1,0 +1,33 @@
+#include "agent/daemon/error_log.h"
+
+#include <spdlog/spdlog.h>
+
+namespace fleet {
+
+void RepeatingErrorLog::Report(const std::string& key, const std::string& message) {
+  auto it = entries_.find(key);
+  if (it != entries_.end() && it->second.message == message) {
+    ++it->second.count;
+    return;
+  }
+  if (it != entries_.end() && it->second.count > 1) {
+    spdlog::warn("{}: previous error repeated {} times", key, it->second.count);
+  }
+  spdlog::error("{}: {} (logged once while it repeats)", key, message);
+  entries_[key] = Entry{message, 1};
+}
+
+void RepeatingErrorLog::Clear(const std::string& key) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) return;
+  spdlog::info("{}: recovered after {} failure{}", key, it->second.count,
+               it->second.count == 1 ? "" : "s");
+  entries_.erase(it);
+}
+
+std::uint64_t RepeatingErrorLog::repeats(const std::string& key) const {
+  auto it = entries_.find(key);
+  return it == entries_.end() ? 0 : it->second.count;
+}
+
+}  // namespace fleet

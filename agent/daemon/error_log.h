@@ -1,0 +1,28 @@
+// RepeatingErrorLog: logs an error the first time it happens and then stays quiet while
+// the same error repeats, counting; when the error changes or clears, one line says how
+// many times it repeated. Keeps the journal readable when, say, the disk stays full for
+// hours. Single-threaded.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace fleet {
+
+class RepeatingErrorLog {
+ public:
+  // `key` names the activity ("history write", "check tmux").
+  void Report(const std::string& key, const std::string& message);
+  void Clear(const std::string& key);
+  std::uint64_t repeats(const std::string& key) const;
+
+ private:
+  struct Entry {
+    std::string message;
+    std::uint64_t count = 0;
+  };
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace fleet

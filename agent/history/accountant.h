@@ -1,0 +1,77 @@
+// Accountant: turns check results into the node's history (design.md "Uptime, tasks and
+// incidents"). It keeps the latest result per check; every minute it applies the uptime
+// rule (up when every check in uptime.require has a result and none is CRITICAL) and
+// writes that minute's heartbeat; each finished Hermes cron run seen in the cron check's
+// details becomes a task, counted once by (job id, last_run_at); a check turning CRITICAL
+// opens an incident that its recovery (OK or WARNING; UNKNOWN keeps it open) closes.
+// Writes that fail (disk full, read-only state dir) are not lost: heartbeats, tasks and
+// incident openings/closings wait in bounded queues, in order, and are written with their
+// original timestamps on the next attempt that succeeds. Single-threaded.
+#pragma once
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/core/check_result.h"
+#include "agent/history/history_store.h"
+
+namespace fleet {
+
+// Pure: the uptime rule on the latest statuses.
+bool IsUp(const std::map<std::string, Status>& latest, const std::vector<std::string>& require);
+
+// Pure: the finished runs listed in the cron check's details ("jobs": [{id, name,
+// last_run_at, last_status, last_error}]). A run is finished when it has a last_run_at
+// and a non-null last_status; "ok" is success, anything else a failure.
+std::vector<TaskEntry> FinishedRuns(const nlohmann::json& cron_details);
+
+class Accountant {
+ public:
+  using StampSource = std::function<RecordStamp()>;
+
+  Accountant(HistoryStore& store, std::vector<std::string> uptime_require, StampSource stamp);
+
+  // Loads open incidents and writes agent_start (clean previous stop? rebooted since?).
+  Outcome Start();
+  // Feeds one result. Returns the first write error, if any (the rest is still tried).
+  Outcome Observe(const CheckResult& result);
+  // Writes the heartbeat of `minute` from the latest results, plus any queued ones.
+  Outcome Heartbeat(UnixMinute minute, bool ntp_synced);
+  Outcome Stop();
+
+  void set_uptime_require(std::vector<std::string> require) { require_ = std::move(require); }
+  const std::map<std::string, CheckResult>& latest() const { return latest_; }
+  std::size_t queued_heartbeats() const { return pending_.size(); }
+  std::size_t queued_entries() const {
+    return pending_.size() + incident_events_.size() + pending_tasks_.size();
+  }
+
+ private:
+  struct IncidentEvent {
+    bool opens = true;
+    std::string check;
+    std::string summary;
+    RecordStamp stamp;
+  };
+
+  void TrackIncident(const CheckResult& result, const RecordStamp& stamp);
+  Outcome SampleDisk(const CheckResult& result, UnixSeconds now);
+  // Writes everything queued, oldest first; stops at the first failure.
+  Outcome Flush();
+
+  HistoryStore& store_;
+  std::vector<std::string> require_;
+  StampSource stamp_;
+  std::map<std::string, CheckResult> latest_;
+  std::map<std::string, std::int64_t> open_incidents_;  // written: check -> incident id
+  std::map<std::string, bool> incident_open_;           // as observed, queue included
+  std::deque<IncidentEvent> incident_events_;
+  std::deque<std::pair<TaskEntry, RecordStamp>> pending_tasks_;
+  std::deque<std::pair<HeartbeatEntry, RecordStamp>> pending_;
+  UnixSeconds last_disk_sample_ = 0;
+};
+
+}  // namespace fleet

@@ -1,0 +1,407 @@
+#include "agent/history/history_store.h"
+
+#include <charconv>
+
+namespace fleet {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS heartbeats(
+  minute INTEGER PRIMARY KEY, up INTEGER NOT NULL, checks TEXT NOT NULL,
+  t INTEGER NOT NULL, boot_id TEXT NOT NULL, mono_ms INTEGER NOT NULL, ntp_synced INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tasks(
+  job TEXT NOT NULL, run_at TEXT NOT NULL, name TEXT NOT NULL, ok INTEGER NOT NULL, error TEXT,
+  run_at_unix INTEGER NOT NULL, recorded INTEGER NOT NULL, PRIMARY KEY(job, run_at));
+CREATE INDEX IF NOT EXISTS tasks_by_time ON tasks(run_at_unix);
+CREATE TABLE IF NOT EXISTS incidents(
+  id INTEGER PRIMARY KEY, check_name TEXT NOT NULL, opened INTEGER NOT NULL, closed INTEGER,
+  summary TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS disk_samples(
+  t INTEGER NOT NULL, path TEXT NOT NULL, used_bytes INTEGER NOT NULL, size_bytes INTEGER NOT NULL,
+  PRIMARY KEY(path, t));
+CREATE TABLE IF NOT EXISTS agent_runs(
+  id INTEGER PRIMARY KEY, started INTEGER NOT NULL, boot_id TEXT NOT NULL,
+  clean_previous_stop INTEGER NOT NULL, rebooted INTEGER NOT NULL, stopped INTEGER);
+CREATE TABLE IF NOT EXISTS records(
+  seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
+  payload TEXT NOT NULL);
+)sql";
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+template <typename T>
+Result<T> Fail(const std::string& what, const Outcome& outcome) {
+  return Error{what + ": " + outcome.error()};
+}
+
+}  // namespace
+
+HistoryStore::HistoryStore(std::unique_ptr<SqliteDb> db, std::string node_id,
+                           std::string agent_version)
+    : db_(std::move(db)), node_id_(std::move(node_id)), agent_version_(std::move(agent_version)) {}
+
+Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& state_dir,
+                                                         bool read_only, std::string node_id,
+                                                         std::string agent_version) {
+  const std::string path = state_dir + "/history.db";
+  auto db =
+      SqliteDb::Open(path, read_only ? SqliteDb::Mode::kReadOnly : SqliteDb::Mode::kReadWrite);
+  if (!db) return Error{db.error()};
+  std::unique_ptr<HistoryStore> store(
+      new HistoryStore(std::move(db).value(), std::move(node_id), std::move(agent_version)));
+  if (!read_only) {
+    for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
+      auto done = store->db_->Exec(pragma);
+      if (!done) return Error{path + ": " + done.error()};
+    }
+    auto schema = store->CreateSchema();
+    if (!schema) return Error{path + ": " + schema.error()};
+  }
+  return store;
+}
+
+Outcome HistoryStore::CreateSchema() {
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return begun;
+  if (auto done = db_->Exec(kSchema); !done) return done;
+  auto version = Meta("schema_version");
+  if (!version) return Error{version.error()};
+  if (!*version) {
+    if (auto done = SetMeta("schema_version", std::to_string(kSchemaVersion)); !done) return done;
+    if (auto done = SetMeta("epoch", "1"); !done) return done;
+    if (auto done = SetMeta("next_seq", "1"); !done) return done;
+  } else if (**version != std::to_string(kSchemaVersion)) {
+    return Error{"history schema version " + **version + " is newer than this agent knows (" +
+                 std::to_string(kSchemaVersion) + ")"};
+  }
+  return tx.Commit();
+}
+
+Result<std::optional<std::string>> HistoryStore::Meta(const std::string& key) {
+  auto stmt = db_->Prepare("SELECT value FROM meta WHERE key = ?");
+  if (!stmt) return Error{stmt.error()};
+  (*stmt)->Bind(1, std::string_view(key));
+  auto row = (*stmt)->Step();
+  if (!row) return Error{row.error()};
+  if (!*row) return std::optional<std::string>{};
+  return std::optional<std::string>((*stmt)->Text(0));
+}
+
+Outcome HistoryStore::SetMeta(const std::string& key, const std::string& value) {
+  auto stmt = db_->Prepare(
+      "INSERT INTO meta(key, value) VALUES(?, ?) "
+      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  if (!stmt) return Error{stmt.error()};
+  return (*stmt)->Bind(1, std::string_view(key)).Bind(2, std::string_view(value)).Run();
+}
+
+Result<std::int64_t> HistoryStore::MetaInt(const std::string& key, std::int64_t fallback) {
+  auto text = Meta(key);
+  if (!text) return Error{text.error()};
+  if (!text->has_value()) return fallback;
+  std::int64_t value = 0;
+  const std::string& s = **text;
+  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+  if (ec != std::errc() || ptr != s.data() + s.size()) {
+    return Error{"history meta '" + key + "' is corrupt: '" + s + "'"};
+  }
+  return value;
+}
+
+Outcome HistoryStore::AppendRecord(const std::string& type, nlohmann::json payload,
+                                   const RecordStamp& stamp) {
+  auto epoch = MetaInt("epoch", 1);
+  if (!epoch) return Error{epoch.error()};
+  auto next_seq = MetaInt("next_seq", 1);
+  if (!next_seq) return Error{next_seq.error()};
+  const std::int64_t seq = *next_seq;
+  payload["v"] = 1;
+  payload["node"] = node_id_;
+  payload["epoch"] = *epoch;
+  payload["seq"] = seq;
+  payload["type"] = type;
+  payload["t"] = FormatUtc(stamp.wall);
+  payload["boot"] = stamp.boot_id;
+  payload["mono_ms"] = stamp.mono_ms;
+  payload["agent"] = agent_version_;
+  auto stmt = db_->Prepare("INSERT INTO records(seq, epoch, type, t, payload) VALUES(?,?,?,?,?)");
+  if (!stmt) return Error{stmt.error()};
+  auto done = (*stmt)
+                  ->Bind(1, seq)
+                  .Bind(2, *epoch)
+                  .Bind(3, std::string_view(type))
+                  .Bind(4, stamp.wall)
+                  .Bind(5, std::string_view(Dump(payload)))
+                  .Run();
+  if (!done) return done;
+  return SetMeta("next_seq", std::to_string(seq + 1));
+}
+
+Result<bool> HistoryStore::AddHeartbeat(const HeartbeatEntry& entry, const RecordStamp& stamp) {
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return Fail<bool>("heartbeat", begun);
+  nlohmann::json checks = nlohmann::json::object();
+  for (const auto& [name, status] : entry.checks) checks[name] = StatusName(status);
+  auto stmt = db_->Prepare(
+      "INSERT OR IGNORE INTO heartbeats(minute, up, checks, t, boot_id, mono_ms, ntp_synced) "
+      "VALUES(?,?,?,?,?,?,?)");
+  if (!stmt) return Error{stmt.error()};
+  auto done = (*stmt)
+                  ->Bind(1, entry.minute)
+                  .Bind(2, std::int64_t{entry.up})
+                  .Bind(3, std::string_view(Dump(checks)))
+                  .Bind(4, stamp.wall)
+                  .Bind(5, std::string_view(stamp.boot_id))
+                  .Bind(6, stamp.mono_ms)
+                  .Bind(7, std::int64_t{entry.ntp_synced})
+                  .Run();
+  if (!done) return Fail<bool>("heartbeat", done);
+  if (db_->Changes() == 0) return false;  // this minute already has its heartbeat
+  nlohmann::json fields = {{"minute", FormatUtc(entry.minute * 60)},
+                           {"up", entry.up},
+                           {"checks", checks},
+                           {"ntp_synced", entry.ntp_synced}};
+  if (auto appended = AppendRecord("heartbeat", std::move(fields), stamp); !appended) {
+    return Fail<bool>("heartbeat record", appended);
+  }
+  if (auto committed = tx.Commit(); !committed) return Fail<bool>("heartbeat", committed);
+  return true;
+}
+
+Result<bool> HistoryStore::AddTask(const TaskEntry& entry, const RecordStamp& stamp) {
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return Fail<bool>("task", begun);
+  auto stmt = db_->Prepare(
+      "INSERT OR IGNORE INTO tasks(job, run_at, name, ok, error, run_at_unix, recorded) "
+      "VALUES(?,?,?,?,?,?,?)");
+  if (!stmt) return Error{stmt.error()};
+  auto done = (*stmt)
+                  ->Bind(1, std::string_view(entry.job))
+                  .Bind(2, std::string_view(entry.run_at))
+                  .Bind(3, std::string_view(entry.name))
+                  .Bind(4, std::int64_t{entry.ok})
+                  .Bind(5, entry.error)
+                  .Bind(6, entry.run_at_unix)
+                  .Bind(7, stamp.wall)
+                  .Run();
+  if (!done) return Fail<bool>("task", done);
+  if (db_->Changes() == 0) return false;  // counted before
+  nlohmann::json fields = {{"job", entry.job},
+                           {"name", entry.name},
+                           {"run_at", entry.run_at},
+                           {"ok", entry.ok},
+                           {"error", entry.error ? nlohmann::json(*entry.error) : nullptr}};
+  if (auto appended = AppendRecord("task", std::move(fields), stamp); !appended) {
+    return Fail<bool>("task record", appended);
+  }
+  if (auto committed = tx.Commit(); !committed) return Fail<bool>("task", committed);
+  return true;
+}
+
+Result<std::int64_t> HistoryStore::OpenIncident(const std::string& check,
+                                                const std::string& summary,
+                                                const RecordStamp& stamp) {
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return Fail<std::int64_t>("incident", begun);
+  auto stmt = db_->Prepare("INSERT INTO incidents(check_name, opened, summary) VALUES(?,?,?)");
+  if (!stmt) return Error{stmt.error()};
+  auto done = (*stmt)
+                  ->Bind(1, std::string_view(check))
+                  .Bind(2, stamp.wall)
+                  .Bind(3, std::string_view(summary))
+                  .Run();
+  if (!done) return Fail<std::int64_t>("incident", done);
+  const std::int64_t id = db_->LastInsertId();
+  nlohmann::json fields = {{"id", id},
+                           {"check", check},
+                           {"opened", FormatUtc(stamp.wall)},
+                           {"closed", nullptr},
+                           {"summary", summary}};
+  if (auto appended = AppendRecord("incident", std::move(fields), stamp); !appended) {
+    return Fail<std::int64_t>("incident record", appended);
+  }
+  if (auto committed = tx.Commit(); !committed) return Fail<std::int64_t>("incident", committed);
+  return id;
+}
+
+Outcome HistoryStore::CloseIncident(std::int64_t id, const RecordStamp& stamp) {
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return begun;
+  auto stmt = db_->Prepare(
+      "UPDATE incidents SET closed = ? WHERE id = ? AND closed IS NULL "
+      "RETURNING check_name, opened, summary");
+  if (!stmt) return Error{stmt.error()};
+  (*stmt)->Bind(1, stamp.wall).Bind(2, id);
+  auto row = (*stmt)->Step();
+  if (!row) return Error{row.error()};
+  if (!*row) return Success();  // already closed
+  nlohmann::json fields = {{"id", id},
+                           {"check", (*stmt)->Text(0)},
+                           {"opened", FormatUtc((*stmt)->Int(1))},
+                           {"closed", FormatUtc(stamp.wall)},
+                           {"summary", (*stmt)->Text(2)}};
+  (*stmt)->Reset();
+  if (auto appended = AppendRecord("incident", std::move(fields), stamp); !appended)
+    return appended;
+  return tx.Commit();
+}
+
+Outcome HistoryStore::AddDiskSample(const DiskSample& sample) {
+  auto stmt = db_->Prepare(
+      "INSERT OR REPLACE INTO disk_samples(t, path, used_bytes, size_bytes) VALUES(?,?,?,?)");
+  if (!stmt) return Error{stmt.error()};
+  return (*stmt)
+      ->Bind(1, sample.t)
+      .Bind(2, std::string_view(sample.path))
+      .Bind(3, static_cast<std::int64_t>(sample.used_bytes))
+      .Bind(4, static_cast<std::int64_t>(sample.size_bytes))
+      .Run();
+}
+
+Outcome HistoryStore::AddAgentStart(const AgentStartEntry& entry, const RecordStamp& stamp) {
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return begun;
+  auto stmt = db_->Prepare(
+      "INSERT INTO agent_runs(started, boot_id, clean_previous_stop, rebooted) VALUES(?,?,?,?)");
+  if (!stmt) return Error{stmt.error()};
+  auto done = (*stmt)
+                  ->Bind(1, stamp.wall)
+                  .Bind(2, std::string_view(stamp.boot_id))
+                  .Bind(3, std::int64_t{entry.clean_previous_stop})
+                  .Bind(4, std::int64_t{entry.rebooted})
+                  .Run();
+  if (!done) return done;
+  nlohmann::json fields = {{"clean_previous_stop", entry.clean_previous_stop},
+                           {"rebooted", entry.rebooted}};
+  if (auto appended = AppendRecord("agent_start", std::move(fields), stamp); !appended)
+    return appended;
+  if (auto set = SetMeta("running", "1"); !set) return set;
+  if (auto set = SetMeta("boot_id", stamp.boot_id); !set) return set;
+  return tx.Commit();
+}
+
+Outcome HistoryStore::AddAgentStop(const RecordStamp& stamp) {
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return begun;
+  auto stmt =
+      db_->Prepare("UPDATE agent_runs SET stopped = ? WHERE id = (SELECT max(id) FROM agent_runs)");
+  if (!stmt) return Error{stmt.error()};
+  if (auto done = (*stmt)->Bind(1, stamp.wall).Run(); !done) return done;
+  if (auto appended = AppendRecord("agent_stop", nlohmann::json::object(), stamp); !appended)
+    return appended;
+  if (auto set = SetMeta("running", "0"); !set) return set;
+  return tx.Commit();
+}
+
+Result<MinuteCounts> HistoryStore::CountMinutes(UnixSeconds begin, UnixSeconds end) {
+  auto stmt = db_->Prepare(
+      "SELECT coalesce(sum(up), 0), count(*) - coalesce(sum(up), 0) FROM heartbeats "
+      "WHERE minute >= ? AND minute < ?");
+  if (!stmt) return Error{stmt.error()};
+  (*stmt)->Bind(1, MinuteOf(begin)).Bind(2, MinuteOf(end));
+  auto row = (*stmt)->Step();
+  if (!row) return Error{row.error()};
+  return MinuteCounts{(*stmt)->Int(0), (*stmt)->Int(1)};
+}
+
+Result<std::vector<TaskEntry>> HistoryStore::Tasks(UnixSeconds begin, UnixSeconds end) {
+  auto stmt = db_->Prepare(
+      "SELECT job, name, run_at, run_at_unix, ok, error FROM tasks "
+      "WHERE run_at_unix >= ? AND run_at_unix < ? ORDER BY run_at_unix");
+  if (!stmt) return Error{stmt.error()};
+  (*stmt)->Bind(1, begin).Bind(2, end);
+  std::vector<TaskEntry> tasks;
+  for (;;) {
+    auto row = (*stmt)->Step();
+    if (!row) return Error{row.error()};
+    if (!*row) break;
+    TaskEntry task;
+    task.job = (*stmt)->Text(0);
+    task.name = (*stmt)->Text(1);
+    task.run_at = (*stmt)->Text(2);
+    task.run_at_unix = (*stmt)->Int(3);
+    task.ok = (*stmt)->Int(4) != 0;
+    if (!(*stmt)->IsNull(5)) task.error = (*stmt)->Text(5);
+    tasks.push_back(std::move(task));
+  }
+  return tasks;
+}
+
+namespace {
+
+Result<std::vector<IncidentEntry>> ReadIncidents(SqliteStatement& stmt) {
+  std::vector<IncidentEntry> incidents;
+  for (;;) {
+    auto row = stmt.Step();
+    if (!row) return Error{row.error()};
+    if (!*row) break;
+    IncidentEntry incident;
+    incident.id = stmt.Int(0);
+    incident.check = stmt.Text(1);
+    incident.opened = stmt.Int(2);
+    if (!stmt.IsNull(3)) incident.closed = stmt.Int(3);
+    incident.summary = stmt.Text(4);
+    incidents.push_back(std::move(incident));
+  }
+  return incidents;
+}
+
+}  // namespace
+
+Result<std::vector<IncidentEntry>> HistoryStore::Incidents(UnixSeconds begin, UnixSeconds end) {
+  auto stmt = db_->Prepare(
+      "SELECT id, check_name, opened, closed, summary FROM incidents "
+      "WHERE opened < ? AND (closed IS NULL OR closed >= ?) ORDER BY opened");
+  if (!stmt) return Error{stmt.error()};
+  (*stmt)->Bind(1, end).Bind(2, begin);
+  return ReadIncidents(**stmt);
+}
+
+Result<std::vector<IncidentEntry>> HistoryStore::OpenIncidents() {
+  auto stmt = db_->Prepare(
+      "SELECT id, check_name, opened, closed, summary FROM incidents WHERE closed IS NULL");
+  if (!stmt) return Error{stmt.error()};
+  return ReadIncidents(**stmt);
+}
+
+Result<std::vector<DiskSample>> HistoryStore::DiskSamples(UnixSeconds begin, UnixSeconds end) {
+  auto stmt = db_->Prepare(
+      "SELECT t, path, used_bytes, size_bytes FROM disk_samples WHERE t >= ? AND t < ? "
+      "ORDER BY path, t");
+  if (!stmt) return Error{stmt.error()};
+  (*stmt)->Bind(1, begin).Bind(2, end);
+  std::vector<DiskSample> samples;
+  for (;;) {
+    auto row = (*stmt)->Step();
+    if (!row) return Error{row.error()};
+    if (!*row) break;
+    samples.push_back({(*stmt)->Int(0), (*stmt)->Text(1),
+                       static_cast<std::uint64_t>((*stmt)->Int(2)),
+                       static_cast<std::uint64_t>((*stmt)->Int(3))});
+  }
+  return samples;
+}
+
+Result<std::int64_t> HistoryStore::RecordCount() {
+  auto stmt = db_->Prepare("SELECT count(*) FROM records");
+  if (!stmt) return Error{stmt.error()};
+  auto row = (*stmt)->Step();
+  if (!row) return Error{row.error()};
+  return (*stmt)->Int(0);
+}
+
+Result<std::optional<UnixMinute>> HistoryStore::LastHeartbeatMinute() {
+  auto stmt = db_->Prepare("SELECT max(minute) FROM heartbeats");
+  if (!stmt) return Error{stmt.error()};
+  auto row = (*stmt)->Step();
+  if (!row) return Error{row.error()};
+  if ((*stmt)->IsNull(0)) return std::optional<UnixMinute>{};
+  return std::optional<UnixMinute>((*stmt)->Int(0));
+}
+
+}  // namespace fleet

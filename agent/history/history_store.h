@@ -1,0 +1,117 @@
+// HistoryStore: the node's own history in one SQLite database (WAL, synchronous=FULL) in
+// the state directory: a heartbeat per UTC minute, finished cron runs (tasks, each once by
+// job id + run time), incidents, disk samples for the trend, agent starts and stops, and
+// for every entry a record (the payload the receiver reads, design.md "Record payloads")
+// appended in the same transaction, so history and outbound records never disagree. Not
+// thread-safe: the daemon owns one instance on its loop thread; readers open their own.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/core/result.h"
+#include "agent/core/status.h"
+#include "agent/history/sqlite_db.h"
+#include "agent/history/time_slices.h"
+
+namespace fleet {
+
+// What every record carries besides its own fields.
+struct RecordStamp {
+  UnixSeconds wall = 0;
+  std::string boot_id;
+  std::int64_t mono_ms = 0;  // CLOCK_BOOTTIME
+};
+
+struct HeartbeatEntry {
+  UnixMinute minute = 0;
+  bool up = false;
+  std::map<std::string, Status> checks;
+  bool ntp_synced = false;
+};
+
+struct TaskEntry {
+  std::string job;
+  std::string name;
+  std::string run_at;           // the job's last_run_at, verbatim
+  UnixSeconds run_at_unix = 0;  // parsed, for periods
+  bool ok = false;
+  std::optional<std::string> error;
+};
+
+struct IncidentEntry {
+  std::int64_t id = 0;
+  std::string check;
+  UnixSeconds opened = 0;
+  std::optional<UnixSeconds> closed;
+  std::string summary;
+};
+
+struct DiskSample {
+  UnixSeconds t = 0;
+  std::string path;
+  std::uint64_t used_bytes = 0;
+  std::uint64_t size_bytes = 0;  // used + available, as df's Use% counts it
+};
+
+struct AgentStartEntry {
+  bool clean_previous_stop = true;
+  bool rebooted = false;
+};
+
+struct MinuteCounts {
+  std::int64_t up = 0;
+  std::int64_t down = 0;  // measured, down
+};
+
+class HistoryStore {
+ public:
+  // Opens or creates <state_dir>/history.db. read_only: for `report` and `status`, which
+  // must never take the daemon's write lock.
+  static Result<std::unique_ptr<HistoryStore>> Open(const std::string& state_dir, bool read_only,
+                                                    std::string node_id, std::string agent_version);
+
+  // Each Add* writes the entry and its record in one transaction.
+  // Heartbeats: at most one per minute; false when the minute already had one.
+  Result<bool> AddHeartbeat(const HeartbeatEntry& entry, const RecordStamp& stamp);
+  // Tasks: false when this (job, run_at) was already counted.
+  Result<bool> AddTask(const TaskEntry& entry, const RecordStamp& stamp);
+  Result<std::int64_t> OpenIncident(const std::string& check, const std::string& summary,
+                                    const RecordStamp& stamp);
+  Outcome CloseIncident(std::int64_t id, const RecordStamp& stamp);
+  Outcome AddDiskSample(const DiskSample& sample);
+  Outcome AddAgentStart(const AgentStartEntry& entry, const RecordStamp& stamp);
+  Outcome AddAgentStop(const RecordStamp& stamp);
+
+  // Key/value state that survives restarts (last boot id, clean-stop flag).
+  Result<std::optional<std::string>> Meta(const std::string& key);
+  Outcome SetMeta(const std::string& key, const std::string& value);
+
+  // Queries over [begin, end).
+  Result<MinuteCounts> CountMinutes(UnixSeconds begin, UnixSeconds end);
+  Result<std::vector<TaskEntry>> Tasks(UnixSeconds begin, UnixSeconds end);
+  // Incidents open at any time within the period, and still-open ones.
+  Result<std::vector<IncidentEntry>> Incidents(UnixSeconds begin, UnixSeconds end);
+  Result<std::vector<IncidentEntry>> OpenIncidents();
+  Result<std::vector<DiskSample>> DiskSamples(UnixSeconds begin, UnixSeconds end);
+  Result<std::int64_t> RecordCount();
+  Result<std::optional<UnixMinute>> LastHeartbeatMinute();
+
+ private:
+  HistoryStore(std::unique_ptr<SqliteDb> db, std::string node_id, std::string agent_version);
+  Outcome CreateSchema();
+  // Appends a record of `type` with `fields` (a JSON object) inside the open transaction.
+  Outcome AppendRecord(const std::string& type, nlohmann::json fields, const RecordStamp& stamp);
+  Result<std::int64_t> MetaInt(const std::string& key, std::int64_t fallback);
+
+  std::unique_ptr<SqliteDb> db_;
+  std::string node_id_;
+  std::string agent_version_;
+};
+
+}  // namespace fleet

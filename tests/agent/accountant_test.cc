@@ -1,0 +1,267 @@
+#include <doctest/doctest.h>
+
+#include "agent/history/accountant.h"
+#include "agent/history/history_store.h"
+#include "agent/report/metrics_report.h"
+#include "tests/support/temp_dir.h"
+
+using namespace fleet;
+
+namespace {
+
+// A history in a temp dir and an accountant whose clock the test moves.
+struct Fixture {
+  testing::TempDir dir;
+  std::unique_ptr<HistoryStore> store;
+  UnixSeconds now = DaysFromCivil(2028, 2, 28) * 86400 + 23 * 3600;  // near a leap day
+  std::string boot = "boot-a";
+  std::unique_ptr<Accountant> accountant;
+
+  Fixture() { Reopen(); }
+  void Reopen() {
+    accountant.reset();
+    store.reset();
+    store = HistoryStore::Open(dir.path(), false, "node-1", "test").value();
+    accountant =
+        std::make_unique<Accountant>(*store, std::vector<std::string>{"gateway", "tmux"}, [this] {
+          return RecordStamp{now, boot, now * 1000};
+        });
+  }
+  CheckResult Result(const std::string& name, Status status, nlohmann::json details = {}) {
+    return MakeResult(name, status, name + " " + std::string(StatusName(status)),
+                      details.is_null() ? nlohmann::json::object() : details);
+  }
+};
+
+nlohmann::json CronJobs(const std::string& run_at, const std::string& status) {
+  return {{"jobs",
+           {{{"id", "a1b2c3d4e5f6"},
+             {"name", "daily-report"},
+             {"last_run_at", run_at},
+             {"last_status", status},
+             {"last_error", status == "ok" ? nlohmann::json(nullptr) : nlohmann::json("Timeout")}},
+            {{"id", "0000000000ff"},
+             {"name", "never"},
+             {"last_run_at", nullptr},
+             {"last_status", nullptr}}}}};
+}
+
+}  // namespace
+
+TEST_CASE("uptime rule: every required check evaluated and not critical") {
+  CHECK(IsUp({{"gateway", Status::kOk}, {"tmux", Status::kWarning}}, {"gateway", "tmux"}));
+  CHECK(IsUp({{"gateway", Status::kUnknown}, {"tmux", Status::kOk}}, {"gateway", "tmux"}));
+  CHECK_FALSE(IsUp({{"gateway", Status::kCritical}, {"tmux", Status::kOk}}, {"gateway", "tmux"}));
+  CHECK_FALSE(IsUp({{"tmux", Status::kOk}}, {"gateway", "tmux"}));  // not evaluated
+  CHECK(IsUp({{"disk", Status::kCritical}}, {}));                   // nothing required
+}
+
+TEST_CASE("one heartbeat per minute; minutes without one are unmeasured") {
+  Fixture f;
+  REQUIRE(f.accountant->Start().ok());
+  REQUIRE(f.accountant->Observe(f.Result("gateway", Status::kOk)).ok());
+  REQUIRE(f.accountant->Observe(f.Result("tmux", Status::kOk)).ok());
+  const UnixMinute m = MinuteOf(f.now);
+  REQUIRE(f.accountant->Heartbeat(m, true).ok());
+  REQUIRE(f.accountant->Heartbeat(m, true).ok());  // same minute again: ignored
+  REQUIRE(f.accountant->Observe(f.Result("tmux", Status::kCritical)).ok());
+  REQUIRE(f.accountant->Heartbeat(m + 1, true).ok());
+  REQUIRE(f.accountant->Heartbeat(m + 5, true).ok());  // minutes m+2..m+4 unmeasured
+  auto counts = f.store->CountMinutes(m * 60, (m + 6) * 60).value();
+  CHECK(counts.up == 1);
+  CHECK(counts.down == 2);
+  MetricsReport report =
+      ComputeReport("node-1", Period{m * 60, (m + 6) * 60, "x"}, (m + 6) * 60, counts, {}, {}, {});
+  CHECK(report.minutes == 6);
+  CHECK(report.unmeasured == 3);
+  CHECK(report.uptime_percent == doctest::Approx(100.0 / 6));
+}
+
+TEST_CASE("a finished cron run is one task, across repeats and restarts") {
+  Fixture f;
+  REQUIRE(f.accountant->Start().ok());
+  auto cron = f.Result("cron", Status::kOk, CronJobs("2028-02-28T22:00:00+00:00", "ok"));
+  REQUIRE(f.accountant->Observe(cron).ok());
+  REQUIRE(f.accountant->Observe(cron).ok());
+  f.Reopen();  // a restart
+  REQUIRE(f.accountant->Start().ok());
+  REQUIRE(f.accountant->Observe(cron).ok());
+  auto next = f.Result("cron", Status::kWarning, CronJobs("2028-02-28T22:30:00+00:00", "error"));
+  REQUIRE(f.accountant->Observe(next).ok());
+  auto tasks = f.store->Tasks(0, f.now + 86400).value();
+  REQUIRE(tasks.size() == 2);
+  CHECK(tasks[0].ok);
+  CHECK_FALSE(tasks[1].ok);
+  CHECK(tasks[1].error == "Timeout");
+  CHECK(tasks[1].job == "a1b2c3d4e5f6");
+}
+
+TEST_CASE("finished runs: only jobs with a run time and a status, garbage ignored") {
+  CHECK(FinishedRuns(nlohmann::json::array()).empty());
+  CHECK(FinishedRuns({{"jobs", "nope"}}).empty());
+  CHECK(FinishedRuns({{"jobs", {1, "x", nullptr}}}).empty());
+  CHECK(
+      FinishedRuns({{"jobs", {{{"id", "a"}, {"last_run_at", "yesterday"}, {"last_status", "ok"}}}}})
+          .empty());  // an unparsable run time cannot be deduplicated
+  auto runs = FinishedRuns(CronJobs("2028-02-28T22:00:00Z", "delivery_failed"));
+  REQUIRE(runs.size() == 1);
+  CHECK_FALSE(runs[0].ok);
+  CHECK(runs[0].name == "daily-report");
+}
+
+TEST_CASE("incidents open on CRITICAL, stay open through UNKNOWN, close on recovery") {
+  Fixture f;
+  REQUIRE(f.accountant->Start().ok());
+  REQUIRE(f.accountant->Observe(f.Result("gateway", Status::kCritical)).ok());
+  f.now += 600;
+  REQUIRE(f.accountant->Observe(f.Result("gateway", Status::kCritical)).ok());  // same incident
+  REQUIRE(f.accountant->Observe(f.Result("gateway", Status::kUnknown)).ok());
+  REQUIRE(f.store->OpenIncidents().value().size() == 1);
+  f.Reopen();  // the open incident survives a restart
+  REQUIRE(f.accountant->Start().ok());
+  f.now += 1200;
+  REQUIRE(f.accountant->Observe(f.Result("gateway", Status::kWarning)).ok());
+  auto incidents = f.store->Incidents(0, f.now + 1).value();
+  REQUIRE(incidents.size() == 1);
+  REQUIRE(incidents[0].closed.has_value());
+  CHECK(IncidentSeconds(incidents[0], f.now) == 1800);
+  CHECK(f.store->OpenIncidents().value().empty());
+}
+
+TEST_CASE("agent_start says whether the last stop was clean and the machine rebooted") {
+  Fixture f;
+  REQUIRE(f.accountant->Start().ok());
+  f.Reopen();  // no Stop: a crash
+  REQUIRE(f.accountant->Start().ok());
+  REQUIRE(f.accountant->Stop().ok());
+  f.boot = "boot-b";
+  f.Reopen();
+  REQUIRE(f.accountant->Start().ok());
+  auto db = SqliteDb::Open(f.dir.path() + "/history.db", SqliteDb::Mode::kReadOnly).value();
+  auto stmt =
+      db->Prepare("SELECT clean_previous_stop, rebooted FROM agent_runs ORDER BY id").value();
+  std::vector<std::pair<bool, bool>> runs;
+  while (stmt->Step().value()) runs.emplace_back(stmt->Int(0) != 0, stmt->Int(1) != 0);
+  REQUIRE(runs.size() == 3);
+  CHECK(runs[0] == std::pair{true, false});   // first start ever
+  CHECK(runs[1] == std::pair{false, false});  // after a crash
+  CHECK(runs[2] == std::pair{true, true});    // after a clean stop and a reboot
+}
+
+TEST_CASE("records: gapless seq with the design's common fields") {
+  Fixture f;
+  REQUIRE(f.accountant->Start().ok());
+  REQUIRE(f.accountant->Observe(f.Result("gateway", Status::kCritical)).ok());
+  REQUIRE(f.accountant->Heartbeat(MinuteOf(f.now), false).ok());
+  REQUIRE(f.accountant->Stop().ok());
+  auto db = SqliteDb::Open(f.dir.path() + "/history.db", SqliteDb::Mode::kReadOnly).value();
+  auto stmt = db->Prepare("SELECT seq, payload FROM records ORDER BY seq").value();
+  std::int64_t expected = 1;
+  std::vector<std::string> types;
+  while (stmt->Step().value()) {
+    CHECK(stmt->Int(0) == expected);
+    auto payload = nlohmann::json::parse(stmt->Text(1));
+    CHECK(payload["seq"] == expected);
+    CHECK(payload["v"] == 1);
+    CHECK(payload["node"] == "node-1");
+    CHECK(payload["epoch"] == 1);
+    CHECK(payload["boot"] == "boot-a");
+    CHECK(payload["t"] == FormatUtc(f.now));
+    types.push_back(payload["type"]);
+    if (payload["type"] == "heartbeat") {
+      CHECK(payload["minute"] == FormatUtc(MinuteOf(f.now) * 60));
+      CHECK(payload["up"] == false);
+      CHECK(payload["checks"]["gateway"] == "critical");
+    }
+    ++expected;
+  }
+  CHECK(types == std::vector<std::string>{"agent_start", "incident", "heartbeat", "agent_stop"});
+}
+
+TEST_CASE("a read-only state keeps heartbeats queued and writes them when it can") {
+  Fixture f;
+  REQUIRE(f.accountant->Start().ok());
+  REQUIRE(f.accountant->Observe(f.Result("gateway", Status::kOk)).ok());
+  REQUIRE(f.accountant->Observe(f.Result("tmux", Status::kOk)).ok());
+  const UnixMinute m = MinuteOf(f.now);
+  // Another connection holds the write lock: writes fail after the busy timeout.
+  auto blocker = SqliteDb::Open(f.dir.path() + "/history.db", SqliteDb::Mode::kReadWrite).value();
+  REQUIRE(blocker->Exec("BEGIN EXCLUSIVE").ok());
+  CHECK_FALSE(f.accountant->Heartbeat(m, true).ok());
+  CHECK(f.accountant->queued_heartbeats() == 1);
+  REQUIRE(blocker->Exec("COMMIT").ok());
+  REQUIRE(f.accountant->Heartbeat(m + 1, true).ok());
+  CHECK(f.accountant->queued_heartbeats() == 0);
+  CHECK(f.store->CountMinutes(m * 60, (m + 2) * 60).value().up == 2);
+}
+
+TEST_CASE("disk trend: days until full from a least-squares slope") {
+  std::vector<DiskSample> samples;
+  for (int day = 0; day < 5; ++day) {
+    samples.push_back({day * 86400, "/", static_cast<std::uint64_t>(50 + day * 10), 200});
+  }
+  auto days = DaysUntilFull(samples);
+  REQUIRE(days.has_value());
+  CHECK(*days == doctest::Approx(11.0));  // 110 left at 10 per day
+  samples.back().used_bytes = 40;         // shrinking overall
+  samples[3].used_bytes = 40;
+  CHECK_FALSE(DaysUntilFull({samples[0]}).has_value());
+  std::vector<DiskSample> flat(3, DiskSample{0, "/", 10, 100});
+  flat[1].t = 10;
+  flat[2].t = 20;
+  CHECK_FALSE(DaysUntilFull(flat).has_value());
+}
+
+TEST_CASE("bonus thresholds: strictly above 99.5% and 95%, incidents within 30 minutes") {
+  const Period month = *ParseMonth("2028-04");
+  const std::int64_t minutes = month.Minutes();  // 30 days: 0.5% is exactly 216 minutes
+  const std::int64_t allowed_down = minutes * 5 / 1000;
+  CHECK(allowed_down == 216);
+  MetricsReport at_limit =
+      ComputeReport("n", month, month.end, {minutes - allowed_down, allowed_down}, {}, {}, {});
+  CHECK(at_limit.uptime_percent == doctest::Approx(99.5));
+  CHECK_FALSE(at_limit.uptime_on_track);
+  MetricsReport above = ComputeReport("n", month, month.end,
+                                      {minutes - allowed_down + 1, allowed_down - 1}, {}, {}, {});
+  CHECK(above.uptime_on_track);
+  std::vector<TaskEntry> tasks(20);
+  for (int i = 0; i < 19; ++i) tasks[i].ok = true;  // 95% exactly
+  CHECK_FALSE(ComputeReport("n", month, month.end, {}, tasks, {}, {}).completion_on_track);
+  tasks.resize(21, TaskEntry{});
+  tasks[20].ok = true;  // 20/21
+  CHECK(ComputeReport("n", month, month.end, {}, tasks, {}, {}).completion_on_track);
+  IncidentEntry quick{1, "gateway", month.begin, month.begin + 1800, "x"};
+  IncidentEntry slow{2, "disk", month.begin, month.begin + 1801, "y"};
+  auto report = ComputeReport("n", month, month.end, {}, {}, {quick}, {});
+  CHECK(report.incidents_on_track);
+  report = ComputeReport("n", month, month.end, {}, {}, {quick, slow}, {});
+  CHECK_FALSE(report.incidents_on_track);
+  REQUIRE(report.worst_incident.has_value());
+  CHECK(report.incidents[*report.worst_incident].check == "disk");
+}
+
+TEST_CASE("an incident and a task seen while the store fails are written later, in order") {
+  Fixture f;
+  REQUIRE(f.accountant->Start().ok());
+  auto blocker = SqliteDb::Open(f.dir.path() + "/history.db", SqliteDb::Mode::kReadWrite).value();
+  REQUIRE(blocker->Exec("BEGIN EXCLUSIVE").ok());
+  const UnixSeconds opened = f.now;
+  CHECK_FALSE(f.accountant->Observe(f.Result("disk", Status::kCritical)).ok());
+  f.now += 120;
+  CHECK_FALSE(
+      f.accountant
+          ->Observe(f.Result("cron", Status::kOk, CronJobs("2028-02-28T22:00:00+00:00", "ok")))
+          .ok());
+  f.now += 60;
+  CHECK_FALSE(f.accountant->Observe(f.Result("disk", Status::kOk)).ok());  // recovered meanwhile
+  CHECK(f.accountant->queued_entries() == 3);
+  REQUIRE(blocker->Exec("COMMIT").ok());
+  f.now += 60;
+  REQUIRE(f.accountant->Observe(f.Result("tmux", Status::kOk)).ok());
+  CHECK(f.accountant->queued_entries() == 0);
+  auto incidents = f.store->Incidents(0, f.now + 1).value();
+  REQUIRE(incidents.size() == 1);
+  CHECK(incidents[0].opened == opened);  // the original times, not the time of writing
+  CHECK(incidents[0].closed == opened + 180);
+  CHECK(f.store->Tasks(0, f.now + 86400).value().size() == 1);
+}

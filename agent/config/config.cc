@@ -69,7 +69,7 @@ Section DispatchKeys(DispatchOptions& o) {
 }
 
 // A check's own keys plus the ones every check takes; then the rule across them: a check
-// must finish before its next run starts.
+// must finish before its next run starts (a default timeout shrinks to a short interval).
 ValueReader CheckSection(CheckSettings& s, Section keys) {
   keys.push_back({"enabled", config::Bool(s.enabled)});
   keys.push_back({"timeout", config::Duration(s.timeout, 1ms, 60s)});
@@ -80,7 +80,12 @@ ValueReader CheckSection(CheckSettings& s, Section keys) {
     config::ReadSection(reader, value, path, keys);
     if (reader.error_count() != errors_before || s.timeout <= s.interval) return;
     YAML::Node at = config::FindValue(value, "timeout");
-    if (!at.IsDefined() || at.IsNull()) at = config::FindValue(value, "interval");
+    if (!at.IsDefined() || at.IsNull()) {
+      // Only the interval was given, shorter than the default timeout: the timeout
+      // follows it (`interval: 1s` alone means "every second, within the second").
+      s.timeout = s.interval;
+      return;
+    }
     reader.AddError(at, path + ".timeout (" + config::FormatMilliseconds(s.timeout) +
                             ") is longer than " + path + ".interval (" +
                             config::FormatMilliseconds(s.interval) +
@@ -173,8 +178,9 @@ std::optional<YAML::Node> LoadSingleDocument(ConfigReader& reader, const std::st
   for (int index = 0; parser.HandleNextDocument(walker); ++index) {
     if (walker.start.pos <= previous_start) {
       const auto at = static_cast<std::size_t>(walker.start.pos);
+      const bool printable = at < text.size() && text[at] > ' ' && text[at] < 0x7F;
       reader.AddError(walker.start, "YAML syntax error: unexpected " +
-                                        config::Quote(at < text.size() ? text.substr(at, 1) : ""));
+                                        (printable ? config::Quote(text.substr(at, 1)) : "token"));
       return std::nullopt;
     }
     previous_start = walker.start.pos;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <set>
 
 #include "agent/core/units.h"
 #include "collectors/tmux/tmux_parse.h"
@@ -55,7 +56,7 @@ struct Findings {
   std::vector<std::string> found;                         // as the OK summary lists them
   std::vector<std::pair<std::string, std::string>> dead;  // pane target, " (exit 1)"
   std::vector<std::pair<std::string, long long>> idle;    // window target, idle seconds
-  std::size_t pane_count = 0;
+  std::set<std::string> panes_seen;  // distinct panes: a window may also be in its session
 
   void AddDead(const TmuxPane& pane) {
     const std::string target = pane.PaneTarget();
@@ -253,7 +254,7 @@ nlohmann::json TmuxCheck::Examine(const Match& match, const CheckContext& contex
   if (as_window) entry["window"] = first.window_index;
   findings.found.push_back(as_window ? match.name + " (window in " + first.session + ")"
                                      : match.name);
-  findings.pane_count += match.panes.size();
+  for (const TmuxPane* pane : match.panes) findings.panes_seen.insert(pane->PaneTarget());
   const auto now =
       std::chrono::duration_cast<std::chrono::seconds>(context.os.Now().time_since_epoch()).count();
   const TmuxPane* shown = &first;  // the pane the operator sees on attaching
@@ -339,7 +340,7 @@ CheckResult TmuxCheck::Judge(const CheckContext& context, const std::vector<Tmux
     return Finish(Status::kOk, "tmux server up with " + std::to_string(sessions.size()) +
                                    " session(s); no names expected");
   }
-  const std::size_t count = findings.pane_count;
+  const std::size_t count = findings.panes_seen.size();
   return Finish(Status::kOk, "all up: " + JoinNames(findings.found) + "; " + std::to_string(count) +
                                  (count == 1 ? " pane" : " panes"));
 }

@@ -217,6 +217,8 @@ TEST_CASE("tmux check: every expected name present is OK, FORGE found as a windo
   CheckResult result = f.Check();
   CHECK(result.status == Status::kOk);
   CHECK(Has(result.summary, "BURN, BURN2, FORGE (window in BURN)"));
+  // Distinct panes: FORGE's pane is also one of BURN's and is counted once.
+  CHECK(Has(result.summary, "; " + std::to_string(HealthyNode().size()) + " panes"));
   REQUIRE(f.os.programs_run.size() == 1);
   const auto& argv = f.os.programs_run[0];
   CHECK(argv[0] == "tmux");

@@ -310,10 +310,8 @@ TEST_CASE("a check's timeout must fit in its interval") {
   CHECK(OneError("checks:\n  gateway: {timeout: 20s, interval: 10s}\n") ==
         "agent.yaml:2:22: checks.gateway.timeout (20s) is longer than checks.gateway.interval "
         "(10s); a check must finish before its next run");
-  // The default timeout (2s) against a short interval: the interval is the line to fix.
-  CHECK(OneError("checks:\n  disk:\n    interval: 1s\n") ==
-        "agent.yaml:3:15: checks.disk.timeout (2s) is longer than checks.disk.interval (1s); a "
-        "check must finish before its next run");
+  // The default timeout (2s) against a short interval follows the interval instead.
+  CHECK(Valid("checks:\n  disk:\n    interval: 1s\n").settings["disk"].timeout == 1s);
   // And a timeout above the default interval.
   CHECK(OneError("checks: {cron: {timeout: 45s}}") ==
         "agent.yaml:1:26: checks.cron.timeout (45s) is longer than checks.cron.interval (30s); a "
@@ -439,4 +437,16 @@ extra: 1
   };
   CHECK(errors == expected);
   CHECK_FALSE(Parse("extra: 1").config.has_value());
+}
+
+TEST_CASE("a short interval alone pulls the default timeout down with it") {
+  fleet::ConfigLoad load = fleet::ParseConfig("checks: {disk: {interval: 1s}}\n", "a.yaml");
+  REQUIRE(load.config.has_value());
+  CHECK(load.config->settings.at("disk").interval == std::chrono::seconds(1));
+  CHECK(load.config->settings.at("disk").timeout == std::chrono::seconds(1));
+  fleet::ConfigLoad both =
+      fleet::ParseConfig("checks: {disk: {interval: 1s, timeout: 2s}}\n", "a.yaml");
+  REQUIRE_FALSE(both.config.has_value());
+  CHECK(both.errors.at(0).ToString().find("is longer than checks.disk.interval") !=
+        std::string::npos);
 }

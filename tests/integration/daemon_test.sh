@@ -40,7 +40,7 @@ expect_eq "incident opened for tmux" 0 $?
 dd if=/dev/zero of="$world/disk/fill" bs=1k count=3800 status=none
 wait_for 10 check_is disk critical
 expect_eq "tmpfs past 90%: disk CRITICAL" 0 $?
-world_cron error "2026-01-01T00:30:00+00:00"
+world_cron error "$(date -u -d "-5 min" +%Y-%m-%dT%H:%M:%S+00:00)"
 wait_for 10 sql_is "select count(*) from tasks where ok=0" 1
 expect_eq "a failed cron run is a failed task" 0 $?
 
@@ -50,7 +50,7 @@ expect_eq "tmux recovered: incident closed" 0 $?
 
 # SIGHUP with a broken config: refused, still running the old one.
 cp "$world/agent.yaml" "$world/good.yaml"
-echo "checks: {tmux: {expcet: [X]}}" >>"$world/agent.yaml"
+sed -i "s/expect: \[BURN, BURN2, FORGE\]/expcet: [BURN]/" "$world/agent.yaml"
 kill -HUP $daemon; sleep 1
 expect_eq "still running after a broken reload" 0 "$(kill -0 $daemon; echo $?)"
 expect_match "the broken key is named with its position" "agent.yaml:[0-9]+:[0-9]+: .*expcet" "$(cat "$world/daemon.log")"

@@ -10,7 +10,7 @@ world_up() {
   tmux -S "$world_socket" new-session -d -s BURN -x 80 -y 24 'sleep 100000' || return 1
   tmux -S "$world_socket" new-window -t BURN -n FORGE 'sleep 100000'
   tmux -S "$world_socket" new-session -d -s BURN2 'sleep 100000'
-  world_cron ok "2026-01-01T00:00:00+00:00"
+  world_cron ok "$(date -u -d "-10 min" +%Y-%m-%dT%H:%M:%S+00:00)"
   echo '{"rotations": []}' >"$world/home/fleet-dispatch-state.json"
   cat >"$world/agent.yaml" <<YAML
 node: {id: test-node}

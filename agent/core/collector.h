@@ -42,5 +42,10 @@ class Collector {
 
 // Joins a relative path onto the Hermes home; absolute paths are kept.
 std::string ResolveInHome(const HermesTarget& hermes, const std::string& path);
+// The secret files beside the Hermes state (auth.json, .env, config.yaml), which the agent
+// must never read or send.
+bool IsHermesSecretFile(const std::string& path);
+// "~/.hermes/cron/jobs.json" when the path is inside the operator's home, for summaries.
+std::string DisplayPath(const HermesTarget& hermes, const std::string& path);
 
 }  // namespace fleet

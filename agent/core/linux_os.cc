@@ -13,7 +13,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "agent/core/collector.h"
 #include "agent/core/os.h"
 
 extern char** environ;
@@ -269,13 +268,6 @@ Result<ProgramRun> LinuxOs::RunProgram(const std::vector<std::string>& argv,
 
 std::unique_ptr<Os> MakeLinuxOs(std::string proc_root) {
   return std::make_unique<LinuxOs>(std::move(proc_root));
-}
-
-std::string ResolveInHome(const HermesTarget& hermes, const std::string& path) {
-  if (path.empty() || path.front() == '/') return path;
-  if (hermes.home.empty()) return path;
-  if (hermes.home.back() == '/') return hermes.home + path;
-  return hermes.home + "/" + path;
 }
 
 }  // namespace fleet

@@ -1,7 +1,6 @@
 #include "agent/core/status.h"
 
 namespace fleet {
-namespace {
 
 int Severity(Status status) {
   switch (status) {
@@ -16,8 +15,6 @@ int Severity(Status status) {
   }
   return 2;
 }
-
-}  // namespace
 
 std::string_view StatusName(Status status) {
   switch (status) {

@@ -15,6 +15,8 @@ std::string_view StatusName(Status status);
 // "OK", "WARNING", "CRITICAL", "UNKNOWN".
 std::string_view StatusLabel(Status status);
 std::optional<Status> ParseStatus(std::string_view name);
+// 0 (ok) .. 3 (critical), by the order above.
+int Severity(Status status);
 // The more severe of the two, by the order above.
 Status Worse(Status a, Status b);
 int NagiosExitCode(Status status);

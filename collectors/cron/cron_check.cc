@@ -26,27 +26,6 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
-std::string BaseName(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  return slash == std::string::npos ? path : path.substr(slash + 1);
-}
-
-// The secret files beside the Hermes state, which the agent must never read.
-bool IsHermesSecretFile(const std::string& path) {
-  const std::string base = BaseName(path);
-  return base == "auth.json" || base == ".env" || base == "config.yaml";
-}
-
-// "~/.hermes/cron/jobs.json" when the path is inside the operator's home.
-std::string ForDisplay(const HermesTarget& hermes, const std::string& path) {
-  const std::string& home = hermes.user.home;
-  if (home.size() > 1 && path.size() > home.size() && path.compare(0, home.size(), home) == 0 &&
-      path[home.size()] == '/') {
-    return "~" + path.substr(home.size());
-  }
-  return path;
-}
-
 // Age of cron/ticker_heartbeat (epoch seconds as text), when the file is there.
 void AddTickerHeartbeat(const CheckContext& context, const std::string& cron_dir, json& details) {
   const std::string path = cron_dir + "/ticker_heartbeat";
@@ -85,7 +64,7 @@ class CronCheck final : public Collector {
 CheckResult CronCheck::Run(const CheckContext& context) {
   const Os& os = context.os;
   const std::string path = ResolveInHome(context.hermes, options_.jobs_file);
-  const std::string shown = ForDisplay(context.hermes, path);
+  const std::string shown = DisplayPath(context.hermes, path);
   json details = {{"path", path}};
   auto unknown = [&](std::string summary) {
     return MakeResult("cron", Status::kUnknown, std::move(summary), details);
@@ -106,7 +85,7 @@ CheckResult CronCheck::Run(const CheckContext& context) {
     if (options_.jobs_file.empty() || options_.jobs_file.front() != '/') {
       auto home = os.Stat(context.hermes.home, true);
       if (home && !home->has_value()) {
-        return unknown("Hermes home " + ForDisplay(context.hermes, context.hermes.home) +
+        return unknown("Hermes home " + DisplayPath(context.hermes, context.hermes.home) +
                        " does not exist; set hermes.home or HERMES_HOME");
       }
     }
@@ -140,7 +119,7 @@ CheckResult CronCheck::Run(const CheckContext& context) {
   CronRuleInput input;
   input.now = os.Now();
   input.critical_failure_streak = options_.critical_failure_streak;
-  input.output_dir = ForDisplay(context.hermes, DirName(path) + "/output");
+  input.output_dir = DisplayPath(context.hermes, DirName(path) + "/output");
   CheckResult result = EvaluateCronJobs(*parsed, input);
   for (auto& [key, value] : details.items()) result.details[key] = value;
   if (symlink) {

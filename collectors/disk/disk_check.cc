@@ -50,20 +50,6 @@ std::string FormatPercent(double percent) {
   return buf;
 }
 
-int Severity(Status status) {
-  switch (status) {
-    case Status::kOk:
-      return 0;
-    case Status::kWarning:
-      return 1;
-    case Status::kUnknown:
-      return 2;
-    case Status::kCritical:
-      return 3;
-  }
-  return 2;
-}
-
 template <typename T>
 nlohmann::json OrNull(const std::optional<T>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);

@@ -12,25 +12,10 @@ namespace {
 // The format is opaque, so this is only a sanity bound.
 constexpr std::uint64_t kMaxDispatchFileBytes = 16ull << 20;
 
-bool IsHermesSecretFile(const std::string& path) {
-  const auto slash = path.find_last_of('/');
-  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
-  return base == "auth.json" || base == ".env" || base == "config.yaml";
-}
-
-std::string ForDisplay(const HermesTarget& hermes, const std::string& path) {
-  const std::string& home = hermes.user.home;
-  if (home.size() > 1 && path.size() > home.size() && path.compare(0, home.size(), home) == 0 &&
-      path[home.size()] == '/') {
-    return "~" + path.substr(home.size());
-  }
-  return path;
-}
-
 DispatchFileSeen Look(const Os& os, const HermesTarget& hermes, const std::string& configured) {
   DispatchFileSeen seen;
   seen.path = ResolveInHome(hermes, configured);
-  seen.shown = ForDisplay(hermes, seen.path);
+  seen.shown = DisplayPath(hermes, seen.path);
   const std::string& shown = seen.shown;
   if (IsHermesSecretFile(seen.path)) {
     seen.problem =

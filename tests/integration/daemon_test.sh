@@ -78,6 +78,9 @@ expect_eq "report: tasks done/failed" "1/1" "$(jq -r '"\(.tasks.done)/\(.tasks.f
 expect_eq "report: incidents for tmux and disk" "disk,tmux" "$(jq -r '[.incidents[].check]|sort|join(",")' <<<"$report")"
 expect_eq "report: measured minutes" "$(world_sql 'select count(*) from heartbeats')" "$(jq '.uptime.up + .uptime.down' <<<"$report")"
 expect_match "report: table names the week" "Node test-node, [0-9]{4}-W[0-9]{2}" "$("$agent" report --config "$world/agent.yaml")"
+month=$("$agent" report --config "$world/agent.yaml" --month "$(date -u +%Y-%m)" --json)
+expect_eq "report --month: the calendar month" "$(date -u +%Y-%m)" "$(jq -r .period.label <<<"$month")"
+expect_eq "report --month: same tasks" "1/1" "$(jq -r '"\(.tasks.done)/\(.tasks.failed)"' <<<"$month")"
 "$agent" report --config "$world/agent.yaml" --week 2026-W99 >/dev/null 2>&1
 expect_eq "report: bad week is a usage error" 3 $?
 

@@ -10,6 +10,7 @@
 #include "agent/check/check_report.h"
 #include "agent/check/check_runner.h"
 #include "agent/cli/history_commands.h"
+#include "agent/cli/record_commands.h"
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
 #include "agent/daemon/daemon.h"
@@ -168,6 +169,27 @@ int RunCli(int argc, char** argv) {
   status->add_option("--state-dir", status_args.state_dir, "Directory holding the history");
   status->add_flag("--json", status_args.json, "Print JSON");
 
+  KeyArgs key_args;
+  CLI::App* keygen = app.add_subcommand(
+      "keygen", "Create the node's Ed25519 key in the state directory (mode 0600).");
+  CLI::App* pubkey = app.add_subcommand("pubkey", "Print the node's kid and public key.");
+  CLI::App* records =
+      app.add_subcommand("records", "Print the signed records, one compact JWS per line.");
+  for (CLI::App* sub : {keygen, pubkey, records}) {
+    sub->add_option("--config", key_args.config_file, "YAML configuration file");
+    sub->add_option("--state-dir", key_args.state_dir, "State directory");
+  }
+  keygen->add_flag("--force", key_args.force, "Replace an existing key");
+  for (CLI::App* sub : {keygen, pubkey}) {
+    sub->add_flag("--jwk", key_args.jwk, "Print the public key as a JWK");
+  }
+  std::string verify_file;
+  std::string verify_jwk;
+  CLI::App* verify = app.add_subcommand(
+      "verify", "Check a file of records: signatures, seq continuity, the prev chain.");
+  verify->add_option("FILE", verify_file, "Records, one JWS per line")->required();
+  verify->add_option("--jwk", verify_jwk, "The node's public JWK file")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -187,6 +209,10 @@ int RunCli(int argc, char** argv) {
     return RunReportCommand(report_args);
   }
   if (status->parsed()) return RunStatusCommand(status_args);
+  if (keygen->parsed()) return RunKeygenCommand(key_args);
+  if (pubkey->parsed()) return RunPubkeyCommand(key_args);
+  if (records->parsed()) return RunRecordsCommand(key_args);
+  if (verify->parsed()) return RunVerifyCommand(verify_file, verify_jwk);
   return kUsageError;
 }
 

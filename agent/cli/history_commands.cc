@@ -15,9 +15,10 @@ namespace {
 constexpr int kStateError = 1;
 constexpr int kUsageError = 3;
 
-// The state directory from --state-dir, else the configuration (or its default).
-std::optional<std::string> StateDirFrom(const std::string& config_file,
-                                        const std::string& state_dir, std::string* node) {
+}  // namespace
+
+std::optional<std::string> ResolveStateDir(const std::string& config_file,
+                                           const std::string& state_dir, std::string* node) {
   AgentConfig config = DefaultConfig();
   if (!config_file.empty()) {
     ConfigLoad load = LoadConfigFile(config_file);
@@ -30,6 +31,8 @@ std::optional<std::string> StateDirFrom(const std::string& config_file,
   if (node) *node = ResolveNodeId(config);
   return state_dir.empty() ? config.state_dir : state_dir;
 }
+
+namespace {
 
 Result<std::unique_ptr<HistoryStore>> OpenHistory(const std::string& dir, const std::string& node) {
   struct stat st {};
@@ -44,7 +47,7 @@ Result<std::unique_ptr<HistoryStore>> OpenHistory(const std::string& dir, const 
 
 int RunReportCommand(const ReportArgs& args) {
   std::string node;
-  auto dir = StateDirFrom(args.config_file, args.state_dir, &node);
+  auto dir = ResolveStateDir(args.config_file, args.state_dir, &node);
   if (!dir) return kUsageError;
   const UnixSeconds now = ToUnixSeconds(std::chrono::system_clock::now());
   Period period = IsoWeekOf(now);
@@ -93,7 +96,7 @@ int RunReportCommand(const ReportArgs& args) {
 
 int RunStatusCommand(const StatusArgs& args) {
   std::string node;
-  auto dir = StateDirFrom(args.config_file, args.state_dir, &node);
+  auto dir = ResolveStateDir(args.config_file, args.state_dir, &node);
   if (!dir) return kUsageError;
   auto os = MakeLinuxOs();
   auto text = os->ReadFile(*dir + "/status.json", 1 << 20);

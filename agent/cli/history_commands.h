@@ -4,6 +4,7 @@
 // process exit code: 0 on success, 1 when the state cannot be read, 3 on usage errors.
 #pragma once
 
+#include <optional>
 #include <string>
 
 namespace fleet {
@@ -21,6 +22,11 @@ struct StatusArgs {
   std::string state_dir;
   bool json = false;
 };
+
+// The state directory from --state-dir, else the configuration's state_dir (or its
+// default); nullopt after printing the configuration's errors. Sets *node to the node id.
+std::optional<std::string> ResolveStateDir(const std::string& config_file,
+                                           const std::string& state_dir, std::string* node);
 
 int RunReportCommand(const ReportArgs& args);
 int RunStatusCommand(const StatusArgs& args);

@@ -24,6 +24,7 @@
 #include "agent/daemon/node_clock.h"
 #include "agent/daemon/state_dir.h"
 #include "agent/history/accountant.h"
+#include "agent/records/node_key.h"
 
 namespace fleet {
 namespace {
@@ -368,7 +369,23 @@ int Daemon::Run() {
     spdlog::error("{}", prepared.error());
     return 1;
   }
-  auto store = HistoryStore::Open(config.state_dir, false, ResolveNodeId(config), FLEET_VERSION);
+  auto key = LoadNodeKey(config.state_dir);
+  if (!key) {
+    spdlog::error("cannot read the node key: {}", key.error());
+    return 1;
+  }
+  if (!key->has_value()) {
+    auto created = CreateNodeKey(config.state_dir, false);
+    if (!created) {
+      spdlog::error("cannot create the node key: {}", created.error());
+      return 1;
+    }
+    spdlog::info("created the node key {}; register this public key with the foundation: {}",
+                 NodeKeyPath(config.state_dir), PublicJwk(created->public_key));
+    *key = *created;
+  }
+  auto store =
+      HistoryStore::Open(config.state_dir, false, ResolveNodeId(config), FLEET_VERSION, **key);
   if (!store) {
     spdlog::error("cannot open the history: {}", store.error());
     return 1;

@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS agent_runs(
   clean_previous_stop INTEGER NOT NULL, rebooted INTEGER NOT NULL, stopped INTEGER);
 CREATE TABLE IF NOT EXISTS records(
   seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
-  payload TEXT NOT NULL);
+  payload TEXT NOT NULL, jws TEXT);
 )sql";
 
 std::string Dump(const nlohmann::json& j) {
@@ -42,18 +42,22 @@ Result<T> Fail(const std::string& what, const Outcome& outcome) {
 }  // namespace
 
 HistoryStore::HistoryStore(std::unique_ptr<SqliteDb> db, std::string node_id,
-                           std::string agent_version)
-    : db_(std::move(db)), node_id_(std::move(node_id)), agent_version_(std::move(agent_version)) {}
+                           std::string agent_version, std::optional<NodeKey> key)
+    : db_(std::move(db)),
+      node_id_(std::move(node_id)),
+      agent_version_(std::move(agent_version)),
+      key_(std::move(key)) {}
 
 Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& state_dir,
                                                          bool read_only, std::string node_id,
-                                                         std::string agent_version) {
+                                                         std::string agent_version,
+                                                         std::optional<NodeKey> key) {
   const std::string path = state_dir + "/history.db";
   auto db =
       SqliteDb::Open(path, read_only ? SqliteDb::Mode::kReadOnly : SqliteDb::Mode::kReadWrite);
   if (!db) return Error{db.error()};
-  std::unique_ptr<HistoryStore> store(
-      new HistoryStore(std::move(db).value(), std::move(node_id), std::move(agent_version)));
+  std::unique_ptr<HistoryStore> store(new HistoryStore(std::move(db).value(), std::move(node_id),
+                                                       std::move(agent_version), std::move(key)));
   if (!read_only) {
     for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
       auto done = store->db_->Exec(pragma);
@@ -129,7 +133,15 @@ Outcome HistoryStore::AppendRecord(const std::string& type, nlohmann::json paylo
   payload["boot"] = stamp.boot_id;
   payload["mono_ms"] = stamp.mono_ms;
   payload["agent"] = agent_version_;
-  auto stmt = db_->Prepare("INSERT INTO records(seq, epoch, type, t, payload) VALUES(?,?,?,?,?)");
+  std::optional<std::string> jws;
+  if (key_) {
+    auto prev = Meta("prev_hash");
+    if (!prev) return Error{prev.error()};
+    payload["prev"] = prev->value_or(GenesisHash());
+    jws = SignCompactJws(Dump(payload), key_->secret_key, key_->kid);
+  }
+  auto stmt =
+      db_->Prepare("INSERT INTO records(seq, epoch, type, t, payload, jws) VALUES(?,?,?,?,?,?)");
   if (!stmt) return Error{stmt.error()};
   auto done = (*stmt)
                   ->Bind(1, seq)
@@ -137,8 +149,12 @@ Outcome HistoryStore::AppendRecord(const std::string& type, nlohmann::json paylo
                   .Bind(3, std::string_view(type))
                   .Bind(4, stamp.wall)
                   .Bind(5, std::string_view(Dump(payload)))
+                  .Bind(6, jws)
                   .Run();
   if (!done) return done;
+  if (jws) {
+    if (auto set = SetMeta("prev_hash", ChainHash(*jws)); !set) return set;
+  }
   return SetMeta("next_seq", std::to_string(seq + 1));
 }
 
@@ -385,6 +401,19 @@ Result<std::vector<DiskSample>> HistoryStore::DiskSamples(UnixSeconds begin, Uni
                        static_cast<std::uint64_t>((*stmt)->Int(3))});
   }
   return samples;
+}
+
+Result<std::vector<std::string>> HistoryStore::SignedRecords() {
+  auto stmt = db_->Prepare("SELECT jws FROM records WHERE jws IS NOT NULL ORDER BY seq");
+  if (!stmt) return Error{stmt.error()};
+  std::vector<std::string> records;
+  for (;;) {
+    auto row = (*stmt)->Step();
+    if (!row) return Error{row.error()};
+    if (!*row) break;
+    records.push_back((*stmt)->Text(0));
+  }
+  return records;
 }
 
 Result<std::int64_t> HistoryStore::RecordCount() {

@@ -18,6 +18,7 @@
 #include "agent/core/status.h"
 #include "agent/history/sqlite_db.h"
 #include "agent/history/time_slices.h"
+#include "agent/records/node_key.h"
 
 namespace fleet {
 
@@ -72,9 +73,14 @@ struct MinuteCounts {
 class HistoryStore {
  public:
   // Opens or creates <state_dir>/history.db. read_only: for `report` and `status`, which
-  // must never take the daemon's write lock.
+  // must never take the daemon's write lock. With a key, every record is signed when made
+  // (a compact JWS whose payload carries `prev`, the chain hash of the previous record),
+  // in the same transaction that takes its seq.
   static Result<std::unique_ptr<HistoryStore>> Open(const std::string& state_dir, bool read_only,
-                                                    std::string node_id, std::string agent_version);
+                                                    std::string node_id, std::string agent_version,
+                                                    std::optional<NodeKey> key = std::nullopt);
+  // The signed records, oldest first (one compact JWS each).
+  Result<std::vector<std::string>> SignedRecords();
 
   // Each Add* writes the entry and its record in one transaction.
   // Heartbeats: at most one per minute; false when the minute already had one.
@@ -103,7 +109,8 @@ class HistoryStore {
   Result<std::optional<UnixMinute>> LastHeartbeatMinute();
 
  private:
-  HistoryStore(std::unique_ptr<SqliteDb> db, std::string node_id, std::string agent_version);
+  HistoryStore(std::unique_ptr<SqliteDb> db, std::string node_id, std::string agent_version,
+               std::optional<NodeKey> key);
   Outcome CreateSchema();
   // Appends a record of `type` with `fields` (a JSON object) inside the open transaction.
   Outcome AppendRecord(const std::string& type, nlohmann::json fields, const RecordStamp& stamp);
@@ -112,6 +119,7 @@ class HistoryStore {
   std::unique_ptr<SqliteDb> db_;
   std::string node_id_;
   std::string agent_version_;
+  std::optional<NodeKey> key_;
 };
 
 }  // namespace fleet

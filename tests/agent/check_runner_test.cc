@@ -71,7 +71,7 @@ TEST_CASE("a check past its deadline is UNKNOWN and the others still report") {
   CHECK(round.results[0].details["timed_out"] == true);
   CHECK(round.results[1].status == Status::kCritical);
   CHECK(round.abandoned == 1);
-  CHECK(took < 1000ms);  // did not wait for the stuck one
+  CHECK(took < 1000ms);                 // did not wait for the stuck one
   std::this_thread::sleep_for(1500ms);  // let the abandoned thread finish before exit
 }
 

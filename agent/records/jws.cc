@@ -1,0 +1,125 @@
+#include "agent/records/jws.h"
+
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
+namespace fleet {
+namespace {
+
+constexpr int kVariant = sodium_base64_VARIANT_URLSAFE_NO_PADDING;
+
+std::string Sha256(std::string_view text) {
+  std::string digest(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(digest.data()),
+                     reinterpret_cast<const unsigned char*>(text.data()), text.size());
+  return digest;
+}
+
+}  // namespace
+
+std::string Base64UrlEncode(std::string_view bytes) {
+  std::string out(sodium_base64_encoded_len(bytes.size(), kVariant), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),
+                    bytes.size(), kVariant);
+  out.resize(std::char_traits<char>::length(out.c_str()));
+  return out;
+}
+
+Result<std::string> Base64UrlDecode(std::string_view text) {
+  std::string out(text.size() * 3 / 4 + 3, '\0');
+  std::size_t length = 0;
+  const char* end = nullptr;
+  if (sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(),
+                        text.size(), nullptr, &length, &end, kVariant) != 0 ||
+      end != text.data() + text.size()) {
+    return Error{"not base64url"};
+  }
+  out.resize(length);
+  return out;
+}
+
+std::string KeyId(const PublicKey& key) {
+  std::string digest =
+      Sha256(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+  return Base64UrlEncode(std::string_view(digest).substr(0, 8));
+}
+
+std::string ChainHash(std::string_view text) { return Base64UrlEncode(Sha256(text)); }
+
+std::string GenesisHash() { return Base64UrlEncode(std::string(32, '\0')); }
+
+std::string SignCompactJws(std::string_view payload_json, const SecretKey& secret,
+                           const std::string& kid) {
+  const nlohmann::json header = {{"alg", "EdDSA"}, {"kid", kid}, {"typ", "fleet-record+jws"}};
+  const std::string signing_input =
+      Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload_json);
+  unsigned char signature[crypto_sign_BYTES];
+  crypto_sign_detached(signature, nullptr,
+                       reinterpret_cast<const unsigned char*>(signing_input.data()),
+                       signing_input.size(), secret.data());
+  return signing_input + "." +
+         Base64UrlEncode(
+             std::string_view(reinterpret_cast<const char*>(signature), sizeof signature));
+}
+
+Result<VerifiedJws> VerifyCompactJws(std::string_view jws, const PublicKey& key) {
+  const auto first = jws.find('.');
+  const auto second = first == std::string_view::npos ? first : jws.find('.', first + 1);
+  if (second == std::string_view::npos || jws.find('.', second + 1) != std::string_view::npos) {
+    return Error{"not a compact JWS (three base64url parts)"};
+  }
+  auto header_text = Base64UrlDecode(jws.substr(0, first));
+  auto payload = Base64UrlDecode(jws.substr(first + 1, second - first - 1));
+  auto signature = Base64UrlDecode(jws.substr(second + 1));
+  if (!header_text || !payload || !signature) return Error{"a JWS part is not base64url"};
+  const auto header = nlohmann::json::parse(*header_text, nullptr, false);
+  if (header.is_discarded() || !header.is_object()) return Error{"the JWS header is not JSON"};
+  auto alg = header.find("alg");
+  if (alg == header.end() || !alg->is_string() || *alg != "EdDSA") {
+    return Error{"alg must be EdDSA"};
+  }
+  auto typ = header.find("typ");
+  if (typ == header.end() || *typ != "fleet-record+jws")
+    return Error{"typ must be fleet-record+jws"};
+  auto kid = header.find("kid");
+  if (kid == header.end() || !kid->is_string()) return Error{"kid missing"};
+  if (signature->size() != crypto_sign_BYTES) return Error{"signature has the wrong length"};
+  const std::string_view signing_input = jws.substr(0, second);
+  if (crypto_sign_verify_detached(reinterpret_cast<const unsigned char*>(signature->data()),
+                                  reinterpret_cast<const unsigned char*>(signing_input.data()),
+                                  signing_input.size(), key.data()) != 0) {
+    return Error{"bad signature"};
+  }
+  return VerifiedJws{kid->get<std::string>(), std::move(payload).value()};
+}
+
+std::string PublicJwk(const PublicKey& key) {
+  const nlohmann::json jwk = {{"kty", "OKP"},
+                              {"crv", "Ed25519"},
+                              {"x", Base64UrlEncode(std::string_view(
+                                        reinterpret_cast<const char*>(key.data()), key.size()))},
+                              {"kid", KeyId(key)}};
+  return jwk.dump();
+}
+
+Result<PublicKey> ParsePublicJwk(std::string_view jwk_json) {
+  const auto jwk = nlohmann::json::parse(jwk_json, nullptr, false);
+  if (jwk.is_discarded() || !jwk.is_object()) return Error{"the JWK is not a JSON object"};
+  auto text = [&](const char* key) {
+    auto it = jwk.find(key);
+    return it != jwk.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (text("kty") != "OKP" || text("crv") != "Ed25519") {
+    return Error{"the JWK is not an Ed25519 key (kty OKP, crv Ed25519)"};
+  }
+  auto x = jwk.find("x");
+  if (x == jwk.end() || !x->is_string()) return Error{"the JWK has no x"};
+  auto bytes = Base64UrlDecode(x->get<std::string>());
+  if (!bytes || bytes->size() != 32) return Error{"the JWK's x is not a 32-byte base64url key"};
+  PublicKey key{};
+  std::copy(bytes->begin(), bytes->end(), key.begin());
+  return key;
+}
+
+}  // namespace fleet

@@ -1,0 +1,44 @@
+// Compact JWS (RFC 7515) with EdDSA over Ed25519 (RFC 8037), the form every record takes:
+// header {"alg":"EdDSA","kid":...,"typ":"fleet-record+jws"}, payload the record's JSON.
+// Pure functions over libsodium; verification pins alg to EdDSA (no "none", no HMAC) and
+// never throws. Key material is raw bytes: a 32-byte public key, a 64-byte secret key
+// (libsodium's seed || public key).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "agent/core/result.h"
+
+namespace fleet {
+
+using PublicKey = std::array<std::uint8_t, 32>;
+using SecretKey = std::array<std::uint8_t, 64>;
+
+std::string Base64UrlEncode(std::string_view bytes);
+Result<std::string> Base64UrlDecode(std::string_view text);
+
+// base64url (no padding) of the first 8 bytes of SHA-256 over the public key.
+std::string KeyId(const PublicKey& key);
+// base64url (no padding) of SHA-256 over the text: the `prev` link of the next record.
+std::string ChainHash(std::string_view text);
+// base64url of 32 zero bytes: `prev` at the start of an epoch.
+std::string GenesisHash();
+
+std::string SignCompactJws(std::string_view payload_json, const SecretKey& secret,
+                           const std::string& kid);
+
+struct VerifiedJws {
+  std::string kid;
+  std::string payload;  // the JSON text
+};
+// Checks shape, header (alg EdDSA, typ), and the signature with `key`.
+Result<VerifiedJws> VerifyCompactJws(std::string_view jws, const PublicKey& key);
+
+// The public JWK {"kty":"OKP","crv":"Ed25519","x":...,"kid":...}, and back.
+std::string PublicJwk(const PublicKey& key);
+Result<PublicKey> ParsePublicJwk(std::string_view jwk_json);
+
+}  // namespace fleet

@@ -1,0 +1,140 @@
+#include <doctest/doctest.h>
+#include <sodium.h>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/history/history_store.h"
+#include "agent/records/jws.h"
+#include "agent/records/node_key.h"
+#include "agent/records/record_chain.h"
+#include "tests/support/temp_dir.h"
+
+using namespace fleet;
+
+namespace {
+
+NodeKey KeyFromSeedByte(unsigned char b) {
+  REQUIRE(sodium_init() >= 0);
+  unsigned char seed[32];
+  std::fill(std::begin(seed), std::end(seed), b);
+  NodeKey key;
+  crypto_sign_seed_keypair(key.public_key.data(), key.secret_key.data(), seed);
+  key.kid = KeyId(key.public_key);
+  return key;
+}
+
+std::string Part(const std::string& json) { return Base64UrlEncode(json); }
+
+}  // namespace
+
+TEST_CASE("base64url without padding, both ways; garbage refused") {
+  CHECK(Base64UrlEncode("") == "");
+  CHECK(Base64UrlEncode("f") == "Zg");
+  CHECK(Base64UrlEncode("\xfb\xff") == "-_8");
+  CHECK(Base64UrlDecode("-_8").value() == "\xfb\xff");
+  CHECK_FALSE(Base64UrlDecode("Zg==").ok());  // padding is not base64url-without-padding
+  CHECK_FALSE(Base64UrlDecode("a+b/").ok());
+  CHECK_FALSE(Base64UrlDecode("a b").ok());
+  CHECK(GenesisHash() == Base64UrlEncode(std::string(32, '\0')));
+  CHECK(ChainHash("abc") == "ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0");  // SHA-256("abc")
+}
+
+TEST_CASE("sign and verify a record; header pinned to EdDSA and the record type") {
+  NodeKey key = KeyFromSeedByte(7);
+  const std::string jws = SignCompactJws(R"({"seq":1})", key.secret_key, key.kid);
+  auto verified = VerifyCompactJws(jws, key.public_key);
+  REQUIRE(verified.ok());
+  CHECK(verified->payload == R"({"seq":1})");
+  CHECK(verified->kid == key.kid);
+  auto header = nlohmann::json::parse(Base64UrlDecode(jws.substr(0, jws.find('.'))).value());
+  CHECK(header == nlohmann::json{{"alg", "EdDSA"}, {"kid", key.kid}, {"typ", "fleet-record+jws"}});
+  CHECK(key.kid.size() == 11);  // 8 bytes in base64url
+
+  const std::string payload = jws.substr(jws.find('.') + 1);
+  const std::string sig = jws.substr(jws.rfind('.') + 1);
+  const std::string body = Part(R"({"seq":2})");
+  SUBCASE("another key or another payload fails") {
+    CHECK_FALSE(VerifyCompactJws(jws, KeyFromSeedByte(8).public_key).ok());
+    std::string swapped = jws.substr(0, jws.find('.') + 1) + body + "." + sig;
+    CHECK(VerifyCompactJws(swapped, key.public_key).error() == "bad signature");
+  }
+  SUBCASE("alg none, HS256 and a missing typ are refused before any signature check") {
+    for (const char* h : {R"({"alg":"none","kid":"x","typ":"fleet-record+jws"})",
+                          R"({"alg":"HS256","kid":"x","typ":"fleet-record+jws"})",
+                          R"({"alg":"EdDSA","kid":"x"})", R"({"kid":"x"})", "[]", "garbage"}) {
+      CHECK_FALSE(VerifyCompactJws(Part(h) + "." + body + "." + sig, key.public_key).ok());
+    }
+    CHECK_FALSE(
+        VerifyCompactJws(Part(R"({"alg":"none"})") + "." + body + ".", key.public_key).ok());
+  }
+  SUBCASE("malformed compact forms") {
+    for (std::string bad : {std::string(), std::string("a.b"), std::string("a.b.c.d"), jws + ".",
+                            std::string("..."), jws.substr(0, jws.size() - 5)}) {
+      CHECK_FALSE(VerifyCompactJws(bad, key.public_key).ok());
+    }
+  }
+}
+
+TEST_CASE("public JWK: printed and parsed; wrong kinds refused") {
+  NodeKey key = KeyFromSeedByte(1);
+  auto jwk = nlohmann::json::parse(PublicJwk(key.public_key));
+  CHECK(jwk["kty"] == "OKP");
+  CHECK(jwk["crv"] == "Ed25519");
+  CHECK(jwk["kid"] == key.kid);
+  CHECK(ParsePublicJwk(jwk.dump()).value() == key.public_key);
+  CHECK_FALSE(ParsePublicJwk(R"({"kty":"EC","crv":"P-256","x":"AA"})").ok());
+  CHECK_FALSE(ParsePublicJwk(R"({"kty":"OKP","crv":"Ed25519","x":"AAAA"})").ok());
+  CHECK_FALSE(ParsePublicJwk(R"({"kty":1,"crv":[],"x":{}})").ok());
+  CHECK_FALSE(ParsePublicJwk("not json").ok());
+}
+
+TEST_CASE("node key: created 0600, loaded back, never silently replaced") {
+  testing::TempDir dir;
+  CHECK_FALSE(LoadNodeKey(dir.path()).value().has_value());
+  NodeKey created = CreateNodeKey(dir.path(), false).value();
+  NodeKey loaded = LoadNodeKey(dir.path()).value().value();
+  CHECK(loaded.public_key == created.public_key);
+  CHECK(loaded.kid == created.kid);
+  auto refused = CreateNodeKey(dir.path(), false);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().find("--force") != std::string::npos);
+  CHECK(LoadNodeKey(dir.path()).value()->public_key == created.public_key);
+  NodeKey replaced = CreateNodeKey(dir.path(), true).value();
+  CHECK(replaced.public_key != created.public_key);
+  dir.WriteFile("node.key", "garbage\n", 0600);
+  CHECK_FALSE(LoadNodeKey(dir.path()).ok());
+}
+
+TEST_CASE("the store signs each record once, chained by prev, verifiable as a file") {
+  testing::TempDir dir;
+  NodeKey key = KeyFromSeedByte(3);
+  auto store = HistoryStore::Open(dir.path(), false, "node-1", "test", key).value();
+  RecordStamp stamp{1781352000, "boot", 1000};
+  REQUIRE(store->AddAgentStart({}, stamp).ok());
+  REQUIRE(
+      store->AddHeartbeat({MinuteOf(stamp.wall), true, {{"disk", Status::kOk}}, true}, stamp).ok());
+  REQUIRE(store->AddAgentStop(stamp).ok());
+  auto lines = store->SignedRecords().value();
+  REQUIRE(lines.size() == 3);
+  ChainVerdict verdict = VerifyRecordChain(lines, key.public_key);
+  CHECK(verdict.ok());
+  CHECK(verdict.records == 3);
+  auto first = nlohmann::json::parse(VerifyCompactJws(lines[0], key.public_key)->payload);
+  CHECK(first["prev"] == GenesisHash());
+  auto second = nlohmann::json::parse(VerifyCompactJws(lines[1], key.public_key)->payload);
+  CHECK(second["prev"] == ChainHash(lines[0]));
+
+  SUBCASE("a gap, a reorder, a foreign key and a fork are named by line") {
+    CHECK(VerifyRecordChain({lines[0], lines[2]}, key.public_key).bad_line == 2);
+    CHECK(VerifyRecordChain({lines[1], lines[0]}, key.public_key).bad_line == 2);
+    CHECK(VerifyRecordChain(lines, KeyFromSeedByte(4).public_key).bad_line == 1);
+    // A second record at seq 2 with other content, correctly signed: prev is right but
+    // the third record no longer chains onto it.
+    auto forked = nlohmann::json::parse(VerifyCompactJws(lines[1], key.public_key)->payload);
+    forked["up"] = false;
+    std::string fork = SignCompactJws(forked.dump(), key.secret_key, key.kid);
+    ChainVerdict v = VerifyRecordChain({lines[0], fork, lines[2]}, key.public_key);
+    CHECK(v.bad_line == 3);
+    CHECK(v.reason == "prev does not match the record before");
+  }
+}

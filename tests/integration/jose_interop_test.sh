@@ -1,0 +1,64 @@
+#!/bin/bash
+# Interoperability is part of the contract: records the daemon signs verify with a standard
+# JOSE implementation (the npm package jose under Node.js) given only the public JWK that
+# `fleet-agent pubkey --jwk` prints, and a tampered record is refused by it. Also checks
+# `fleet-agent verify` on the same file, and on tampered, reordered and gapped copies.
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/lib/assert.sh"
+agent=${FLEET_AGENT:?}
+command -v node >/dev/null && command -v npm >/dev/null ||
+  { echo "SKIPPED: Node.js and npm are needed (packaging/install-deps.sh --test)"; exit 77; }
+work=$(mktemp -d /var/tmp/fleet-jose.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+
+(cd "$work" && npm init -y >/dev/null && npm install --silent --no-audit --no-fund jose@5 >npm.log 2>&1) ||
+  { echo "FAIL: npm install jose@5 failed:"; cat "$work/npm.log"; exit 1; }
+cp "$here/jose/verify.mjs" "$work/"
+
+cat >"$work/agent.yaml" <<YAML
+hermes: {home: $work/hermes}
+checks: {tmux: {enabled: false}, disk: {interval: 1s}}
+uptime: {require: [disk]}
+YAML
+"$agent" run --config "$work/agent.yaml" --state-dir "$work/state" 2>"$work/daemon.log" &
+daemon=$!
+sleep 3
+kill -TERM $daemon; wait $daemon
+expect_match "first start creates the key and logs the public key once" \
+  'created the node key .*register this public key.*"kty":"OKP"' "$(cat "$work/daemon.log")"
+expect_eq "node.key is private" 600 "$(stat -c %a "$work/state/node.key")"
+"$agent" pubkey --state-dir "$work/state" --jwk >"$work/node.jwk"
+"$agent" records --state-dir "$work/state" >"$work/records.ndjson"
+count=$(wc -l <"$work/records.ndjson")
+((count >= 4)) && pass "$count signed records" || fail "too few records: $count"
+
+out=$(cd "$work" && node verify.mjs node.jwk records.ndjson 2>&1); rc=$?
+expect_eq "jose verifies every record" 0 "$rc"
+expect_match "jose saw them all" "jose verified $count records" "$out"
+
+out=$("$agent" verify "$work/records.ndjson" --jwk "$work/node.jwk"); rc=$?
+expect_eq "fleet-agent verify: good file" 0 "$rc"
+
+# Tamper with the second record's payload (flip "up" or change a field), keep its signature.
+tamper_line2() {  # swaps one payload character of line 2 for another valid base64url one
+  awk -F. 'NR==2 { c = substr($2, 10, 1); r = (c == "A") ? "B" : "A"; $2 = substr($2, 1, 9) r substr($2, 11) } { print }' OFS=. "$1"
+}
+tamper_line2 "$work/records.ndjson" >"$work/tampered.ndjson"
+out=$(cd "$work" && node verify.mjs node.jwk tampered.ndjson 2>&1); rc=$?
+expect_eq "jose refuses a tampered record" 1 "$rc"
+err=$("$agent" verify "$work/tampered.ndjson" --jwk "$work/node.jwk" 2>&1); rc=$?
+expect_eq "verify: tampered exit" 1 "$rc"
+expect_match "verify names the first bad line" "tampered.ndjson:2: " "$err"
+awk 'NR == 2 { held = $0; next } { print } NR == 3 { print held }' "$work/records.ndjson" >"$work/reordered.ndjson"
+err=$("$agent" verify "$work/reordered.ndjson" --jwk "$work/node.jwk" 2>&1)
+expect_match "verify: reordered" "reordered.ndjson:2: seq 3 follows 1" "$err"
+"$agent" keygen --state-dir "$work/other" >/dev/null
+"$agent" pubkey --state-dir "$work/other" --jwk >"$work/other.jwk"
+err=$("$agent" verify "$work/records.ndjson" --jwk "$work/other.jwk" 2>&1); rc=$?
+expect_eq "verify: another node's key" 1 "$rc"
+expect_match "verify: forged or foreign" "records.ndjson:1: bad signature" "$err"
+err=$("$agent" keygen --state-dir "$work/state" 2>&1); rc=$?
+expect_eq "keygen refuses to overwrite" 1 "$rc"
+expect_match "keygen says how" "already exists.*--force" "$err"
+finish

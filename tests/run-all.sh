@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 bash packaging/install-deps.sh --test
 jobs=$(nproc)
 
-cmake -S . -B build -G Ninja -DFLEET_WERROR=ON >/dev/null
+cmake -S . -B build -G Ninja -DFLEET_WERROR=ON -DFLEET_TESTS=ON >/dev/null
 cmake --build build -j "$jobs"
 ctest --test-dir build --output-on-failure -j 2 --timeout 900
 

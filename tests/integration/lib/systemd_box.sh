@@ -10,7 +10,7 @@
 #   sdbox_add_user hermes; sdbox_linger hermes; sdbox_user_systemctl hermes start foo.service
 #
 # The guest boots with systemd-nspawn on an overlay of this machine's / (writes go to a
-# scratch upper layer under /var/tmp and vanish at teardown), with its own PID, mount,
+# scratch upper layer on a tmpfs and vanish at teardown), with its own PID, mount,
 # network (loopback only) and IPC namespaces. Host files are visible at the same paths,
 # except /tmp (the guest gets an empty tmpfs): stage files under /var/tmp or write them
 # inside with sdbox_write. Commands run inside through nsenter in a session of their own,
@@ -52,6 +52,7 @@ sdbox_teardown() {
   fi
   if [ -n "$SDBOX_DIR" ]; then
     umount "$SDBOX_DIR/root" 2>/dev/null || umount -l "$SDBOX_DIR/root" 2>/dev/null || true
+    umount "$SDBOX_DIR/rw" 2>/dev/null || umount -l "$SDBOX_DIR/rw" 2>/dev/null || true
     rm -rf "$SDBOX_DIR"
     SDBOX_DIR=""
   fi
@@ -63,9 +64,14 @@ sdbox_boot() {
   SDBOX_DIR=$(mktemp -d /var/tmp/fleet-sdbox.XXXXXX)
   trap sdbox_teardown EXIT
   trap 'exit 130' INT TERM
-  mkdir -p "$SDBOX_DIR/upper" "$SDBOX_DIR/work" "$SDBOX_DIR/root"
+  # The writable layer lives on a tmpfs of its own: overlayfs refuses an upper directory
+  # that is itself on overlayfs (as /var/tmp is inside a container or a chroot on one).
+  mkdir -p "$SDBOX_DIR/rw" "$SDBOX_DIR/root"
+  mount -t tmpfs -o size=2g,mode=0755 sdbox-rw "$SDBOX_DIR/rw" ||
+    { echo "sdbox: cannot mount a tmpfs for the writable layer" >&2; return 1; }
+  mkdir -p "$SDBOX_DIR/rw/upper" "$SDBOX_DIR/rw/work"
   mount -t overlay overlay \
-    -o "lowerdir=/,upperdir=$SDBOX_DIR/upper,workdir=$SDBOX_DIR/work" "$SDBOX_DIR/root" ||
+    -o "lowerdir=/,upperdir=$SDBOX_DIR/rw/upper,workdir=$SDBOX_DIR/rw/work" "$SDBOX_DIR/root" ||
     { echo "sdbox: cannot mount the overlay" >&2; return 1; }
   # --register=no --keep-unit: no host systemd/machined needed. pdeathsig: if the test
   # dies without its trap, nspawn still shuts the guest down.

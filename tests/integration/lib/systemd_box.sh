@@ -35,6 +35,14 @@ sdbox_require() {
   [ -x /lib/systemd/systemd ] || sdbox_skip "needs systemd installed (/lib/systemd/systemd)"
   grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null ||
     sdbox_skip "needs overlayfs"
+  # nspawn needs the cgroup hierarchy; a chroot (such as a fresh-machine trial) may show an
+  # empty /sys/fs/cgroup. Mount the unified hierarchy there; on a normal host it is
+  # already mounted and this does nothing.
+  if ! mountpoint -q /sys/fs/cgroup; then
+    mount -t cgroup2 cgroup2 /sys/fs/cgroup ||
+      { echo "FAIL: /sys/fs/cgroup is not mounted and cgroup2 cannot be mounted there"; exit 1; }
+    echo "sdbox: mounted cgroup2 on /sys/fs/cgroup (it was not mounted)"
+  fi
 }
 
 sdbox_teardown() {

@@ -13,17 +13,7 @@
 #include "tests/support/fake_os.h"
 #include "tests/support/temp_dir.h"
 
-// Lists of errors print one per line when a CHECK fails.
-namespace doctest {
-template <>
-struct StringMaker<std::vector<std::string>> {
-  static String convert(const std::vector<std::string>& lines) {
-    std::string out = "{";
-    for (const auto& line : lines) out += "\n  " + line;
-    return (out + "\n}").c_str();
-  }
-};
-}  // namespace doctest
+#include "tests/support/string_lists.h"  // error lists print one per line
 
 using namespace fleet;
 using namespace std::chrono_literals;

@@ -11,17 +11,7 @@
 #include "agent/config/config.h"
 #include "agent/config/yaml_text.h"
 
-// Lists of errors print one per line when a CHECK fails.
-namespace doctest {
-template <>
-struct StringMaker<std::vector<std::string>> {
-  static String convert(const std::vector<std::string>& lines) {
-    std::string out = "{";
-    for (const auto& line : lines) out += "\n  " + line;
-    return (out + "\n}").c_str();
-  }
-};
-}  // namespace doctest
+#include "tests/support/string_lists.h"  // error lists print one per line
 
 using namespace fleet;
 

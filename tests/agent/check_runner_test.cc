@@ -60,19 +60,34 @@ TEST_CASE("results keep the order of the checks and the worst status wins") {
   CHECK(Run({Scripted("a", Status::kOk)}).overall == Status::kOk);
 }
 
+// A collector that blocks until the test releases it, and says when it has finished.
+class BlockedCollector : public Collector {
+ public:
+  explicit BlockedCollector(std::shared_ptr<std::atomic<int>> state) : state_(std::move(state)) {}
+  std::string Name() const override { return "slow"; }
+  CheckResult Run(const CheckContext&) override {
+    while (state_->load() == 0) std::this_thread::sleep_for(5ms);  // 0: blocked, 1: released
+    state_->store(2);                                              // 2: finished
+    return MakeResult("slow", Status::kOk, "late");
+  }
+
+ private:
+  std::shared_ptr<std::atomic<int>> state_;
+};
+
 TEST_CASE("a check past its deadline is UNKNOWN and the others still report") {
-  const auto started = std::chrono::steady_clock::now();
-  CheckRound round = Run({Scripted("slow", Status::kOk, 1500ms, 200ms),
+  auto state = std::make_shared<std::atomic<int>>(0);
+  CheckRound round = Run({{std::make_shared<BlockedCollector>(state), 200ms},
                           Scripted("fast", Status::kCritical, 0ms, 200ms)});
-  const auto took = std::chrono::steady_clock::now() - started;
+  CHECK(state->load() == 0);  // the round ended while the collector was still blocked
   REQUIRE(round.results.size() == 2);
   CHECK(round.results[0].status == Status::kUnknown);
   CHECK(round.results[0].summary.find("200 ms") != std::string::npos);
   CHECK(round.results[0].details["timed_out"] == true);
   CHECK(round.results[1].status == Status::kCritical);
   CHECK(round.abandoned == 1);
-  CHECK(took < 1000ms);                 // did not wait for the stuck one
-  std::this_thread::sleep_for(1500ms);  // let the abandoned thread finish before exit
+  state->store(1);  // release it and let the abandoned thread finish before the test ends
+  while (state->load() != 2) std::this_thread::sleep_for(5ms);
 }
 
 TEST_CASE("a collector that throws is UNKNOWN, not a crash") {
@@ -82,12 +97,37 @@ TEST_CASE("a collector that throws is UNKNOWN, not a crash") {
   CHECK(round.results[0].summary.find("boom") != std::string::npos);
 }
 
-TEST_CASE("checks run concurrently, so the round takes as long as the slowest") {
-  const auto started = std::chrono::steady_clock::now();
-  CheckRound round = Run({Scripted("a", Status::kOk, 300ms), Scripted("b", Status::kOk, 300ms),
-                          Scripted("c", Status::kOk, 300ms)});
-  CHECK(std::chrono::steady_clock::now() - started < 800ms);
+// Each collector waits until all of a group have started; run one after another, the
+// first would wait past its deadline and be UNKNOWN.
+class RendezvousCollector : public Collector {
+ public:
+  RendezvousCollector(std::string name, std::shared_ptr<std::atomic<int>> started, int group)
+      : name_(std::move(name)), started_(std::move(started)), group_(group) {}
+  std::string Name() const override { return name_; }
+  CheckResult Run(const CheckContext& context) override {
+    started_->fetch_add(1);
+    while (started_->load() < group_) {
+      if (context.Remaining().count() == 0) return MakeResult(name_, Status::kCritical, "alone");
+      std::this_thread::sleep_for(1ms);
+    }
+    return MakeResult(name_, Status::kOk, "met the others");
+  }
+
+ private:
+  std::string name_;
+  std::shared_ptr<std::atomic<int>> started_;
+  int group_;
+};
+
+TEST_CASE("checks run at the same time, not one after another") {
+  auto started = std::make_shared<std::atomic<int>>(0);
+  std::vector<ScheduledCheck> checks;
+  for (const char* name : {"a", "b", "c"}) {
+    checks.push_back({std::make_shared<RendezvousCollector>(name, started, 3), 5000ms});
+  }
+  CheckRound round = Run(checks);
   CHECK(round.overall == Status::kOk);
+  CHECK(round.results[0].summary == "met the others");
 }
 
 TEST_CASE("JSON report follows the documented schema") {

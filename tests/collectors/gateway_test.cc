@@ -539,7 +539,7 @@ TEST_CASE("sd-bus source: a manager that never answers does not hold the check")
   ::close(fd);
   CHECK(reply.reach == ManagerReply::Reach::kFailed);
   CHECK(Has(reply.problem, "timed out"));
-  CHECK(took < 1s);
+  CHECK(took < 10s);  // a hang guard, not a performance figure
 }
 
 }  // namespace

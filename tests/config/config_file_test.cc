@@ -39,7 +39,7 @@ std::vector<std::string> Messages(const ConfigLoad& load, const std::string& pat
 std::string OnlyError(const std::string& path) {
   auto start = std::chrono::steady_clock::now();
   ConfigLoad load = LoadConfigFile(path);
-  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  CHECK(std::chrono::steady_clock::now() - start < 10s);  // a hang guard
   CHECK_FALSE(load.config.has_value());
   REQUIRE(load.errors.size() == 1);
   return load.errors[0].ToString();

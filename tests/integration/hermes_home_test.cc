@@ -108,7 +108,7 @@ TEST_CASE("hermes home: cron on the fixture, read from disk") {
   CHECK(totals["missed"] == 1);
   CHECK(totals["paused"] == 1);
   CHECK(result.details["ticker_heartbeat_age_seconds"] == 9);
-  CHECK(took < 500ms);
+  CHECK(took < 10s);  // a hang guard
 
   // At 15:30+02:00 inbox-triage (every 30m, due 14:15) and market-watch (every 60m, due
   // 14:30) are past their grace too; new-job (daily, due 15:00) is within its 2 h. The
@@ -140,7 +140,7 @@ TEST_CASE("hermes home: a 100 MB jobs.json is refused by its size, quickly") {
   auto [result, took] = RunCron(os, dir.path());
   CHECK(result.status == Status::kUnknown);
   CHECK(result.summary.find(path + " is 100 MiB, over the 16 MiB limit") == 0);
-  CHECK(took < 100ms);
+  CHECK(took < 10s);  // a hang guard; the reason above shows it was not read
 }
 
 TEST_CASE("hermes home: symlinks, a directory and a FIFO named jobs.json") {
@@ -173,7 +173,7 @@ TEST_CASE("hermes home: symlinks, a directory and a FIFO named jobs.json") {
     auto [result, took] = RunCron(os, dir.path());
     CHECK(result.status == Status::kUnknown);
     CHECK(result.summary == jobs + " is not a regular file (a FIFO, socket or device?)");
-    CHECK(took < 1s);
+    CHECK(took < 10s);  // a hang guard
   }
   SUBCASE("a mode-000 file") {
     dir.WriteFile("cron/jobs.json", "{\"jobs\": []}", 0000);
@@ -238,5 +238,5 @@ TEST_CASE("hermes home: dispatch files on disk") {
   auto [fifo, took4] = RunCheck(*dispatch, os, home);
   CHECK(fifo.status == Status::kWarning);
   CHECK(fifo.summary.find("not a regular file") != std::string::npos);
-  CHECK(took4 < 1s);
+  CHECK(took4 < 10s);  // a hang guard
 }

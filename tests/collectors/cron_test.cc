@@ -79,17 +79,6 @@ CheckResult EvaluateOne(const json& job, int critical = 3) {
   return Evaluate(json::array({job}), critical);
 }
 
-// The FakeOs with chosen paths refusing access, as they would for a non-root agent.
-class DenyingOs : public testing::FakeOs {
- public:
-  std::string denied;
-  Result<std::optional<std::string>> ReadFile(const std::string& path,
-                                              std::uint64_t max) const override {
-    if (path == denied) return Error{path + ": Permission denied"};
-    return FakeOs::ReadFile(path, max);
-  }
-};
-
 CheckResult RunCron(const Os& os, const std::string& home, CronOptions options = {}) {
   HermesTarget hermes{UserInfo{"hermes", 1000, 1000, "/home/hermes"}, home};
   CheckContext context{os, hermes, std::chrono::steady_clock::now() + 2s};
@@ -579,7 +568,7 @@ TEST_CASE("cron: the collector reads the Hermes home fixture") {
 
 TEST_CASE("cron: the collector on missing, unreadable, odd and oversized files") {
   testing::TempDir home;
-  DenyingOs os;
+  testing::FakeOs os;
 
   SUBCASE("no jobs.json in an existing home: no jobs, OK") {
     auto result = RunCron(os, home.path());

@@ -27,16 +27,6 @@ void SetAge(const std::string& path, std::chrono::seconds age) {
   REQUIRE(::utimensat(AT_FDCWD, path.c_str(), times, AT_SYMLINK_NOFOLLOW) == 0);
 }
 
-class DenyingOs : public testing::FakeOs {
- public:
-  std::string denied;
-  Result<std::optional<std::string>> ReadFile(const std::string& path,
-                                              std::uint64_t max) const override {
-    if (path == denied) return Error{path + ": Permission denied"};
-    return FakeOs::ReadFile(path, max);
-  }
-};
-
 CheckResult RunDispatch(const Os& os, const std::string& home, DispatchOptions options) {
   HermesTarget hermes{UserInfo{"hermes", 1000, 1000, "/home/hermes"}, home};
   CheckContext context{os, hermes, std::chrono::steady_clock::now() + 2s};
@@ -142,7 +132,7 @@ TEST_CASE("dispatch: missing, unparsable and stale files are each a WARNING nami
 
 TEST_CASE("dispatch: the collector on real files") {
   testing::TempDir dir;
-  DenyingOs os;
+  testing::FakeOs os;
   const std::string home = dir.Path("hermes");
   DispatchOptions options;
   options.files = {"fleet-dispatch-state.json", dir.Path("tmp-hermes/dispatch-queue.json")};

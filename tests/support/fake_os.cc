@@ -12,6 +12,7 @@ FakeOs::FakeOs() : now(FakeEpoch()), real_(MakeLinuxOs()) {
 
 Result<std::optional<std::string>> FakeOs::ReadFile(const std::string& path,
                                                     std::uint64_t max_bytes) const {
+  if (!denied.empty() && path == denied) return Error{path + ": Permission denied"};
   return real_->ReadFile(path, max_bytes);
 }
 

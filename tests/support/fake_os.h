@@ -26,6 +26,9 @@ class FakeOs : public Os {
   uid_t euid = 1000;
   std::string proc_root = "/proc";
   std::map<std::string, FsUsage> fs_usage;  // by path; absent: real statvfs
+  // Reads of this path fail with "Permission denied", as for a non-root agent (tests run
+  // as root, which reads anything).
+  std::string denied;
   // Answers RunProgram; absent: runs the real program.
   std::function<Result<ProgramRun>(const std::vector<std::string>&)> program;
   mutable std::vector<std::vector<std::string>> programs_run;

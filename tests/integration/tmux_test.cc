@@ -30,12 +30,15 @@ ProgramRun Tmux(const std::string& socket, std::vector<std::string> args) {
 // A tmux server on its own socket, killed when the test ends, pass or fail.
 class TmuxServer {
  public:
-  // `as_user` runs the server as that user (through runuser), else as ourselves.
+  // `as_user` runs the server as that user (through runuser), else as ourselves. SHELL is
+  // set because tmux runs commands through it and otherwise falls back to the login shell
+  // in passwd, which for a system user like nobody is nologin (seen in CI, where SHELL is
+  // not set).
   TmuxServer(std::string socket, std::string first_session, std::string command,
              std::string as_user = "")
       : socket_(std::move(socket)) {
-    std::vector<std::string> argv{"tmux",        "-f", "/dev/null", "-S",          socket_,
-                                  "new-session", "-d", "-s",        first_session, command};
+    std::vector<std::string> argv{"env",   "SHELL=/bin/bash", "tmux", "-f", "/dev/null",   "-S",
+                                  socket_, "new-session",     "-d",   "-s", first_session, command};
     if (!as_user.empty()) argv.insert(argv.begin(), {"runuser", "-u", as_user, "--"});
     auto run = MakeLinuxOs()->RunProgram(argv, 10s);
     REQUIRE_MESSAGE(run.ok(), "cannot start tmux: ", run.error());
@@ -222,6 +225,7 @@ TEST_CASE("tmux check and servers of another user") {
     REQUIRE(::chown(home.c_str(), nobody->uid, nobody->gid) == 0);
     TmuxServer server(home + "/sock", "BURN", "sleep 600", "nobody");
     CheckResult result = RunCheck(home + "/sock", {"BURN"});
+    INFO(result.summary);
     CHECK(result.status == Status::kOk);
   }
   SUBCASE("another user may not look: UNKNOWN with the reason, never a crash") {

@@ -7,7 +7,7 @@ world_up() {
   mkdir -p "$world/home/cron" "$world/state" "$world/disk" "$world/tmux"
   mount -t tmpfs -o size=4m tmpfs "$world/disk" || return 1
   world_socket="$world/tmux/sock"
-  tmux -S "$world_socket" new-session -d -s BURN -x 80 -y 24 'sleep 100000' || return 1
+  SHELL=/bin/bash tmux -S "$world_socket" new-session -d -s BURN -x 80 -y 24 'sleep 100000' || return 1
   tmux -S "$world_socket" new-window -t BURN -n FORGE 'sleep 100000'
   tmux -S "$world_socket" new-session -d -s BURN2 'sleep 100000'
   world_cron ok "$(date -u -d "-10 min" +%Y-%m-%dT%H:%M:%S+00:00)"

@@ -43,6 +43,42 @@ Result<std::unique_ptr<HistoryStore>> OpenHistory(const std::string& dir, const 
   return HistoryStore::Open(dir, true, node, FLEET_VERSION);
 }
 
+// Text of a string field, or `fallback` (status.json is ours, but may be from another version).
+std::string Field(const nlohmann::json& object, const char* key, const std::string& fallback) {
+  if (!object.is_object()) return fallback;
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return fallback;
+  return it->is_string() ? it->get<std::string>() : it->dump();
+}
+
+void PrintSpoolAndPush(const nlohmann::json& status) {
+  if (auto spool = status.find("spool"); spool != status.end() && spool->is_object()) {
+    std::cout << "spool: " << Field(*spool, "records", "?") << " records awaiting acknowledgement ("
+              << Field(*spool, "percent", "?") << "% of spool.max_size), epoch "
+              << Field(*spool, "epoch", "?") << ", next seq " << Field(*spool, "next_seq", "?");
+    if (Field(*spool, "full", "false") == "true") std::cout << "; FULL: detail records are shed";
+    if (Field(*spool, "shed_records", "0") != "0") {
+      std::cout << "; " << Field(*spool, "shed_records", "?") << " detail records shed so far";
+    }
+    std::cout << "\n";
+  }
+  if (auto push = status.find("push"); push != status.end() && push->is_object()) {
+    const std::string state = Field(*push, "state", "?");
+    if (state == "off") {
+      std::cout << "push: off (no upstream.url; records stay in the spool)\n";
+      return;
+    }
+    std::cout << "push: " << state << " to " << Field(*push, "url", "?")
+              << "; last acknowledgement " << Field(*push, "last_ack", "never") << ", "
+              << Field(*push, "records_acknowledged", "0") << " records acknowledged since start\n";
+    if (Field(*push, "failures_in_a_row", "0") != "0") {
+      std::cout << "  " << Field(*push, "failures_in_a_row", "?")
+                << " failures in a row; last error: " << Field(*push, "last_error", "?")
+                << "\n  next attempt " << Field(*push, "next_attempt", "soon") << "\n";
+    }
+  }
+}
+
 }  // namespace
 
 int RunReportCommand(const ReportArgs& args) {
@@ -141,6 +177,7 @@ int RunStatusCommand(const StatusArgs& args) {
   std::cout << "history: " << status.value("history_records", 0) << " records, last heartbeat "
             << status.value("last_heartbeat_minute", "none") << ", "
             << status.value("queued_heartbeats", 0) << " queued in memory\n";
+  PrintSpoolAndPush(status);
   return 0;
 }
 

@@ -126,7 +126,22 @@ ValueReader UptimeRequire(std::vector<std::string>& out, RequiredChecks& require
   };
 }
 
-// The top level. Later keys (upstream, keys...) are one row each.
+Section UpstreamKeys(UpstreamSettings& u) {
+  return {
+      {"url", config::String(u.url, Text::kUpstreamUrl)},
+      {"ca_file", config::String(u.ca_file, Text::kAbsolutePath)},
+      {"pinned_pubkey", config::String(u.pinned_pubkey, Text::kPath)},
+      {"batch_records", config::Integer(u.batch_records, 1, 10'000)},
+      {"batch_bytes", config::Size(u.batch_bytes, 4 * 1024, 1024 * 1024)},
+      {"connect_timeout", config::Duration(u.connect_timeout, 100ms, 5min)},
+      {"timeout", config::Duration(u.timeout, 1s, 30min)},
+      {"drain_rate", config::Integer(u.drain_rate, 1, 1'000'000)},
+      {"refused_retry", config::Duration(u.refused_retry, 1s, 24h)},
+      {"backoff_cap", config::Duration(u.backoff_cap, 1s, 1h)},
+  };
+}
+
+// The top level. Later keys are one row each.
 Section TopLevelKeys(AgentConfig& c, RequiredChecks& required) {
   return {
       {"node", config::Nested({{"id", config::String(c.node_id, Text::kNodeId)}})},
@@ -135,6 +150,9 @@ Section TopLevelKeys(AgentConfig& c, RequiredChecks& required) {
       {"checks", config::Nested(CheckKeys(c))},
       {"uptime", config::Nested({{"require", UptimeRequire(c.uptime_require, required)}})},
       {"state_dir", config::String(c.state_dir, Text::kAbsolutePath)},
+      {"upstream", config::Nested(UpstreamKeys(c.upstream))},
+      {"spool",
+       config::Nested({{"max_size", config::Size(c.spool.max_size, 1024 * 1024, 1ull << 40)}})},
   };
 }
 

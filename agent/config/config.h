@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -25,6 +26,26 @@ struct CheckSettings {
   std::chrono::milliseconds interval{30000};
 };
 
+// Where `run` pushes its signed records (design.md, "Push protocol"). No url: no push, the
+// records stay in the spool. The url is https:// (plain http:// only to a loopback
+// address, for a local TLS proxy and tests); TLS verification is always on.
+struct UpstreamSettings {
+  std::string url;            // base; records go to <url>/v1/records
+  std::string ca_file;        // PEM bundle to trust instead of the system's
+  std::string pinned_pubkey;  // curl's form: "sha256//<base64>[;sha256//...]" or a PEM/DER file
+  int batch_records = 500;
+  std::uint64_t batch_bytes = 256 * 1024;
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds timeout{30'000};  // a whole request, reply included
+  int drain_rate = 1000;                      // records per second at most, draining a backlog
+  std::chrono::milliseconds refused_retry{600'000};  // after 400/401/403/...: retry this slowly
+  std::chrono::milliseconds backoff_cap{300'000};    // longest wait between retries
+};
+
+struct SpoolSettings {
+  std::uint64_t max_size = 256ull * 1024 * 1024;  // bytes of records awaiting acknowledgement
+};
+
 struct AgentConfig {
   std::string node_id;      // empty: the hostname
   std::string hermes_user;  // empty: the user running fleet-agent
@@ -33,6 +54,8 @@ struct AgentConfig {
   std::map<std::string, CheckSettings> settings;  // one per built-in check name
   std::vector<std::string> uptime_require{"gateway", "tmux"};
   std::string state_dir = "/var/lib/fleet-agent";  // `fleet-agent run` history and status
+  UpstreamSettings upstream;
+  SpoolSettings spool;
 };
 
 struct ConfigError {

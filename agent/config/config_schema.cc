@@ -49,6 +49,8 @@ std::string_view Singular(Text kind) {
       return "an absolute path";
     case Text::kCheckName:
       return "a check name";
+    case Text::kUpstreamUrl:
+      return "a URL";
   }
   return "a string";
 }
@@ -69,8 +71,36 @@ std::string_view Plural(Text kind) {
       return "paths";
     case Text::kCheckName:
       return "check names";
+    case Text::kUpstreamUrl:
+      return "URLs";
   }
   return "strings";
+}
+
+// The host of an http(s) URL: "[::1]" keeps its brackets; user info is refused earlier.
+std::string_view UrlHost(std::string_view rest) {
+  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.starts_with("[")) return authority.substr(0, authority.find(']') + 1);
+  return authority.substr(0, authority.find(':'));
+}
+
+std::optional<std::string> InvalidUpstreamUrl(std::string_view text) {
+  const bool https = text.starts_with("https://");
+  const bool http = text.starts_with("http://");
+  if (!https && !http) return Quote(text) + " is not an https:// URL";
+  const std::string_view rest = text.substr(https ? 8 : 7);
+  if (HasAny(text, " \t\"<>\\^`{|}") || rest.find('@') != std::string_view::npos ||
+      rest.find_first_of("?#") != std::string_view::npos) {
+    return Quote(text) + " is not a plain URL (no spaces, user names, queries or fragments)";
+  }
+  const std::string_view host = UrlHost(rest);
+  if (host.empty() || host == "[]") return Quote(text) + " has no host";
+  if (http && !(host == "localhost" || host == "[::1]" || host.starts_with("127."))) {
+    return Quote(text) +
+           " is plain http to another machine; records travel over https (http:// is only for "
+           "a loopback address, such as a local TLS proxy)";
+  }
+  return std::nullopt;
 }
 
 // Why `text` is not a valid `kind`, as the end of a sentence; nullopt when it is valid.
@@ -95,6 +125,8 @@ std::optional<std::string> Invalid(Text kind, std::string_view text) {
     case Text::kAbsolutePath:
       if (text.front() != '/') return Quote(text) + " is not an absolute path (start it with /)";
       break;
+    case Text::kUpstreamUrl:
+      return InvalidUpstreamUrl(text);
     case Text::kName:
     case Text::kPath:
     case Text::kCheckName:
@@ -307,6 +339,27 @@ ValueReader Percent(double& out) {
       return;
     }
     out = *parsed;
+  };
+}
+
+ValueReader Size(std::uint64_t& out, std::uint64_t min, std::uint64_t max) {
+  return [&out, min, max](ConfigReader& reader, const YAML::Node& value, const std::string& path) {
+    auto text = ReadScalar(reader, value, path, "a size (examples: 256KiB, 512MiB)");
+    if (!text) return;
+    auto parsed = text->size() > kMaxQuoted
+                      ? Result<std::uint64_t>(Error{Quote(*text) + " is not a size"})
+                      : ParseSize(*text);
+    if (!parsed) {
+      reader.AddError(value, path + ": " + parsed.error());
+    } else if (*parsed < min) {
+      reader.AddError(value, path + " must be at least " + FormatBytes(min) + " (got " +
+                                 FormatBytes(*parsed) + ")");
+    } else if (*parsed > max) {
+      reader.AddError(value, path + " must be at most " + FormatBytes(max) + " (got " +
+                                 FormatBytes(*parsed) + ")");
+    } else {
+      out = *parsed;
+    }
   };
 }
 

@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -75,6 +76,7 @@ enum class Text {
   kPath,          // any non-empty path
   kAbsolutePath,  // starts with '/'
   kCheckName,     // as kName; the caller checks it names a check
+  kUpstreamUrl,   // https://host[:port][/path], or http:// to a loopback address
 };
 
 // Value readers bound to a field (captured by reference: the field must outlive them).
@@ -85,6 +87,7 @@ ValueReader Duration(std::chrono::milliseconds& out, std::chrono::milliseconds m
                      std::chrono::milliseconds max);
 ValueReader Seconds(std::chrono::seconds& out, std::chrono::seconds min, std::chrono::seconds max);
 ValueReader Percent(double& out);
+ValueReader Size(std::uint64_t& out, std::uint64_t min, std::uint64_t max);
 ValueReader String(std::string& out, Text kind);
 ValueReader StringList(std::vector<std::string>& out, Text kind, bool may_be_empty);
 

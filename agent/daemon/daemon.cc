@@ -13,6 +13,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <thread>
@@ -20,10 +21,13 @@
 #include "agent/check/check_report.h"
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
+#include "agent/core/units.h"
 #include "agent/daemon/error_log.h"
 #include "agent/daemon/node_clock.h"
 #include "agent/daemon/state_dir.h"
 #include "agent/history/accountant.h"
+#include "agent/history/spool.h"
+#include "agent/push/pusher.h"
 #include "agent/records/node_key.h"
 
 namespace fleet {
@@ -81,6 +85,10 @@ class Daemon {
   void Stop(const std::string& why);
   void WriteStatus(bool force);
   void Report(const std::string& key, const Outcome& outcome);
+  // Starts, restarts (upstream changed) or stops the pusher to match config_.upstream.
+  void ConfigurePush(const UpstreamSettings& previous);
+  // Logs the spool crossing 80% of spool.max_size and detail being shed; JSON for status.
+  nlohmann::json WatchSpool();
 
   DaemonOptions options_;
   asio::io_context io_;
@@ -94,6 +102,9 @@ class Daemon {
   std::map<std::string, CheckSlot> slots_;
   std::unique_ptr<HistoryStore> store_;
   std::unique_ptr<Accountant> accountant_;
+  std::unique_ptr<Pusher> pusher_;
+  bool spool_warned_ = false;
+  std::int64_t shed_logged_ = -1;
   NodeClock clock_;
   RepeatingErrorLog errors_;
   std::shared_ptr<std::atomic<int>> in_flight_ = std::make_shared<std::atomic<int>>(0);
@@ -206,6 +217,7 @@ void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult re
     spdlog::log(log_level, "{}: {} - {}", name, StatusLabel(result.status), result.summary);
   }
   Report("history", accountant_->Observe(result));
+  if (pusher_ && result.status != Status::kOk) pusher_->Wake();  // an incident may have opened
 
   if (!ready_ && std::all_of(slots_.begin(), slots_.end(),
                              [](const auto& s) { return s.second.last_result_at.has_value(); })) {
@@ -245,6 +257,7 @@ void Daemon::ScheduleMinute() {
 void Daemon::Heartbeat() {
   const UnixMinute minute = MinuteOf(ToUnixSeconds(std::chrono::system_clock::now()));
   Report("history", accountant_->Heartbeat(minute, clock_.NtpSynced()));
+  if (pusher_) pusher_->Wake();
   WriteStatus(true);
 }
 
@@ -286,6 +299,7 @@ void Daemon::Reload() {
     }
     AgentConfig old = config_;
     if (Configure(*load.config)) {
+      ConfigurePush(old.upstream);
       ++reloads_;
       spdlog::info("configuration reloaded from {}",
                    options_.config_file.empty() ? "embedded defaults" : options_.config_file);
@@ -304,8 +318,71 @@ void Daemon::Stop(const std::string& why) {
   Notify("STOPPING=1");
   spdlog::info("stopping on {}", why);
   Report("history", accountant_->Stop());
+  if (pusher_) {
+    pusher_->Wake();  // agent_stop goes out if the receiver is there; nothing waits for it
+    pusher_->Stop();
+  }
   WriteStatus(true);
   io_.stop();
+}
+
+void Daemon::ConfigurePush(const UpstreamSettings& previous) {
+  store_->SetSpoolLimit(config_.spool.max_size);
+  const UpstreamSettings& now = config_.upstream;
+  const bool same =
+      pusher_ && previous.url == now.url && previous.ca_file == now.ca_file &&
+      previous.pinned_pubkey == now.pinned_pubkey && previous.batch_records == now.batch_records &&
+      previous.batch_bytes == now.batch_bytes && previous.connect_timeout == now.connect_timeout &&
+      previous.timeout == now.timeout && previous.drain_rate == now.drain_rate &&
+      previous.refused_retry == now.refused_retry && previous.backoff_cap == now.backoff_cap;
+  if (same) return;
+  if (pusher_) {
+    pusher_->Stop();
+    pusher_.reset();
+  }
+  if (now.url.empty()) {
+    spdlog::info("no upstream.url: records stay in the spool");
+    return;
+  }
+  spdlog::info("pushing records to {}", now.url);
+  pusher_ = std::make_unique<Pusher>(now, config_.state_dir, node_id_);
+  pusher_->Start();
+}
+
+nlohmann::json Daemon::WatchSpool() {
+  auto state = store_->SpoolStatus();
+  if (!state) return {{"error", state.error()}};
+  const auto max = static_cast<double>(config_.spool.max_size);
+  const double percent = 100.0 * static_cast<double>(state->bytes) / max;
+  if (percent >= 80.0 && !spool_warned_) {
+    spool_warned_ = true;
+    spdlog::warn(
+        "spool at {:.0f}% of spool.max_size ({} of {}); when full, detail records are "
+        "shed and heartbeats kept",
+        percent, FormatBytes(static_cast<std::uint64_t>(state->bytes)),
+        FormatBytes(config_.spool.max_size));
+  } else if (percent < 70.0 && spool_warned_) {
+    spool_warned_ = false;
+    spdlog::info("spool back under 70% of spool.max_size");
+  }
+  if (shed_logged_ < 0) shed_logged_ = state->shed;
+  if (state->shed > shed_logged_) {
+    spdlog::error(
+        "spool full: {} detail record(s) shed so far (their history stays on this "
+        "node; heartbeats are kept); the upstream has not acknowledged records for a "
+        "while",
+        state->shed);
+    shed_logged_ = state->shed;
+  }
+  return {{"records", state->records},
+          {"bytes", state->bytes},
+          {"max_bytes", config_.spool.max_size},
+          {"percent", std::round(percent * 10.0) / 10.0},
+          // Full: no room left for a detail record, so they are shed now.
+          {"full", state->bytes + 64 * 1024 >= static_cast<std::int64_t>(config_.spool.max_size)},
+          {"shed_records", state->shed},
+          {"epoch", state->epoch},
+          {"next_seq", state->next_seq}};
 }
 
 void Daemon::Report(const std::string& key, const Outcome& outcome) {
@@ -331,20 +408,23 @@ void Daemon::WriteStatus(bool force) {
                       {"duration_ms", static_cast<double>(result.duration.count()) / 1000.0},
                       {"enabled", slot != slots_.end()}});
   }
-  nlohmann::json status = {{"pid", ::getpid()},
-                           {"node", node_id_},
-                           {"agent", FLEET_VERSION},
-                           {"started", started_at_},
-                           {"updated", FormatRfc3339(std::chrono::system_clock::now())},
-                           {"config_file", options_.config_file},
-                           {"ready", ready_},
-                           {"stopping", stopping_},
-                           {"up", IsUp(statuses, config_.uptime_require)},
-                           {"reloads", reloads_},
-                           {"queued_heartbeats", accountant_->queued_heartbeats()},
-                           {"queued_entries", accountant_->queued_entries()},
-                           {"history_write_failures", errors_.repeats("history")},
-                           {"checks", std::move(checks)}};
+  nlohmann::json status = {
+      {"pid", ::getpid()},
+      {"node", node_id_},
+      {"agent", FLEET_VERSION},
+      {"started", started_at_},
+      {"updated", FormatRfc3339(std::chrono::system_clock::now())},
+      {"config_file", options_.config_file},
+      {"ready", ready_},
+      {"stopping", stopping_},
+      {"up", IsUp(statuses, config_.uptime_require)},
+      {"reloads", reloads_},
+      {"queued_heartbeats", accountant_->queued_heartbeats()},
+      {"queued_entries", accountant_->queued_entries()},
+      {"history_write_failures", errors_.repeats("history")},
+      {"checks", std::move(checks)},
+      {"spool", WatchSpool()},
+      {"push", pusher_ ? pusher_->Status() : nlohmann::json{{"state", "off"}, {"url", nullptr}}}};
   auto written = WriteFileAtomically(
       config_.state_dir + "/status.json",
       status.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
@@ -397,6 +477,8 @@ int Daemon::Run() {
   started_at_ = FormatRfc3339(std::chrono::system_clock::now());
   Report("history", accountant_->Start());
   if (!Configure(config)) return 1;
+  store_->SetSpoolLimit(config.spool.max_size);
+  ConfigurePush(UpstreamSettings{});
   spdlog::info("fleet-agent {} running for node {}: {} checks, state in {}", FLEET_VERSION,
                node_id_, slots_.size(), config_.state_dir);
   AwaitSignal();

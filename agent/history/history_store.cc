@@ -1,11 +1,26 @@
 #include "agent/history/history_store.h"
 
-#include <charconv>
+#include "agent/history/meta_table.h"
 
 namespace fleet {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+// 2: records keyed by (epoch, seq), so a new epoch starts again at seq 1; spool_bytes.
+constexpr int kSchemaVersion = 2;
+
+constexpr const char* kMigrateFrom1 = R"sql(
+ALTER TABLE records RENAME TO records_v1;
+CREATE TABLE records(
+  epoch INTEGER NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
+  payload TEXT NOT NULL, jws TEXT, PRIMARY KEY(epoch, seq));
+INSERT INTO records SELECT epoch, seq, type, t, payload, jws FROM records_v1;
+DROP TABLE records_v1;
+INSERT INTO meta(key, value)
+  SELECT 'spool_bytes', coalesce(sum(length(CAST(coalesce(jws, payload) AS BLOB)) + 1), 0)
+  FROM records WHERE true
+  ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+)sql";
 
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -26,8 +41,8 @@ CREATE TABLE IF NOT EXISTS agent_runs(
   id INTEGER PRIMARY KEY, started INTEGER NOT NULL, boot_id TEXT NOT NULL,
   clean_previous_stop INTEGER NOT NULL, rebooted INTEGER NOT NULL, stopped INTEGER);
 CREATE TABLE IF NOT EXISTS records(
-  seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
-  payload TEXT NOT NULL, jws TEXT);
+  epoch INTEGER NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
+  payload TEXT NOT NULL, jws TEXT, PRIMARY KEY(epoch, seq));
 )sql";
 
 std::string Dump(const nlohmann::json& j) {
@@ -72,9 +87,18 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& stat
 Outcome HistoryStore::CreateSchema() {
   SqliteTransaction tx(*db_);
   if (auto begun = tx.Begin(); !begun) return begun;
-  if (auto done = db_->Exec(kSchema); !done) return done;
+  if (auto done = db_->Exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT "
+                            "NOT NULL)");
+      !done) {
+    return done;
+  }
   auto version = Meta("schema_version");
   if (!version) return Error{version.error()};
+  if (*version == std::optional<std::string>("1")) {
+    if (auto done = db_->Exec(kMigrateFrom1); !done) return done;
+    version = std::optional<std::string>(std::to_string(kSchemaVersion));
+  }
+  if (auto done = db_->Exec(kSchema); !done) return done;
   if (!*version) {
     if (auto done = SetMeta("schema_version", std::to_string(kSchemaVersion)); !done) return done;
     if (auto done = SetMeta("epoch", "1"); !done) return done;
@@ -87,34 +111,15 @@ Outcome HistoryStore::CreateSchema() {
 }
 
 Result<std::optional<std::string>> HistoryStore::Meta(const std::string& key) {
-  auto stmt = db_->Prepare("SELECT value FROM meta WHERE key = ?");
-  if (!stmt) return Error{stmt.error()};
-  (*stmt)->Bind(1, std::string_view(key));
-  auto row = (*stmt)->Step();
-  if (!row) return Error{row.error()};
-  if (!*row) return std::optional<std::string>{};
-  return std::optional<std::string>((*stmt)->Text(0));
+  return ReadMeta(*db_, key);
 }
 
 Outcome HistoryStore::SetMeta(const std::string& key, const std::string& value) {
-  auto stmt = db_->Prepare(
-      "INSERT INTO meta(key, value) VALUES(?, ?) "
-      "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-  if (!stmt) return Error{stmt.error()};
-  return (*stmt)->Bind(1, std::string_view(key)).Bind(2, std::string_view(value)).Run();
+  return WriteMeta(*db_, key, value);
 }
 
 Result<std::int64_t> HistoryStore::MetaInt(const std::string& key, std::int64_t fallback) {
-  auto text = Meta(key);
-  if (!text) return Error{text.error()};
-  if (!text->has_value()) return fallback;
-  std::int64_t value = 0;
-  const std::string& s = **text;
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
-  if (ec != std::errc() || ptr != s.data() + s.size()) {
-    return Error{"history meta '" + key + "' is corrupt: '" + s + "'"};
-  }
-  return value;
+  return ReadMetaInt(*db_, key, fallback);
 }
 
 Outcome HistoryStore::AppendRecord(const std::string& type, nlohmann::json payload,
@@ -140,18 +145,30 @@ Outcome HistoryStore::AppendRecord(const std::string& type, nlohmann::json paylo
     payload["prev"] = prev->value_or(GenesisHash());
     jws = SignCompactJws(Dump(payload), key_->secret_key, key_->kid);
   }
+  const std::string payload_text = Dump(payload);
+  const auto size = static_cast<std::int64_t>(jws ? jws->size() + 1 : payload_text.size() + 1);
+  auto spooled = MetaInt("spool_bytes", 0);
+  if (!spooled) return Error{spooled.error()};
+  if (type != "heartbeat" && *spooled + size > static_cast<std::int64_t>(spool_limit_)) {
+    // The spool is full: detail is shed (its history row stays), heartbeats are kept. No
+    // seq is taken, so the chain stays unbroken.
+    auto shed = MetaInt("shed_records", 0);
+    if (!shed) return Error{shed.error()};
+    return SetMeta("shed_records", std::to_string(*shed + 1));
+  }
   auto stmt =
-      db_->Prepare("INSERT INTO records(seq, epoch, type, t, payload, jws) VALUES(?,?,?,?,?,?)");
+      db_->Prepare("INSERT INTO records(epoch, seq, type, t, payload, jws) VALUES(?,?,?,?,?,?)");
   if (!stmt) return Error{stmt.error()};
   auto done = (*stmt)
-                  ->Bind(1, seq)
-                  .Bind(2, *epoch)
+                  ->Bind(1, *epoch)
+                  .Bind(2, seq)
                   .Bind(3, std::string_view(type))
                   .Bind(4, stamp.wall)
-                  .Bind(5, std::string_view(Dump(payload)))
+                  .Bind(5, std::string_view(payload_text))
                   .Bind(6, jws)
                   .Run();
   if (!done) return done;
+  if (auto set = SetMeta("spool_bytes", std::to_string(*spooled + size)); !set) return set;
   if (jws) {
     if (auto set = SetMeta("prev_hash", ChainHash(*jws)); !set) return set;
   }
@@ -404,7 +421,7 @@ Result<std::vector<DiskSample>> HistoryStore::DiskSamples(UnixSeconds begin, Uni
 }
 
 Result<std::vector<std::string>> HistoryStore::SignedRecords() {
-  auto stmt = db_->Prepare("SELECT jws FROM records WHERE jws IS NOT NULL ORDER BY seq");
+  auto stmt = db_->Prepare("SELECT jws FROM records WHERE jws IS NOT NULL ORDER BY epoch, seq");
   if (!stmt) return Error{stmt.error()};
   std::vector<std::string> records;
   for (;;) {
@@ -415,6 +432,8 @@ Result<std::vector<std::string>> HistoryStore::SignedRecords() {
   }
   return records;
 }
+
+Result<SpoolState> HistoryStore::SpoolStatus() { return ReadSpoolState(*db_); }
 
 Result<std::int64_t> HistoryStore::RecordCount() {
   auto stmt = db_->Prepare("SELECT count(*) FROM records");

@@ -16,6 +16,7 @@
 
 #include "agent/core/result.h"
 #include "agent/core/status.h"
+#include "agent/history/spool.h"
 #include "agent/history/sqlite_db.h"
 #include "agent/history/time_slices.h"
 #include "agent/records/node_key.h"
@@ -79,7 +80,11 @@ class HistoryStore {
   static Result<std::unique_ptr<HistoryStore>> Open(const std::string& state_dir, bool read_only,
                                                     std::string node_id, std::string agent_version,
                                                     std::optional<NodeKey> key = std::nullopt);
-  // The signed records, oldest first (one compact JWS each).
+  // Above this many bytes of spooled records, records other than heartbeats are shed (not
+  // made; their history rows stay) and counted in meta `shed_records`.
+  void SetSpoolLimit(std::uint64_t bytes) { spool_limit_ = bytes; }
+
+  // The signed records still in the spool, oldest first (one compact JWS each).
   Result<std::vector<std::string>> SignedRecords();
 
   // Each Add* writes the entry and its record in one transaction.
@@ -106,6 +111,7 @@ class HistoryStore {
   Result<std::vector<IncidentEntry>> OpenIncidents();
   Result<std::vector<DiskSample>> DiskSamples(UnixSeconds begin, UnixSeconds end);
   Result<std::int64_t> RecordCount();
+  Result<SpoolState> SpoolStatus();
   Result<std::optional<UnixMinute>> LastHeartbeatMinute();
 
  private:
@@ -120,6 +126,7 @@ class HistoryStore {
   std::string node_id_;
   std::string agent_version_;
   std::optional<NodeKey> key_;
+  std::uint64_t spool_limit_ = 256ull * 1024 * 1024;
 };
 
 }  // namespace fleet

@@ -1,0 +1,55 @@
+// Spool: the pusher's view of the records in history.db, on its own connection (the
+// daemon's HistoryStore keeps writing on its thread; SQLite serialises the two). Records
+// leave only when the receiver's acknowledgement covers them, or, for an epoch already
+// closed, when the receiver has taken a whole batch (stored, duplicate or kept aside as a
+// fork). Starting a new epoch (after the receiver shows the spool was lost or restored
+// from an old copy) resets seq and the chain in the same table HistoryStore reads.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/core/result.h"
+#include "agent/history/sqlite_db.h"
+
+namespace fleet {
+
+struct SpooledRecord {
+  std::int64_t epoch = 0;
+  std::int64_t seq = 0;
+  std::string jws;
+};
+
+struct SpoolState {
+  std::int64_t records = 0;   // awaiting acknowledgement
+  std::int64_t bytes = 0;     // their JWS text, one newline each
+  std::int64_t shed = 0;      // detail records not made because the spool was full
+  std::int64_t epoch = 1;     // the epoch new records go to
+  std::int64_t next_seq = 1;  // the seq the next record takes
+};
+
+class Spool {
+ public:
+  static Result<std::unique_ptr<Spool>> Open(const std::string& state_dir);
+
+  // The oldest records of the oldest epoch in the spool: at most max_records, and at most
+  // max_bytes of body (JWS plus newline), but always at least one record.
+  Result<std::vector<SpooledRecord>> OldestBatch(std::size_t max_records, std::size_t max_bytes);
+  // Deletes the records of `epoch` with first <= seq <= last; returns how many went.
+  Result<std::int64_t> Remove(std::int64_t epoch, std::int64_t first, std::int64_t last);
+  // Closes the current epoch: the next record takes seq 1 of max(current + 1, at_least),
+  // chained from the genesis hash. Returns the new epoch.
+  Result<std::int64_t> StartNewEpoch(std::int64_t at_least);
+  Result<SpoolState> State();
+
+ private:
+  explicit Spool(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  std::unique_ptr<SqliteDb> db_;
+};
+
+// The spool's figures through a read-only connection (for `fleet-agent status`).
+Result<SpoolState> ReadSpoolState(SqliteDb& db);
+
+}  // namespace fleet

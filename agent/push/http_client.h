@@ -1,0 +1,47 @@
+// HttpClient: one libcurl easy handle that POSTs a batch of records to <url>/v1/records
+// and returns the receiver's reply, or the transport error as a value. TLS verification is
+// always on (peer and host); a CA file and a pinned public key may narrow it further. Only
+// http and https, no redirects, connect and whole-request timeouts, a 1 MiB cap on the
+// reply, and an abort flag checked during transfers so the daemon stops promptly. One
+// handle per thread; the connection is reused between batches.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "agent/config/config.h"
+#include "agent/core/result.h"
+
+namespace fleet {
+
+struct HttpReply {
+  long status = 0;
+  std::string body;
+  std::optional<std::string> retry_after;  // the header's value
+};
+
+class HttpClient {
+ public:
+  // `abort` (may be null) cancels a transfer in flight when it becomes true.
+  static Result<std::unique_ptr<HttpClient>> Create(const UpstreamSettings& upstream,
+                                                    const std::atomic<bool>* abort);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  Result<HttpReply> PostRecords(std::string_view ndjson);
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  HttpClient() = default;
+  void* curl_ = nullptr;     // CURL*
+  void* headers_ = nullptr;  // curl_slist*
+  std::string endpoint_;
+  UpstreamSettings upstream_;
+  const std::atomic<bool>* abort_ = nullptr;
+};
+
+}  // namespace fleet

@@ -1,0 +1,156 @@
+#include "agent/push/push_policy.h"
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+
+#include "agent/core/json_text.h"
+
+namespace fleet {
+namespace {
+
+constexpr std::size_t kMaxReplyBytes = 1 << 20;
+constexpr auto kMaxRetryAfter = std::chrono::seconds(3600);
+
+Result<std::int64_t> Integer(const nlohmann::json& object, const char* key, std::int64_t min) {
+  auto it = object.find(key);
+  if (it == object.end() || !it->is_number_integer()) {
+    return Error{std::string("reply has no integer '") + key + "'"};
+  }
+  const auto value = it->get<std::int64_t>();
+  if (value < min) return Error{std::string("reply '") + key + "' is out of range"};
+  return value;
+}
+
+}  // namespace
+
+Result<PushAck> ParsePushAck(std::string_view body) {
+  if (body.size() > kMaxReplyBytes) return Error{"reply is larger than 1 MiB"};
+  auto parsed = ParseJsonText(body);
+  if (!parsed) return Error{"reply is not JSON: " + parsed.error()};
+  const nlohmann::json& j = *parsed;
+  if (!j.is_object()) return Error{"reply is not a JSON object"};
+  PushAck ack;
+  auto node = j.find("node");
+  if (node == j.end() || !node->is_string()) return Error{"reply has no string 'node'"};
+  ack.node = node->get<std::string>();
+  auto epoch = Integer(j, "epoch", 1);
+  if (!epoch) return Error{epoch.error()};
+  ack.epoch = *epoch;
+  auto ack_seq = Integer(j, "ack_seq", 0);
+  if (!ack_seq) return Error{ack_seq.error()};
+  ack.ack_seq = *ack_seq;
+  for (const char* key : {"stored", "duplicates"}) {
+    if (j.contains(key)) {
+      auto n = Integer(j, key, 0);
+      if (!n) return Error{n.error()};
+      (std::string_view(key) == "stored" ? ack.stored : ack.duplicates) = *n;
+    }
+  }
+  if (auto gaps = j.find("gaps"); gaps != j.end()) {
+    if (!gaps->is_array()) return Error{"reply 'gaps' is not a list"};
+    for (const auto& gap : *gaps) {
+      if (!gap.is_array() || gap.size() != 2 || !gap[0].is_number_integer() ||
+          !gap[1].is_number_integer() || gap[0].get<std::int64_t>() < 1 ||
+          gap[1].get<std::int64_t>() < gap[0].get<std::int64_t>()) {
+        return Error{"reply 'gaps' holds something other than [first, last] ranges"};
+      }
+      ack.gaps.emplace_back(gap[0].get<std::int64_t>(), gap[1].get<std::int64_t>());
+    }
+  }
+  if (auto forks = j.find("forks"); forks != j.end()) {
+    if (!forks->is_array()) return Error{"reply 'forks' is not a list"};
+    for (const auto& seq : *forks) {
+      if (!seq.is_number_integer()) return Error{"reply 'forks' holds a non-integer"};
+      ack.forks.push_back(seq.get<std::int64_t>());
+    }
+  }
+  if (auto rejected = j.find("rejected"); rejected != j.end()) {
+    if (!rejected->is_array()) return Error{"reply 'rejected' is not a list"};
+    for (const auto& item : *rejected) {
+      std::string line = item.is_object() && item.contains("line") ? item["line"].dump() : "?";
+      std::string reason = item.is_object() && item.contains("reason") && item["reason"].is_string()
+                               ? item["reason"].get<std::string>()
+                               : item.dump();
+      ack.rejected.push_back("line " + line + ": " + PrintableAscii(reason, 200));
+    }
+  }
+  if (j.contains("next_epoch") && !j["next_epoch"].is_null()) {
+    auto next = Integer(j, "next_epoch", 1);
+    if (!next) return Error{next.error()};
+    ack.next_epoch = *next;
+  }
+  return ack;
+}
+
+ReplyKind ClassifyReply(long http_status) {
+  if (http_status == 200) return ReplyKind::kAcknowledged;
+  if (http_status == 408 || http_status == 429) return ReplyKind::kRetry;
+  if (http_status >= 400 && http_status < 500) return ReplyKind::kRefused;
+  return ReplyKind::kRetry;
+}
+
+std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value,
+                                                    std::chrono::system_clock::time_point now) {
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r' ||
+                            value.back() == '\n')) {
+    value.remove_suffix(1);
+  }
+  if (value.empty() || value.size() > 64) return std::nullopt;
+  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    std::int64_t seconds = 0;
+    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
+    if (ec == std::errc::result_out_of_range) return kMaxRetryAfter;
+    if (ec != std::errc() || ptr != value.data() + value.size()) return std::nullopt;
+    return std::min(std::chrono::seconds(seconds), kMaxRetryAfter);
+  }
+  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
+  std::tm tm{};
+  const std::string text(value);
+  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  if (end == nullptr || *end != '\0') return std::nullopt;
+  const std::time_t at = timegm(&tm);
+  const auto delta = std::chrono::system_clock::from_time_t(at) - now;
+  if (delta <= std::chrono::seconds(0)) return std::chrono::seconds(0);
+  return std::min(std::chrono::ceil<std::chrono::seconds>(delta), kMaxRetryAfter);
+}
+
+Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, std::uint64_t seed)
+    : base_(base), cap_(cap), random_(seed) {}
+
+std::chrono::milliseconds Backoff::Next() {
+  std::int64_t ceiling = base_.count();
+  for (int i = 0; i < attempt_ && ceiling < cap_.count(); ++i) ceiling *= 2;
+  ceiling = std::min(ceiling, cap_.count());
+  if (attempt_ < 62) ++attempt_;
+  std::uniform_int_distribution<std::int64_t> pick(0, std::max<std::int64_t>(ceiling, 0));
+  return std::chrono::milliseconds(pick(random_));
+}
+
+Result<AckEffect> ApplyAck(const PushAck& ack, const std::string& node, const SentBatch& batch,
+                           const SpoolHead& head) {
+  if (ack.node != node) {
+    return Error{"reply is for node '" + PrintableAscii(ack.node, 64) + "', not '" + node + "'"};
+  }
+  if (ack.epoch != batch.epoch) {
+    return Error{"reply is for epoch " + std::to_string(ack.epoch) + ", the batch was epoch " +
+                 std::to_string(batch.epoch)};
+  }
+  AckEffect effect;
+  effect.remove_up_to = ack.ack_seq;
+  const bool taken_whole =
+      ack.rejected.empty() &&
+      ack.stored + ack.duplicates + static_cast<std::int64_t>(ack.forks.size()) >= batch.records;
+  if (batch.epoch < head.epoch) {
+    // A closed epoch: no record will ever extend it, so whatever the receiver has taken
+    // (stored, or kept aside as a fork) may leave.
+    effect.remove_batch = taken_whole;
+  } else if (!ack.forks.empty() || ack.ack_seq >= head.next_seq) {
+    effect.start_new_epoch = true;
+    effect.new_epoch_at_least = ack.next_epoch.value_or(0);
+  }
+  return effect;
+}
+
+}  // namespace fleet

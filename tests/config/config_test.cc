@@ -440,3 +440,64 @@ TEST_CASE("a short interval alone pulls the default timeout down with it") {
   CHECK(both.errors.at(0).ToString().find("is longer than checks.disk.interval") !=
         std::string::npos);
 }
+
+TEST_CASE("upstream and spool: defaults, every key, and mistakes") {
+  AgentConfig defaults = Valid("");
+  CHECK(defaults.upstream.url.empty());
+  CHECK(defaults.upstream.batch_records == 500);
+  CHECK(defaults.upstream.batch_bytes == 256 * 1024);
+  CHECK(defaults.upstream.backoff_cap == 5min);
+  CHECK(defaults.spool.max_size == 256ull * 1024 * 1024);
+
+  AgentConfig c = Valid(
+      "upstream:\n"
+      "  url: https://fleet.example.org/ingest\n"
+      "  ca_file: /etc/fleet-agent/ca.pem\n"
+      "  pinned_pubkey: sha256//YhKJKSzoTt2b5FP18fvpHo7fJYqQCjAa3HWY3tvRMwE=\n"
+      "  batch_records: 100\n"
+      "  batch_bytes: 64KiB\n"
+      "  connect_timeout: 3s\n"
+      "  timeout: 20s\n"
+      "  drain_rate: 50\n"
+      "  refused_retry: 15m\n"
+      "  backoff_cap: 1m\n"
+      "spool: {max_size: 64MiB}\n");
+  CHECK(c.upstream.url == "https://fleet.example.org/ingest");
+  CHECK(c.upstream.ca_file == "/etc/fleet-agent/ca.pem");
+  CHECK(c.upstream.batch_records == 100);
+  CHECK(c.upstream.batch_bytes == 64 * 1024);
+  CHECK(c.upstream.connect_timeout == 3s);
+  CHECK(c.upstream.timeout == 20s);
+  CHECK(c.upstream.drain_rate == 50);
+  CHECK(c.upstream.refused_retry == 15min);
+  CHECK(c.upstream.backoff_cap == 1min);
+  CHECK(c.spool.max_size == 64ull * 1024 * 1024);
+  for (const char* loopback : {"http://127.0.0.1:8080", "http://localhost:1/", "http://[::1]:80",
+                               "https://[2001:db8::1]:8443/x"}) {
+    INFO(loopback);
+    CHECK(Valid(std::string("upstream: {url: \"") + loopback + "\"}").upstream.url == loopback);
+  }
+
+  CHECK(OneError("upstream: {url: \"http://fleet.example.org\"}") ==
+        "agent.yaml:1:17: upstream.url: 'http://fleet.example.org' is plain http to another "
+        "machine; records travel over https (http:// is only for a loopback address, such as a "
+        "local TLS proxy)");
+  CHECK(OneError("upstream: {url: ftp://x}") ==
+        "agent.yaml:1:17: upstream.url: 'ftp://x' is not an https:// URL");
+  CHECK(OneError("upstream: {url: \"https://user:pw@x\"}") ==
+        "agent.yaml:1:17: upstream.url: 'https://user:pw@x' is not a plain URL (no spaces, user "
+        "names, queries or fragments)");
+  CHECK(OneError("upstream: {url: \"https://\"}") ==
+        "agent.yaml:1:17: upstream.url: 'https://' has no host");
+  CHECK(OneError("upstream: {batch_records: 0}") ==
+        "agent.yaml:1:27: upstream.batch_records must be at least 1 (got 0)");
+  CHECK(OneError("upstream: {batch_bytes: 2MiB}") ==
+        "agent.yaml:1:25: upstream.batch_bytes must be at most 1.0 MiB (got 2.0 MiB)");
+  CHECK(OneError("upstream: {batch_bytes: lots}") ==
+        "agent.yaml:1:25: upstream.batch_bytes: 'lots' is not a size (examples: 512MiB, 1GiB, "
+        "4096)");
+  CHECK(OneError("spool: {max_size: 10KiB}") ==
+        "agent.yaml:1:19: spool.max_size must be at least 1.0 MiB (got 10 KiB)");
+  CHECK(OneError("upstream: {ur1: x}") ==
+        "agent.yaml:1:12: unknown key 'ur1' in upstream (did you mean 'url'?)");
+}

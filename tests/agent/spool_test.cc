@@ -1,0 +1,152 @@
+#include <doctest/doctest.h>
+#include <sodium.h>
+#include <sqlite3.h>
+
+#include <nlohmann/json.hpp>
+
+#include "agent/history/history_store.h"
+#include "agent/history/spool.h"
+#include "agent/records/jws.h"
+#include "agent/records/record_chain.h"
+#include "tests/support/temp_dir.h"
+
+using namespace fleet;
+
+namespace {
+
+NodeKey TestKey() {
+  REQUIRE(sodium_init() >= 0);
+  unsigned char seed[32] = {9};
+  NodeKey key;
+  crypto_sign_seed_keypair(key.public_key.data(), key.secret_key.data(), seed);
+  key.kid = KeyId(key.public_key);
+  return key;
+}
+
+void AddMinutes(HistoryStore& store, UnixMinute first, int count) {
+  for (int i = 0; i < count; ++i) {
+    RecordStamp stamp{(first + i) * 60, "boot", 1000 + i};
+    REQUIRE(store.AddHeartbeat({first + i, true, {{"disk", Status::kOk}}, true}, stamp).value());
+  }
+}
+
+nlohmann::json Payload(const std::string& jws, const NodeKey& key) {
+  return nlohmann::json::parse(VerifyCompactJws(jws, key.public_key).value().payload);
+}
+
+std::vector<std::string> Texts(const std::vector<SpooledRecord>& batch) {
+  std::vector<std::string> lines;
+  for (const auto& r : batch) lines.push_back(r.jws);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("spool: oldest first, bounded by records and bytes, leaves only when removed") {
+  testing::TempDir dir;
+  const NodeKey key = TestKey();
+  auto store = HistoryStore::Open(dir.path(), false, "n1", "test", key).value();
+  AddMinutes(*store, 29'000'000, 10);
+  auto spool = Spool::Open(dir.path()).value();
+
+  auto batch = spool->OldestBatch(4, 1 << 20).value();
+  REQUIRE(batch.size() == 4);
+  CHECK(batch.front().seq == 1);
+  CHECK(batch.back().seq == 4);
+  CHECK(VerifyRecordChain(Texts(batch), key.public_key).ok());
+
+  const std::size_t one = batch[0].jws.size() + 1;
+  CHECK(spool->OldestBatch(100, one * 2 + 1).value().size() == 2);
+  CHECK(spool->OldestBatch(100, 1).value().size() == 1);  // never empty while records wait
+
+  auto before = spool->State().value();
+  CHECK(before.records == 10);
+  CHECK(before.next_seq == 11);
+  CHECK(spool->Remove(1, 1, 4).value() == 4);
+  CHECK(spool->Remove(1, 1, 4).value() == 0);  // a repeated acknowledgement changes nothing
+  auto after = spool->State().value();
+  CHECK(after.records == 6);
+  CHECK(after.bytes < before.bytes);
+  CHECK(spool->OldestBatch(100, 1 << 20).value().front().seq == 5);
+  // The daemon's store goes on from where it was: removal takes no seq back.
+  AddMinutes(*store, 29'000'010, 1);
+  CHECK(Payload(spool->OldestBatch(100, 1 << 20).value().back().jws, key)["seq"] == 11);
+}
+
+TEST_CASE("spool: a new epoch starts at seq 1 from the genesis hash; the old one drains first") {
+  testing::TempDir dir;
+  const NodeKey key = TestKey();
+  auto store = HistoryStore::Open(dir.path(), false, "n1", "test", key).value();
+  AddMinutes(*store, 29'000'000, 3);
+  auto spool = Spool::Open(dir.path()).value();
+  CHECK(spool->StartNewEpoch(0).value() == 2);
+  CHECK(spool->StartNewEpoch(5).value() == 5);  // at least what the receiver asks
+  AddMinutes(*store, 29'000'003, 2);
+  auto old_epoch = spool->OldestBatch(100, 1 << 20).value();
+  REQUIRE(old_epoch.size() == 3);  // a batch never mixes epochs
+  CHECK(old_epoch.front().epoch == 1);
+  REQUIRE(spool->Remove(1, 1, 3).value() == 3);
+  auto new_epoch = spool->OldestBatch(100, 1 << 20).value();
+  REQUIRE(new_epoch.size() == 2);
+  auto first = Payload(new_epoch[0].jws, key);
+  CHECK(first["epoch"] == 5);
+  CHECK(first["seq"] == 1);
+  CHECK(first["prev"] == GenesisHash());
+  CHECK(VerifyRecordChain(Texts(new_epoch), key.public_key).ok());
+}
+
+TEST_CASE("spool full: detail is shed, heartbeats are kept, no seq is skipped") {
+  testing::TempDir dir;
+  const NodeKey key = TestKey();
+  auto store = HistoryStore::Open(dir.path(), false, "n1", "test", key).value();
+  store->SetSpoolLimit(4 * 560);  // room for about four records
+  AddMinutes(*store, 29'000'000, 4);
+  const RecordStamp stamp{29'000'004LL * 60, "boot", 9};
+  TaskEntry task{"job1", "nightly", "2026-11-25T00:00:00Z", 1781352000, true, std::nullopt};
+  REQUIRE(store->AddTask(task, stamp).value());  // the history keeps the task...
+  AddMinutes(*store, 29'000'004, 2);
+  auto state = store->SpoolStatus().value();
+  CHECK(state.shed == 1);  // ...its record was shed
+  CHECK(state.records == 6);
+  CHECK(store->Tasks(0, 1LL << 40).value().size() == 1);
+  auto lines = store->SignedRecords().value();
+  ChainVerdict verdict = VerifyRecordChain(lines, key.public_key);
+  CHECK(verdict.ok());
+  for (const auto& line : lines) CHECK(Payload(line, key)["type"] == "heartbeat");
+  // Once acknowledged records leave, detail is spooled again.
+  auto spool = Spool::Open(dir.path()).value();
+  REQUIRE(spool->Remove(1, 1, 6).value() == 6);
+  TaskEntry later = task;
+  later.run_at = "2026-11-26T00:00:00Z";
+  REQUIRE(store->AddTask(later, stamp).value());
+  CHECK(store->SpoolStatus().value().records == 1);
+  CHECK(store->SpoolStatus().value().shed == 1);
+}
+
+TEST_CASE("history from schema 1 (records keyed by seq alone) is migrated in place") {
+  testing::TempDir dir;
+  const NodeKey key = TestKey();
+  {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open((dir.path() + "/history.db").c_str(), &db) == SQLITE_OK);
+    const char* v1 =
+        "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+        "INSERT INTO meta VALUES('schema_version','1'),('epoch','1'),('next_seq','3');"
+        "CREATE TABLE records(seq INTEGER PRIMARY KEY, epoch INTEGER NOT NULL, type TEXT NOT "
+        "NULL, t INTEGER NOT NULL, payload TEXT NOT NULL, jws TEXT);"
+        "INSERT INTO records VALUES(1,1,'heartbeat',0,'{}','aaaa'),(2,1,'heartbeat',0,'{}','bb');";
+    REQUIRE(sqlite3_exec(db, v1, nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+  }
+  auto store = HistoryStore::Open(dir.path(), false, "n1", "test", key);
+  REQUIRE_MESSAGE(store.ok(), store.error());
+  auto state = (*store)->SpoolStatus().value();
+  CHECK(state.records == 2);
+  CHECK(state.bytes == 5 + 3);
+  CHECK(state.next_seq == 3);
+  CHECK((*store)->Meta("schema_version").value() == "2");
+  auto spool = Spool::Open(dir.path()).value();
+  CHECK(spool->StartNewEpoch(0).value() == 2);
+  AddMinutes(**store, 29'000'000, 1);  // seq 1 again, in epoch 2: no key clash
+  CHECK(spool->State().value().records == 3);
+}

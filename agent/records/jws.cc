@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/core/json_text.h"
+
 namespace fleet {
 namespace {
 
@@ -92,6 +94,23 @@ Result<VerifiedJws> VerifyCompactJws(std::string_view jws, const PublicKey& key)
     return Error{"bad signature"};
   }
   return VerifiedJws{kid->get<std::string>(), std::move(payload).value()};
+}
+
+Result<JwsHeader> ReadJwsHeader(std::string_view jws) {
+  const auto first = jws.find('.');
+  const auto second = first == std::string_view::npos ? first : jws.find('.', first + 1);
+  if (second == std::string_view::npos || jws.find('.', second + 1) != std::string_view::npos) {
+    return Error{"not a compact JWS (three base64url parts)"};
+  }
+  auto header_text = Base64UrlDecode(jws.substr(0, first));
+  if (!header_text) return Error{"the JWS header is not base64url"};
+  auto header = ParseJsonText(*header_text, 4);
+  if (!header || !header->is_object()) return Error{"the JWS header is not a JSON object"};
+  auto text = [&](const char* key) {
+    auto it = header->find(key);
+    return it != header->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  return JwsHeader{text("alg"), text("kid"), text("typ")};
 }
 
 std::string PublicJwk(const PublicKey& key) {

@@ -37,6 +37,15 @@ struct VerifiedJws {
 // Checks shape, header (alg EdDSA, typ), and the signature with `key`.
 Result<VerifiedJws> VerifyCompactJws(std::string_view jws, const PublicKey& key);
 
+// The protected header of a compact JWS, read without a key (to pick the key by kid).
+// Fields absent or not strings are empty. Says nothing about the signature.
+struct JwsHeader {
+  std::string alg;
+  std::string kid;
+  std::string typ;
+};
+Result<JwsHeader> ReadJwsHeader(std::string_view jws);
+
 // The public JWK {"kty":"OKP","crv":"Ed25519","x":...,"kid":...}, and back.
 std::string PublicJwk(const PublicKey& key);
 Result<PublicKey> ParsePublicJwk(std::string_view jwk_json);

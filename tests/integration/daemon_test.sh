@@ -14,11 +14,6 @@ world_up "$(mktemp -d /var/tmp/fleet-daemon.XXXXXX)" || { echo "cannot build the
 
 "$agent" run --config "$world/agent.yaml" 2>"$world/daemon.log" &
 daemon=$!
-wait_for() {  # wait_for SECONDS COMMAND...: true once COMMAND succeeds (re-run each time)
-  local until=$((SECONDS + $1)); shift
-  while ((SECONDS < until)); do "$@" 2>/dev/null && return 0; sleep 0.2; done
-  return 1
-}
 status_has() { "$agent" status --state-dir "$world/state" --json 2>/dev/null | jq -e "$1" >/dev/null; }
 check_is() { status_has ".checks[]|select(.name==\"$1\")|.status==\"$2\""; }
 sql_is() { [[ "$(world_sql "$1")" == "$2" ]]; }

@@ -16,3 +16,8 @@ finish() {
 require_root() {
   if [[ $(id -u) -ne 0 ]]; then echo "SKIPPED: $1 needs root"; exit 77; fi
 }
+wait_for() {  # wait_for SECONDS COMMAND...: true once COMMAND succeeds (re-run each time)
+  local until=$((SECONDS + $1)); shift
+  while ((SECONDS < until)); do "$@" 2>/dev/null && return 0; sleep 0.2; done
+  return 1
+}

@@ -1,0 +1,35 @@
+// The fleet-receiver command line: `serve` (the HTTP ingest server) and `nodes add|list|
+// revoke` (the registry of node keys). Exit codes: 0 ok, 1 runtime error (database, JWK
+// file, listening), 2 usage error; errors are one line on stderr.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace fleet::receiver {
+
+inline constexpr int kExitRuntime = 1;
+inline constexpr int kExitUsage = 2;
+
+struct ServeArgs {
+  std::string listen = "127.0.0.1:8080";
+  std::string db;
+  int threads = 2;
+  int max_connections = 256;
+  int read_timeout_s = 30;
+};
+int RunServe(const ServeArgs& args);
+
+struct NodeAddArgs {
+  std::string db;
+  std::string node;
+  std::string operator_id;
+  std::string jwk_file;
+};
+int RunNodesAdd(const NodeAddArgs& args);
+int RunNodesList(const std::string& db, bool json);
+int RunNodesRevoke(const std::string& db, const std::string& node);
+
+int RunReceiverCli(int argc, char** argv);
+
+}  // namespace fleet::receiver

@@ -1,0 +1,187 @@
+#include "receiver/core/ingest.h"
+
+#include <map>
+#include <vector>
+
+namespace fleet::receiver {
+namespace {
+
+struct Line {
+  std::size_t number = 0;  // 1-based, counting empty lines too
+  std::string_view text;
+};
+
+std::vector<Line> SplitLines(std::string_view body) {
+  std::vector<Line> lines;
+  std::size_t number = 0;
+  while (!body.empty()) {
+    ++number;
+    auto end = body.find('\n');
+    std::string_view text = body.substr(0, end);
+    body.remove_prefix(end == std::string_view::npos ? body.size() : end + 1);
+    if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+    if (!text.empty()) lines.push_back({number, text});
+  }
+  return lines;
+}
+
+IngestReply ErrorReply(int status, const std::string& message) {
+  return {status, nlohmann::json{{"error", message}}};
+}
+
+struct Rejected {
+  std::size_t line;
+  Rejection why;
+};
+
+nlohmann::json RejectedJson(const std::vector<Rejected>& rejected) {
+  auto out = nlohmann::json::array();
+  for (const auto& r : rejected) out.push_back({{"line", r.line}, {"reason", r.why.reason}});
+  return out;
+}
+
+// Status for a batch where nothing verified.
+int NothingValidStatus(const std::vector<Rejected>& rejected) {
+  bool all_unknown = true;
+  bool all_key_problems = true;
+  bool any_revoked = false;
+  for (const auto& r : rejected) {
+    all_unknown = all_unknown && r.why.kind == RejectKind::kUnknownKey;
+    any_revoked = any_revoked || r.why.kind == RejectKind::kRevokedKey;
+    all_key_problems = all_key_problems && (r.why.kind == RejectKind::kUnknownKey ||
+                                            r.why.kind == RejectKind::kRevokedKey);
+  }
+  if (all_unknown) return 401;
+  if (all_key_problems && any_revoked) return 403;
+  return 400;
+}
+
+struct Advance {
+  Watermark mark;
+  std::optional<std::int64_t> chain_break;
+};
+
+// Walks the stored chain from the watermark; stops at a missing seq or a broken link.
+Result<Advance> AdvanceWatermark(RecordStore& store, const std::string& node, std::int64_t epoch,
+                                 Watermark mark) {
+  constexpr int kPage = 1000;
+  Advance out{std::move(mark), std::nullopt};
+  if (out.mark.ack_seq == 0) out.mark.ack_hash = GenesisHash();
+  for (;;) {
+    auto links = store.LinksFrom(node, epoch, out.mark.ack_seq + 1, kPage);
+    if (!links) return Error{links.error()};
+    for (const auto& link : *links) {
+      if (link.seq != out.mark.ack_seq + 1) return out;
+      if (link.prev != out.mark.ack_hash) {
+        out.chain_break = link.seq;
+        return out;
+      }
+      out.mark.ack_seq = link.seq;
+      out.mark.ack_hash = link.hash;
+    }
+    if (links->size() < static_cast<std::size_t>(kPage)) return out;
+  }
+}
+
+}  // namespace
+
+IngestReply IngestBatch(RecordStore& store, std::string_view body, std::int64_t now) {
+  const std::vector<Line> lines = SplitLines(body);
+  if (lines.empty()) return ErrorReply(400, "empty batch: send one compact JWS per line");
+
+  std::map<std::string, Result<std::optional<RegisteredKey>>> keys;
+  KeyLookup lookup = [&](const std::string& kid) {
+    auto it = keys.find(kid);
+    if (it == keys.end()) it = keys.emplace(kid, store.FindKey(kid)).first;
+    return it->second;
+  };
+
+  std::vector<VerifiedRecord> records;
+  std::vector<Rejected> rejected;
+  for (const Line& line : lines) {
+    VerifyOutcome outcome = VerifyRecord(line.text, lookup);
+    if (auto* why = std::get_if<Rejection>(&outcome)) {
+      if (why->kind == RejectKind::kStoreError) return ErrorReply(503, why->reason);
+      rejected.push_back({line.number, std::move(*why)});
+      continue;
+    }
+    auto& record = std::get<VerifiedRecord>(outcome);
+    if (!records.empty() && record.node != records.front().node) {
+      rejected.push_back({line.number,
+                          {RejectKind::kInvalid, "batch mixes nodes: " + record.node + " after " +
+                                                     records.front().node}});
+    } else if (!records.empty() && record.epoch != records.front().epoch) {
+      rejected.push_back(
+          {line.number,
+           {RejectKind::kInvalid, "batch mixes epochs: " + std::to_string(record.epoch) +
+                                      " after " + std::to_string(records.front().epoch)}});
+    } else {
+      records.push_back(std::move(record));
+    }
+  }
+  if (records.empty()) {
+    IngestReply reply =
+        ErrorReply(NothingValidStatus(rejected), "line " + std::to_string(rejected.front().line) +
+                                                     ": " + rejected.front().why.reason);
+    reply.body["rejected"] = RejectedJson(rejected);
+    return reply;
+  }
+
+  const std::string node = records.front().node;
+  const std::int64_t epoch = records.front().epoch;
+  auto fail = [&](const std::string& what) {
+    store.Rollback();
+    return ErrorReply(503, "storing the batch: " + what);
+  };
+  if (auto begun = store.Begin(); !begun)
+    return ErrorReply(503, "storing the batch: " + begun.error());
+  int stored = 0;
+  int duplicates = 0;
+  auto forks = nlohmann::json::array();
+  for (const auto& record : records) {
+    auto inserted = store.InsertRecord(record, now);
+    if (!inserted) return fail(inserted.error());
+    switch (*inserted) {
+      case InsertResult::kStored:
+        ++stored;
+        break;
+      case InsertResult::kDuplicate:
+        ++duplicates;
+        break;
+      case InsertResult::kFork:
+        forks.push_back(record.seq);
+        break;
+    }
+  }
+  auto mark = store.LoadWatermark(node, epoch);
+  if (!mark) return fail(mark.error());
+  const std::int64_t old_ack = mark->ack_seq;
+  auto advanced = AdvanceWatermark(store, node, epoch, std::move(mark).value());
+  if (!advanced) return fail(advanced.error());
+  if (advanced->mark.ack_seq != old_ack) {
+    if (auto saved = store.SaveWatermark(node, epoch, advanced->mark); !saved) {
+      return fail(saved.error());
+    }
+  }
+  auto gaps = store.MissingRanges(node, epoch, advanced->mark.ack_seq, kMaxGapRanges);
+  if (!gaps) return fail(gaps.error());
+  nlohmann::json reply = {{"node", node},
+                          {"epoch", epoch},
+                          {"ack_seq", advanced->mark.ack_seq},
+                          {"gaps", nlohmann::json::array()},
+                          {"stored", stored},
+                          {"duplicates", duplicates},
+                          {"forks", forks},
+                          {"rejected", RejectedJson(rejected)}};
+  for (const auto& [a, b] : *gaps) reply["gaps"].push_back({a, b});
+  if (advanced->chain_break) reply["chain_break"] = *advanced->chain_break;
+  if (!forks.empty()) {
+    auto max_epoch = store.MaxEpoch(node);
+    if (!max_epoch) return fail(max_epoch.error());
+    reply["next_epoch"] = *max_epoch + 1;
+  }
+  if (auto committed = store.Commit(); !committed) return fail(committed.error());
+  return {200, std::move(reply)};
+}
+
+}  // namespace fleet::receiver

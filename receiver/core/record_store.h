@@ -1,0 +1,85 @@
+// RecordStore: what the ingest rules need from a database, and the node registry. The
+// rules (ingest.h) decide; a store only reads and writes: SQLite now (store/sqlite_store.h),
+// PostgreSQL later, behind this same interface and tested by the same suite
+// (tests/receiver/store_factory.h). A store object is one connection: not thread-safe,
+// callers serialise its use. Write methods are called between Begin() and Commit(); a
+// batch that fails part way is rolled back with Rollback(), leaving nothing of it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agent/core/result.h"
+#include "receiver/core/record_verify.h"
+
+namespace fleet::receiver {
+
+struct NodeEntry {
+  std::string node;
+  std::string operator_id;
+  std::string kid;
+  PublicKey key{};
+  std::int64_t added_at = 0;               // unix seconds
+  std::optional<std::int64_t> revoked_at;  // unix seconds, when revoked
+};
+
+enum class InsertResult {
+  kStored,     // new (node, epoch, seq)
+  kDuplicate,  // the same record (same hash) was already stored
+  kFork,       // another record holds (node, epoch, seq): this one was kept aside
+};
+
+// The acknowledged watermark of one (node, epoch): seqs 1..ack_seq are stored and linked;
+// ack_hash is the hash of the record at ack_seq (GenesisHash when ack_seq is 0).
+struct Watermark {
+  std::int64_t ack_seq = 0;
+  std::string ack_hash;
+};
+
+// The chain fields of one stored record.
+struct StoredLink {
+  std::int64_t seq = 0;
+  std::string prev;
+  std::string hash;
+};
+
+class RecordStore {
+ public:
+  virtual ~RecordStore() = default;
+
+  // Node registry. AddNode fails with a clear message when the node or the kid exists.
+  virtual Outcome AddNode(const NodeEntry& entry) = 0;
+  virtual Result<std::vector<NodeEntry>> ListNodes() = 0;
+  // Fails when the node is unknown; revoking twice keeps the first time.
+  virtual Outcome RevokeNode(const std::string& node, std::int64_t now) = 0;
+  virtual Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) = 0;
+
+  // True when the database answers.
+  virtual Outcome Ping() = 0;
+
+  virtual Outcome Begin() = 0;
+  virtual Outcome Commit() = 0;
+  virtual void Rollback() = 0;
+
+  // Inserts once by (node, epoch, seq); a different record at a taken place goes to the
+  // forks, with its receive time.
+  virtual Result<InsertResult> InsertRecord(const VerifiedRecord& record,
+                                            std::int64_t received_at) = 0;
+  virtual Result<Watermark> LoadWatermark(const std::string& node, std::int64_t epoch) = 0;
+  virtual Outcome SaveWatermark(const std::string& node, std::int64_t epoch,
+                                const Watermark& mark) = 0;
+  // Stored records of (node, epoch) with seq >= from_seq, by seq, at most `limit`.
+  virtual Result<std::vector<StoredLink>> LinksFrom(const std::string& node, std::int64_t epoch,
+                                                    std::int64_t from_seq, int limit) = 0;
+  // Missing seq ranges [a, b] above after_seq and below the highest stored seq of
+  // (node, epoch), lowest first, at most max_ranges.
+  virtual Result<std::vector<std::pair<std::int64_t, std::int64_t>>> MissingRanges(
+      const std::string& node, std::int64_t epoch, std::int64_t after_seq, int max_ranges) = 0;
+  // The highest epoch with a stored record of the node (0 when none).
+  virtual Result<std::int64_t> MaxEpoch(const std::string& node) = 0;
+};
+
+}  // namespace fleet::receiver

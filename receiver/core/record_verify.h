@@ -1,0 +1,63 @@
+// Record verification, the receiver's first gate: one line of a pushed batch (a compact
+// JWS) becomes a VerifiedRecord or a Rejection with a reason. The header is read without a
+// key to find the signer by `kid`; `alg` is pinned to EdDSA and `typ` to fleet-record+jws;
+// the signature must verify with that node's key; the payload (depth-limited JSON) must
+// carry the common fields with the right types and name the key's own node. Pure: the key
+// registry is reached through the lookup function the caller passes.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "agent/core/result.h"
+#include "agent/records/jws.h"
+
+namespace fleet::receiver {
+
+// A node's registered key, as the registry knows it.
+struct RegisteredKey {
+  std::string node;
+  std::string kid;
+  PublicKey key{};
+  bool revoked = false;
+};
+
+// Finds the key registered under a kid (nullopt when unknown); an Error when the registry
+// cannot be read.
+using KeyLookup = std::function<Result<std::optional<RegisteredKey>>(const std::string& kid)>;
+
+struct VerifiedRecord {
+  std::string node;
+  std::int64_t epoch = 0;
+  std::int64_t seq = 0;
+  std::string prev;     // chain hash of the record before (GenesisHash at seq 1)
+  std::string type;     // heartbeat, task, incident, agent_start, agent_stop...
+  std::string t;        // RFC 3339 UTC, as the agent wrote it
+  std::string payload;  // the JSON text
+  std::string jws;      // the compact JWS, as received
+  std::string hash;     // ChainHash(jws): what the next record's prev must be
+};
+
+enum class RejectKind {
+  kInvalid,     // malformed, wrong alg/typ, bad signature, bad payload
+  kUnknownKey,  // kid not registered
+  kRevokedKey,  // kid registered to a revoked node
+  kStoreError,  // the registry could not be read
+};
+
+struct Rejection {
+  RejectKind kind = RejectKind::kInvalid;
+  std::string reason;
+};
+
+using VerifyOutcome = std::variant<VerifiedRecord, Rejection>;
+
+inline constexpr int kMaxPayloadDepth = 32;
+
+VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup);
+
+}  // namespace fleet::receiver

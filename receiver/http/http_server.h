@@ -1,0 +1,71 @@
+// HttpServer: a small plain-HTTP/1.1 server on Boost.Beast for the receiver (TLS ends in
+// front of it, e.g. nginx). It guards itself against hostile clients: each request must
+// arrive within read_timeout (slow or idle connections are dropped), headers and bodies
+// are size-limited (431 and 413, then the connection closes), bytes that are not HTTP get
+// 400 and a closed connection, and at most max_connections are open at once (more are
+// closed on accept). Keep-alive is honoured. Handlers run on the io_context's threads, one
+// request per connection at a time; they must be thread-safe when several threads run it.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "agent/core/result.h"
+
+namespace fleet::receiver {
+
+struct HttpOptions {
+  std::size_t body_limit = 1 << 20;
+  std::size_t header_limit = 16 * 1024;
+  std::chrono::seconds read_timeout{30};
+  int max_connections = 256;
+};
+
+struct HttpRequest {
+  std::string method;        // "GET", "POST"...
+  std::string path;          // target without the query string
+  std::string content_type;  // as sent, may be empty
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string body;   // JSON text
+  std::string allow;  // the Allow header for 405, else empty
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// A JSON error reply {"error": message}.
+HttpResponse JsonError(int status, std::string_view message);
+
+class HttpServer {
+ public:
+  HttpServer(boost::asio::io_context& io, HttpOptions options, HttpHandler handler);
+  ~HttpServer();
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts accepting; returns the bound endpoint (port 0 picks a free one).
+  Result<boost::asio::ip::tcp::endpoint> Listen(const boost::asio::ip::tcp::endpoint& at);
+  // Stops accepting; open connections end with the io_context.
+  void Stop();
+
+  struct Shared;
+
+ private:
+  std::shared_ptr<Shared> shared_;
+};
+
+// Parses "host:port" or "[v6]:port".
+Result<boost::asio::ip::tcp::endpoint> ParseListenAddress(std::string_view text);
+
+}  // namespace fleet::receiver

@@ -1,0 +1,71 @@
+#include "receiver/http/receiver_api.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include <nlohmann/json.hpp>
+
+#include "receiver/core/ingest.h"
+
+namespace fleet::receiver {
+namespace {
+
+// The media type of a Content-Type value, lower case, without parameters.
+std::string MediaType(std::string_view content_type) {
+  content_type = content_type.substr(0, content_type.find(';'));
+  while (!content_type.empty() && std::isspace(static_cast<unsigned char>(content_type.back()))) {
+    content_type.remove_suffix(1);
+  }
+  while (!content_type.empty() && std::isspace(static_cast<unsigned char>(content_type.front()))) {
+    content_type.remove_prefix(1);
+  }
+  std::string out(content_type);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+std::string Dump(const nlohmann::json& body) {
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+HttpResponse ReceiverApi::Handle(const HttpRequest& request) {
+  if (request.path == "/v1/records") {
+    if (request.method != "POST") {
+      auto reply = JsonError(405, "use POST on /v1/records");
+      reply.allow = "POST";
+      return reply;
+    }
+    return PostRecords(request);
+  }
+  if (request.path == "/healthz") {
+    if (request.method != "GET") {
+      auto reply = JsonError(405, "use GET on /healthz");
+      reply.allow = "GET";
+      return reply;
+    }
+    return Health();
+  }
+  return JsonError(404, "no such path (POST /v1/records, GET /healthz)");
+}
+
+HttpResponse ReceiverApi::PostRecords(const HttpRequest& request) {
+  if (MediaType(request.content_type) != "application/x-ndjson") {
+    return JsonError(415, "Content-Type must be application/x-ndjson");
+  }
+  std::lock_guard lock(mutex_);
+  IngestReply reply = IngestBatch(store_, request.body, clock_());
+  return {reply.status, Dump(reply.body), ""};
+}
+
+HttpResponse ReceiverApi::Health() {
+  std::lock_guard lock(mutex_);
+  if (auto ok = store_.Ping(); !ok) {
+    return {503, Dump({{"ok", false}, {"error", "database unreachable: " + ok.error()}}), ""};
+  }
+  return {200, R"({"ok":true})", ""};
+}
+
+}  // namespace fleet::receiver

@@ -1,0 +1,307 @@
+#include "receiver/store/sqlite_store.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+
+namespace fleet::receiver {
+namespace {
+
+constexpr std::string_view kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS nodes (
+  node TEXT PRIMARY KEY,
+  operator TEXT NOT NULL,
+  kid TEXT NOT NULL UNIQUE,
+  public_key TEXT NOT NULL,          -- base64url of the 32-byte Ed25519 key (the JWK's x)
+  added_at INTEGER NOT NULL,
+  revoked_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS records (
+  node TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  t TEXT NOT NULL,
+  prev TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  jws TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (node, epoch, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS forks (
+  node TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  jws TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (node, epoch, seq, hash)
+);
+CREATE TABLE IF NOT EXISTS watermarks (
+  node TEXT NOT NULL,
+  epoch INTEGER NOT NULL,
+  ack_seq INTEGER NOT NULL,
+  ack_hash TEXT NOT NULL,
+  PRIMARY KEY (node, epoch)
+);
+)sql";
+
+std::string KeyText(const PublicKey& key) {
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+}
+
+Result<PublicKey> KeyFromText(const std::string& text) {
+  auto bytes = Base64UrlDecode(text);
+  if (!bytes || bytes->size() != 32) return Error{"a stored public key is damaged"};
+  PublicKey key{};
+  std::copy(bytes->begin(), bytes->end(), key.begin());
+  return key;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, bool create) {
+  struct stat info {};
+  if (!create && ::stat(path.c_str(), &info) != 0) {
+    return Error{"no receiver database at " + path + " (serve or nodes add creates it)"};
+  }
+  auto db = SqliteDb::Open(path, SqliteDb::Mode::kReadWrite);
+  if (!db) return Error{db.error()};
+  std::unique_ptr<SqliteStore> store(new SqliteStore(std::move(db).value()));
+  for (std::string_view pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
+    if (auto done = store->db_->Exec(pragma); !done) return Error{path + ": " + done.error()};
+  }
+  if (auto done = store->db_->Exec(kSchema); !done) return Error{path + ": " + done.error()};
+  if (auto done = store->Prepare(); !done) return Error{path + ": " + done.error()};
+  return store;
+}
+
+Outcome SqliteStore::Prepare() {
+  struct Item {
+    std::unique_ptr<SqliteStatement>* slot;
+    std::string_view sql;
+  };
+  const Item items[] = {
+      {&insert_record_,
+       "INSERT INTO records (node, epoch, seq, type, t, prev, hash, payload, jws, received_at) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT (node, epoch, seq) DO "
+       "NOTHING"},
+      {&record_hash_, "SELECT hash FROM records WHERE node = ?1 AND epoch = ?2 AND seq = ?3"},
+      {&insert_fork_,
+       "INSERT INTO forks (node, epoch, seq, hash, jws, received_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+       "?6) ON CONFLICT DO NOTHING"},
+      {&load_mark_, "SELECT ack_seq, ack_hash FROM watermarks WHERE node = ?1 AND epoch = ?2"},
+      {&save_mark_,
+       "INSERT INTO watermarks (node, epoch, ack_seq, ack_hash) VALUES (?1, ?2, ?3, ?4) "
+       "ON CONFLICT (node, epoch) DO UPDATE SET ack_seq = excluded.ack_seq, "
+       "ack_hash = excluded.ack_hash"},
+      {&links_from_,
+       "SELECT seq, prev, hash FROM records WHERE node = ?1 AND epoch = ?2 AND seq >= ?3 "
+       "ORDER BY seq LIMIT ?4"},
+      {&missing_ranges_,
+       "SELECT before + 1, seq - 1 FROM (SELECT seq, LAG(seq, 1, ?3) OVER (ORDER BY seq) AS "
+       "before FROM records WHERE node = ?1 AND epoch = ?2 AND seq > ?3) WHERE seq > before + 1 "
+       "ORDER BY seq LIMIT ?4"},
+      {&max_epoch_, "SELECT COALESCE(MAX(epoch), 0) FROM records WHERE node = ?1"},
+      {&find_key_, "SELECT node, kid, public_key, revoked_at FROM nodes WHERE kid = ?1"},
+  };
+  for (const auto& item : items) {
+    auto statement = db_->Prepare(item.sql);
+    if (!statement) return Error{statement.error()};
+    *item.slot = std::move(statement).value();
+  }
+  return Success();
+}
+
+Outcome SqliteStore::AddNode(const NodeEntry& entry) {
+  {
+    auto found = db_->Prepare("SELECT node, kid FROM nodes WHERE node = ?1 OR kid = ?2");
+    if (!found) return Error{found.error()};
+    (*found)->Bind(1, std::string_view(entry.node)).Bind(2, std::string_view(entry.kid));
+    auto row = (*found)->Step();
+    if (!row) return Error{row.error()};
+    if (*row) {
+      if ((*found)->Text(0) == entry.node) return Error{"node " + entry.node + " already exists"};
+      return Error{"key " + entry.kid + " is already registered to node " + (*found)->Text(0)};
+    }
+  }
+  auto insert = db_->Prepare(
+      "INSERT INTO nodes (node, operator, kid, public_key, added_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!insert) return Error{insert.error()};
+  (*insert)
+      ->Bind(1, std::string_view(entry.node))
+      .Bind(2, std::string_view(entry.operator_id))
+      .Bind(3, std::string_view(entry.kid))
+      .Bind(4, std::string_view(KeyText(entry.key)))
+      .Bind(5, entry.added_at);
+  return (*insert)->Run();
+}
+
+Result<std::vector<NodeEntry>> SqliteStore::ListNodes() {
+  auto query = db_->Prepare(
+      "SELECT node, operator, kid, public_key, added_at, revoked_at FROM nodes ORDER BY node");
+  if (!query) return Error{query.error()};
+  std::vector<NodeEntry> nodes;
+  for (;;) {
+    auto row = (*query)->Step();
+    if (!row) return Error{row.error()};
+    if (!*row) break;
+    auto& q = **query;
+    auto key = KeyFromText(q.Text(3));
+    if (!key) return Error{key.error()};
+    NodeEntry entry{q.Text(0), q.Text(1), q.Text(2), *key, q.Int(4), std::nullopt};
+    if (!q.IsNull(5)) entry.revoked_at = q.Int(5);
+    nodes.push_back(std::move(entry));
+  }
+  return nodes;
+}
+
+Outcome SqliteStore::RevokeNode(const std::string& node, std::int64_t now) {
+  auto update =
+      db_->Prepare("UPDATE nodes SET revoked_at = COALESCE(revoked_at, ?2) WHERE node = ?1");
+  if (!update) return Error{update.error()};
+  (*update)->Bind(1, std::string_view(node)).Bind(2, now);
+  if (auto done = (*update)->Run(); !done) return done;
+  if (db_->Changes() == 0) return Error{"no node " + node + " (see: nodes list)"};
+  return Success();
+}
+
+Result<std::optional<RegisteredKey>> SqliteStore::FindKey(const std::string& kid) {
+  find_key_->Bind(1, std::string_view(kid));
+  auto row = find_key_->Step();
+  if (!row) {
+    find_key_->Reset();
+    return Error{row.error()};
+  }
+  std::optional<RegisteredKey> found;
+  if (*row) {
+    auto key = KeyFromText(find_key_->Text(2));
+    if (!key) {
+      find_key_->Reset();
+      return Error{key.error()};
+    }
+    found = RegisteredKey{find_key_->Text(0), find_key_->Text(1), *key, !find_key_->IsNull(3)};
+  }
+  find_key_->Reset();
+  return found;
+}
+
+Outcome SqliteStore::Ping() { return db_->Exec("SELECT count(*) FROM nodes"); }
+
+Outcome SqliteStore::Begin() {
+  auto done = db_->Exec("BEGIN IMMEDIATE");
+  in_transaction_ = done.ok();
+  return done;
+}
+
+Outcome SqliteStore::Commit() {
+  auto done = db_->Exec("COMMIT");
+  if (done.ok()) in_transaction_ = false;
+  return done;
+}
+
+void SqliteStore::Rollback() {
+  if (in_transaction_) (void)db_->Exec("ROLLBACK");
+  in_transaction_ = false;
+}
+
+Result<InsertResult> SqliteStore::InsertRecord(const VerifiedRecord& r, std::int64_t received_at) {
+  insert_record_->Bind(1, std::string_view(r.node))
+      .Bind(2, r.epoch)
+      .Bind(3, r.seq)
+      .Bind(4, std::string_view(r.type))
+      .Bind(5, std::string_view(r.t))
+      .Bind(6, std::string_view(r.prev))
+      .Bind(7, std::string_view(r.hash))
+      .Bind(8, std::string_view(r.payload))
+      .Bind(9, std::string_view(r.jws))
+      .Bind(10, received_at);
+  if (auto done = insert_record_->Run(); !done) return Error{done.error()};
+  if (db_->Changes() == 1) return InsertResult::kStored;
+
+  record_hash_->Bind(1, std::string_view(r.node)).Bind(2, r.epoch).Bind(3, r.seq);
+  auto row = record_hash_->Step();
+  std::string stored_hash = row && *row ? record_hash_->Text(0) : std::string();
+  record_hash_->Reset();
+  if (!row) return Error{row.error()};
+  if (stored_hash == r.hash) return InsertResult::kDuplicate;
+  insert_fork_->Bind(1, std::string_view(r.node))
+      .Bind(2, r.epoch)
+      .Bind(3, r.seq)
+      .Bind(4, std::string_view(r.hash))
+      .Bind(5, std::string_view(r.jws))
+      .Bind(6, received_at);
+  if (auto done = insert_fork_->Run(); !done) return Error{done.error()};
+  return InsertResult::kFork;
+}
+
+Result<Watermark> SqliteStore::LoadWatermark(const std::string& node, std::int64_t epoch) {
+  load_mark_->Bind(1, std::string_view(node)).Bind(2, epoch);
+  auto row = load_mark_->Step();
+  Watermark mark;
+  if (row && *row) mark = Watermark{load_mark_->Int(0), load_mark_->Text(1)};
+  load_mark_->Reset();
+  if (!row) return Error{row.error()};
+  return mark;
+}
+
+Outcome SqliteStore::SaveWatermark(const std::string& node, std::int64_t epoch,
+                                   const Watermark& mark) {
+  save_mark_->Bind(1, std::string_view(node))
+      .Bind(2, epoch)
+      .Bind(3, mark.ack_seq)
+      .Bind(4, std::string_view(mark.ack_hash));
+  return save_mark_->Run();
+}
+
+Result<std::vector<StoredLink>> SqliteStore::LinksFrom(const std::string& node, std::int64_t epoch,
+                                                       std::int64_t from_seq, int limit) {
+  links_from_->Bind(1, std::string_view(node))
+      .Bind(2, epoch)
+      .Bind(3, from_seq)
+      .Bind(4, static_cast<std::int64_t>(limit));
+  std::vector<StoredLink> links;
+  for (;;) {
+    auto row = links_from_->Step();
+    if (!row) {
+      links_from_->Reset();
+      return Error{row.error()};
+    }
+    if (!*row) break;
+    links.push_back({links_from_->Int(0), links_from_->Text(1), links_from_->Text(2)});
+  }
+  links_from_->Reset();
+  return links;
+}
+
+Result<std::vector<std::pair<std::int64_t, std::int64_t>>> SqliteStore::MissingRanges(
+    const std::string& node, std::int64_t epoch, std::int64_t after_seq, int max_ranges) {
+  missing_ranges_->Bind(1, std::string_view(node))
+      .Bind(2, epoch)
+      .Bind(3, after_seq)
+      .Bind(4, static_cast<std::int64_t>(max_ranges));
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+  for (;;) {
+    auto row = missing_ranges_->Step();
+    if (!row) {
+      missing_ranges_->Reset();
+      return Error{row.error()};
+    }
+    if (!*row) break;
+    ranges.emplace_back(missing_ranges_->Int(0), missing_ranges_->Int(1));
+  }
+  missing_ranges_->Reset();
+  return ranges;
+}
+
+Result<std::int64_t> SqliteStore::MaxEpoch(const std::string& node) {
+  max_epoch_->Bind(1, std::string_view(node));
+  auto row = max_epoch_->Step();
+  std::int64_t epoch = row && *row ? max_epoch_->Int(0) : 0;
+  max_epoch_->Reset();
+  if (!row) return Error{row.error()};
+  return epoch;
+}
+
+}  // namespace fleet::receiver

@@ -1,0 +1,60 @@
+// SqliteStore: the RecordStore in one SQLite file (WAL, synchronous=FULL), created with its
+// schema when missing. Tables: nodes (registry, public keys only), records (one row per
+// (node, epoch, seq): the JWS, its payload JSON, chain fields and receive time), forks
+// (records that arrived for a taken place), watermarks (ack_seq per node and epoch).
+// Statements are prepared once and reused. One connection: not thread-safe (see
+// record_store.h); other processes (the `nodes` commands) may use the file meanwhile.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "agent/history/sqlite_db.h"
+#include "receiver/core/record_store.h"
+
+namespace fleet::receiver {
+
+class SqliteStore : public RecordStore {
+ public:
+  // Opens (create: creating the file and schema when missing) the database at path.
+  static Result<std::unique_ptr<SqliteStore>> Open(const std::string& path, bool create);
+
+  Outcome AddNode(const NodeEntry& entry) override;
+  Result<std::vector<NodeEntry>> ListNodes() override;
+  Outcome RevokeNode(const std::string& node, std::int64_t now) override;
+  Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) override;
+  Outcome Ping() override;
+  Outcome Begin() override;
+  Outcome Commit() override;
+  void Rollback() override;
+  Result<InsertResult> InsertRecord(const VerifiedRecord& record,
+                                    std::int64_t received_at) override;
+  Result<Watermark> LoadWatermark(const std::string& node, std::int64_t epoch) override;
+  Outcome SaveWatermark(const std::string& node, std::int64_t epoch,
+                        const Watermark& mark) override;
+  Result<std::vector<StoredLink>> LinksFrom(const std::string& node, std::int64_t epoch,
+                                            std::int64_t from_seq, int limit) override;
+  Result<std::vector<std::pair<std::int64_t, std::int64_t>>> MissingRanges(const std::string& node,
+                                                                           std::int64_t epoch,
+                                                                           std::int64_t after_seq,
+                                                                           int max_ranges) override;
+  Result<std::int64_t> MaxEpoch(const std::string& node) override;
+
+ private:
+  explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Outcome Prepare();
+
+  std::unique_ptr<SqliteDb> db_;
+  bool in_transaction_ = false;
+  std::unique_ptr<SqliteStatement> insert_record_;
+  std::unique_ptr<SqliteStatement> record_hash_;
+  std::unique_ptr<SqliteStatement> insert_fork_;
+  std::unique_ptr<SqliteStatement> load_mark_;
+  std::unique_ptr<SqliteStatement> save_mark_;
+  std::unique_ptr<SqliteStatement> links_from_;
+  std::unique_ptr<SqliteStatement> missing_ranges_;
+  std::unique_ptr<SqliteStatement> max_epoch_;
+  std::unique_ptr<SqliteStatement> find_key_;
+};
+
+}  // namespace fleet::receiver

@@ -1,0 +1,43 @@
+#!/bin/bash
+# A receiver that misbehaves (through a scripted proxy in front of the real one): 500, 503
+# after storing, 200 with garbage, a truncated reply, a dropped connection, 429 with
+# Retry-After, a reply slower than the agent's timeout, 401. The agent retries what is
+# worth retrying with backoff, honours Retry-After, pauses slowly after 401 with one clear
+# log line, and loses nothing: every record arrives exactly once.
+set -uo pipefail
+here=$(dirname "$0")
+source "$here/lib/assert.sh"
+source "$here/lib/push_pair.sh"
+pair_require
+trap pair_down EXIT
+pair_up "$(mktemp -d /var/tmp/fleet-push.XXXXXX)" || { echo "cannot set up the pair"; exit 1; }
+
+proxy_port=$(free_port)
+plan="500,503-after,garbage,truncated,drop,429:3,slow:6,401,pass"
+python3 "$here/lib/chaos_proxy.py" --listen "$proxy_port" --upstream "http://127.0.0.1:$receiver_port" \
+  --plan "$plan" --log "$pair/proxy.log" >"$pair/proxy.out" 2>&1 &
+proxy_pid=$!
+wait_for 10 grep -q listening "$pair/proxy.out" || fail "proxy did not start"
+receiver_start || fail "receiver did not start"
+agent_config "http://127.0.0.1:$proxy_port" "  batch_records: 200
+  timeout: 3s
+  drain_rate: 1000000"
+spool_fill 1000
+agent_start
+wait_for 120 all_delivered
+expect_eq "everything delivered through the faults" 0 $?
+expect_exactly_once "through $plan"
+
+# What the proxy saw: "<time> <fault> <bytes>" per request.
+mapfile -t seen < <(awk '{print $2}' "$pair/proxy.log")
+expect_eq "every planned fault was met, in order" "$plan" "$(IFS=,; echo "${seen[*]:0:9}")"
+at() { awk -v n="$1" 'NR == n {print $1}' "$pair/proxy.log"; }
+gap_ms() { awk -v a="$(at "$1")" -v b="$(at "$2")" 'BEGIN {printf "%d", (b - a) * 1000}'; }
+expect_eq "after 429 Retry-After: 3 the next attempt waits >= 3 s ($(gap_ms 6 7) ms)" 1 "$(( $(gap_ms 6 7) >= 2950 ))"
+expect_eq "after 401 the retry waits refused_retry 3 s ($(gap_ms 8 9) ms)" 1 "$(( $(gap_ms 8 9) >= 2950 ))"
+expect_eq "a refused batch is logged once, clearly" 1 \
+  "$(grep -c 'the receiver refused the records (HTTP 401' "$pair/agent.log")"
+expect_match "garbage reply logged as unusable" "unusable reply: reply is not JSON" "$(cat "$pair/agent.log")"
+dups=$(grep -c . "$pair/proxy.log")
+echo "proxy saw $dups requests"
+finish

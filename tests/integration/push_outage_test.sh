@@ -1,0 +1,45 @@
+#!/bin/bash
+# The receiver away for days, then back (a compressed clock: fleet-spool-fill makes 5,000
+# minutes of signed heartbeats while it is down): the agent keeps retrying without giving
+# up, says so in `status`, and once the receiver is back every record arrives exactly
+# once, in order, chain intact, at no more than upstream.drain_rate records a second.
+set -uo pipefail
+here=$(dirname "$0")
+source "$here/lib/assert.sh"
+source "$here/lib/push_pair.sh"
+pair_require
+trap pair_down EXIT
+pair_up "$(mktemp -d /var/tmp/fleet-push.XXXXXX)" || { echo "cannot set up the pair"; exit 1; }
+status_has() { "$FLEET_AGENT" status --state-dir "$pair/state" --json 2>/dev/null | jq -e "$1" >/dev/null; }
+
+agent_config "http://127.0.0.1:$receiver_port/" "  drain_rate: 1000"
+agent_start
+spool_fill 5000
+wait_for 15 status_has '.push.failures_in_a_row >= 3'
+expect_eq "receiver down: the agent keeps retrying" 0 $?
+expect_eq "push state while down" retrying "$("$FLEET_AGENT" status --state-dir "$pair/state" --json | jq -r .push.state)"
+expect_match "the status names the error" "Couldn't connect|Connection refused" \
+  "$("$FLEET_AGENT" status --state-dir "$pair/state")"
+expect_eq "nothing left the spool" 1 "$(( $(agent_spooled) >= 5000 ))"
+expect_eq "one log line for the repeating error" 1 "$(grep -c 'push: .*Couldn.t connect' "$pair/agent.log")"
+
+started=$(date +%s%N)
+receiver_start || fail "receiver did not start"
+wait_for 60 all_delivered
+expect_eq "backlog delivered" 0 $?
+elapsed_ms=$(( ($(date +%s%N) - started) / 1000000 ))
+echo "drained $(agent_made) records in ${elapsed_ms} ms"
+expect_eq "drain bounded by drain_rate 1000/s (>= 4.5 s for 5,000)" 1 "$((elapsed_ms >= 4500))"
+expect_exactly_once "after a long outage"
+wait_for 10 status_has '.push.state == "idle"'
+expect_eq "push state after draining: idle (status.json is rewritten every few seconds)" 0 $?
+expect_match "recovery logged" "push: recovered after" "$(cat "$pair/agent.log")"
+
+# A clean restart: agent_stop and agent_start follow, in the same epoch.
+agent_stop TERM
+agent_start
+wait_for 20 bash -c "[[ \$(sqlite3 -readonly '$pair/receiver.db' \"select count(*) from records where type='agent_start'\") == 2 ]]"
+expect_eq "second agent_start delivered" 0 $?
+wait_for 20 all_delivered
+expect_exactly_once "after a restart"
+finish

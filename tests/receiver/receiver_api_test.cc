@@ -1,0 +1,48 @@
+// Routing of the HTTP API (the server itself is tested over loopback by
+// tests/integration/receiver_test.sh).
+#include "receiver/http/receiver_api.h"
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "receiver/store/sqlite_store.h"
+#include "tests/receiver/test_records.h"
+#include "tests/support/temp_dir.h"
+
+namespace fleet::receiver {
+namespace {
+
+TEST_CASE("the API routes records and health, and answers errors in JSON") {
+  fleet::testing::TempDir dir;
+  auto store = SqliteStore::Open(dir.Path("r.db"), true);
+  REQUIRE(store.ok());
+  testing::TestNode node("node-1");
+  REQUIRE((*store)->AddNode(node.Entry()).ok());
+  ReceiverApi api(**store, [] { return std::int64_t{1764064800}; });
+  auto chain = testing::MakeChain(node, 1, 2);
+  auto call = [&](const std::string& method, const std::string& path, const std::string& type,
+                  const std::string& body) {
+    HttpResponse response = api.Handle({method, path, type, body});
+    auto json = nlohmann::json::parse(response.body, nullptr, false);
+    CHECK_FALSE(json.is_discarded());
+    return std::make_pair(response.status, json);
+  };
+
+  auto [status, body] = call("POST", "/v1/records", "application/x-ndjson; charset=utf-8",
+                             testing::Body(chain, {1, 2}));
+  CHECK(status == 200);
+  CHECK(body["ack_seq"] == 2);
+  CHECK(call("POST", "/v1/records", "application/json", "{}").first == 415);
+  CHECK(call("POST", "/v1/records", "", "x").first == 415);
+  CHECK(call("GET", "/v1/records", "", "").first == 405);
+  CHECK(api.Handle({"GET", "/v1/records", "", ""}).allow == "POST");
+  CHECK(call("GET", "/healthz", "", "").second == nlohmann::json{{"ok", true}});
+  CHECK(call("POST", "/healthz", "", "").first == 405);
+  auto [missing, error] = call("GET", "/v2/records", "", "");
+  CHECK(missing == 404);
+  CHECK(error.contains("error"));
+}
+
+}  // namespace
+}  // namespace fleet::receiver

@@ -1,0 +1,230 @@
+#include "receiver/core/record_verify.h"
+
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "tests/receiver/test_records.h"
+
+namespace fleet::receiver {
+namespace {
+
+using testing::TestNode;
+
+struct Registry {
+  std::map<std::string, RegisteredKey> keys;
+  KeyLookup Lookup() const {
+    return [this](const std::string& kid) -> Result<std::optional<RegisteredKey>> {
+      auto it = keys.find(kid);
+      if (it == keys.end()) return std::optional<RegisteredKey>();
+      return std::optional<RegisteredKey>(it->second);
+    };
+  }
+};
+
+Rejection Rejected(const VerifyOutcome& outcome) {
+  REQUIRE(std::holds_alternative<Rejection>(outcome));
+  return std::get<Rejection>(outcome);
+}
+
+std::string UnsignedJws(const nlohmann::json& header, const nlohmann::json& payload,
+                        const std::string& signature) {
+  return Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload.dump()) + "." +
+         Base64UrlEncode(signature);
+}
+
+// Replaces the character at index i with another valid base64url character.
+std::string Flip(std::string text, std::size_t i) {
+  text[i] = text[i] == 'A' ? 'B' : 'A';
+  return text;
+}
+
+TEST_CASE("a good record verifies and yields its chain fields") {
+  TestNode node("node-1");
+  Registry registry{{{node.kid, node.Key()}}};
+  const std::string jws = node.Sign(node.Payload(3, 7, GenesisHash()));
+  auto outcome = VerifyRecord(jws, registry.Lookup());
+  REQUIRE(std::holds_alternative<VerifiedRecord>(outcome));
+  const auto& record = std::get<VerifiedRecord>(outcome);
+  CHECK(record.node == "node-1");
+  CHECK(record.epoch == 3);
+  CHECK(record.seq == 7);
+  CHECK(record.prev == GenesisHash());
+  CHECK(record.type == "heartbeat");
+  CHECK(record.t == "2026-11-25T10:00:00Z");
+  CHECK(record.jws == jws);
+  CHECK(record.hash == ChainHash(jws));
+  CHECK(nlohmann::json::parse(record.payload)["minute"] == "2026-11-25T10:00:00Z");
+}
+
+TEST_CASE("tampered records are refused") {
+  TestNode node("node-1");
+  Registry registry{{{node.kid, node.Key()}}};
+  const std::string jws = node.Sign(node.Payload(1, 1, GenesisHash()));
+  const auto first = jws.find('.');
+  const auto second = jws.find('.', first + 1);
+
+  SUBCASE("a payload byte") {
+    for (std::size_t i = first + 1; i < second; i += 7) {
+      const Rejection why = Rejected(VerifyRecord(Flip(jws, i), registry.Lookup()));
+      CHECK(why.kind == RejectKind::kInvalid);
+    }
+  }
+  SUBCASE("a signature byte") {
+    const Rejection why = Rejected(VerifyRecord(Flip(jws, second + 5), registry.Lookup()));
+    CHECK(why.kind == RejectKind::kInvalid);
+    CHECK(why.reason == "bad signature");
+  }
+  SUBCASE("the signature of another record") {
+    const std::string other = node.Sign(node.Payload(1, 2, GenesisHash()));
+    const std::string spliced = jws.substr(0, second) + other.substr(other.rfind('.'));
+    CHECK(Rejected(VerifyRecord(spliced, registry.Lookup())).reason == "bad signature");
+  }
+}
+
+TEST_CASE("alg is pinned to EdDSA") {
+  TestNode node("node-1");
+  Registry registry{{{node.kid, node.Key()}}};
+  const auto payload = node.Payload(1, 1, GenesisHash());
+  SUBCASE("none") {
+    const std::string jws =
+        UnsignedJws({{"alg", "none"}, {"kid", node.kid}, {"typ", "fleet-record+jws"}}, payload, "");
+    const Rejection why = Rejected(VerifyRecord(jws, registry.Lookup()));
+    CHECK(why.kind == RejectKind::kInvalid);
+    CHECK(why.reason.find("alg must be EdDSA") != std::string::npos);
+  }
+  SUBCASE("HS256 keyed with the public key") {
+    const std::string jws =
+        UnsignedJws({{"alg", "HS256"}, {"kid", node.kid}, {"typ", "fleet-record+jws"}}, payload,
+                    std::string(32, 'x'));
+    CHECK(Rejected(VerifyRecord(jws, registry.Lookup())).reason.find("alg must be EdDSA") !=
+          std::string::npos);
+  }
+  SUBCASE("missing typ") {
+    const std::string jws =
+        UnsignedJws({{"alg", "EdDSA"}, {"kid", node.kid}}, payload, std::string(64, 'x'));
+    CHECK(Rejected(VerifyRecord(jws, registry.Lookup())).reason.find("typ") != std::string::npos);
+  }
+}
+
+TEST_CASE("the key must be registered, unrevoked, and the node's own") {
+  TestNode node("node-1");
+  TestNode other("node-2");
+  SUBCASE("unknown kid") {
+    Registry registry{{{other.kid, other.Key()}}};
+    const auto& why =
+        Rejected(VerifyRecord(node.Sign(node.Payload(1, 1, GenesisHash())), registry.Lookup()));
+    CHECK(why.kind == RejectKind::kUnknownKey);
+    CHECK(why.reason.find(node.kid) != std::string::npos);
+  }
+  SUBCASE("revoked") {
+    Registry registry{{{node.kid, node.Key(true)}}};
+    const auto& why =
+        Rejected(VerifyRecord(node.Sign(node.Payload(1, 1, GenesisHash())), registry.Lookup()));
+    CHECK(why.kind == RejectKind::kRevokedKey);
+  }
+  SUBCASE("a payload naming another node") {
+    Registry registry{{{node.kid, node.Key()}, {other.kid, other.Key()}}};
+    const auto& why =
+        Rejected(VerifyRecord(node.Sign(other.Payload(1, 1, GenesisHash())), registry.Lookup()));
+    CHECK(why.kind == RejectKind::kInvalid);
+    CHECK(why.reason.find("belongs to node 'node-1'") != std::string::npos);
+  }
+  SUBCASE("a registry that cannot be read") {
+    KeyLookup broken = [](const std::string&) -> Result<std::optional<RegisteredKey>> {
+      return Error{"disk I/O error"};
+    };
+    CHECK(Rejected(VerifyRecord(node.Sign(node.Payload(1, 1, GenesisHash())), broken)).kind ==
+          RejectKind::kStoreError);
+  }
+}
+
+TEST_CASE("payload fields must have the contract's types") {
+  TestNode node("node-1");
+  Registry registry{{{node.kid, node.Key()}}};
+  auto check_refused = [&](nlohmann::json payload, const std::string& reason_part) {
+    CAPTURE(payload.dump());
+    const Rejection why = Rejected(VerifyRecord(node.Sign(payload), registry.Lookup()));
+    CHECK(why.kind == RejectKind::kInvalid);
+    CHECK(why.reason.find(reason_part) != std::string::npos);
+  };
+  auto good = node.Payload(1, 1, GenesisHash());
+  auto with = [&](const char* key, nlohmann::json value) {
+    auto p = good;
+    p[key] = std::move(value);
+    return p;
+  };
+  auto without = [&](const char* key) {
+    auto p = good;
+    p.erase(key);
+    return p;
+  };
+  check_refused(with("v", 2), "v must be 1");
+  check_refused(without("v"), "v must be 1");
+  check_refused(with("seq", 0), "seq must be an integer >= 1");
+  check_refused(with("seq", "1"), "seq must be an integer >= 1");
+  check_refused(with("seq", 1.5), "seq must be an integer >= 1");
+  check_refused(with("epoch", -1), "epoch must be an integer >= 1");
+  check_refused(without("epoch"), "epoch must be");
+  check_refused(with("prev", 5), "prev must be a string");
+  check_refused(without("type"), "type must be a string");
+  check_refused(with("t", nullptr), "t must be a string");
+  check_refused(with("node", nullptr), "node must be a string");
+  check_refused(nlohmann::json::array({1, 2}), "not a JSON object");
+  const Rejection why = Rejected(VerifyRecord(node.SignText("{\"v\":1,"), registry.Lookup()));
+  CHECK(why.reason.find("not valid JSON") != std::string::npos);
+}
+
+TEST_CASE("deep JSON is refused before it is parsed") {
+  TestNode node("node-1");
+  Registry registry{{{node.kid, node.Key()}}};
+  std::string deep = node.Payload(1, 1, GenesisHash()).dump();
+  deep.pop_back();
+  deep += ",\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  const Rejection why = Rejected(VerifyRecord(node.SignText(deep), registry.Lookup()));
+  CHECK(why.reason.find("nested deeper") != std::string::npos);
+
+  const std::string deep_header = Base64UrlEncode(std::string(100000, '[')) + ".e30.AAAA";
+  CHECK(Rejected(VerifyRecord(deep_header, registry.Lookup())).kind == RejectKind::kInvalid);
+}
+
+TEST_CASE("garbage and truncated lines are refused, never accepted, never a crash") {
+  TestNode node("node-1");
+  Registry registry{{{node.kid, node.Key()}}};
+  for (std::string garbage :
+       {std::string(), std::string("."), std::string(".."), std::string("..."),
+        std::string("a.b.c"), std::string("{\"alg\":\"EdDSA\"}"),
+        std::string("\xff\xfe\x00\x01", 4), std::string("eyJ9.eyJ9.eyJ9"),
+        Base64UrlEncode("null") + "." + Base64UrlEncode("{}") + ".",
+        Base64UrlEncode("\"EdDSA\"") + ".e30.AAAA", std::string(5000, '.')}) {
+    CAPTURE(garbage);
+    CHECK(Rejected(VerifyRecord(garbage, registry.Lookup())).kind == RejectKind::kInvalid);
+  }
+  const std::string jws = node.Sign(node.Payload(1, 1, GenesisHash()));
+  int refused = 0;
+  for (std::size_t length = 0; length < jws.size(); ++length) {
+    if (std::holds_alternative<Rejection>(VerifyRecord(jws.substr(0, length), registry.Lookup()))) {
+      ++refused;
+    }
+  }
+  CHECK(refused == static_cast<int>(jws.size()));
+  CHECK(std::holds_alternative<VerifiedRecord>(VerifyRecord(jws, registry.Lookup())));
+}
+
+TEST_CASE("ReadJwsHeader reads alg, kid and typ without a key") {
+  TestNode node("node-1");
+  auto header = ReadJwsHeader(node.Sign(node.Payload(1, 1, GenesisHash())));
+  REQUIRE(header.ok());
+  CHECK(header->alg == "EdDSA");
+  CHECK(header->kid == node.kid);
+  CHECK(header->typ == "fleet-record+jws");
+  CHECK_FALSE(ReadJwsHeader("abc").ok());
+  CHECK_FALSE(ReadJwsHeader(Base64UrlEncode("[1]") + ".e30.").ok());
+  auto partial = ReadJwsHeader(Base64UrlEncode(R"({"alg":5,"kid":"k"})") + ".e30.");
+  REQUIRE(partial.ok());
+  CHECK(partial->alg.empty());
+  CHECK(partial->kid == "k");
+}
+
+}  // namespace
+}  // namespace fleet::receiver

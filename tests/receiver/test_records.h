@@ -1,0 +1,80 @@
+// Test helpers for the receiver: a node with a fresh libsodium key that signs records the
+// way the agent does (design.md, "Record payloads"), and a chain that links them by prev.
+#pragma once
+
+#include <sodium.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "agent/records/jws.h"
+#include "receiver/core/record_store.h"
+
+namespace fleet::receiver::testing {
+
+struct TestNode {
+  std::string node;
+  PublicKey public_key{};
+  SecretKey secret_key{};
+  std::string kid;
+
+  explicit TestNode(std::string id) : node(std::move(id)) {
+    if (sodium_init() < 0) throw std::runtime_error("sodium_init failed");
+    crypto_sign_keypair(public_key.data(), secret_key.data());
+    kid = KeyId(public_key);
+  }
+
+  RegisteredKey Key(bool revoked = false) const { return {node, kid, public_key, revoked}; }
+  NodeEntry Entry(const std::string& operator_id = "op1") const {
+    return {node, operator_id, kid, public_key, 1700000000, std::nullopt};
+  }
+
+  nlohmann::json Payload(std::int64_t epoch, std::int64_t seq, const std::string& prev,
+                         const std::string& type = "heartbeat") const {
+    nlohmann::json p = {{"v", 1},
+                        {"node", node},
+                        {"epoch", epoch},
+                        {"seq", seq},
+                        {"prev", prev},
+                        {"type", type},
+                        {"t", "2026-11-25T10:00:00Z"},
+                        {"boot", "97fe4a08-17ea-4d7f"},
+                        {"mono_ms", 1000 + seq},
+                        {"agent", "0.1.0"}};
+    if (type == "heartbeat") {
+      p["minute"] = "2026-11-25T10:00:00Z";
+      p["up"] = true;
+      p["checks"] = {{"tmux", "ok"}};
+      p["ntp_synced"] = true;
+    }
+    return p;
+  }
+  std::string Sign(const nlohmann::json& payload) const {
+    return SignCompactJws(payload.dump(), secret_key, kid);
+  }
+  std::string SignText(const std::string& payload) const {
+    return SignCompactJws(payload, secret_key, kid);
+  }
+};
+
+// Records 1..n of one epoch, each linked to the one before.
+inline std::vector<std::string> MakeChain(const TestNode& node, std::int64_t epoch, int n) {
+  std::vector<std::string> chain;
+  std::string prev = GenesisHash();
+  for (int seq = 1; seq <= n; ++seq) {
+    chain.push_back(node.Sign(node.Payload(epoch, seq, prev)));
+    prev = ChainHash(chain.back());
+  }
+  return chain;
+}
+
+// An ndjson body of chain[i - 1] for each 1-based seq i in seqs.
+inline std::string Body(const std::vector<std::string>& chain, const std::vector<int>& seqs) {
+  std::string body;
+  for (int seq : seqs) body += chain.at(static_cast<std::size_t>(seq - 1)) + "\n";
+  return body;
+}
+
+}  // namespace fleet::receiver::testing

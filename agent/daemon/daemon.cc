@@ -217,7 +217,7 @@ void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult re
     spdlog::log(log_level, "{}: {} - {}", name, StatusLabel(result.status), result.summary);
   }
   Report("history", accountant_->Observe(result));
-  if (pusher_ && result.status != Status::kOk) pusher_->Wake();  // an incident may have opened
+  if (pusher_) pusher_->Wake();  // an incident may have opened or closed
 
   if (!ready_ && std::all_of(slots_.begin(), slots_.end(),
                              [](const auto& s) { return s.second.last_result_at.has_value(); })) {
@@ -454,6 +454,22 @@ int Daemon::Run() {
     spdlog::error("cannot read the node key: {}", key.error());
     return 1;
   }
+  // A history created now in a state directory an agent already ran in (its status.json
+  // is there): the spool was lost (deleted, a new disk). Its old epochs are unknown here,
+  // so the new one is the current Unix minute, which none of them can hold (epochs only
+  // grow, by one or to a later minute). Should it clash anyway, the receiver's fork reply
+  // moves the node on. A node set up with `keygen` before its first run starts at 1.
+  std::int64_t first_epoch = 1;
+  const auto exists = [&](const char* name) {
+    return ::access((config.state_dir + "/" + name).c_str(), F_OK) == 0;
+  };
+  if (key->has_value() && !exists("history.db") && exists("status.json")) {
+    first_epoch = MinuteOf(ToUnixSeconds(std::chrono::system_clock::now()));
+    spdlog::warn(
+        "{}/history.db is gone but an agent ran here before: the spool was lost; records "
+        "start again in epoch {}",
+        config.state_dir, first_epoch);
+  }
   if (!key->has_value()) {
     auto created = CreateNodeKey(config.state_dir, false);
     if (!created) {
@@ -464,8 +480,8 @@ int Daemon::Run() {
                  NodeKeyPath(config.state_dir), PublicJwk(created->public_key));
     *key = *created;
   }
-  auto store =
-      HistoryStore::Open(config.state_dir, false, ResolveNodeId(config), FLEET_VERSION, **key);
+  auto store = HistoryStore::Open(config.state_dir, false, ResolveNodeId(config), FLEET_VERSION,
+                                  **key, first_epoch);
   if (!store) {
     spdlog::error("cannot open the history: {}", store.error());
     return 1;

@@ -66,7 +66,8 @@ HistoryStore::HistoryStore(std::unique_ptr<SqliteDb> db, std::string node_id,
 Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& state_dir,
                                                          bool read_only, std::string node_id,
                                                          std::string agent_version,
-                                                         std::optional<NodeKey> key) {
+                                                         std::optional<NodeKey> key,
+                                                         std::int64_t first_epoch) {
   const std::string path = state_dir + "/history.db";
   auto db =
       SqliteDb::Open(path, read_only ? SqliteDb::Mode::kReadOnly : SqliteDb::Mode::kReadWrite);
@@ -78,13 +79,13 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& stat
       auto done = store->db_->Exec(pragma);
       if (!done) return Error{path + ": " + done.error()};
     }
-    auto schema = store->CreateSchema();
+    auto schema = store->CreateSchema(first_epoch);
     if (!schema) return Error{path + ": " + schema.error()};
   }
   return store;
 }
 
-Outcome HistoryStore::CreateSchema() {
+Outcome HistoryStore::CreateSchema(std::int64_t first_epoch) {
   SqliteTransaction tx(*db_);
   if (auto begun = tx.Begin(); !begun) return begun;
   if (auto done = db_->Exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT "
@@ -101,7 +102,7 @@ Outcome HistoryStore::CreateSchema() {
   if (auto done = db_->Exec(kSchema); !done) return done;
   if (!*version) {
     if (auto done = SetMeta("schema_version", std::to_string(kSchemaVersion)); !done) return done;
-    if (auto done = SetMeta("epoch", "1"); !done) return done;
+    if (auto done = SetMeta("epoch", std::to_string(first_epoch)); !done) return done;
     if (auto done = SetMeta("next_seq", "1"); !done) return done;
   } else if (**version != std::to_string(kSchemaVersion)) {
     return Error{"history schema version " + **version + " is newer than this agent knows (" +

@@ -77,9 +77,12 @@ class HistoryStore {
   // must never take the daemon's write lock. With a key, every record is signed when made
   // (a compact JWS whose payload carries `prev`, the chain hash of the previous record),
   // in the same transaction that takes its seq.
+  // `first_epoch` is the epoch of a history created now: 1 for a new node, something no
+  // earlier epoch can hold when the spool was lost but the node key survived.
   static Result<std::unique_ptr<HistoryStore>> Open(const std::string& state_dir, bool read_only,
                                                     std::string node_id, std::string agent_version,
-                                                    std::optional<NodeKey> key = std::nullopt);
+                                                    std::optional<NodeKey> key = std::nullopt,
+                                                    std::int64_t first_epoch = 1);
   // Above this many bytes of spooled records, records other than heartbeats are shed (not
   // made; their history rows stay) and counted in meta `shed_records`.
   void SetSpoolLimit(std::uint64_t bytes) { spool_limit_ = bytes; }
@@ -117,7 +120,7 @@ class HistoryStore {
  private:
   HistoryStore(std::unique_ptr<SqliteDb> db, std::string node_id, std::string agent_version,
                std::optional<NodeKey> key);
-  Outcome CreateSchema();
+  Outcome CreateSchema(std::int64_t first_epoch);
   // Appends a record of `type` with `fields` (a JSON object) inside the open transaction.
   Outcome AppendRecord(const std::string& type, nlohmann::json fields, const RecordStamp& stamp);
   Result<std::int64_t> MetaInt(const std::string& key, std::int64_t fallback);

@@ -14,7 +14,7 @@ namespace {
 using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
-constexpr milliseconds kIdlePoll = 30s;    // look at the spool even without a Wake()
+constexpr milliseconds kIdlePoll = 5s;     // look at the spool even without a Wake()
 constexpr milliseconds kReopenDelay = 5s;  // the spool or the client could not be opened
 constexpr milliseconds kBackoffBase = 1s;
 

@@ -65,7 +65,7 @@ YAML
 agent_start() {
   "$FLEET_AGENT" run --config "$pair/agent.yaml" >>"$pair/agent.log" 2>&1 &
   agent_pid=$!
-  wait_for 10 test -s "$pair/state/status.json"
+  wait_for 10 jq -e ".pid == $agent_pid" "$pair/state/status.json" >/dev/null
 }
 agent_stop() {  # agent_stop [SIGNAL]
   [[ -n "${agent_pid:-}" ]] || return 0

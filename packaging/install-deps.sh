@@ -10,7 +10,7 @@ build_packages=(
 )
 test_packages=(
   systemd systemd-container dbus util-linux procps coreutils iproute2 clang-format jq sqlite3
-  curl openssl python3 ca-certificates
+  curl openssl python3 ca-certificates postgresql dpkg-dev lintian fakeroot
 )
 packages=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi

@@ -3,14 +3,14 @@
 # and with --test also what the test suite uses (a real tmux, systemd-nspawn, ...).
 set -euo pipefail
 build_packages=(
-  g++ cmake ninja-build pkg-config
+  g++ cmake ninja-build pkg-config dpkg-dev
   libboost-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev
   libsodium-dev libsystemd-dev libsqlite3-dev libcli11-dev libpq-dev doctest-dev
   tmux
 )
 test_packages=(
   systemd systemd-container dbus util-linux procps coreutils iproute2 clang-format jq sqlite3
-  curl openssl python3 ca-certificates postgresql dpkg-dev lintian fakeroot
+  curl openssl python3 ca-certificates postgresql lintian fakeroot
 )
 packages=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi

@@ -20,6 +20,31 @@ namespace {
 
 constexpr int kUsageError = 3;
 
+// The rest of the manual page (man fleet-agent), printed after the commands by --help.
+constexpr const char* kHelpFooter = R"(FILES:
+  /etc/fleet-agent/agent.yaml        the service's configuration (defaults commented out)
+  /var/lib/fleet-agent/history.db    history and the spool of signed records (SQLite)
+  /var/lib/fleet-agent/status.json   what the running daemon sees (fleet-agent status)
+  /var/lib/fleet-agent/node.key      the node's Ed25519 private key (mode 0600)
+  /lib/systemd/system/fleet-agent.service   the hardened systemd unit
+
+SIGNALS (fleet-agent run):
+  SIGHUP             reread the configuration (systemctl reload fleet-agent); a broken
+                     file is refused with its errors and the old one keeps running
+  SIGTERM, SIGINT    stop cleanly, writing an agent_stop record
+
+EXIT STATUS:
+  check              0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN or a usage/configuration error
+  config check, verify   0 valid, 1 invalid
+
+EXAMPLES:
+  fleet-agent check --config /etc/fleet-agent/agent.yaml
+  fleet-agent config check /etc/fleet-agent/agent.yaml && systemctl reload fleet-agent
+  fleet-agent pubkey --jwk
+  fleet-agent report --week
+
+Run `fleet-agent COMMAND --help` for a command's options; see also man fleet-agent.)";
+
 struct CheckArgs {
   std::string config_file;
   bool json = false;
@@ -126,6 +151,7 @@ int RunCli(int argc, char** argv) {
       "fleet-agent"};
   app.set_version_flag("--version", std::string("fleet-agent ") + FLEET_VERSION);
   app.require_subcommand(1);
+  app.footer(kHelpFooter);
 
   CheckArgs check_args;
   CLI::App* check = app.add_subcommand(

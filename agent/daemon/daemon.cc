@@ -142,7 +142,14 @@ bool Daemon::Configure(const AgentConfig& config) {
     slots.emplace(name, std::move(slot));
   }
   slots_ = std::move(slots);
-  if (accountant_) accountant_->set_uptime_require(config.uptime_require);
+  if (accountant_) {
+    accountant_->set_uptime_require(config.uptime_require);
+    std::vector<std::string> gone;
+    for (const auto& [name, result] : accountant_->latest()) {
+      if (!slots_.contains(name)) gone.push_back(name);
+    }
+    for (const auto& name : gone) accountant_->Forget(name);
+  }
   for (const auto& [name, slot] : slots_) ScheduleCheck(name, milliseconds(0));
   return true;
 }

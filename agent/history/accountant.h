@@ -43,6 +43,8 @@ class Accountant {
   Outcome Stop();
 
   void set_uptime_require(std::vector<std::string> require) { require_ = std::move(require); }
+  // A check disabled by a reload: its last result leaves the heartbeats and the status.
+  void Forget(const std::string& check) { latest_.erase(check); }
   const std::map<std::string, CheckResult>& latest() const { return latest_; }
   std::size_t queued_heartbeats() const { return pending_.size(); }
   std::size_t queued_entries() const {

@@ -52,8 +52,11 @@ expect_match "the broken key is named with its position" "agent.yaml:[0-9]+:[0-9
 expect_eq "reload count unchanged" 0 "$("$agent" status --state-dir "$world/state" --json | jq .reloads)"
 cp "$world/good.yaml" "$world/agent.yaml"
 sed -i 's/expect: \[BURN, BURN2, FORGE\]/expect: [BURN, FORGE]/' "$world/agent.yaml"
+sed -i 's/  dispatch: {files: \[fleet-dispatch-state.json\], interval: 1s, timeout: 1s}/  dispatch: {enabled: false}/' "$world/agent.yaml"
 kill -HUP $daemon
 wait_for 5 status_has '.reloads == 1'; expect_eq "a good reload is applied" 0 $?
+expect_eq "a check disabled by the reload leaves the status" 0 \
+  "$("$agent" status --state-dir "$world/state" --json | jq '[.checks[]|select(.name=="dispatch")]|length')"
 
 # Heartbeats every minute: wait for the next minute boundary to pass.
 first=$(world_sql 'select min(minute) from heartbeats')

@@ -2,6 +2,7 @@
 # Footprint of `fleet-agent run` over time, beside Debian's monit and Prometheus
 # node_exporter doing a comparable job on the same machine in the same run.
 #   bench/footprint_bench.sh [SECONDS]   (default 600; the issue asks for >= 10 minutes)
+#   FLEET_RECEIVER=build/receiver/fleet-receiver bench/footprint_bench.sh   (with pushing)
 # Prints, for each program: RSS and private dirty memory (from /proc/PID/smaps_rollup) at
 # the start of the steady state and at the end, their maximum, and CPU time per check
 # cycle (fleet-agent: 1 s interval for every check). Needs root (tmpfs, apt for monit and
@@ -23,6 +24,18 @@ world_up "$(mktemp -d /var/tmp/fleet-footprint.XXXXXX)"
 
 # fleet-agent: every check each second (gateway on too: D-Bus may be absent here).
 sed -i 's/gateway: {enabled: false}/gateway: {interval: 1s, timeout: 1s}/' "$world/agent.yaml"
+# With FLEET_RECEIVER set, the agent also pushes its records to a real receiver on
+# loopback (libcurl initialised, a batch a minute), as a node in the fleet does.
+if [[ -n "${FLEET_RECEIVER:-}" ]]; then
+  "$agent" keygen --state-dir "$world/state" >/dev/null
+  "$agent" pubkey --jwk --state-dir "$world/state" >"$world/node.jwk"
+  "$FLEET_RECEIVER" nodes add --db "$world/receiver.db" --node test-node --operator bench \
+    --jwk "$world/node.jwk" >/dev/null
+  "$FLEET_RECEIVER" serve --listen 127.0.0.1:19181 --db "$world/receiver.db" 2>"$world/receiver.log" &
+  pids+=($!)
+  printf 'upstream: {url: "http://127.0.0.1:19181"}\n' >>"$world/agent.yaml"
+  echo "pushing to a fleet-receiver on 127.0.0.1:19181"
+fi
 "$agent" run --config "$world/agent.yaml" 2>"$world/agent.log" &
 agent_pid=$!; pids+=($agent_pid)
 
@@ -88,3 +101,7 @@ done
 echo
 echo "over ${elapsed}s after ${warmup}s warm-up; fleet-agent ran 5 checks every second, so"
 echo "cpu_ms_per_s is also its CPU per check cycle. Heartbeats written: $(world_sql 'select count(*) from heartbeats')."
+if [[ -n "${FLEET_RECEIVER:-}" ]]; then
+  echo "Records at the receiver: $(sqlite3 -readonly "$world/receiver.db" 'select count(*) from records');" \
+    "still in the agent's spool: $(world_sql 'select count(*) from records')."
+fi

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "collectors/cron/cron_rules.h"
 #include "collectors/cron/timestamp.h"
 
 namespace fleet {
@@ -38,16 +39,22 @@ std::vector<TaskEntry> FinishedRuns(const nlohmann::json& cron_details) {
     auto id = OptionalText(job, "id");
     auto run_at = OptionalText(job, "last_run_at");
     auto status = OptionalText(job, "last_status");
-    if (!id || id->empty() || !run_at || !status) continue;
+    // Ids and run times far longer than Hermes writes are not a run we can count once.
+    if (!id || id->empty() || id->size() > 256 || !run_at || run_at->size() > 64 || !status) {
+      continue;
+    }
     auto parsed = ParseTimestamp(*run_at);
     if (!parsed) continue;  // an unreadable run time cannot be deduplicated safely
     TaskEntry task;
     task.job = *id;
-    task.name = OptionalText(job, "name").value_or(*id);
+    // A record stays small (the receiver refuses records over 64 KiB): names and errors
+    // are cut, on a UTF-8 boundary.
+    task.name = TruncateUtf8(OptionalText(job, "name").value_or(*id), 256);
     task.run_at = *run_at;
     task.run_at_unix = ToUnixSeconds(parsed->at);
     task.ok = *status == "ok";
-    if (!task.ok) task.error = OptionalText(job, "last_error").value_or(*status);
+    if (!task.ok)
+      task.error = TruncateUtf8(OptionalText(job, "last_error").value_or(*status), 1024);
     runs.push_back(std::move(task));
   }
   return runs;

@@ -8,7 +8,7 @@
 
 #include "agent/core/json_text.h"
 #include "receiver/cli/receiver_cli.h"
-#include "receiver/store/sqlite_store.h"
+#include "receiver/store/open_store.h"
 
 namespace fleet::receiver {
 namespace {
@@ -83,7 +83,7 @@ int RunNodesAdd(const NodeAddArgs& args) {
   }
   auto key = ReadJwkFile(args.jwk_file);
   if (!key) return Fail(key.error());
-  auto store = SqliteStore::Open(args.db, true);
+  auto store = OpenRecordStore(args.db, true);
   if (!store) return Fail(store.error());
   NodeEntry entry{args.node,
                   args.operator_id,
@@ -98,7 +98,7 @@ int RunNodesAdd(const NodeAddArgs& args) {
 }
 
 int RunNodesList(const std::string& db, bool json) {
-  auto store = SqliteStore::Open(db, false);
+  auto store = OpenRecordStore(db, false);
   if (!store) return Fail(store.error());
   auto nodes = (*store)->ListNodes();
   if (!nodes) return Fail(nodes.error());
@@ -127,7 +127,7 @@ int RunNodesList(const std::string& db, bool json) {
 }
 
 int RunNodesRevoke(const std::string& db, const std::string& node) {
-  auto store = SqliteStore::Open(db, false);
+  auto store = OpenRecordStore(db, false);
   if (!store) return Fail(store.error());
   if (auto revoked = (*store)->RevokeNode(node, static_cast<std::int64_t>(std::time(nullptr)));
       !revoked) {

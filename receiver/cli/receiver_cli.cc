@@ -1,5 +1,7 @@
 #include "receiver/cli/receiver_cli.h"
 
+#include "receiver/cli/report_commands.h"
+
 #include <CLI/CLI.hpp>
 #include <iostream>
 
@@ -13,7 +15,8 @@ int RunReceiverCli(int argc, char** argv) {
   CLI::App* serve = app.add_subcommand("serve", "Accept records over HTTP (POST /v1/records).");
   serve->add_option("--listen", serve_args.listen, "host:port to listen on (port 0: any free)")
       ->capture_default_str();
-  serve->add_option("--db", serve_args.db, "SQLite database file (created when missing)")
+  serve
+      ->add_option("--db", serve_args.db, "SQLite file (created when missing) or postgresql:// URI")
       ->required();
   serve->add_option("--threads", serve_args.threads, "Threads serving HTTP")
       ->check(CLI::Range(1, 64))
@@ -33,7 +36,7 @@ int RunReceiverCli(int argc, char** argv) {
   nodes->require_subcommand(1);
   NodeAddArgs add_args;
   CLI::App* add = nodes->add_subcommand("add", "Register a node and its public key.");
-  add->add_option("--db", add_args.db, "SQLite database file")->required();
+  add->add_option("--db", add_args.db, "SQLite file or postgresql:// URI")->required();
   add->add_option("--node", add_args.node, "Node id, as in the agent's node.id")->required();
   add->add_option("--operator", add_args.operator_id, "Operator id")->required();
   add->add_option("--jwk", add_args.jwk_file, "File with the public JWK (fleet-agent pubkey --jwk)")
@@ -41,12 +44,62 @@ int RunReceiverCli(int argc, char** argv) {
   std::string db;
   bool json = false;
   CLI::App* list = nodes->add_subcommand("list", "List the registered nodes.");
-  list->add_option("--db", db, "SQLite database file")->required();
+  list->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
   list->add_flag("--json", json, "Print JSON");
   std::string node;
   CLI::App* revoke = nodes->add_subcommand("revoke", "Refuse a node's records from now on.");
-  revoke->add_option("--db", db, "SQLite database file")->required();
+  revoke->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
   revoke->add_option("--node", node, "Node id")->required();
+
+  // The registry beyond node keys, and the monthly reports.
+  CLI::App* operators = app.add_subcommand("operators", "The operators (id, name, start date).");
+  operators->require_subcommand(1);
+  OperatorAddArgs operator_args;
+  CLI::App* operator_add = operators->add_subcommand("add", "Add an operator (or update it).");
+  operator_add->add_option("--db", operator_args.db, "Receiver database")->required();
+  operator_add->add_option("--id", operator_args.id, "Operator id")->required();
+  operator_add->add_option("--name", operator_args.name, "Operator name")->required();
+  operator_add->add_option("--since", operator_args.since, "Start date, YYYY-MM-DD")->required();
+  CLI::App* operator_list = operators->add_subcommand("list", "List the operators.");
+  operator_list->add_option("--db", db, "Receiver database")->required();
+  operator_list->add_flag("--json", json, "Print JSON");
+  CLI::App* referrals = app.add_subcommand("referrals", "Partner referrals.");
+  referrals->require_subcommand(1);
+  ReferralAddArgs referral_args;
+  CLI::App* referral_add = referrals->add_subcommand("add", "A partner referred an operator.");
+  referral_add->add_option("--db", referral_args.db, "Receiver database")->required();
+  referral_add->add_option("--partner", referral_args.partner, "Partner operator id")->required();
+  referral_add->add_option("--referred", referral_args.referred, "Referred operator id")
+      ->required();
+  referral_add->add_option("--date", referral_args.date, "Referral date, YYYY-MM-DD")->required();
+  std::string registry_file;
+  CLI::App* registry = app.add_subcommand("registry", "The whole registry at once.");
+  registry->require_subcommand(1);
+  CLI::App* import = registry->add_subcommand(
+      "import", "Import operators (with their nodes and keys) and referrals from a YAML file.");
+  import->add_option("--db", db, "Receiver database")->required();
+  import->add_option("FILE", registry_file, "YAML file")->required();
+  ReportArgs report_args;
+  auto add_report = [&](const char* name, const char* about) {
+    CLI::App* report = app.add_subcommand(name, about);
+    report->add_option("--db", report_args.db, "Receiver database")->required();
+    report->add_option("--month", report_args.month, "Calendar month, UTC: YYYY-MM")->required();
+    report->add_flag("--json{json}", report_args.format, "Print JSON");
+    report->add_flag("--csv{csv}", report_args.format, "Print CSV");
+    report
+        ->add_option("--live-within", report_args.live_within,
+                     "An up minute is live when it arrived within this after the minute")
+        ->capture_default_str();
+    report
+        ->add_option("--late-minutes", report_args.late_minutes,
+                     "Whether late (spooled) up minutes count toward the uptime bonus")
+        ->check(CLI::IsMember({"count", "ignore"}))
+        ->capture_default_str();
+    return report;
+  };
+  CLI::App* uptime =
+      add_report("uptime", "Monthly uptime, tasks and incidents per node and operator.");
+  CLI::App* statement = add_report("statement", "Monthly payout statement per operator.");
 
   try {
     app.parse(argc, argv);
@@ -60,6 +113,12 @@ int RunReceiverCli(int argc, char** argv) {
   if (add->parsed()) return RunNodesAdd(add_args);
   if (list->parsed()) return RunNodesList(db, json);
   if (revoke->parsed()) return RunNodesRevoke(db, node);
+  if (operator_add->parsed()) return RunOperatorsAdd(operator_args);
+  if (operator_list->parsed()) return RunOperatorsList(db, json);
+  if (referral_add->parsed()) return RunReferralsAdd(referral_args);
+  if (import->parsed()) return RunRegistryImport(db, registry_file);
+  if (uptime->parsed()) return RunUptimeReport(report_args);
+  if (statement->parsed()) return RunStatement(report_args);
   return kExitUsage;
 }
 

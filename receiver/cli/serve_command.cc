@@ -11,7 +11,7 @@
 
 #include "receiver/cli/receiver_cli.h"
 #include "receiver/http/receiver_api.h"
-#include "receiver/store/sqlite_store.h"
+#include "receiver/store/open_store.h"
 
 namespace fleet::receiver {
 
@@ -26,7 +26,7 @@ int RunServe(const ServeArgs& args) {
     spdlog::error("--listen {}: {}", args.listen, endpoint.error());
     return kExitUsage;
   }
-  auto store = SqliteStore::Open(args.db, true);
+  auto store = OpenRecordStore(args.db, true);
   if (!store) {
     spdlog::error("{}", store.error());
     return kExitRuntime;
@@ -53,7 +53,7 @@ int RunServe(const ServeArgs& args) {
     io.stop();
   });
   spdlog::info("listening on {}:{} (database {}, {} thread(s))", bound->address().to_string(),
-               bound->port(), args.db, args.threads);
+               bound->port(), DisplayDb(args.db), args.threads);
 
   std::vector<std::thread> threads;
   for (int i = 1; i < args.threads; ++i) threads.emplace_back([&io] { io.run(); });

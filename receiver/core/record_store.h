@@ -1,6 +1,6 @@
 // RecordStore: what the ingest rules need from a database, and the node registry. The
-// rules (ingest.h) decide; a store only reads and writes: SQLite now (store/sqlite_store.h),
-// PostgreSQL later, behind this same interface and tested by the same suite
+// rules (ingest.h) decide; a store only reads and writes: SQLite (store/sqlite_store.h) and
+// PostgreSQL (store/postgres_store.h), behind this same interface and tested by the same suite
 // (tests/receiver/store_factory.h). A store object is one connection: not thread-safe,
 // callers serialise its use. Write methods are called between Begin() and Commit(); a
 // batch that fails part way is rolled back with Rollback(), leaving nothing of it.

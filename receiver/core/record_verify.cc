@@ -12,6 +12,11 @@ Rejection Invalid(std::string reason) { return Rejection{RejectKind::kInvalid, s
 }  // namespace
 
 VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup) {
+  // An agent's record is well under 4 KiB; a line far beyond that is not one of ours, and
+  // stored it would cost every report that reads it.
+  if (line.size() > kMaxRecordBytes) {
+    return Invalid("record larger than " + std::to_string(kMaxRecordBytes) + " bytes");
+  }
   auto header = ReadJwsHeader(line);
   if (!header) return Invalid(header.error());
   if (header->alg != "EdDSA") {

@@ -18,6 +18,10 @@
 
 namespace fleet::receiver {
 
+// A record (one line) larger than this is refused: an agent's records are a few hundred
+// bytes, their free-text fields cut to 1 KiB at most.
+inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
+
 // A node's registered key, as the registry knows it.
 struct RegisteredKey {
   std::string node;

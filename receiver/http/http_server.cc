@@ -1,8 +1,13 @@
 #include "receiver/http/http_server.h"
 
+#include "receiver/http/refusal_log.h"
+
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <functional>
+#include <list>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -22,6 +27,11 @@ struct HttpServer::Shared {
   tcp::acceptor acceptor;
   std::atomic<int> connections{0};
   std::atomic<bool> stopped{false};
+  // Sessions waiting for a request's headers, oldest first: at the connection cap the
+  // oldest is closed to make room, so idle or trickling clients cannot lock nodes out.
+  std::mutex waiting_mutex;
+  std::list<std::weak_ptr<void>> waiting;
+  std::list<std::function<void()>> evictors;  // parallel to `waiting`
 
   Shared(net::io_context& context, HttpOptions opts, HttpHandler h)
       : io(context), options(opts), handler(std::move(h)), acceptor(net::make_strand(context)) {}
@@ -40,7 +50,10 @@ class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, std::shared_ptr<HttpServer::Shared> shared)
       : stream_(std::move(socket)), shared_(std::move(shared)) {}
-  ~Session() { --shared_->connections; }
+  ~Session() {
+    Waiting(false);
+    --shared_->connections;
+  }
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
@@ -48,6 +61,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   void Read() {
+    Waiting(true);
     parser_.emplace();
     parser_->body_limit(shared_->options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
@@ -60,6 +74,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // Clients such as libcurl send "Expect: 100-continue" and wait (up to a second) for
   // the go-ahead before the body: give it, so pushes are not slowed down.
   void OnHeader(beast::error_code ec) {
+    Waiting(false);
     if (ec) return OnRead(ec);
     auto& message = parser_->get();
     auto expect = message.find(http::field::expect);
@@ -86,12 +101,20 @@ class Session : public std::enable_shared_from_this<Session> {
       return Close();
     }
     if (ec == http::error::body_limit) {
+      LogRefusal("refused a request (413): body over " +
+                 std::to_string(shared_->options.body_limit) + " bytes");
       return Reply(JsonError(413, "body larger than " +
                                       std::to_string(shared_->options.body_limit) + " bytes"),
                    false);
     }
-    if (ec == http::error::header_limit) return Reply(JsonError(431, "headers too large"), false);
-    if (ec && IsParseError(ec)) return Reply(JsonError(400, "not an HTTP request"), false);
+    if (ec == http::error::header_limit) {
+      LogRefusal("refused a request (431): headers too large");
+      return Reply(JsonError(431, "headers too large"), false);
+    }
+    if (ec && IsParseError(ec)) {
+      LogRefusal("refused a connection (400): not HTTP (" + ec.message() + ")");
+      return Reply(JsonError(400, "not an HTTP request"), false);
+    }
     if (ec) return Close();
 
     auto& message = parser_->get();
@@ -149,6 +172,27 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
+  // Enters or leaves the server's list of sessions waiting for headers.
+  void Waiting(bool waiting) {
+    std::lock_guard lock(shared_->waiting_mutex);
+    if (waiting_ == waiting) return;
+    waiting_ = waiting;
+    if (waiting) {
+      std::weak_ptr<Session> weak = weak_from_this();
+      shared_->waiting.push_back(weak);
+      shared_->evictors.push_back([weak] {
+        if (auto self = weak.lock()) {
+          net::post(self->stream_.get_executor(), [self] { self->Close(); });
+        }
+      });
+      waiting_at_ = std::prev(shared_->waiting.end());
+      evictor_at_ = std::prev(shared_->evictors.end());
+    } else {
+      shared_->waiting.erase(waiting_at_);
+      shared_->evictors.erase(evictor_at_);
+    }
+  }
+
   void Close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -163,14 +207,30 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::empty_body> continue_;
   std::array<char, 16 * 1024> scratch_{};
   std::size_t drained_ = 0;
+  bool waiting_ = false;  // guarded by shared_->waiting_mutex
+  std::list<std::weak_ptr<void>>::iterator waiting_at_;
+  std::list<std::function<void()>>::iterator evictor_at_;
 };
+
+// At the cap: closes the session that has waited longest for its headers; false when none.
+bool EvictOldestWaiting(HttpServer::Shared& shared) {
+  std::function<void()> evict;
+  {
+    std::lock_guard lock(shared.waiting_mutex);
+    if (shared.evictors.empty()) return false;
+    evict = shared.evictors.front();
+  }
+  evict();
+  return true;
+}
 
 void Accept(const std::shared_ptr<HttpServer::Shared>& shared) {
   shared->acceptor.async_accept(
       net::make_strand(shared->io), [shared](beast::error_code ec, tcp::socket socket) {
         if (shared->stopped) return;
         if (!ec) {
-          if (shared->connections.load() >= shared->options.max_connections) {
+          if (shared->connections.load() >= shared->options.max_connections &&
+              !EvictOldestWaiting(*shared)) {
             beast::error_code ignored;
             socket.close(ignored);
           } else {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "receiver/core/ingest.h"
+#include "receiver/http/refusal_log.h"
 
 namespace fleet::receiver {
 namespace {
@@ -53,10 +54,27 @@ HttpResponse ReceiverApi::Handle(const HttpRequest& request) {
 
 HttpResponse ReceiverApi::PostRecords(const HttpRequest& request) {
   if (MediaType(request.content_type) != "application/x-ndjson") {
+    LogRefusal("refused a batch (415): Content-Type '" + request.content_type.substr(0, 80) + "'");
     return JsonError(415, "Content-Type must be application/x-ndjson");
   }
   std::lock_guard lock(mutex_);
   IngestReply reply = IngestBatch(store_, request.body, clock_());
+  const nlohmann::json& body = reply.body;
+  if (reply.status != 200) {
+    LogRefusal("refused a batch (" + std::to_string(reply.status) +
+               "): " + body.value("error", std::string("?")));
+  } else {
+    const std::string node = body.value("node", std::string("?"));
+    if (auto rejected = body.find("rejected"); rejected != body.end() && !rejected->empty()) {
+      LogRefusal("node " + node + ": " + std::to_string(rejected->size()) +
+                 " record(s) rejected, first: " + Dump((*rejected)[0]));
+    }
+    if (auto forks = body.find("forks"); forks != body.end() && !forks->empty()) {
+      LogRefusal("node " + node + ": " + std::to_string(forks->size()) +
+                 " record(s) clash with stored ones (forks, kept aside), first seq " +
+                 Dump((*forks)[0]));
+    }
+  }
   return {reply.status, Dump(reply.body), ""};
 }
 

@@ -2,7 +2,8 @@
 # fleet-receiver over loopback, against real agent records: `nodes add/list/revoke` and
 # their errors; `serve` stores each record exactly once (reordered batches, replays),
 # refuses tampered, forged, alg-none, unknown-key (401) and revoked-key (403) records,
-# answers 413/415/404/405/400 in JSON, survives garbage and idle clients, caps connections,
+# answers 413/415/404/405/400 in JSON, survives garbage and idle clients, caps connections
+# (closing the longest-idle one to make room),
 # keeps connections alive, answers Expect: 100-continue, and exits 0 on SIGTERM.
 set -uo pipefail
 here=$(dirname "$0")
@@ -179,16 +180,19 @@ start=$(date +%s%N)
 expect_eq "others are served meanwhile" 200 "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url/healthz")"
 expect_eq "... promptly" 1 "$(( ($(date +%s%N) - start) < 1000000000 ))"
 exec 6<>"/dev/tcp/127.0.0.1/$port"; sleep 0.2   # the third connection: the cap
-exec 7<>"/dev/tcp/127.0.0.1/$port"
-timeout 2 cat <&7 >/dev/null
-expect_eq "a connection above --max-connections is closed at once" 0 $?
-timeout 1 cat <&6 >/dev/null
-expect_eq "... while those below it stay open" 124 $?
-exec 6>&- 7>&-
-timeout 8 cat <&4 >/dev/null
-expect_eq "the idle client is dropped after the read timeout" 0 $?
+exec 7<>"/dev/tcp/127.0.0.1/$port"               # a fourth, above it
+timeout 2 cat <&4 >/dev/null
+expect_eq "above --max-connections, the longest-idle connection is closed to make room" 0 $?
+timeout 1 cat <&7 >/dev/null
+expect_eq "... the new one stays open" 124 $?
+timeout 1 cat <&5 >/dev/null
+expect_eq "... and a request being received is not the one closed" 124 $?
+exec 7>&-
+timeout 8 cat <&6 >/dev/null
+expect_eq "an idle client is dropped after the read timeout" 0 $?
 timeout 8 cat <&5 >/dev/null
 expect_eq "the half-sent request is dropped too" 0 $?
+exec 6>&-
 exec 4>&- 5>&-
 
 # Revocation takes effect at once.

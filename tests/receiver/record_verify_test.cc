@@ -180,9 +180,15 @@ TEST_CASE("deep JSON is refused before it is parsed") {
   Registry registry{{{node.kid, node.Key()}}};
   std::string deep = node.Payload(1, 1, GenesisHash()).dump();
   deep.pop_back();
-  deep += ",\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  deep += ",\"x\":" + std::string(20000, '[') + std::string(20000, ']') + "}";  // < 64 KiB
   const Rejection why = Rejected(VerifyRecord(node.SignText(deep), registry.Lookup()));
   CHECK(why.reason.find("nested deeper") != std::string::npos);
+  // Far deeper, the line is over the record size limit and refused before anything else.
+  std::string deeper = node.Payload(1, 1, GenesisHash()).dump();
+  deeper.pop_back();
+  deeper += ",\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
+  CHECK(Rejected(VerifyRecord(node.SignText(deeper), registry.Lookup())).reason ==
+        "record larger than 65536 bytes");
 
   const std::string deep_header = Base64UrlEncode(std::string(100000, '[')) + ".e30.AAAA";
   CHECK(Rejected(VerifyRecord(deep_header, registry.Lookup())).kind == RejectKind::kInvalid);

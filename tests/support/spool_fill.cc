@@ -2,7 +2,8 @@
 // records (one per minute, from FIRST_MINUTE, default COUNT minutes before now) to the
 // spool in STATE_DIR with the node key there, exactly as the daemon makes them. The push
 // tests use it to stand for hours or days of records made while the upstream was away
-// (a compressed clock), so they need not wait for real minutes.
+// (a compressed clock), so they need not wait for real minutes. With FILL_DOWN_EVERY=N in
+// the environment every N-th minute is a down one.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -32,11 +33,15 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "fleet-spool-fill: %s\n", store.error().c_str());
     return 1;
   }
+  const char* down_every_text = std::getenv("FILL_DOWN_EVERY");
+  const long long down_every = down_every_text ? std::atoll(down_every_text) : 0;
   long long added = 0;
   for (long long i = 0; i < count; ++i) {
     const UnixMinute minute = first + i;
     RecordStamp stamp{minute * 60 + 1, "spool-fill-boot", (minute - first) * 60'000};
-    auto done = (*store)->AddHeartbeat({minute, true, {{"disk", Status::kOk}}, true}, stamp);
+    const bool up = !(down_every > 0 && (i + 1) % down_every == 0);
+    auto done = (*store)->AddHeartbeat(
+        {minute, up, {{"disk", up ? Status::kOk : Status::kCritical}}, true}, stamp);
     if (!done) {
       std::fprintf(stderr, "fleet-spool-fill: %s\n", done.error().c_str());
       return 1;

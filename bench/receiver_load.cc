@@ -1,0 +1,203 @@
+// fleet-receiver-load: a fleet of simulated nodes pushing signed records to a receiver
+// the way the agent does (NDJSON POST /v1/records, one batch in flight per node, oldest
+// first, waiting for each acknowledgement). Keys come from a seed per node, so
+//   fleet-receiver-load registry --nodes N > registry.yaml
+// writes the operators and node keys to import first, and
+//   fleet-receiver-load push --url URL --nodes N --records R --batch B --workers W
+// signs R heartbeat records per node (before the clock starts), pushes them from W
+// threads, checks every acknowledgement, and prints records/s verified and committed and
+// the p50/p99 batch latency. Nothing is asserted; figures are printed.
+#include <curl/curl.h>
+#include <sodium.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "agent/history/time_slices.h"
+#include "agent/records/jws.h"
+
+namespace {
+
+using fleet::Base64UrlEncode;
+using fleet::PublicKey;
+using fleet::SecretKey;
+
+struct Node {
+  std::string id;
+  PublicKey public_key{};
+  SecretKey secret_key{};
+  std::string kid;
+};
+
+Node MakeNode(int index) {
+  Node node;
+  char id[32];
+  std::snprintf(id, sizeof id, "load-%05d", index);
+  node.id = id;
+  unsigned char seed[crypto_sign_SEEDBYTES] = {};
+  std::memcpy(seed, &index, sizeof index);
+  seed[31] = 0x5a;
+  crypto_sign_seed_keypair(node.public_key.data(), node.secret_key.data(), seed);
+  node.kid = fleet::KeyId(node.public_key);
+  return node;
+}
+
+std::size_t Collect(char* data, std::size_t size, std::size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+long Arg(int argc, char** argv, const char* name, long fallback) {
+  for (int i = 2; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return std::atol(argv[i + 1]);
+  }
+  return fallback;
+}
+
+std::string StringArg(int argc, char** argv, const char* name) {
+  for (int i = 2; i + 1 < argc; ++i) {
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  }
+  return "";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (sodium_init() < 0) return 1;
+  const std::string mode = argc > 1 ? argv[1] : "";
+  const int nodes = static_cast<int>(Arg(argc, argv, "--nodes", 1000));
+  if (mode == "registry") {
+    std::printf("operators:\n");
+    for (int i = 0; i < nodes; ++i) {
+      const Node node = MakeNode(i);
+      if (i % 5 == 0)
+        std::printf("  - {id: op-%05d, name: load, since: 2026-01-01, nodes: [\n", i / 5);
+      std::printf("      {id: %s, added: 2026-01-01, jwk: '%s'}%s\n", node.id.c_str(),
+                  fleet::PublicJwk(node.public_key).c_str(),
+                  (i % 5 == 4 || i == nodes - 1) ? "]}" : ",");
+    }
+    return 0;
+  }
+  if (mode != "push") {
+    std::fprintf(stderr,
+                 "usage: fleet-receiver-load registry --nodes N\n"
+                 "       fleet-receiver-load push --url URL [--nodes N] [--records R] "
+                 "[--batch B] [--workers W] [--epoch E]\n");
+    return 2;
+  }
+  const std::string url = StringArg(argc, argv, "--url") + "/v1/records";
+  const long records = Arg(argc, argv, "--records", 60);
+  const long batch = Arg(argc, argv, "--batch", 500);
+  const int workers = static_cast<int>(Arg(argc, argv, "--workers", 8));
+  const long epoch = Arg(argc, argv, "--epoch", 1);
+
+  // Sign everything first: the figure is the receiver's, not the signer's.
+  const auto sign_start = std::chrono::steady_clock::now();
+  std::vector<std::vector<std::string>> bodies(nodes);
+  const fleet::UnixMinute first = fleet::MinuteOf(std::time(nullptr)) - records - 1;
+  for (int i = 0; i < nodes; ++i) {
+    const Node node = MakeNode(i);
+    std::string prev = fleet::GenesisHash(), body;
+    for (long seq = 1; seq <= records; ++seq) {
+      const fleet::UnixSeconds minute = (first + seq) * 60;
+      nlohmann::json payload = {{"v", 1},
+                                {"node", node.id},
+                                {"epoch", epoch},
+                                {"seq", seq},
+                                {"prev", prev},
+                                {"type", "heartbeat"},
+                                {"t", fleet::FormatUtc(minute + 1)},
+                                {"boot", "load"},
+                                {"mono_ms", seq * 60000},
+                                {"agent", "load"},
+                                {"minute", fleet::FormatUtc(minute)},
+                                {"up", true},
+                                {"checks", {{"disk", "ok"}}},
+                                {"ntp_synced", true}};
+      const std::string jws = fleet::SignCompactJws(payload.dump(), node.secret_key, node.kid);
+      prev = fleet::ChainHash(jws);
+      body += jws + "\n";
+      if (seq % batch == 0 || seq == records) {
+        bodies[i].push_back(std::move(body));
+        body.clear();
+      }
+    }
+  }
+  const double sign_s =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - sign_start).count();
+
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  std::atomic<int> next{0};
+  std::atomic<long> failures{0};
+  std::mutex mutex;
+  std::vector<double> latencies_ms;
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::thread> threads;
+  for (int w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      CURL* curl = curl_easy_init();
+      curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/x-ndjson");
+      headers = curl_slist_append(headers, "Expect:");
+      std::vector<double> mine;
+      for (int i = next++; i < nodes; i = next++) {
+        for (const auto& body : bodies[i]) {  // one batch in flight per node, in order
+          std::string reply;
+          curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+          curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+          curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+          curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+          curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, Collect);
+          curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply);
+          const auto t0 = std::chrono::steady_clock::now();
+          const CURLcode code = curl_easy_perform(curl);
+          mine.push_back(
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                  .count());
+          long status = 0;
+          curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+          auto ack = nlohmann::json::parse(reply, nullptr, false);
+          if (code != CURLE_OK || status != 200 || ack.is_discarded() || !ack.contains("ack_seq") ||
+              !ack["rejected"].empty()) {
+            if (failures++ < 3) {
+              std::fprintf(stderr, "batch failed: curl %d, HTTP %ld: %.200s\n", code, status,
+                           reply.c_str());
+            }
+          }
+        }
+      }
+      curl_slist_free_all(headers);
+      curl_easy_cleanup(curl);
+      std::lock_guard lock(mutex);
+      latencies_ms.insert(latencies_ms.end(), mine.begin(), mine.end());
+    });
+  }
+  for (auto& t : threads) t.join();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  auto pct = [&](double p) {
+    if (latencies_ms.empty()) return 0.0;
+    return latencies_ms[std::min(
+        latencies_ms.size() - 1,
+        static_cast<std::size_t>(p * static_cast<double>(latencies_ms.size())))];
+  };
+  const long total = nodes * records;
+  std::printf(
+      "nodes %d, records %ld (%ld per node, batches of up to %ld), workers %d\n"
+      "signed in %.1f s (not timed below)\n"
+      "pushed in %.2f s: %.0f records/s verified and committed\n"
+      "batches %zu: latency p50 %.1f ms, p99 %.1f ms; failed batches %ld\n",
+      nodes, total, records, batch, workers, sign_s, seconds, static_cast<double>(total) / seconds,
+      latencies_ms.size(), pct(0.50), pct(0.99), failures.load());
+  return failures.load() == 0 ? 0 : 1;
+}

@@ -1,0 +1,77 @@
+// ReportSource: what the monthly reports read from a receiver's database, apart from how
+// it is stored: the registry (operators, nodes, referrals) and, per node and time range,
+// the heartbeats, task runs and incidents its records carry. A store (SQLite, PostgreSQL)
+// implements it; the rules in uptime_report.h and statement.h never see SQL. Callbacks
+// stream rows so a month of a large fleet never sits in memory at once.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/core/result.h"
+
+namespace fleet::receiver {
+
+struct OperatorEntry {
+  std::string id;
+  std::string name;
+  std::int64_t since = 0;  // unix seconds (00:00 UTC of the start date)
+};
+
+struct NodeRegistration {
+  std::string node;
+  std::string operator_id;
+  std::int64_t added_at = 0;  // unix seconds
+  std::optional<std::int64_t> revoked_at;
+};
+
+struct Referral {
+  std::string partner;    // operator id
+  std::string referred;   // operator id
+  std::int64_t date = 0;  // unix seconds
+};
+
+struct Registry {
+  std::vector<OperatorEntry> operators;
+  std::vector<NodeRegistration> nodes;
+  std::vector<Referral> referrals;
+};
+
+struct HeartbeatRow {
+  std::int64_t minute = 0;  // unix seconds of the minute's start
+  bool up = false;
+  std::int64_t received_at = 0;
+};
+
+struct TaskRow {
+  std::string job;
+  std::int64_t run_at = 0;
+  bool ok = false;
+};
+
+struct IncidentRow {
+  std::string check;
+  std::int64_t opened = 0;
+  std::optional<std::int64_t> closed;
+  std::string summary;
+};
+
+class ReportSource {
+ public:
+  virtual ~ReportSource() = default;
+  virtual Result<Registry> LoadRegistry() = 0;
+  // Rows whose time (minute, run_at, opened) lies in [begin, end); repeats (the same
+  // minute from two epochs, an incident's open and close records) are the caller's to fold.
+  virtual Outcome ForEachHeartbeat(const std::string& node, std::int64_t begin, std::int64_t end,
+                                   const std::function<void(const HeartbeatRow&)>& row) = 0;
+  virtual Outcome ForEachTask(const std::string& node, std::int64_t begin, std::int64_t end,
+                              const std::function<void(const TaskRow&)>& row) = 0;
+  // Incidents opened before `end` and not closed before `begin`.
+  virtual Outcome ForEachIncident(const std::string& node, std::int64_t begin, std::int64_t end,
+                                  const std::function<void(const IncidentRow&)>& row) = 0;
+};
+
+}  // namespace fleet::receiver

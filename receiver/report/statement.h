@@ -1,0 +1,66 @@
+// Statement: each operator's payout for a month by the operator program's rules
+// (design.md, "Payout rules"): base by node count (150 for up to 5 nodes, +25 per node
+// beyond 5, at most 10 paid), the monthly bonuses each with the figure that earned or
+// missed it (uptime > 99.5% +50, task completion > 95% +30, every critical incident
+// resolved within 30 min +20), the retention bonus (+100 in quarter-end months for
+// operators active 6+ months), and partner commissions (20% of each referred operator's
+// base and bonuses during that operator's first 12 months, for partners with at least 2
+// referred operators). Whether minutes that arrived late from a spool count toward the
+// uptime bonus is a policy flag; the statement shows how many did. Pure.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "receiver/report/uptime_report.h"
+
+namespace fleet::receiver {
+
+struct PayoutPolicy {
+  bool late_minutes_count = true;
+};
+
+struct BonusLine {
+  std::string name;  // "uptime", "tasks", "incidents", "retention"
+  bool earned = false;
+  double amount = 0;
+  std::string figure;  // "99.71% > 99.5%", "no task runs", ...
+};
+
+struct CommissionLine {
+  std::string referred;
+  double base_part = 0;
+  double bonus_part = 0;
+  int months_left = 0;  // of the referred operator's first 12, after this one
+};
+
+struct OperatorStatement {
+  std::string operator_id;
+  std::string name;
+  std::int64_t nodes = 0;
+  std::int64_t paid_nodes = 0;
+  double base = 0;
+  std::vector<BonusLine> bonuses;  // uptime, tasks, incidents, retention
+  std::int64_t late_up_minutes = 0;
+  bool late_minutes_counted = true;
+  bool partner = false;
+  std::int64_t referred_operators = 0;
+  std::vector<CommissionLine> commissions;
+  double bonus_total = 0;  // monthly bonuses and retention
+  double commission_total = 0;
+  double total = 0;
+};
+
+struct MonthStatement {
+  Period month;
+  std::string bonuses_due;  // RFC 3339 date: 7 days after the month's end
+  PayoutPolicy policy;
+  std::vector<OperatorStatement> operators;
+  double total = 0;
+};
+
+MonthStatement ComputeStatement(const MonthUptime& uptime, const Registry& registry,
+                                const PayoutPolicy& policy);
+
+}  // namespace fleet::receiver

@@ -1,0 +1,132 @@
+#include "receiver/report/uptime_report.h"
+
+#include <algorithm>
+#include <map>
+
+namespace fleet::receiver {
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+constexpr std::int64_t kResolveWithin = 30 * 60;
+
+// Minute states in one node's month: 0 unmeasured, else the first report seen.
+enum : std::uint8_t { kUnmeasured = 0, kUpLive, kUpLate, kDown };
+
+}  // namespace
+
+double UptimeFigures::UptimePercent(bool count_late) const {
+  if (minutes <= 0) return 0.0;
+  const std::int64_t counted = count_late ? up : up_live;
+  return 100.0 * static_cast<double>(counted) / static_cast<double>(minutes);
+}
+
+std::optional<double> UptimeFigures::TaskCompletionPercent() const {
+  if (task_runs == 0) return std::nullopt;
+  return 100.0 * static_cast<double>(task_ok) / static_cast<double>(task_runs);
+}
+
+void UptimeFigures::Add(const UptimeFigures& o) {
+  minutes += o.minutes;
+  up += o.up;
+  down += o.down;
+  unmeasured += o.unmeasured;
+  up_live += o.up_live;
+  up_late += o.up_late;
+  task_runs += o.task_runs;
+  task_ok += o.task_ok;
+  incidents += o.incidents;
+  incidents_resolved_in_30m += o.incidents_resolved_in_30m;
+  incidents_open += o.incidents_open;
+  if (o.longest_incident_s > longest_incident_s) {
+    longest_incident_s = o.longest_incident_s;
+    longest_incident_check = o.longest_incident_check;
+  }
+}
+
+Result<MonthUptime> ComputeUptime(ReportSource& source, const Registry& registry,
+                                  const Period& month, std::int64_t live_within_s) {
+  MonthUptime report;
+  report.month = month;
+  report.live_within_s = live_within_s;
+  std::map<std::string, OperatorUptime> operators;
+  for (const auto& op : registry.operators) operators[op.id] = {op.id, op.name, 0, {}};
+
+  for (const auto& node : registry.nodes) {
+    // Measured from 00:00 UTC of the day it was added, until it was revoked.
+    const std::int64_t from = std::max(month.begin, node.added_at - node.added_at % kDay);
+    const std::int64_t to = std::min(month.end, node.revoked_at.value_or(month.end));
+    if (to <= from) continue;
+    NodeUptime row{node.node, node.operator_id, {}};
+    UptimeFigures& f = row.figures;
+    f.minutes = (to - from) / 60;
+
+    std::vector<std::uint8_t> minutes(static_cast<std::size_t>(f.minutes), kUnmeasured);
+    auto beats = source.ForEachHeartbeat(node.node, from, to, [&](const HeartbeatRow& beat) {
+      if (beat.minute < from || beat.minute >= to) return;
+      auto& slot = minutes[static_cast<std::size_t>((beat.minute - from) / 60)];
+      const bool live = beat.received_at <= beat.minute + 60 + live_within_s;
+      const std::uint8_t state = !beat.up ? kDown : live ? kUpLive : kUpLate;
+      // The same minute twice (two epochs, a replayed spool): the best account wins
+      // (up live, then up late, then down), never counted twice.
+      if (slot == kUnmeasured || state < slot) slot = state;
+    });
+    if (!beats) return Error{beats.error()};
+    for (std::uint8_t state : minutes) {
+      switch (state) {
+        case kUpLive:
+          ++f.up, ++f.up_live;
+          break;
+        case kUpLate:
+          ++f.up, ++f.up_late;
+          break;
+        case kDown:
+          ++f.down;
+          break;
+        default:
+          ++f.unmeasured;
+      }
+    }
+
+    std::map<std::pair<std::string, std::int64_t>, bool> runs;  // (job, run_at) -> ok
+    auto tasks = source.ForEachTask(node.node, from, to, [&](const TaskRow& task) {
+      runs.emplace(std::pair(task.job, task.run_at), task.ok);
+    });
+    if (!tasks) return Error{tasks.error()};
+    f.task_runs = static_cast<std::int64_t>(runs.size());
+    for (const auto& [key, ok] : runs) f.task_ok += ok ? 1 : 0;
+
+    // An incident is written when it opens and again when it closes: fold by
+    // (check, opened), the closing record winning.
+    std::map<std::pair<std::string, std::int64_t>, IncidentRow> incidents;
+    auto events = source.ForEachIncident(node.node, from, to, [&](const IncidentRow& incident) {
+      auto [it, inserted] = incidents.emplace(std::pair(incident.check, incident.opened), incident);
+      if (!inserted && incident.closed) it->second = incident;
+    });
+    if (!events) return Error{events.error()};
+    for (const auto& [key, incident] : incidents) {
+      if (incident.closed && *incident.closed < from) continue;
+      ++f.incidents;
+      if (!incident.closed) ++f.incidents_open;
+      if (incident.closed && *incident.closed - incident.opened <= kResolveWithin) {
+        ++f.incidents_resolved_in_30m;
+      }
+      const std::int64_t start = std::max(incident.opened, from);
+      const std::int64_t stop = std::min(incident.closed.value_or(to), to);
+      if (stop - start > f.longest_incident_s) {
+        f.longest_incident_s = stop - start;
+        f.longest_incident_check = incident.check;
+      }
+    }
+    auto& op = operators[node.operator_id];
+    op.operator_id = node.operator_id;
+    ++op.nodes;
+    op.figures.Add(f);
+    report.nodes.push_back(std::move(row));
+  }
+  std::sort(report.nodes.begin(), report.nodes.end(),
+            [](const auto& a, const auto& b) { return a.node < b.node; });
+  for (auto& [id, op] : operators) report.operators.push_back(std::move(op));
+  return report;
+}
+
+}  // namespace fleet::receiver

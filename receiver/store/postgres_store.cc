@@ -1,0 +1,294 @@
+#include "receiver/store/postgres_store.h"
+
+#include <algorithm>
+#include <array>
+
+#include "receiver/store/postgres_schema.h"
+
+namespace fleet::receiver {
+namespace {
+
+constexpr int kLockAttempts = 4;
+
+struct Statement {
+  const char* name;
+  const char* sql;
+};
+
+constexpr std::array kStatements = {
+    Statement{"insert_record",
+              "INSERT INTO records (node, epoch, seq, type, t, prev, hash, payload, jws, "
+              "received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+              "ON CONFLICT (node, epoch, seq) DO NOTHING"},
+    Statement{"record_hash",
+              "SELECT hash FROM records WHERE node = $1 AND epoch = $2 AND seq = $3"},
+    Statement{"insert_fork",
+              "INSERT INTO forks (node, epoch, seq, hash, jws, received_at) "
+              "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"},
+    // The batch's lock: the row is made when missing (ack 0, read as no watermark), then locked.
+    Statement{"make_mark",
+              "INSERT INTO watermarks (node, epoch, ack_seq, ack_hash) VALUES ($1, $2, 0, '') "
+              "ON CONFLICT (node, epoch) DO NOTHING"},
+    Statement{"lock_mark",
+              "SELECT ack_seq, ack_hash FROM watermarks WHERE node = $1 AND epoch = $2 FOR UPDATE"},
+    Statement{"load_mark",
+              "SELECT ack_seq, ack_hash FROM watermarks WHERE node = $1 AND epoch = $2"},
+    Statement{"save_mark",
+              "INSERT INTO watermarks (node, epoch, ack_seq, ack_hash) VALUES ($1, $2, $3, $4) "
+              "ON CONFLICT (node, epoch) DO UPDATE SET ack_seq = excluded.ack_seq, "
+              "ack_hash = excluded.ack_hash"},
+    Statement{"links_from",
+              "SELECT seq, prev, hash FROM records WHERE node = $1 AND epoch = $2 AND seq >= $3 "
+              "ORDER BY seq LIMIT $4"},
+    Statement{"missing_ranges",
+              "SELECT before + 1, seq - 1 FROM (SELECT seq, LAG(seq, 1, $3::bigint) OVER "
+              "(ORDER BY seq) AS before FROM records WHERE node = $1 AND epoch = $2 AND seq > $3) "
+              "AS s WHERE seq > before + 1 ORDER BY seq LIMIT $4"},
+    Statement{"max_epoch", "SELECT COALESCE(MAX(epoch), 0) FROM records WHERE node = $1"},
+    Statement{"find_key", "SELECT node, kid, public_key, revoked_at FROM nodes WHERE kid = $1"},
+    Statement{"find_node", "SELECT node, kid FROM nodes WHERE node = $1 OR kid = $2"},
+    Statement{"add_node",
+              "INSERT INTO nodes (node, operator, kid, public_key, added_at) "
+              "VALUES ($1, $2, $3, $4, $5)"},
+    Statement{"list_nodes",
+              "SELECT node, operator, kid, public_key, added_at, revoked_at FROM nodes "
+              "ORDER BY node COLLATE \"C\""},  // byte order, as SQLite
+    Statement{"revoke_node",
+              "UPDATE nodes SET revoked_at = COALESCE(revoked_at, $2) WHERE node = $1"},
+    Statement{"ping", "SELECT 1"},
+};
+
+std::string KeyText(const PublicKey& key) {
+  return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
+}
+
+Result<PublicKey> KeyFromText(const std::string& text) {
+  auto bytes = Base64UrlDecode(text);
+  if (!bytes || bytes->size() != 32) return Error{"a stored public key is damaged"};
+  PublicKey key{};
+  std::copy(bytes->begin(), bytes->end(), key.begin());
+  return key;
+}
+
+std::string Num(std::int64_t n) { return std::to_string(n); }
+
+}  // namespace
+
+Result<std::unique_ptr<PostgresStore>> PostgresStore::Open(const std::string& conninfo) {
+  auto db = PgConnection::Connect(conninfo);
+  if (!db) return Error{db.error()};
+  std::unique_ptr<PostgresStore> store(new PostgresStore(std::move(db).value()));
+  auto version = ApplyMigrations(*store->db_);
+  if (!version) return Error{version.error()};
+  store->schema_version_ = *version;
+  if (auto prepared = store->Prepare(); !prepared) return Error{prepared.error()};
+  return store;
+}
+
+Outcome PostgresStore::Prepare() {
+  for (const auto& statement : kStatements) {
+    if (auto done = db_->Prepare(statement.name, statement.sql); !done) return done;
+  }
+  return Success();
+}
+
+Outcome PostgresStore::EnsureConnected() {
+  if (!db_->Broken()) return Success();
+  in_transaction_ = false;
+  locked_.clear();
+  if (auto reset = db_->Reset(); !reset) return reset;
+  return Prepare();
+}
+
+Result<PgResult> PostgresStore::RunAlone(const std::string& name, const PgParams& params) {
+  if (auto connected = EnsureConnected(); !connected) return Error{connected.error()};
+  auto result = db_->RunPrepared(name, params);
+  if (result || !db_->Broken()) return result;
+  // Lost since the last use (server restart, backend terminated): once more, reconnected.
+  if (auto connected = EnsureConnected(); !connected) return Error{connected.error()};
+  return db_->RunPrepared(name, params);
+}
+
+Result<PgResult> PostgresStore::RunInBatch(const std::string& name, const PgParams& params) {
+  if (!in_transaction_) return Error{"postgresql: " + name + " outside a batch transaction"};
+  return db_->RunPrepared(name, params);
+}
+
+Outcome PostgresStore::AddNode(const NodeEntry& entry) {
+  auto taken = [&]() -> Outcome {
+    auto found = RunAlone("find_node", {entry.node, entry.kid});
+    if (!found) return Error{found.error()};
+    if (found->Rows() == 0) return Success();
+    if (found->Text(0, 0) == entry.node) return Error{"node " + entry.node + " already exists"};
+    return Error{"key " + entry.kid + " is already registered to node " + found->Text(0, 0)};
+  };
+  if (auto free = taken(); !free) return free;
+  auto added = RunAlone("add_node", {entry.node, entry.operator_id, entry.kid, KeyText(entry.key),
+                                     Num(entry.added_at)});
+  if (added) return Success();
+  // Another receiver added it meanwhile: say which, as above.
+  if (db_->last_sqlstate() == "23505") {
+    if (auto free = taken(); !free) return free;
+  }
+  return Error{added.error()};
+}
+
+Result<std::vector<NodeEntry>> PostgresStore::ListNodes() {
+  auto rows = RunAlone("list_nodes", {});
+  if (!rows) return Error{rows.error()};
+  std::vector<NodeEntry> nodes;
+  for (int i = 0; i < rows->Rows(); ++i) {
+    auto key = KeyFromText(rows->Text(i, 3));
+    if (!key) return Error{key.error()};
+    NodeEntry entry{rows->Text(i, 0), rows->Text(i, 1), rows->Text(i, 2), *key,
+                    rows->Int(i, 4),  std::nullopt};
+    if (!rows->IsNull(i, 5)) entry.revoked_at = rows->Int(i, 5);
+    nodes.push_back(std::move(entry));
+  }
+  return nodes;
+}
+
+Outcome PostgresStore::RevokeNode(const std::string& node, std::int64_t now) {
+  auto updated = RunAlone("revoke_node", {node, Num(now)});
+  if (!updated) return Error{updated.error()};
+  if (updated->Affected() == 0) return Error{"no node " + node + " (see: nodes list)"};
+  return Success();
+}
+
+Result<std::optional<RegisteredKey>> PostgresStore::FindKey(const std::string& kid) {
+  auto rows = in_transaction_ ? RunInBatch("find_key", {kid}) : RunAlone("find_key", {kid});
+  if (!rows) return Error{rows.error()};
+  if (rows->Rows() == 0) return std::optional<RegisteredKey>();
+  auto key = KeyFromText(rows->Text(0, 2));
+  if (!key) return Error{key.error()};
+  return std::optional<RegisteredKey>(
+      RegisteredKey{rows->Text(0, 0), rows->Text(0, 1), *key, !rows->IsNull(0, 3)});
+}
+
+Outcome PostgresStore::Ping() {
+  if (in_transaction_) return Success();
+  auto pong = RunAlone("ping", {});
+  if (!pong) return Error{pong.error()};
+  return Success();
+}
+
+Outcome PostgresStore::Begin() {
+  if (auto connected = EnsureConnected(); !connected) return connected;
+  locked_.clear();
+  auto begun = db_->Exec("BEGIN");
+  if (!begun && db_->Broken()) {
+    if (auto connected = EnsureConnected(); !connected) return connected;
+    begun = db_->Exec("BEGIN");
+  }
+  if (!begun) return Error{begun.error()};
+  in_transaction_ = true;
+  return Success();
+}
+
+Outcome PostgresStore::Commit() {
+  if (!in_transaction_) return Error{"postgresql: commit outside a batch transaction"};
+  auto done = db_->Exec("COMMIT");
+  if (!done) return Error{done.error()};
+  in_transaction_ = false;
+  locked_.clear();
+  return Success();
+}
+
+void PostgresStore::Rollback() {
+  if (in_transaction_ && !db_->Broken()) (void)db_->Exec("ROLLBACK");
+  in_transaction_ = false;
+  locked_.clear();
+}
+
+// Before a batch writes to (node, epoch). When it is the batch's first write nothing else has
+// happened in the transaction yet, so on a serialization failure or deadlock it can start
+// over without losing anything.
+Outcome PostgresStore::LockWatermark(const std::string& node, std::int64_t epoch) {
+  if (locked_.count({node, epoch}) != 0) return Success();
+  const bool first_write = locked_.empty();
+  std::string last_error;
+  for (int attempt = 0; attempt < kLockAttempts; ++attempt) {
+    auto made = RunInBatch("make_mark", {node, Num(epoch)});
+    auto locked = made ? RunInBatch("lock_mark", {node, Num(epoch)}) : Result<PgResult>(made);
+    if (locked) {
+      locked_.emplace(node, epoch);
+      return Success();
+    }
+    last_error = locked.error();
+    if (!first_write || !db_->LastFailureIsRetryable() || db_->Broken()) break;
+    (void)db_->Exec("ROLLBACK");
+    if (auto begun = db_->Exec("BEGIN"); !begun) return Error{begun.error()};
+  }
+  return Error{last_error};
+}
+
+Result<InsertResult> PostgresStore::InsertRecord(const VerifiedRecord& r,
+                                                 std::int64_t received_at) {
+  if (auto locked = LockWatermark(r.node, r.epoch); !locked) return Error{locked.error()};
+  const std::string epoch = Num(r.epoch);
+  const std::string seq = Num(r.seq);
+  auto inserted = RunInBatch("insert_record", {r.node, epoch, seq, r.type, r.t, r.prev, r.hash,
+                                               r.payload, r.jws, Num(received_at)});
+  if (!inserted) return Error{inserted.error()};
+  if (inserted->Affected() == 1) return InsertResult::kStored;
+  auto stored = RunInBatch("record_hash", {r.node, epoch, seq});
+  if (!stored) return Error{stored.error()};
+  if (stored->Rows() == 1 && stored->Text(0, 0) == r.hash) return InsertResult::kDuplicate;
+  auto forked = RunInBatch("insert_fork", {r.node, epoch, seq, r.hash, r.jws, Num(received_at)});
+  if (!forked) return Error{forked.error()};
+  return InsertResult::kFork;
+}
+
+Result<Watermark> PostgresStore::LoadWatermark(const std::string& node, std::int64_t epoch) {
+  if (!in_transaction_) {  // a look from outside a batch: no lock
+    auto rows = RunAlone("load_mark", {node, Num(epoch)});
+    if (!rows) return Error{rows.error()};
+    if (rows->Rows() == 0) return Watermark{};
+    return Watermark{rows->Int(0, 0), rows->Text(0, 1)};
+  }
+  if (auto locked = LockWatermark(node, epoch); !locked) return Error{locked.error()};
+  auto rows = RunInBatch("lock_mark", {node, Num(epoch)});
+  if (!rows) return Error{rows.error()};
+  if (rows->Rows() == 0) return Watermark{};
+  return Watermark{rows->Int(0, 0), rows->Text(0, 1)};
+}
+
+Outcome PostgresStore::SaveWatermark(const std::string& node, std::int64_t epoch,
+                                     const Watermark& mark) {
+  auto saved = RunInBatch("save_mark", {node, Num(epoch), Num(mark.ack_seq), mark.ack_hash});
+  if (!saved) return Error{saved.error()};
+  return Success();
+}
+
+Result<std::vector<StoredLink>> PostgresStore::LinksFrom(const std::string& node,
+                                                         std::int64_t epoch, std::int64_t from_seq,
+                                                         int limit) {
+  const PgParams params = {node, Num(epoch), Num(from_seq), Num(limit)};
+  auto rows = in_transaction_ ? RunInBatch("links_from", params) : RunAlone("links_from", params);
+  if (!rows) return Error{rows.error()};
+  std::vector<StoredLink> links;
+  links.reserve(static_cast<std::size_t>(rows->Rows()));
+  for (int i = 0; i < rows->Rows(); ++i) {
+    links.push_back({rows->Int(i, 0), rows->Text(i, 1), rows->Text(i, 2)});
+  }
+  return links;
+}
+
+Result<std::vector<std::pair<std::int64_t, std::int64_t>>> PostgresStore::MissingRanges(
+    const std::string& node, std::int64_t epoch, std::int64_t after_seq, int max_ranges) {
+  const PgParams params = {node, Num(epoch), Num(after_seq), Num(max_ranges)};
+  auto rows =
+      in_transaction_ ? RunInBatch("missing_ranges", params) : RunAlone("missing_ranges", params);
+  if (!rows) return Error{rows.error()};
+  std::vector<std::pair<std::int64_t, std::int64_t>> ranges;
+  for (int i = 0; i < rows->Rows(); ++i) ranges.emplace_back(rows->Int(i, 0), rows->Int(i, 1));
+  return ranges;
+}
+
+Result<std::int64_t> PostgresStore::MaxEpoch(const std::string& node) {
+  auto rows = in_transaction_ ? RunInBatch("max_epoch", {node}) : RunAlone("max_epoch", {node});
+  if (!rows) return Error{rows.error()};
+  return rows->Int(0, 0);
+}
+
+}  // namespace fleet::receiver

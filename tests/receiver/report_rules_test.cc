@@ -1,0 +1,318 @@
+// The monthly uptime rules and the payout rules on a fake ReportSource: every figure a
+// statement shows, at the edges of each rule.
+#include <doctest/doctest.h>
+
+#include <map>
+
+#include "agent/history/time_slices.h"
+#include "receiver/report/report_format.h"
+#include "receiver/report/statement.h"
+#include "receiver/report/uptime_report.h"
+
+using namespace fleet;
+using namespace fleet::receiver;
+
+namespace {
+
+std::int64_t Day(int y, unsigned m, unsigned d) { return DaysFromCivil(y, m, d) * 86400; }
+
+class FakeSource final : public ReportSource {
+ public:
+  Registry registry;
+  std::map<std::string, std::vector<HeartbeatRow>> beats;
+  std::map<std::string, std::vector<TaskRow>> tasks;
+  std::map<std::string, std::vector<IncidentRow>> incidents;
+
+  Result<Registry> LoadRegistry() override { return registry; }
+  Outcome ForEachHeartbeat(const std::string& node, std::int64_t begin, std::int64_t end,
+                           const std::function<void(const HeartbeatRow&)>& row) override {
+    for (const auto& b : beats[node]) {
+      if (b.minute >= begin && b.minute < end) row(b);
+    }
+    return Success();
+  }
+  Outcome ForEachTask(const std::string& node, std::int64_t begin, std::int64_t end,
+                      const std::function<void(const TaskRow&)>& row) override {
+    for (const auto& t : tasks[node]) {
+      if (t.run_at >= begin && t.run_at < end) row(t);
+    }
+    return Success();
+  }
+  Outcome ForEachIncident(const std::string& node, std::int64_t, std::int64_t end,
+                          const std::function<void(const IncidentRow&)>& row) override {
+    for (const auto& i : incidents[node]) {
+      if (i.opened < end) row(i);
+    }
+    return Success();
+  }
+
+  // A node of `op`, added at `added`, up every minute of [from, to) except every
+  // `down_every`-th, all received `delay` seconds after the minute.
+  void Node(const std::string& node, const std::string& op, std::int64_t added) {
+    registry.nodes.push_back({node, op, added, std::nullopt});
+  }
+  void Beats(const std::string& node, std::int64_t from, std::int64_t to, int down_every = 0,
+             std::int64_t delay = 5) {
+    for (std::int64_t m = from, i = 1; m < to; m += 60, ++i) {
+      beats[node].push_back({m, !(down_every > 0 && i % down_every == 0), m + 60 + delay});
+    }
+  }
+};
+
+const Period kOctober = *ParseMonth("2026-10");    // 31 days, not a quarter end
+const Period kSeptember = *ParseMonth("2026-09");  // 30 days, a quarter end
+
+MonthUptime Uptime(FakeSource& source, const Period& month, std::int64_t live = 600) {
+  auto report = ComputeUptime(source, source.registry, month, live);
+  REQUIRE(report.ok());
+  return *report;
+}
+
+const OperatorStatement& Of(const MonthStatement& s, const std::string& id) {
+  for (const auto& o : s.operators) {
+    if (o.operator_id == id) return o;
+  }
+  FAIL("no operator " << id);
+  throw 0;
+}
+
+const BonusLine& Bonus(const OperatorStatement& o, const std::string& name) {
+  for (const auto& b : o.bonuses) {
+    if (b.name == name) return b;
+  }
+  FAIL("no bonus " << name);
+  throw 0;
+}
+
+}  // namespace
+
+TEST_CASE("uptime: registered minutes, up, down, unmeasured, live and late") {
+  FakeSource source;
+  source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
+  source.Node("n1", "op", Day(2026, 1, 1));
+  source.Beats("n1", kOctober.begin, kOctober.begin + 1000 * 60, 10);  // 900 up, 100 down
+  // The same minutes again from another epoch, late: never counted twice, the live one wins.
+  source.Beats("n1", kOctober.begin, kOctober.begin + 100 * 60, 0, 3600);
+  // 200 more minutes that arrived a day late.
+  source.Beats("n1", kOctober.begin + 2000 * 60, kOctober.begin + 2200 * 60, 0, 86400);
+  MonthUptime report = Uptime(source, kOctober);
+  REQUIRE(report.nodes.size() == 1);
+  const UptimeFigures& f = report.nodes[0].figures;
+  CHECK(f.minutes == 31 * 1440);
+  CHECK(f.up == 900 + 10 + 200);  // the down minutes of the first 100 were reported up later
+  CHECK(f.down == 90);
+  CHECK(f.unmeasured == 31 * 1440 - 1200);
+  CHECK(f.up_live == 900);
+  CHECK(f.up_late == 210);
+  CHECK(f.UptimePercent(true) == doctest::Approx(100.0 * 1110 / 44640));
+  CHECK(f.UptimePercent(false) == doctest::Approx(100.0 * 900 / 44640));
+  // With a longer live cut the day-old minutes are still late, the hour-old ones live.
+  CHECK(Uptime(source, kOctober, 7200).nodes[0].figures.up_live == 910);
+}
+
+TEST_CASE("uptime: a node added mid-month counts from that day, a revoked one until then") {
+  FakeSource source;
+  source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
+  source.Node("late", "op", Day(2026, 10, 20) + 13 * 3600 + 7);  // added at 13:00:07
+  source.registry.nodes.push_back({"gone", "op", Day(2026, 1, 1), Day(2026, 10, 11)});
+  source.Beats("late", Day(2026, 10, 19), kOctober.end);  // before it was added: not counted
+  source.Beats("gone", kOctober.begin, kOctober.end);
+  MonthUptime report = Uptime(source, kOctober);
+  REQUIRE(report.nodes.size() == 2);
+  CHECK(report.nodes[1].node == "late");
+  CHECK(report.nodes[1].figures.minutes == 12 * 1440);
+  CHECK(report.nodes[1].figures.up == 12 * 1440);
+  CHECK(report.nodes[0].figures.minutes == 10 * 1440);
+  CHECK(report.nodes[0].figures.up == 10 * 1440);
+  // A node revoked before the month, or added after it, is not in it.
+  source.registry.nodes.push_back({"old", "op", Day(2025, 1, 1), Day(2026, 9, 1)});
+  source.registry.nodes.push_back({"new", "op", Day(2026, 11, 2), std::nullopt});
+  CHECK(Uptime(source, kOctober).nodes.size() == 2);
+  CHECK(Uptime(source, kOctober).operators[0].nodes == 2);
+}
+
+TEST_CASE("uptime: month lengths, leap February included") {
+  FakeSource source;
+  source.registry.operators.push_back({"op", "Ada", Day(2020, 1, 1)});
+  source.Node("n", "op", Day(2020, 1, 1));
+  CHECK(Uptime(source, *ParseMonth("2028-02")).nodes[0].figures.minutes == 29 * 1440);
+  CHECK(Uptime(source, *ParseMonth("2027-02")).nodes[0].figures.minutes == 28 * 1440);
+  CHECK(Uptime(source, *ParseMonth("2026-04")).nodes[0].figures.minutes == 30 * 1440);
+  CHECK(Uptime(source, *ParseMonth("2026-12")).nodes[0].figures.minutes == 31 * 1440);
+}
+
+TEST_CASE("uptime: tasks once by (job, run_at); incidents folded, across the month's edges") {
+  FakeSource source;
+  source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
+  source.Node("n", "op", Day(2026, 1, 1));
+  const auto t0 = kOctober.begin;
+  source.tasks["n"] = {{"a", t0 + 100, true},
+                       {"a", t0 + 100, true},
+                       {"a", t0 + 200, false},
+                       {"b", t0 + 300, true},
+                       {"b", kOctober.end + 5, true}};
+  source.incidents["n"] = {
+      {"tmux", t0 + 1000, std::nullopt, "open"},        // opened...
+      {"tmux", t0 + 1000, t0 + 1000 + 1800, "closed"},  // ...closed after exactly 30 min
+      {"gateway", t0 + 5000, t0 + 5000 + 1801, "x"},    // 30 min 1 s
+      {"disk", t0 - 7200, t0 + 600, "from September"},  // counts 600 s in October
+      {"cron", t0 - 9000, t0 - 100, "all September"},   // not in October
+      {"tmux", kOctober.end - 60, std::nullopt, "open at the end"}};
+  const UptimeFigures f = Uptime(source, kOctober).nodes[0].figures;
+  CHECK(f.task_runs == 3);
+  CHECK(f.task_ok == 2);
+  CHECK(*f.TaskCompletionPercent() == doctest::Approx(200.0 / 3));
+  CHECK(f.incidents == 4);
+  CHECK(f.incidents_resolved_in_30m == 1);
+  CHECK(f.incidents_open == 1);
+  CHECK(f.longest_incident_s == 1801);
+  CHECK(f.longest_incident_check == "gateway");
+}
+
+TEST_CASE("statement: base by node count") {
+  for (auto [nodes, base, paid] : {std::tuple{0, 0.0, 0},
+                                   {1, 150.0, 1},
+                                   {5, 150.0, 5},
+                                   {6, 175.0, 6},
+                                   {10, 275.0, 10},
+                                   {13, 275.0, 10}}) {
+    FakeSource source;
+    source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
+    for (int i = 0; i < nodes; ++i) source.Node("n" + std::to_string(i), "op", Day(2026, 1, 1));
+    auto s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+    INFO(nodes << " nodes");
+    CHECK(Of(s, "op").base == base);
+    CHECK(Of(s, "op").paid_nodes == paid);
+  }
+}
+
+TEST_CASE("statement: each bonus at its edge, with the figure that decided it") {
+  FakeSource source;
+  source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
+  source.Node("n", "op", Day(2026, 1, 1));
+  const std::int64_t minutes = 31 * 1440;
+  SUBCASE("99.5% exactly is not above 99.5%; one more minute is") {
+    const std::int64_t up = 30 * 1440 * 995 / 1000;  // September: 42984 of 43200, exactly 99.5%
+    source.Beats("n", kSeptember.begin, kSeptember.begin + up * 60);
+    auto s = ComputeStatement(Uptime(source, kSeptember), source.registry, {});
+    CHECK_FALSE(Bonus(Of(s, "op"), "uptime").earned);
+    CHECK(Bonus(Of(s, "op"), "uptime").figure.find("99.50% <= 99.5%") != std::string::npos);
+    source.Beats("n", kSeptember.begin + up * 60, kSeptember.begin + (up + 1) * 60);
+    s = ComputeStatement(Uptime(source, kSeptember), source.registry, {});
+    CHECK(Bonus(Of(s, "op"), "uptime").earned);
+    CHECK(Bonus(Of(s, "op"), "uptime").amount == 50);
+  }
+  SUBCASE("late minutes count by default; the policy can refuse them") {
+    source.Beats("n", kOctober.begin, kOctober.end, 0, 86400);
+    auto counted = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+    CHECK(Bonus(Of(counted, "op"), "uptime").earned);
+    CHECK(Of(counted, "op").late_up_minutes == minutes);
+    CHECK(Bonus(Of(counted, "op"), "uptime").figure.find("44640 late minutes counted") !=
+          std::string::npos);
+    auto refused = ComputeStatement(Uptime(source, kOctober), source.registry, {false});
+    CHECK_FALSE(Bonus(Of(refused, "op"), "uptime").earned);
+  }
+  SUBCASE("tasks: above 95% earns, 95% does not, none is no bonus") {
+    source.Beats("n", kOctober.begin, kOctober.end);
+    auto s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+    CHECK(Bonus(Of(s, "op"), "tasks").figure == "no task runs");
+    for (int i = 0; i < 20; ++i) source.tasks["n"].push_back({"j", kOctober.begin + i, i != 0});
+    s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+    CHECK_FALSE(Bonus(Of(s, "op"), "tasks").earned);  // 19 of 20 = 95%
+    source.tasks["n"].push_back({"j", kOctober.begin + 99, true});
+    s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+    CHECK(Bonus(Of(s, "op"), "tasks").earned);  // 20 of 21
+    CHECK(Bonus(Of(s, "op"), "tasks").amount == 30);
+  }
+  SUBCASE("incidents: all resolved within 30 min earns; one slower does not") {
+    source.Beats("n", kOctober.begin, kOctober.end);
+    source.incidents["n"] = {{"tmux", kOctober.begin + 60, kOctober.begin + 60 + 1800, "x"}};
+    auto s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+    CHECK(Bonus(Of(s, "op"), "incidents").earned);
+    source.incidents["n"].push_back({"disk", kOctober.begin + 9000, std::nullopt, "still open"});
+    s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+    CHECK_FALSE(Bonus(Of(s, "op"), "incidents").earned);
+    CHECK(Bonus(Of(s, "op"), "incidents").figure ==
+          "1 of 2 critical incidents resolved within 30 min");
+  }
+  SUBCASE("a node that reported nothing earns nothing") {
+    auto s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+    CHECK(Of(s, "op").bonus_total == 0);
+    CHECK(Bonus(Of(s, "op"), "incidents").figure == "nothing measured");
+    CHECK(Of(s, "op").total == 150);
+  }
+}
+
+TEST_CASE("statement: retention in quarter-end months for operators active 6+ months") {
+  FakeSource source;
+  source.registry.operators.push_back({"six", "Six", Day(2026, 4, 30)});   // Apr..Sep: 6
+  source.registry.operators.push_back({"five", "Five", Day(2026, 5, 1)});  // May..Sep: 5
+  source.Node("a", "six", Day(2026, 4, 30));
+  source.Node("b", "five", Day(2026, 5, 1));
+  auto september = ComputeStatement(Uptime(source, kSeptember), source.registry, {});
+  CHECK(Bonus(Of(september, "six"), "retention").earned);
+  CHECK(Bonus(Of(september, "six"), "retention").amount == 100);
+  CHECK_FALSE(Bonus(Of(september, "five"), "retention").earned);
+  CHECK(Bonus(Of(september, "five"), "retention").figure == "active 5 months (under 6)");
+  auto october = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+  CHECK_FALSE(Bonus(Of(october, "six"), "retention").earned);
+  CHECK(Bonus(Of(october, "six"), "retention").figure == "paid in quarter-end months");
+}
+
+TEST_CASE("statement: partner commissions need two referrals and last 12 months") {
+  FakeSource source;
+  source.registry.operators = {{"p", "Partner", Day(2025, 1, 1)},
+                               {"r1", "New", Day(2026, 9, 15)},
+                               {"r2", "Old", Day(2025, 10, 1)},
+                               {"r3", "Older", Day(2025, 9, 1)}};
+  for (const char* op : {"p", "r1", "r2", "r3"}) {
+    source.Node(std::string("n-") + op, op, Day(2025, 1, 1));
+    source.Beats(std::string("n-") + op, kOctober.begin, kOctober.end);
+  }
+  source.registry.referrals = {{"p", "r1", Day(2026, 9, 15)}};
+  auto one = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+  CHECK_FALSE(Of(one, "p").partner);
+  CHECK(Of(one, "p").commission_total == 0);
+  source.registry.referrals.push_back({"p", "r2", Day(2025, 10, 1)});
+  source.registry.referrals.push_back({"p", "r3", Day(2025, 9, 1)});
+  auto s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+  const auto& p = Of(s, "p");
+  CHECK(p.partner);
+  CHECK(p.referred_operators == 3);
+  // r1: second month (10 left); r2: 13th month (none); r3: 14th (none).
+  REQUIRE(p.commissions.size() == 1);
+  CHECK(p.commissions[0].referred == "r1");
+  CHECK(p.commissions[0].months_left == 10);
+  CHECK(p.commissions[0].base_part == doctest::Approx(30));         // 20% of 150
+  CHECK(p.commissions[0].bonus_part == doctest::Approx(0.2 * 70));  // uptime + incidents
+  CHECK(p.total == doctest::Approx(150 + 70 + 30 + 14));
+  CHECK(s.total == doctest::Approx(4 * 220 + 44));
+  CHECK(s.bonuses_due == "2026-11-07");
+  // A referral dated after the month does not count yet.
+  source.registry.referrals.push_back({"r2", "r3", Day(2026, 11, 3)});
+  source.registry.referrals.push_back({"r2", "r1", Day(2026, 11, 3)});
+  CHECK_FALSE(Of(ComputeStatement(Uptime(source, kOctober), source.registry, {}), "r2").partner);
+}
+
+TEST_CASE("report formats: JSON, CSV and the table carry the same figures") {
+  FakeSource source;
+  source.registry.operators.push_back({"op", "Ada, \"the\" first", Day(2026, 1, 1)});
+  source.Node("n", "op", Day(2026, 1, 1));
+  source.Beats("n", kOctober.begin, kOctober.end, 100);
+  MonthUptime uptime = Uptime(source, kOctober);
+  auto json = UptimeToJson(uptime, true);
+  CHECK(json["month"] == "2026-10");
+  CHECK(json["nodes"][0]["up"] == 44640 - 446);
+  CHECK(json["nodes"][0]["uptime_percent"] == doctest::Approx(99.0));
+  const std::string csv = UptimeToCsv(uptime, true);
+  CHECK(csv.find("node,n,op,44640,44194,446,0,99.00,44194,0,0,0,,0,0,0\n") != std::string::npos);
+  CHECK(UptimeToTable(uptime, true).find("99.00%") != std::string::npos);
+  MonthStatement s = ComputeStatement(uptime, source.registry, {});
+  auto sj = StatementToJson(s);
+  CHECK(sj["operators"][0]["total"] == 170);
+  const std::string scsv = StatementToCsv(s);
+  CHECK(scsv.find("op,uptime,99.00% <= 99.5% (0 late minutes counted),false,0.00\n") !=
+        std::string::npos);
+  CHECK(scsv.find("op,total,,,170.00\n") != std::string::npos);
+  CHECK(StatementToTable(s).find("Ada, \"the\" first") != std::string::npos);
+}

@@ -40,6 +40,8 @@ struct UpstreamSettings {
   int drain_rate = 1000;                      // records per second at most, draining a backlog
   std::chrono::milliseconds refused_retry{600'000};  // after 400/401/403/...: retry this slowly
   std::chrono::milliseconds backoff_cap{300'000};    // longest wait between retries
+
+  bool operator==(const UpstreamSettings&) const = default;
 };
 
 struct SpoolSettings {

@@ -336,12 +336,7 @@ void Daemon::Stop(const std::string& why) {
 void Daemon::ConfigurePush(const UpstreamSettings& previous) {
   store_->SetSpoolLimit(config_.spool.max_size);
   const UpstreamSettings& now = config_.upstream;
-  const bool same =
-      pusher_ && previous.url == now.url && previous.ca_file == now.ca_file &&
-      previous.pinned_pubkey == now.pinned_pubkey && previous.batch_records == now.batch_records &&
-      previous.batch_bytes == now.batch_bytes && previous.connect_timeout == now.connect_timeout &&
-      previous.timeout == now.timeout && previous.drain_rate == now.drain_rate &&
-      previous.refused_retry == now.refused_retry && previous.backoff_cap == now.backoff_cap;
+  const bool same = pusher_ && previous == now;
   if (same) return;
   if (pusher_) {
     pusher_->Stop();
@@ -500,8 +495,7 @@ int Daemon::Run() {
   started_at_ = FormatRfc3339(std::chrono::system_clock::now());
   Report("history", accountant_->Start());
   if (!Configure(config)) return 1;
-  store_->SetSpoolLimit(config.spool.max_size);
-  ConfigurePush(UpstreamSettings{});
+  ConfigurePush(UpstreamSettings{});  // sets the spool limit too
   spdlog::info("fleet-agent {} running for node {}: {} checks, state in {}", FLEET_VERSION,
                node_id_, slots_.size(), config_.state_dir);
   AwaitSignal();

@@ -30,8 +30,7 @@ struct HttpServer::Shared {
   // Sessions waiting for a request's headers, oldest first: at the connection cap the
   // oldest is closed to make room, so idle or trickling clients cannot lock nodes out.
   std::mutex waiting_mutex;
-  std::list<std::weak_ptr<void>> waiting;
-  std::list<std::function<void()>> evictors;  // parallel to `waiting`
+  std::list<std::function<void()>> evictors;  // each closes one waiting session
 
   Shared(net::io_context& context, HttpOptions opts, HttpHandler h)
       : io(context), options(opts), handler(std::move(h)), acceptor(net::make_strand(context)) {}
@@ -179,16 +178,13 @@ class Session : public std::enable_shared_from_this<Session> {
     waiting_ = waiting;
     if (waiting) {
       std::weak_ptr<Session> weak = weak_from_this();
-      shared_->waiting.push_back(weak);
       shared_->evictors.push_back([weak] {
         if (auto self = weak.lock()) {
           net::post(self->stream_.get_executor(), [self] { self->Close(); });
         }
       });
-      waiting_at_ = std::prev(shared_->waiting.end());
       evictor_at_ = std::prev(shared_->evictors.end());
     } else {
-      shared_->waiting.erase(waiting_at_);
       shared_->evictors.erase(evictor_at_);
     }
   }
@@ -208,7 +204,6 @@ class Session : public std::enable_shared_from_this<Session> {
   std::array<char, 16 * 1024> scratch_{};
   std::size_t drained_ = 0;
   bool waiting_ = false;  // guarded by shared_->waiting_mutex
-  std::list<std::weak_ptr<void>>::iterator waiting_at_;
   std::list<std::function<void()>>::iterator evictor_at_;
 };
 

@@ -26,13 +26,14 @@ std::vector<Line> SplitLines(std::string_view body) {
 }
 
 IngestReply ErrorReply(int status, const std::string& message) {
-  return {status, nlohmann::json{{"error", message}}};
+  return {status, nlohmann::json{{"error", message}}, false};
 }
 
-struct Rejected {
-  std::size_t line;
-  Rejection why;
-};
+IngestReply StoreFailure(const std::string& what) {
+  return {503, nlohmann::json{{"error", "storing the batch: " + what}}, true};
+}
+
+using Rejected = RejectedLine;
 
 nlohmann::json RejectedJson(const std::vector<Rejected>& rejected) {
   auto out = nlohmann::json::array();
@@ -85,23 +86,30 @@ Result<Advance> AdvanceWatermark(RecordStore& store, const std::string& node, st
 
 }  // namespace
 
-IngestReply IngestBatch(RecordStore& store, std::string_view body, std::int64_t now) {
+PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key) {
+  PreparedBatch batch;
   const std::vector<Line> lines = SplitLines(body);
-  if (lines.empty()) return ErrorReply(400, "empty batch: send one compact JWS per line");
+  if (lines.empty()) {
+    batch.refused = ErrorReply(400, "empty batch: send one compact JWS per line");
+    return batch;
+  }
 
   std::map<std::string, Result<std::optional<RegisteredKey>>> keys;
   KeyLookup lookup = [&](const std::string& kid) {
     auto it = keys.find(kid);
-    if (it == keys.end()) it = keys.emplace(kid, store.FindKey(kid)).first;
+    if (it == keys.end()) it = keys.emplace(kid, find_key(kid)).first;
     return it->second;
   };
 
-  std::vector<VerifiedRecord> records;
-  std::vector<Rejected> rejected;
+  auto& records = batch.records;
+  auto& rejected = batch.rejected;
   for (const Line& line : lines) {
     VerifyOutcome outcome = VerifyRecord(line.text, lookup);
     if (auto* why = std::get_if<Rejection>(&outcome)) {
-      if (why->kind == RejectKind::kStoreError) return ErrorReply(503, why->reason);
+      if (why->kind == RejectKind::kStoreError) {
+        batch.refused = IngestReply{503, nlohmann::json{{"error", why->reason}}, true};
+        return batch;
+      }
       rejected.push_back({line.number, std::move(*why)});
       continue;
     }
@@ -124,23 +132,22 @@ IngestReply IngestBatch(RecordStore& store, std::string_view body, std::int64_t 
         ErrorReply(NothingValidStatus(rejected), "line " + std::to_string(rejected.front().line) +
                                                      ": " + rejected.front().why.reason);
     reply.body["rejected"] = RejectedJson(rejected);
-    return reply;
+    batch.refused = std::move(reply);
   }
+  return batch;
+}
 
-  const std::string node = records.front().node;
+IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int64_t now) {
+  if (batch.refused) return *batch.refused;
+  const auto& records = batch.records;
+  const std::string& node = records.front().node;
   const std::int64_t epoch = records.front().epoch;
-  auto fail = [&](const std::string& what) {
-    store.Rollback();
-    return ErrorReply(503, "storing the batch: " + what);
-  };
-  if (auto begun = store.Begin(); !begun)
-    return ErrorReply(503, "storing the batch: " + begun.error());
   int stored = 0;
   int duplicates = 0;
   auto forks = nlohmann::json::array();
   for (const auto& record : records) {
     auto inserted = store.InsertRecord(record, now);
-    if (!inserted) return fail(inserted.error());
+    if (!inserted) return StoreFailure(inserted.error());
     switch (*inserted) {
       case InsertResult::kStored:
         ++stored;
@@ -154,17 +161,17 @@ IngestReply IngestBatch(RecordStore& store, std::string_view body, std::int64_t 
     }
   }
   auto mark = store.LoadWatermark(node, epoch);
-  if (!mark) return fail(mark.error());
+  if (!mark) return StoreFailure(mark.error());
   const std::int64_t old_ack = mark->ack_seq;
   auto advanced = AdvanceWatermark(store, node, epoch, std::move(mark).value());
-  if (!advanced) return fail(advanced.error());
+  if (!advanced) return StoreFailure(advanced.error());
   if (advanced->mark.ack_seq != old_ack) {
     if (auto saved = store.SaveWatermark(node, epoch, advanced->mark); !saved) {
-      return fail(saved.error());
+      return StoreFailure(saved.error());
     }
   }
   auto gaps = store.MissingRanges(node, epoch, advanced->mark.ack_seq, kMaxGapRanges);
-  if (!gaps) return fail(gaps.error());
+  if (!gaps) return StoreFailure(gaps.error());
   nlohmann::json reply = {{"node", node},
                           {"epoch", epoch},
                           {"ack_seq", advanced->mark.ack_seq},
@@ -172,16 +179,28 @@ IngestReply IngestBatch(RecordStore& store, std::string_view body, std::int64_t 
                           {"stored", stored},
                           {"duplicates", duplicates},
                           {"forks", forks},
-                          {"rejected", RejectedJson(rejected)}};
+                          {"rejected", RejectedJson(batch.rejected)}};
   for (const auto& [a, b] : *gaps) reply["gaps"].push_back({a, b});
   if (advanced->chain_break) reply["chain_break"] = *advanced->chain_break;
   if (!forks.empty()) {
     auto max_epoch = store.MaxEpoch(node);
-    if (!max_epoch) return fail(max_epoch.error());
+    if (!max_epoch) return StoreFailure(max_epoch.error());
     reply["next_epoch"] = *max_epoch + 1;
   }
-  if (auto committed = store.Commit(); !committed) return fail(committed.error());
-  return {200, std::move(reply)};
+  return {200, std::move(reply), false};
+}
+
+IngestReply IngestBatch(RecordStore& store, std::string_view body, std::int64_t now) {
+  PreparedBatch batch =
+      PrepareBatch(body, [&store](const std::string& kid) { return store.FindKey(kid); });
+  if (batch.refused) return *batch.refused;
+  if (auto begun = store.Begin(); !begun) return StoreFailure(begun.error());
+  IngestReply reply = ApplyBatch(store, batch, now);
+  if (!reply.store_failed) {
+    if (auto committed = store.Commit(); !committed) reply = StoreFailure(committed.error());
+  }
+  if (reply.store_failed) store.Rollback();
+  return reply;
 }
 
 }  // namespace fleet::receiver

@@ -11,10 +11,17 @@
 // (when forks were seen). No valid line: 401 when every kid is unknown, 403 when every
 // bad line is an unknown or revoked kid and one is revoked, else 400; store failures 503.
 // Pure apart from the store; `now` is the receive time (unix seconds).
+// The rules come in two steps so many batches can share one transaction (group_commit.h):
+// PrepareBatch verifies, reading only keys (on any thread, through any connection), and
+// ApplyBatch writes inside a transaction the caller holds. IngestBatch is both, in a
+// transaction of its own.
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -27,7 +34,28 @@ inline constexpr int kMaxGapRanges = 100;
 struct IngestReply {
   int status = 200;
   nlohmann::json body;  // the reply document ({"error":...} when status is not 200)
+  // The store failed (503): the transaction holding the batch must be rolled back.
+  bool store_failed = false;
 };
+
+struct RejectedLine {
+  std::size_t line = 0;  // 1-based
+  Rejection why;
+};
+
+// A verified batch, ready to be applied; `refused` holds the final reply when nothing in it
+// can be stored (no valid line, a store failure while reading keys).
+struct PreparedBatch {
+  std::optional<IngestReply> refused;
+  std::vector<VerifiedRecord> records;  // all of one node and epoch, in line order
+  std::vector<RejectedLine> rejected;
+};
+
+// find_key: the registry's key of a kid (RecordStore::FindKey of some connection).
+PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key);
+// Writes a prepared batch (not refused) inside the caller's transaction; its reply is only
+// true once the caller commits. On store_failed the caller must roll back.
+IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int64_t now);
 
 IngestReply IngestBatch(RecordStore& store, std::string_view body, std::int64_t now);
 

@@ -63,6 +63,9 @@ class RecordStore {
   virtual Outcome Begin() = 0;
   virtual Outcome Commit() = 0;
   virtual void Rollback() = 0;
+  // True when the last failure is worth replaying the whole transaction for (PostgreSQL's
+  // serialization failure or deadlock); the writer then replays the batch (group_commit.h).
+  virtual bool LastFailureRetryable() const { return false; }
 
   // Inserts once by (node, epoch, seq); a different record at a taken place goes to the
   // forks, with its receive time.

@@ -125,13 +125,21 @@ class Session : public std::enable_shared_from_this<Session> {
       request.content_type = std::string(it->value());
     }
     request.body = std::move(message.body());
-    HttpResponse response;
+    const bool keep_alive = message.keep_alive();
+    // Exactly one reply goes out, even if a handler answered and then threw.
+    auto answered = std::make_shared<std::atomic<bool>>(false);
+    HttpRespond respond = [self = shared_from_this(), keep_alive, answered](HttpResponse response) {
+      if (answered->exchange(true)) return;
+      net::post(self->stream_.get_executor(),
+                [self, keep_alive, response = std::move(response)]() mutable {
+                  self->Reply(std::move(response), keep_alive);
+                });
+    };
     try {
-      response = shared_->handler(request);
+      shared_->handler(std::move(request), respond);
     } catch (const std::exception& e) {
-      response = JsonError(500, std::string("internal error: ") + e.what());
+      respond(JsonError(500, std::string("internal error: ") + e.what()));
     }
-    Reply(std::move(response), message.keep_alive());
   }
 
   void Reply(HttpResponse response, bool keep_alive) {

@@ -3,7 +3,7 @@
 // arrive within read_timeout (slow or idle connections are dropped), headers and bodies
 // are size-limited (431 and 413, then the connection closes), bytes that are not HTTP get
 // 400 and a closed connection, and at most max_connections are open at once (more are
-// closed on accept). Keep-alive is honoured. Handlers run on the io_context's threads, one
+// closed on accept). Keep-alive is honoured. Handlers are called on the io_context's threads, one
 // request per connection at a time; they must be thread-safe when several threads run it.
 #pragma once
 
@@ -42,7 +42,10 @@ struct HttpResponse {
   std::string allow;  // the Allow header for 405, else empty
 };
 
-using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+// A handler answers by calling `respond` exactly once, from any thread, now or later (the
+// receiver answers a batch once its group's transaction has committed).
+using HttpRespond = std::function<void(HttpResponse)>;
+using HttpHandler = std::function<void(HttpRequest, HttpRespond)>;
 
 // A JSON error reply {"error": message}.
 HttpResponse JsonError(int status, std::string_view message);

@@ -32,58 +32,64 @@ std::string Dump(const nlohmann::json& body) {
 
 }  // namespace
 
-HttpResponse ReceiverApi::Handle(const HttpRequest& request) {
+void ReceiverApi::Handle(HttpRequest request, HttpRespond respond) {
   if (request.path == "/v1/records") {
     if (request.method != "POST") {
       auto reply = JsonError(405, "use POST on /v1/records");
       reply.allow = "POST";
-      return reply;
+      return respond(std::move(reply));
     }
-    return PostRecords(request);
+    return PostRecords(std::move(request), std::move(respond));
   }
   if (request.path == "/healthz") {
     if (request.method != "GET") {
       auto reply = JsonError(405, "use GET on /healthz");
       reply.allow = "GET";
-      return reply;
+      return respond(std::move(reply));
     }
-    return Health();
+    return Health(std::move(respond));
   }
-  return JsonError(404, "no such path (POST /v1/records, GET /healthz)");
+  respond(JsonError(404, "no such path (POST /v1/records, GET /healthz)"));
 }
 
-HttpResponse ReceiverApi::PostRecords(const HttpRequest& request) {
+void ReceiverApi::PostRecords(HttpRequest request, HttpRespond respond) {
   if (MediaType(request.content_type) != "application/x-ndjson") {
     LogRefusal("refused a batch (415): Content-Type '" + request.content_type.substr(0, 80) + "'");
-    return JsonError(415, "Content-Type must be application/x-ndjson");
+    return respond(JsonError(415, "Content-Type must be application/x-ndjson"));
   }
-  std::lock_guard lock(mutex_);
-  IngestReply reply = IngestBatch(store_, request.body, clock_());
-  const nlohmann::json& body = reply.body;
-  if (reply.status != 200) {
-    LogRefusal("refused a batch (" + std::to_string(reply.status) +
-               "): " + body.value("error", std::string("?")));
-  } else {
-    const std::string node = body.value("node", std::string("?"));
-    if (auto rejected = body.find("rejected"); rejected != body.end() && !rejected->empty()) {
-      LogRefusal("node " + node + ": " + std::to_string(rejected->size()) +
-                 " record(s) rejected, first: " + Dump((*rejected)[0]));
+  PreparedBatch batch = PrepareBatch(request.body, [this](const std::string& kid) {
+    std::lock_guard lock(keys_mutex_);
+    return keys_.FindKey(kid);
+  });
+  committer_.Submit(std::move(batch), [respond = std::move(respond)](IngestReply reply) {
+    const nlohmann::json& body = reply.body;
+    if (reply.status != 200) {
+      LogRefusal("refused a batch (" + std::to_string(reply.status) +
+                 "): " + body.value("error", std::string("?")));
+    } else {
+      const std::string node = body.value("node", std::string("?"));
+      if (auto rejected = body.find("rejected"); rejected != body.end() && !rejected->empty()) {
+        LogRefusal("node " + node + ": " + std::to_string(rejected->size()) +
+                   " record(s) rejected, first: " + Dump((*rejected)[0]));
+      }
+      if (auto forks = body.find("forks"); forks != body.end() && !forks->empty()) {
+        LogRefusal("node " + node + ": " + std::to_string(forks->size()) +
+                   " record(s) clash with stored ones (forks, kept aside), first seq " +
+                   Dump((*forks)[0]));
+      }
     }
-    if (auto forks = body.find("forks"); forks != body.end() && !forks->empty()) {
-      LogRefusal("node " + node + ": " + std::to_string(forks->size()) +
-                 " record(s) clash with stored ones (forks, kept aside), first seq " +
-                 Dump((*forks)[0]));
-    }
-  }
-  return {reply.status, Dump(reply.body), ""};
+    respond({reply.status, Dump(reply.body), ""});
+  });
 }
 
-HttpResponse ReceiverApi::Health() {
-  std::lock_guard lock(mutex_);
-  if (auto ok = store_.Ping(); !ok) {
-    return {503, Dump({{"ok", false}, {"error", "database unreachable: " + ok.error()}}), ""};
-  }
-  return {200, R"({"ok":true})", ""};
+void ReceiverApi::Health(HttpRespond respond) {
+  committer_.Ping([respond = std::move(respond)](Outcome ok) {
+    if (!ok) {
+      return respond(
+          {503, Dump({{"ok", false}, {"error", "database unreachable: " + ok.error()}}), ""});
+    }
+    respond({200, R"({"ok":true})", ""});
+  });
 }
 
 }  // namespace fleet::receiver

@@ -2,14 +2,18 @@
 //   POST /v1/records  application/x-ndjson, one compact JWS per line -> IngestBatch's reply
 //                     (415 for another content type)
 //   GET  /healthz     200 {"ok":true}, 503 {"ok":false,"error":...} when the store fails
-// Other paths 404, other methods 405; every error is {"error":"..."}. Store access is
-// serialised by a mutex here (one SQLite writer; one connection), so Handle is thread-safe.
+// Other paths 404, other methods 405; every error is {"error":"..."}. Batches are verified on
+// the calling (io) thread, reading keys through `keys` (a connection of its own, used under a
+// mutex), then handed to a GroupCommitter that owns `store`: batches arriving together are
+// committed together, each answered after its commit. Handle is thread-safe and answers
+// through `respond`.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <mutex>
 
+#include "receiver/core/group_commit.h"
 #include "receiver/core/record_store.h"
 #include "receiver/http/http_server.h"
 
@@ -18,18 +22,21 @@ namespace fleet::receiver {
 class ReceiverApi {
  public:
   // clock: unix seconds now (the receive time stored with each record).
-  ReceiverApi(RecordStore& store, std::function<std::int64_t()> clock)
-      : store_(store), clock_(std::move(clock)) {}
+  ReceiverApi(RecordStore& store, RecordStore& keys, std::function<std::int64_t()> clock)
+      : keys_(keys), committer_(store, std::move(clock)) {}
 
-  HttpResponse Handle(const HttpRequest& request);
+  void Handle(HttpRequest request, HttpRespond respond);
+  // Stops the writer: call before the io_context the replies go to is destroyed.
+  void Stop() { committer_.Stop(); }
+  GroupCommitStats Stats() const { return committer_.Stats(); }
 
  private:
-  HttpResponse PostRecords(const HttpRequest& request);
-  HttpResponse Health();
+  void PostRecords(HttpRequest request, HttpRespond respond);
+  void Health(HttpRespond respond);
 
-  std::mutex mutex_;
-  RecordStore& store_;
-  std::function<std::int64_t()> clock_;
+  std::mutex keys_mutex_;
+  RecordStore& keys_;
+  GroupCommitter committer_;
 };
 
 }  // namespace fleet::receiver

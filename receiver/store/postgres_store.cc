@@ -200,6 +200,10 @@ void PostgresStore::Rollback() {
   locked_.clear();
 }
 
+bool PostgresStore::LastFailureRetryable() const {
+  return db_ != nullptr && db_->LastFailureIsRetryable();
+}
+
 // Before a batch writes to (node, epoch). When it is the batch's first write nothing else has
 // happened in the transaction yet, so on a serialization failure or deadlock it can start
 // over without losing anything.

@@ -34,6 +34,7 @@ class PostgresStore : public RecordStore {
   Outcome Begin() override;
   Outcome Commit() override;
   void Rollback() override;
+  bool LastFailureRetryable() const override;
   Result<InsertResult> InsertRecord(const VerifiedRecord& record,
                                     std::int64_t received_at) override;
   Result<Watermark> LoadWatermark(const std::string& node, std::int64_t epoch) override;

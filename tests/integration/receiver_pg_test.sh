@@ -40,7 +40,7 @@ expect_eq "records made" 240 "$n"
 
 out=$("$receiver" nodes add --db "$db" --node test-node --operator op-1 --jwk "$work/node.jwk")
 expect_eq "nodes add on PostgreSQL" 0 $?
-expect_eq "the schema is migrated" 1 "$(sql 'SELECT max(version) FROM schema_migrations')"
+expect_eq "the schema is migrated (2: registry tables)" 2 "$(sql 'SELECT max(version) FROM schema_migrations')"
 err=$("$receiver" nodes add --db "$db" --node test-node --operator op-1 --jwk "$work/node.jwk" 2>&1)
 expect_eq "adding it again: runtime error" 1 $?
 expect_match "... says so" "already exists" "$err"
@@ -96,7 +96,7 @@ expect_eq "the last batch: both acknowledge everything" "$n $n" "$(jq -r .ack_se
 
 # Their connections killed: both answer at once (they reconnect), nothing stored twice.
 killed=$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$dbname' AND application_name = 'fleet-receiver'")
-expect_eq "two receiver connections terminated" 2 "$killed"
+expect_eq "the receivers' connections terminated (a writer and a key reader each)" 4 "$killed"
 expect_eq "healthz after the kill (a)" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port_a/healthz")"
 expect_eq "a replay to b after the kill" 200 "$(post "$port_b" "$work/records" "$work/replay")"
 expect_eq "... all duplicates" "[$n,0,$n]" "$(jq -c '[.ack_seq,.stored,.duplicates]' "$work/replay")"

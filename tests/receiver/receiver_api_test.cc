@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include <future>
+
 #include <nlohmann/json.hpp>
 
 #include "receiver/store/sqlite_store.h"
@@ -13,17 +15,27 @@
 namespace fleet::receiver {
 namespace {
 
+// The answer Handle gives, waited for (it comes from the committer's thread).
+HttpResponse Answer(ReceiverApi& api, HttpRequest request) {
+  std::promise<HttpResponse> answered;
+  auto answer = answered.get_future();
+  api.Handle(std::move(request), [&answered](HttpResponse r) { answered.set_value(std::move(r)); });
+  return answer.get();
+}
+
 TEST_CASE("the API routes records and health, and answers errors in JSON") {
   fleet::testing::TempDir dir;
   auto store = SqliteStore::Open(dir.Path("r.db"), true);
   REQUIRE(store.ok());
   testing::TestNode node("node-1");
   REQUIRE((*store)->AddNode(node.Entry()).ok());
-  ReceiverApi api(**store, [] { return std::int64_t{1764064800}; });
+  auto keys = SqliteStore::Open(dir.Path("r.db"), false);
+  REQUIRE(keys.ok());
+  ReceiverApi api(**store, **keys, [] { return std::int64_t{1764064800}; });
   auto chain = testing::MakeChain(node, 1, 2);
   auto call = [&](const std::string& method, const std::string& path, const std::string& type,
                   const std::string& body) {
-    HttpResponse response = api.Handle({method, path, type, body});
+    HttpResponse response = Answer(api, {method, path, type, body});
     auto json = nlohmann::json::parse(response.body, nullptr, false);
     CHECK_FALSE(json.is_discarded());
     return std::make_pair(response.status, json);
@@ -36,7 +48,7 @@ TEST_CASE("the API routes records and health, and answers errors in JSON") {
   CHECK(call("POST", "/v1/records", "application/json", "{}").first == 415);
   CHECK(call("POST", "/v1/records", "", "x").first == 415);
   CHECK(call("GET", "/v1/records", "", "").first == 405);
-  CHECK(api.Handle({"GET", "/v1/records", "", ""}).allow == "POST");
+  CHECK(Answer(api, {"GET", "/v1/records", "", ""}).allow == "POST");
   CHECK(call("GET", "/healthz", "", "").second == nlohmann::json{{"ok", true}});
   CHECK(call("POST", "/healthz", "", "").first == 405);
   auto [missing, error] = call("GET", "/v2/records", "", "");

@@ -2,7 +2,8 @@
 # pg_fixture.sh start|stop DIR: a private PostgreSQL for the tests. start: a fresh cluster in
 # DIR/data (initdb; as user postgres when run as root, which postgres refuses to be), listening
 # only on a unix socket in DIR/run (port FLEET_PG_TEST_PORT, default 54329, names the socket),
-# trust authentication, fsync off; database fleet_test; its URI printed and written to DIR/url.
+# trust authentication, fsync off (on with FLEET_PG_DURABLE=1, for benchmarks); database
+# fleet_test; its URI printed and written to DIR/url.
 # A server left by a killed run is stopped and its data dir wiped first. stop: stops it and
 # removes the data (the log stays in DIR/log). Exit 77 (skipped) when the server package is
 # missing or cannot run here.
@@ -61,8 +62,10 @@ case $action in
       >"$dir/initdb.log" 2>&1; then
       echo "initdb failed:"; cat "$dir/initdb.log"; exit 1
     fi
-    opts="-c listen_addresses='' -k $run -p $port -c fsync=off -c full_page_writes=off"
-    opts+=" -c synchronous_commit=off -c max_connections=100"
+    opts="-c listen_addresses='' -k $run -p $port -c max_connections=100"
+    if [[ ${FLEET_PG_DURABLE:-0} != 1 ]]; then
+      opts+=" -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+    fi
     if ! as_owner "$bin/pg_ctl" -D "$data" -l "$dir/log" -w -t 60 -o "$opts" start >/dev/null; then
       echo "the test PostgreSQL did not start:"; tail -20 "$dir/log"; exit 1
     fi

@@ -1,10 +1,7 @@
 #include "agent/push/http_client.h"
 
-#include <curl/curl.h>
-
-#include <mutex>
-
 #include "agent/core/json_text.h"
+#include "agent/push/curl_library.h"
 
 namespace fleet {
 namespace {
@@ -55,68 +52,68 @@ std::string Endpoint(std::string url) {
 
 Result<std::unique_ptr<HttpClient>> HttpClient::Create(const UpstreamSettings& upstream,
                                                        const std::atomic<bool>* abort) {
-  static std::once_flag once;
-  static CURLcode global = CURLE_OK;
-  std::call_once(once, [] { global = curl_global_init(CURL_GLOBAL_DEFAULT); });
-  if (global != CURLE_OK) return Error{std::string("libcurl: ") + curl_easy_strerror(global)};
+  auto lib = LoadCurlLibrary();
+  if (!lib) return Error{lib.error()};
   std::unique_ptr<HttpClient> client(new HttpClient());
-  client->curl_ = curl_easy_init();
+  client->lib_ = *lib;
+  client->curl_ = client->lib_->easy_init();
   if (client->curl_ == nullptr) return Error{"libcurl: cannot create a handle"};
   client->endpoint_ = Endpoint(upstream.url);
   client->upstream_ = upstream;
   client->abort_ = abort;
-  auto* headers = curl_slist_append(nullptr, "Content-Type: application/x-ndjson");
-  headers = curl_slist_append(headers, "Expect:");
-  headers = curl_slist_append(headers, "User-Agent: fleet-agent/" FLEET_VERSION);
+  auto* headers = client->lib_->slist_append(nullptr, "Content-Type: application/x-ndjson");
+  headers = client->lib_->slist_append(headers, "Expect:");
+  headers = client->lib_->slist_append(headers, "User-Agent: fleet-agent/" FLEET_VERSION);
   client->headers_ = headers;
   return client;
 }
 
 HttpClient::~HttpClient() {
-  if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
-  if (headers_ != nullptr) curl_slist_free_all(static_cast<curl_slist*>(headers_));
+  if (curl_ != nullptr) lib_->easy_cleanup(static_cast<CURL*>(curl_));
+  if (headers_ != nullptr) lib_->slist_free_all(static_cast<curl_slist*>(headers_));
 }
 
 Result<HttpReply> HttpClient::PostRecords(std::string_view ndjson) {
   CURL* curl = static_cast<CURL*>(curl_);
+  const CurlLibrary& lib = *lib_;
   Transfer transfer;
   transfer.abort = abort_;
   char error[CURL_ERROR_SIZE] = {};
   // Options are set on every request: curl_easy_reset is not needed, and nothing a reply
   // did (cookies, redirects) carries over because none of that is enabled.
-  curl_easy_setopt(curl, CURLOPT_URL, endpoint_.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_POST, 1L);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, ndjson.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(ndjson.size()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(headers_));
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(upstream_.connect_timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(upstream_.timeout.count()));
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
-  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
-  if (!upstream_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, upstream_.ca_file.c_str());
+  lib.easy_setopt(curl, CURLOPT_URL, endpoint_.c_str());
+  lib.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  lib.easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  lib.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  lib.easy_setopt(curl, CURLOPT_POST, 1L);
+  lib.easy_setopt(curl, CURLOPT_POSTFIELDS, ndjson.data());
+  lib.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(ndjson.size()));
+  lib.easy_setopt(curl, CURLOPT_HTTPHEADER, static_cast<curl_slist*>(headers_));
+  lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
+                  static_cast<long>(upstream_.connect_timeout.count()));
+  lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(upstream_.timeout.count()));
+  lib.easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  lib.easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+  if (!upstream_.ca_file.empty()) lib.easy_setopt(curl, CURLOPT_CAINFO, upstream_.ca_file.c_str());
   if (!upstream_.pinned_pubkey.empty()) {
-    curl_easy_setopt(curl, CURLOPT_PINNEDPUBLICKEY, upstream_.pinned_pubkey.c_str());
+    lib.easy_setopt(curl, CURLOPT_PINNEDPUBLICKEY, upstream_.pinned_pubkey.c_str());
   }
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
-  curl_easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  const CURLcode code = curl_easy_perform(curl);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  lib.easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  lib.easy_setopt(curl, CURLOPT_WRITEDATA, &transfer);
+  lib.easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  lib.easy_setopt(curl, CURLOPT_HEADERDATA, &transfer);
+  lib.easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+  lib.easy_setopt(curl, CURLOPT_XFERINFODATA, &transfer);
+  lib.easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+  lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  const CURLcode code = lib.easy_perform(curl);
+  lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
   if (code != CURLE_OK) {
     if (transfer.too_large) return Error{endpoint_ + ": the reply is larger than 1 MiB"};
-    std::string detail = error[0] != '\0' ? error : curl_easy_strerror(code);
+    std::string detail = error[0] != '\0' ? error : lib.easy_strerror(code);
     return Error{endpoint_ + ": " + PrintableAscii(detail, 300)};
   }
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &transfer.reply.status);
+  lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &transfer.reply.status);
   return std::move(transfer.reply);
 }
 

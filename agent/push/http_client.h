@@ -3,7 +3,8 @@
 // always on (peer and host); a CA file and a pinned public key may narrow it further. Only
 // http and https, no redirects, connect and whole-request timeouts, a 1 MiB cap on the
 // reply, and an abort flag checked during transfers so the daemon stops promptly. One
-// handle per thread; the connection is reused between batches.
+// handle per thread; the connection is reused between batches. libcurl itself is loaded
+// when the first client is made (curl_library.h).
 #pragma once
 
 #include <atomic>
@@ -16,6 +17,8 @@
 #include "agent/core/result.h"
 
 namespace fleet {
+
+struct CurlLibrary;
 
 struct HttpReply {
   long status = 0;
@@ -37,8 +40,9 @@ class HttpClient {
 
  private:
   HttpClient() = default;
-  void* curl_ = nullptr;     // CURL*
-  void* headers_ = nullptr;  // curl_slist*
+  const CurlLibrary* lib_ = nullptr;  // libcurl, loaded on first use (curl_library.h)
+  void* curl_ = nullptr;              // CURL*
+  void* headers_ = nullptr;           // curl_slist*
   std::string endpoint_;
   UpstreamSettings upstream_;
   const std::atomic<bool>* abort_ = nullptr;

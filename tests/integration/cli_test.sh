@@ -49,4 +49,9 @@ expect_eq "--only disk: one check line" 1 "$(grep -cE '^(OK|WARNING|CRITICAL|UNK
 expect_eq "--only disk: no other check" 0 "$(grep -cE '^(OK|WARNING|CRITICAL|UNKNOWN) +(tmux|gateway|cron|dispatch)' "$work/table.txt")"
 expect_eq "no colour when not a terminal" 0 "$(grep -c $'\033' "$work/table.txt")"
 
+# libcurl is loaded only by a pushing daemon (curl_library.h): check never maps it.
+LD_DEBUG=files "$agent" check --only disk >/dev/null 2>"$work/ld.txt"
+expect_match "the loader's trace is there" 'file=libc\.so' "$(cat "$work/ld.txt")"
+expect_eq "check does not load libcurl" 0 "$(grep -c 'file=libcurl' "$work/ld.txt")"
+
 finish

@@ -1,0 +1,29 @@
+// CurlLibrary: libcurl's functions, loaded from libcurl.so.4 the first time a push client is
+// made instead of when the program starts. `check`, `status` and `report` never push, and
+// mapping libcurl with the 30 libraries it pulls in cost every start about 12 ms of CPU
+// (a quarter of `check`'s budget; bench/README.md). Loaded once per process, never
+// unloaded; a failure (libcurl missing or too old) is an error naming what is missing.
+#pragma once
+
+#include <curl/curl.h>
+
+#include "agent/core/result.h"
+
+namespace fleet {
+
+struct CurlLibrary {
+  decltype(&curl_global_init) global_init = nullptr;
+  decltype(&curl_easy_init) easy_init = nullptr;
+  decltype(&curl_easy_setopt) easy_setopt = nullptr;
+  decltype(&curl_easy_perform) easy_perform = nullptr;
+  decltype(&curl_easy_getinfo) easy_getinfo = nullptr;
+  decltype(&curl_easy_cleanup) easy_cleanup = nullptr;
+  decltype(&curl_easy_strerror) easy_strerror = nullptr;
+  decltype(&curl_slist_append) slist_append = nullptr;
+  decltype(&curl_slist_free_all) slist_free_all = nullptr;
+};
+
+// Loads the library (and runs curl_global_init) once; later calls return the same answer.
+Result<const CurlLibrary*> LoadCurlLibrary();
+
+}  // namespace fleet

@@ -38,7 +38,8 @@ expect_match "recovery logged" "push: recovered after" "$(cat "$pair/agent.log")
 # A clean restart: agent_stop and agent_start follow, in the same epoch.
 agent_stop TERM
 agent_start
-wait_for 20 bash -c "[[ \$(sqlite3 -readonly '$pair/receiver.db' \"select count(*) from records where type='agent_start'\") == 2 ]]"
+agent_starts_received() { [[ $(receiver_sql "select count(*) from records where type='agent_start'") == 2 ]]; }
+wait_for 20 agent_starts_received
 expect_eq "second agent_start delivered" 0 $?
 wait_for 20 all_delivered
 expect_exactly_once "after a restart"

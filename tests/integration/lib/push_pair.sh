@@ -3,6 +3,8 @@
 # cheap (disk only); its records come from its own life (agent_start, heartbeats,
 # agent_stop) and from fleet-spool-fill, which stands for days of minutes made while the
 # upstream was away. Needs FLEET_AGENT, FLEET_RECEIVER, FLEET_SPOOL_FILL.
+# The receiver's store: lib/receiver_store.sh (FLEET_RECEIVER_STORE=postgres for PostgreSQL).
+source "$(dirname "${BASH_SOURCE[0]}")/receiver_store.sh"
 pair_require() {
   if [[ -z "${FLEET_RECEIVER:-}" || -z "${FLEET_SPOOL_FILL:-}" ]]; then
     echo "SKIPPED: FLEET_RECEIVER and FLEET_SPOOL_FILL are not set (run through ctest)"
@@ -20,17 +22,18 @@ free_port() {
 pair_up() {  # pair_up DIR
   pair=$1
   mkdir -p "$pair/state"
+  receiver_store_up "$pair" || return 1
   "$FLEET_AGENT" keygen --state-dir "$pair/state" >/dev/null || return 1
   "$FLEET_AGENT" pubkey --jwk --state-dir "$pair/state" >"$pair/node.jwk" || return 1
   if [[ "${PAIR_REGISTER:-1}" == 1 ]]; then
-    "$FLEET_RECEIVER" nodes add --db "$pair/receiver.db" --node test-node --operator op-1 \
+    "$FLEET_RECEIVER" nodes add --db "$receiver_db" --node test-node --operator op-1 \
       --jwk "$pair/node.jwk" >/dev/null || return 1
   fi
   receiver_port=$(free_port)
 }
 
 receiver_start() {
-  "$FLEET_RECEIVER" serve --listen "127.0.0.1:$receiver_port" --db "$pair/receiver.db" \
+  "$FLEET_RECEIVER" serve --listen "127.0.0.1:$receiver_port" --db "$receiver_db" \
     >>"$pair/receiver.log" 2>&1 &
   receiver_pid=$!
   wait_for 10 curl -sf "http://127.0.0.1:$receiver_port/healthz" -o /dev/null
@@ -78,7 +81,6 @@ agent_stop() {  # agent_stop [SIGNAL]
 spool_fill() { "$FLEET_SPOOL_FILL" "$pair/state" test-node "$@" >/dev/null; }
 
 agent_sql() { sqlite3 -readonly "$pair/state/history.db" "$1"; }
-receiver_sql() { sqlite3 -readonly "$pair/receiver.db" "$1"; }
 # Records the agent has made in epoch 1 (next_seq - 1) and what is still spooled.
 agent_made() { echo $(($(agent_sql "select value from meta where key='next_seq'") - 1)); }
 agent_spooled() { agent_sql "select count(*) from records"; }
@@ -117,5 +119,6 @@ pair_down() {
   agent_stop KILL
   receiver_stop KILL
   [[ -n "${proxy_pid:-}" ]] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null
+  receiver_store_down
   [[ -n "${pair:-}" ]] && rm -rf "$pair"
 }

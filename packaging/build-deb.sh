@@ -72,8 +72,9 @@ depends=$(cd "$work/src" && dpkg-shlibdeps -O "$root/usr/bin/fleet-agent" 2>"$wo
   { cat "$work/shlibdeps.err" >&2; exit 1; }
 [[ -n "$depends" ]] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 # libcurl is opened with dlopen on the first push (agent/push/curl_library.h), so
-# dpkg-shlibdeps cannot see it: CURLOPT_PROTOCOLS_STR needs 7.85.
-depends+=", libcurl4 (>= 7.85.0)"
+# dpkg-shlibdeps cannot see it: the GnuTLS flavour, which it prefers; CURLOPT_PROTOCOLS_STR
+# needs 7.85.
+depends+=", libcurl3-gnutls (>= 7.85.0)"
 
 installed_size=$(du -sk --exclude=DEBIAN "$root" | cut -f1)
 cat >"$root/DEBIAN/control" <<EOF

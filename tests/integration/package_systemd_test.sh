@@ -39,8 +39,9 @@ deb2=$(VERSION="$version+next" bash "$source_dir/packaging/build-deb.sh" "$build
 [[ -f "$deb1" && -f "$deb2" ]] || { echo "FAIL: build-deb.sh did not build both packages"; exit 1; }
 expect_eq "package file name" "fleet-agent_${version}-1_$(dpkg --print-architecture).deb" \
   "$(basename "$deb1")"
-expect_match "Depends from dpkg-shlibdeps" "libc6 \(>= .*libcurl4.*libsystemd0" \
-  "$(dpkg-deb -f "$deb1" Depends)"
+depends=$(dpkg-deb -f "$deb1" Depends)
+expect_match "Depends from dpkg-shlibdeps" "libc6 \(>= .*libsystemd0" "$depends"
+expect_match "Depends on libcurl, which is loaded on the first push" "libcurl3-gnutls \(>= 7\.85" "$depends"
 contents=$(dpkg-deb -c "$deb1")
 for f in usr/bin/fleet-agent lib/systemd/system/fleet-agent.service etc/fleet-agent/agent.yaml \
   usr/share/man/man1/fleet-agent.1.gz usr/share/doc/fleet-agent/copyright \

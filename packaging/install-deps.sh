@@ -12,6 +12,7 @@ build_packages=(
 test_packages=(
   systemd systemd-container dbus util-linux procps coreutils iproute2 clang-format jq sqlite3
   curl openssl python3 ca-certificates postgresql lintian fakeroot
+  clang libclang-rt-14-dev  # fuzz/run-fuzz.sh: clang++-14 and libFuzzer (ctest fuzz.record_parser)
 )
 packages=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi

@@ -180,7 +180,8 @@ TEST_CASE("statement: base by node count") {
     source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
     for (int i = 0; i < nodes; ++i) source.Node("n" + std::to_string(i), "op", Day(2026, 1, 1));
     auto s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
-    INFO(nodes << " nodes");
+    const int node_count = nodes;  // clang 14 cannot capture a structured binding (INFO)
+    INFO(node_count << " nodes");
     CHECK(Of(s, "op").base == base);
     CHECK(Of(s, "op").paid_nodes == paid);
   }

@@ -1,0 +1,102 @@
+// The seed corpus of record_parser_fuzz: records signed the way the agent signs them (with
+// the harness's fixed keys), batches of them, and near misses of each rule VerifyRecord
+// applies. record_parser_seeds writes them to fuzz/corpus/record_parser/; the regression
+// test checks the files are these and that each gets its verdict.
+#include <nlohmann/json.hpp>
+
+#include "fuzz/record_parser_harness.h"
+
+namespace fleet::fuzz {
+namespace {
+
+std::string Header(const HarnessKey& key, const std::string& alg = "EdDSA",
+                   const std::string& typ = "fleet-record+jws") {
+  return nlohmann::json{{"alg", alg}, {"kid", key.kid}, {"typ", typ}}.dump();
+}
+
+std::string WithField(const std::string& payload, const std::string& name,
+                      const nlohmann::json& value) {
+  auto p = nlohmann::json::parse(payload);
+  p[name] = value;
+  return p.dump();
+}
+
+// Replaces one character in the middle of the signature with another base64url one.
+std::string BreakSignature(std::string jws) {
+  const std::size_t i = jws.rfind('.') + 20;
+  jws[i] = jws[i] == 'A' ? 'B' : 'A';
+  return jws;
+}
+
+}  // namespace
+
+std::vector<Seed> RecordParserSeeds() {
+  const HarnessKey& key = ActiveKey();
+  const std::string genesis = GenesisHash();
+  const std::string heartbeat = RecordPayload(key, 1, 1, genesis);
+  std::vector<Seed> seeds;
+  auto add = [&](std::string name, std::string content) {
+    seeds.push_back({std::move(name), std::move(content)});
+  };
+
+  add("valid-heartbeat.jws", SignPayload(heartbeat, key));
+  add("valid-task.jws",
+      SignPayload(WithField(RecordPayload(key, 2, 5, ChainHash("seq 4"), "task"), "task",
+                            {{"name", "backup"}, {"exit", 0}, {"seconds", 12.5}}),
+                  key));
+  {
+    std::vector<std::string> chain;
+    std::string prev = genesis;
+    for (int seq = 1; seq <= 5; ++seq) {
+      chain.push_back(SignPayload(RecordPayload(key, 1, seq, prev), key));
+      prev = ChainHash(chain.back());
+    }
+    add("valid-chain.ndjson",
+        chain[0] + "\n" + chain[1] + "\r\n\n" + chain[2] + "\n" + chain[3] + "\n" + chain[4]);
+    const std::string fork = SignPayload(RecordPayload(key, 1, 1, genesis, "incident"), key);
+    add("valid-gap-fork.ndjson",
+        chain[0] + "\n" + chain[2] + "\n" + fork + "\n" + chain[0] + "\n" +
+            SignPayload(RecordPayload(RevokedKey(), 1, 1, genesis), RevokedKey()) +
+            "\nnot a record\n");
+  }
+
+  add("bad-revoked.jws", SignPayload(RecordPayload(RevokedKey(), 1, 1, genesis), RevokedKey()));
+  add("bad-unknown-kid.jws", SignPayload(RecordPayload(UnknownKey(), 1, 1, genesis), UnknownKey()));
+  add("bad-signature.jws", BreakSignature(SignPayload(heartbeat, key)));
+  add("bad-alg-none.jws", SignWithHeader(Header(key, "none"), heartbeat, key));
+  add("bad-typ.jws", SignWithHeader(Header(key, "EdDSA", "JWT"), heartbeat, key));
+  add("bad-header-deep.jws",
+      SignWithHeader(WithField(Header(key), "x", nlohmann::json::parse("[[[[[1]]]]]")), heartbeat,
+                     key));
+  add("bad-payload-version.jws", SignPayload(WithField(heartbeat, "v", 2), key));
+  add("bad-payload-node.jws", SignPayload(WithField(heartbeat, "node", "fuzz-revoked"), key));
+  add("bad-payload-seq-zero.jws", SignPayload(WithField(heartbeat, "seq", 0), key));
+  add("bad-payload-epoch-text.jws", SignPayload(WithField(heartbeat, "epoch", "1"), key));
+  add("bad-payload-not-json.jws", SignPayload("heartbeat at 10:00", key));
+  add("bad-payload-array.jws", SignPayload("[" + heartbeat + "]", key));
+  add("bad-payload-deep.jws",
+      SignPayload(WithField(heartbeat, "nested",
+                            nlohmann::json::parse(std::string(40, '[') + std::string(40, ']'))),
+                  key));
+  add("bad-too-large.jws", SignPayload(WithField(heartbeat, "note", std::string(50000, 'x')), key));
+  add("bad-two-parts.txt", "eyJhbGciOiJFZERTQSJ9.e30");
+  add("bad-not-base64.txt", "!!!.###.$$$");
+  add("bad-empty.txt", "");
+
+  // Inputs for the signed modes: payloads and a header, as plain JSON.
+  add("payload-heartbeat.json", heartbeat);
+  {
+    std::string body;
+    std::string prev = genesis;
+    for (int seq = 1; seq <= 3; ++seq) {
+      const std::string payload = RecordPayload(key, 7, seq, prev);
+      body += payload + "\n";
+      prev = ChainHash(SignPayload(payload, key));
+    }
+    add("payload-chain.ndjson", body);
+  }
+  add("header-active.json", Header(key));
+  return seeds;
+}
+
+}  // namespace fleet::fuzz

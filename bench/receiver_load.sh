@@ -7,7 +7,8 @@
 # request, as every minute, from STEADY_WORKERS concurrent nodes, default 200). Prints
 # records/s verified and committed, batch latency p50/p99, the receiver's peak RSS and how
 # its batches shared transactions. Nothing is asserted.
-#   bench/receiver_load.sh [NODES] [RECORDS_PER_NODE]     (BACKENDS="sqlite postgres")
+#   bench/receiver_load.sh [NODES] [RECORDS_PER_NODE]   (env: BACKENDS="sqlite postgres",
+#   STEADY_WORKERS=200, STEADY_RECORDS=10 per node)
 # Needs a build with tests on (cmake -DFLEET_TESTS=ON; build/bench/fleet-receiver-load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -47,7 +48,7 @@ run_load() {
     --workers 8
   echo
   echo "== $name, steady state: one record per request, $steady_workers nodes at once (epoch 2) =="
-  "$load" push --url "http://127.0.0.1:$port" --nodes "$nodes" --records 3 --batch 1 \
+  "$load" push --url "http://127.0.0.1:$port" --nodes "$nodes" --records "${STEADY_RECORDS:-10}" --batch 1 \
     --workers "$steady_workers" --epoch 2
   echo
   local rss

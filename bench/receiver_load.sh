@@ -57,6 +57,13 @@ run_load() {
   wait "$pid" || true
   pid=""
   echo "$name: receiver peak RSS $rss; $(grep -o 'stopped (.*)' "$work/$name.log")"
+  local month report
+  month=$(date -u +%Y-%m)
+  for report in uptime statement; do
+    local t0=$EPOCHREALTIME
+    "$receiver" "$report" --month "$month" --db "$db" --json >/dev/null
+    echo "$name: $report --month $month over $nodes nodes: $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.2f s", b - a}')"
+  done
   echo
 }
 

@@ -13,19 +13,11 @@
 #include "receiver/cli/receiver_cli.h"
 #include "receiver/report/report_format.h"
 #include "receiver/report/statement.h"
-#include "receiver/store/sqlite_report_source.h"
-#include "receiver/store/sqlite_store.h"
+#include "receiver/store/open_report_source.h"
+#include "receiver/store/open_store.h"
 
 namespace fleet::receiver {
 namespace {
-
-// The registry beyond node keys and the reports read SQLite only, for now.
-bool IsPostgres(const std::string& db) {
-  return db.starts_with("postgresql://") || db.starts_with("postgres://");
-}
-constexpr const char* kNoPostgresReports =
-    "operators, referrals, registry import and the reports work on a SQLite database only "
-    "so far";
 
 int Fail(const std::string& message, int code = kExitRuntime) {
   std::cerr << "fleet-receiver: " << message << "\n";
@@ -74,8 +66,7 @@ int RunOperatorsAdd(const OperatorAddArgs& args) {
     return Fail("--id: '" + PrintableAscii(args.id, 80) + "' is not an operator id", kExitUsage);
   auto since = ParseDate(args.since, "--since");
   if (!since) return Fail(since.error(), kExitUsage);
-  if (IsPostgres(args.db)) return Fail(kNoPostgresReports);
-  auto source = SqliteReportSource::Open(args.db);
+  auto source = OpenReportSource(args.db);
   if (!source) return Fail(source.error());
   if (auto done = (*source)->AddOperator({args.id, args.name, *since}); !done) {
     return Fail(done.error());
@@ -86,8 +77,7 @@ int RunOperatorsAdd(const OperatorAddArgs& args) {
 }
 
 int RunOperatorsList(const std::string& db, bool json) {
-  if (IsPostgres(db)) return Fail(kNoPostgresReports);
-  auto source = SqliteReportSource::Open(db);
+  auto source = OpenReportSource(db);
   if (!source) return Fail(source.error());
   auto registry = (*source)->LoadRegistry();
   if (!registry) return Fail(registry.error());
@@ -123,8 +113,7 @@ int RunReferralsAdd(const ReferralAddArgs& args) {
   if (args.partner == args.referred) return Fail("an operator cannot refer itself", kExitUsage);
   auto date = ParseDate(args.date, "--date");
   if (!date) return Fail(date.error(), kExitUsage);
-  if (IsPostgres(args.db)) return Fail(kNoPostgresReports);
-  auto source = SqliteReportSource::Open(args.db);
+  auto source = OpenReportSource(args.db);
   if (!source) return Fail(source.error());
   if (auto done = (*source)->AddReferral({args.partner, args.referred, *date}); !done) {
     return Fail(done.error());
@@ -219,13 +208,11 @@ int RunRegistryImport(const std::string& db, const std::string& yaml_file) {
     referrals.push_back(r);
   }
 
-  if (IsPostgres(db)) return Fail(kNoPostgresReports);
-  auto store = SqliteStore::Open(db, true);
+  auto store = OpenRecordStore(db, true);
   if (!store) return Fail(store.error());
   auto known = (*store)->ListNodes();
   if (!known) return Fail(known.error());
-  if (IsPostgres(db)) return Fail(kNoPostgresReports);
-  auto source = SqliteReportSource::Open(db);
+  auto source = OpenReportSource(db);
   if (!source) return Fail(source.error());
   int added = 0, kept = 0;
   for (const auto& op : operators) {
@@ -259,7 +246,7 @@ int RunRegistryImport(const std::string& db, const std::string& yaml_file) {
 namespace {
 
 struct Loaded {
-  std::unique_ptr<SqliteReportSource> source;
+  std::unique_ptr<RegistrySource> source;
   Registry registry;
   Period month;
   std::int64_t live_within = 600;
@@ -271,8 +258,7 @@ Result<Loaded> Load(const ReportArgs& args) {
     return Error{"--month: '" + PrintableAscii(args.month, 40) + "' is not a month (YYYY-MM)"};
   auto live = ParseDuration(args.live_within);
   if (!live) return Error{"--live-within: " + live.error()};
-  if (IsPostgres(args.db)) return Error{kNoPostgresReports};
-  auto source = SqliteReportSource::Open(args.db);
+  auto source = OpenReportSource(args.db);
   if (!source) return Error{source.error()};
   auto registry = (*source)->LoadRegistry();
   if (!registry) return Error{registry.error()};

@@ -49,8 +49,24 @@ CREATE TABLE watermarks (
 );
 )sql";
 
+// The registry beyond node keys, for the reports (as SqliteReportSource's tables).
+constexpr std::string_view kRegistry = R"sql(
+CREATE TABLE operators (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  since BIGINT NOT NULL
+);
+CREATE TABLE referrals (
+  partner TEXT NOT NULL,
+  referred TEXT NOT NULL,
+  date BIGINT NOT NULL,
+  PRIMARY KEY (partner, referred)
+);
+)sql";
+
 constexpr std::array kMigrations = {
     PgMigration{1, "nodes, records, forks, watermarks", kInitial},
+    PgMigration{2, "operators, referrals", kRegistry},
 };
 
 Result<int> MigrateInTransaction(PgConnection& db) {

@@ -1,0 +1,338 @@
+// The reports' two sources on the same stored records: PostgresReportSource must give what
+// SqliteReportSource gives (the reference), row for row and in the same order: heartbeats,
+// task runs and incidents at the month's edges, repeats, more rows than one cursor page,
+// payloads with mistyped values, repeated keys, \u escapes (\u0000 too) and odd spacing;
+// the registry in byte order; and so the same uptime and statement JSON. Needs the server
+// at FLEET_TEST_PG_URL (suite "postgres": receiver_main.cc leaves it out, saying so).
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "agent/history/time_slices.h"
+#include "receiver/report/report_format.h"
+#include "receiver/report/statement.h"
+#include "receiver/report/uptime_report.h"
+#include "receiver/store/open_report_source.h"
+#include "receiver/store/postgres_report_source.h"
+#include "receiver/store/sqlite_report_source.h"
+#include "tests/receiver/store_factory.h"
+
+namespace fleet::receiver {
+namespace {
+
+using testing::PostgresStoreMaker;
+using testing::SqliteStoreMaker;
+
+const Period kOctober = *ParseMonth("2026-10");
+
+std::int64_t Minute(int day, int hour, int minute) {
+  return kOctober.begin + (day - 1) * 86400 + hour * 3600 + minute * 60;
+}
+std::string Utc(std::int64_t t) { return FormatUtc(t); }
+
+struct Rec {
+  std::string node, type, t, payload;
+  std::int64_t epoch = 1, received_at = 0;
+};
+
+// Records stored alike in a SQLite and a PostgreSQL store, then read through both sources.
+struct TwoDatabases {
+  SqliteStoreMaker sqlite_maker;
+  PostgresStoreMaker pg_maker;
+  std::unique_ptr<RecordStore> sqlite = sqlite_maker.Make();
+  std::unique_ptr<RecordStore> pg = pg_maker.Make();
+  std::map<std::pair<std::string, std::int64_t>, std::int64_t> next_seq;
+
+  void Store(const std::vector<Rec>& recs) {
+    for (RecordStore* store : {sqlite.get(), pg.get()}) REQUIRE(store->Begin().ok());
+    for (const auto& r : recs) {
+      const std::int64_t seq = ++next_seq[{r.node, r.epoch}];
+      VerifiedRecord v{
+          r.node,    r.epoch, seq,
+          "prev",    r.type,  r.t,
+          r.payload, "jws",   r.node + std::to_string(r.epoch) + "-" + std::to_string(seq)};
+      for (RecordStore* store : {sqlite.get(), pg.get()}) {
+        auto done = store->InsertRecord(v, r.received_at);
+        REQUIRE_MESSAGE(done.ok(), (done ? "" : done.error()));
+        REQUIRE(*done == InsertResult::kStored);
+      }
+    }
+    for (RecordStore* store : {sqlite.get(), pg.get()}) REQUIRE(store->Commit().ok());
+  }
+  void AddNode(const std::string& node, const std::string& op, std::int64_t added,
+               std::optional<std::int64_t> revoked = std::nullopt) {
+    for (RecordStore* store : {sqlite.get(), pg.get()}) {
+      NodeEntry entry{node, op, "kid-" + node, PublicKey{}, added, std::nullopt};
+      entry.key[0] = static_cast<unsigned char>(node.size());
+      REQUIRE(store->AddNode(entry).ok());
+      if (revoked) REQUIRE(store->RevokeNode(node, *revoked).ok());
+    }
+  }
+};
+
+using Beat = std::tuple<std::int64_t, bool, std::int64_t>;
+using Task = std::tuple<std::string, std::int64_t, bool>;
+using Incident = std::tuple<std::string, std::int64_t, std::optional<std::int64_t>, std::string>;
+
+struct Rows {
+  std::vector<Beat> beats;
+  std::vector<Task> tasks;
+  std::vector<Incident> incidents;
+};
+
+Rows Read(ReportSource& source, const std::string& node, const Period& period) {
+  Rows rows;
+  auto beats = source.ForEachHeartbeat(node, period.begin, period.end, [&](const HeartbeatRow& b) {
+    rows.beats.emplace_back(b.minute, b.up, b.received_at);
+  });
+  REQUIRE_MESSAGE(beats.ok(), (beats ? "" : beats.error()));
+  auto tasks = source.ForEachTask(node, period.begin, period.end, [&](const TaskRow& t) {
+    rows.tasks.emplace_back(t.job, t.run_at, t.ok);
+  });
+  REQUIRE_MESSAGE(tasks.ok(), (tasks ? "" : tasks.error()));
+  auto incidents =
+      source.ForEachIncident(node, period.begin, period.end, [&](const IncidentRow& i) {
+        rows.incidents.emplace_back(i.check, i.opened, i.closed, i.summary);
+      });
+  REQUIRE_MESSAGE(incidents.ok(), (incidents ? "" : incidents.error()));
+  return rows;
+}
+
+std::string Show(const Beat& b) {
+  return std::to_string(std::get<0>(b)) + (std::get<1>(b) ? " up " : " down ") +
+         std::to_string(std::get<2>(b));
+}
+std::string Show(const Task& t) {
+  return "'" + std::get<0>(t) + "' " + std::to_string(std::get<1>(t)) +
+         (std::get<2>(t) ? " ok" : " failed");
+}
+std::string Show(const Incident& i) {
+  return "'" + std::get<0>(i) + "' " + std::to_string(std::get<1>(i)) + "-" +
+         (std::get<2>(i) ? std::to_string(*std::get<2>(i)) : "open") + " '" + std::get<3>(i) + "'";
+}
+
+// "" when equal, else where the rows first differ (so a failure says which row).
+template <typename Row>
+std::string Difference(const std::vector<Row>& got, const std::vector<Row>& want) {
+  for (std::size_t i = 0; i < std::max(got.size(), want.size()); ++i) {
+    if (i < got.size() && i < want.size() && got[i] == want[i]) continue;
+    return "row " + std::to_string(i) + " of " + std::to_string(want.size()) + ": PostgreSQL " +
+           (i < got.size() ? Show(got[i]) : "none") + ", SQLite " +
+           (i < want.size() ? Show(want[i]) : "none");
+  }
+  return "";
+}
+
+std::string BeatPayload(std::int64_t minute, const std::string& up, const std::string& extra = "") {
+  return R"({"v":1,"type":"heartbeat","minute":")" + Utc(minute) + R"(","up":)" + up + extra + "}";
+}
+
+}  // namespace
+
+TEST_SUITE("postgres") {
+  TEST_CASE("report sources: PostgreSQL reads the records as SQLite does, row for row") {
+    TwoDatabases dbs;
+    const std::int64_t late = Minute(1, 0, 0) + 40 * 86400;  // received in November
+    std::vector<Rec> recs;
+    auto beat = [&](std::int64_t minute, const std::string& payload, std::int64_t epoch = 1,
+                    std::int64_t t_offset = 60) {
+      recs.push_back({"n1", "heartbeat", Utc(minute + t_offset), payload, epoch, late});
+    };
+    // The month's edges and the day around it that the query looks at.
+    for (std::int64_t m : {Minute(1, 0, 0) - 60, Minute(1, 0, 0), Minute(15, 12, 0),
+                           Minute(31, 23, 59), Minute(31, 23, 59) + 60}) {
+      beat(m, BeatPayload(m, "true"));
+    }
+    beat(Minute(2, 0, 0), BeatPayload(Minute(2, 0, 0), "true"), 1, 2 * 86400);  // t two days later
+    beat(Minute(1, 0, 0), BeatPayload(Minute(1, 0, 0), "false"), 2);            // a repeat, epoch 2
+    // Values of another type, as SQLite's json_extract and column_int64 turn them.
+    int i = 0;
+    for (const char* up :
+         {R"("1")", R"(" 2x")", R"("0.9")", "0.5", "1.5", "-1", R"("true")", "null", "[1]",
+          R"({"a": 1})", "1e400", "100000000000000000000", R"("\u0031")", "0", "false", "-0.0"}) {
+      ++i;
+      beat(Minute(3, 0, i), BeatPayload(Minute(3, 0, i), up));
+    }
+    beat(Minute(4, 0, 0), R"({"up":true})");  // no minute
+    beat(Minute(4, 0, 1), R"({"minute":1790000000,"up":true})");
+    beat(Minute(4, 0, 2), R"({"minute":"2026-10-04T02:02:00+02:00","up":true})");
+    beat(Minute(4, 0, 3), R"({"minute":"2026-10-04T00:03:00\u005a","up":true})");
+    beat(Minute(4, 0, 4), BeatPayload(Minute(4, 0, 4), "true", R"(,"checks":{"x":"a\u0000b"})"));
+    beat(Minute(4, 0, 5), R"({"minute":"2026-10-04T00:05:00Z","minute":"2026-10-04T00:55:00Z",)"
+                          R"("up":false,"up":true})");  // repeated keys: the first counts
+    beat(Minute(4, 0, 6), R"({"\u006dinute":"2026-10-04T00:06:00Z","up":true})");
+    beat(Minute(4, 0, 7), R"({ "minute" : "2026-10-04T00:07:00Z" ,
+                               "up" : true , "checks" : { "x" : [ 1 , 2 ] } })");
+    beat(Minute(4, 0, 8), R"({"minute":["2026-10-04T00:08:00Z"],"up":true})");
+    // More rows than one cursor page, in order.
+    for (int m = 0; m < PostgresReportSource::kPageRows + 500; ++m) {
+      beat(Minute(10, 0, 0) + m * 60,
+           BeatPayload(Minute(10, 0, 0) + m * 60, m % 7 == 0 ? "false" : "true"), 3);
+    }
+    // Tasks: the t filter, the run_at range, job and ok of every type, a repeated run.
+    auto task = [&](const std::string& t, const std::string& payload) {
+      recs.push_back({"n1", "task", t, payload, 1, late});
+    };
+    const std::string in = Utc(Minute(5, 0, 0));
+    task(in, R"({"job":"a","run_at":")" + in + R"(","ok":true})");
+    task(in, R"({"job":"a","run_at":")" + in + R"(","ok":false})");
+    task(in, R"({"job":"b\"q\n\/","run_at":")" + in + R"(","ok":2})");
+    task(in, R"({"job":12.50,"run_at":")" + in + R"(","ok":"yes"})");
+    task(in, R"({"job":1E2,"run_at":")" + in + R"(","ok":"7 days"})");
+    task(in, R"({"job":-0,"run_at":")" + in + R"(","ok":true})");
+    task(in, R"({"job":{"x": [1, 2.50, "é"]},"run_at":")" + in + R"(","ok":true})");
+    task(in, R"({"job":true,"run_at":")" + in + R"(","ok":true})");
+    task(in, R"({"job":null,"run_at":")" + in + R"(","ok":true})");
+    task(in, R"({"run_at":")" + in + R"(","ok":true})");
+    task(in, R"({"job":"\u00e9t\u00e9","run_at":")" + in + R"(","ok":true})");
+    task(in, R"({"job":"été","run_at":")" + in + R"(","ok":1})");
+    task(in, R"({"job":"sep","run_at":"2026-09-30T23:59:59Z","ok":true})");
+    task(in, R"({"job":"nov","run_at":"2026-11-01T00:00:00Z","ok":true})");
+    task(Utc(kOctober.begin - 1), R"({"job":"early-t","run_at":")" + in + R"(","ok":true})");
+    task(Utc(kOctober.end + 5 * 86400), R"({"job":"late-t","run_at":")" + in + R"(","ok":true})");
+    // Incidents: open, closed, closed before the month, opened after it, odd `closed`.
+    auto incident = [&](const std::string& payload) {
+      recs.push_back({"n1", "incident", in, payload, 1, late});
+    };
+    const std::string sep = "2026-09-29T10:00:00Z", oct = Utc(Minute(6, 10, 0));
+    incident(R"({"check":"tmux","opened":")" + oct + R"(","closed":null,"summary":"down"})");
+    incident(R"({"check":"tmux","opened":")" + oct + R"(","closed":")" + Utc(Minute(6, 10, 20)) +
+             R"(","summary":"up again"})");
+    incident(R"({"check":"disk","opened":")" + sep + R"(","closed":"2026-09-30T10:00:00Z"})");
+    incident(R"({"check":"disk","opened":")" + sep + R"(","closed":"2026-10-01T10:00:00Z"})");
+    incident(R"({"check":"cron","opened":"2026-11-01T00:00:00Z","closed":null})");
+    incident(R"({"check":"gw","opened":")" + oct + R"(","closed":"soon","summary":12})");
+    incident(R"({"check":"gw2","opened":")" + oct + R"(","summary":"caf\u00e9\u0000"})");
+    incident(R"({"check":7,"opened":")" + oct + R"(","closed":false,"summary":[1, {"a" : null}]})");
+    recs.push_back(
+        {"n2", "heartbeat", Utc(Minute(1, 0, 1)), BeatPayload(Minute(1, 0, 0), "true"), 1, 9});
+    dbs.Store(recs);
+
+    auto sqlite = SqliteReportSource::Open(dbs.sqlite_maker.path);
+    REQUIRE(sqlite.ok());
+    auto pg = PostgresReportSource::Open(dbs.pg_maker.url);
+    REQUIRE_MESSAGE(pg.ok(), (pg ? "" : pg.error()));
+    for (const std::string node : {"n1", "n2", "nobody"}) {
+      for (const Period& period : {kOctober, *ParseMonth("2026-09"), *ParseMonth("2026-11")}) {
+        CAPTURE(node);
+        CAPTURE(period.begin);
+        const Rows want = Read(**sqlite, node, period), got = Read(**pg, node, period);
+        CHECK(Difference(got.beats, want.beats) == "");
+        CHECK(Difference(got.tasks, want.tasks) == "");
+        CHECK(Difference(got.incidents, want.incidents) == "");
+      }
+    }
+    // The reference itself, so that both going wrong alike is seen too.
+    const Rows oct_rows = Read(**pg, "n1", kOctober);
+    CHECK(oct_rows.beats.size() == 3 + 1 + 1 + 16 + 5 + PostgresReportSource::kPageRows + 500);
+    CHECK(std::count(oct_rows.beats.begin(), oct_rows.beats.end(),
+                     Beat(Minute(4, 0, 5), false, late)) == 1);
+    CHECK(std::count_if(oct_rows.beats.begin(), oct_rows.beats.end(), [&](const Beat& b) {
+            return std::get<0>(b) == Minute(4, 0, 6);  // an escaped key: not "minute"
+          }) == 0);
+    CHECK(oct_rows.tasks.size() == 13);
+    CHECK(std::get<0>(oct_rows.tasks[3]) == "12.5");
+    CHECK(std::get<0>(oct_rows.tasks[6]) == R"({"x":[1,2.50,"é"]})");
+    CHECK(oct_rows.incidents.size() == 6);
+  }
+
+  TEST_CASE("report sources: the same registry and the same reports from both databases") {
+    TwoDatabases dbs;
+    for (const char* op : {"op-b", "Op-a", "op_c", "op.d"}) {
+      const OperatorEntry entry{op, std::string("name of ") + op, kOctober.begin - 200 * 86400};
+      auto sqlite = SqliteReportSource::Open(dbs.sqlite_maker.path);
+      auto pg = PostgresReportSource::Open(dbs.pg_maker.url);
+      REQUIRE((sqlite.ok() && pg.ok()));
+      REQUIRE((*sqlite)->AddOperator(entry).ok());
+      REQUIRE((*pg)->AddOperator(entry).ok());
+    }
+    dbs.AddNode("b-node", "op-b", Minute(3, 13, 0));
+    dbs.AddNode("a-node", "Op-a", kOctober.begin - 86400, Minute(20, 0, 0));
+    dbs.AddNode("B-node", "op-b", kOctober.begin - 86400);
+    std::vector<Rec> recs;
+    for (const char* node : {"a-node", "b-node", "B-node"}) {
+      for (int m = 0; m < 3000; m += 1) {
+        const std::int64_t minute = Minute(5, 0, 0) + m * 60;
+        recs.push_back({node, "heartbeat", Utc(minute + 60),
+                        BeatPayload(minute, m % 50 ? "true" : "false"), 1,
+                        minute + 70 + (m % 3) * 900});
+      }
+      recs.push_back({node, "task", Utc(Minute(6, 0, 0)),
+                      R"({"job":"j","run_at":")" + Utc(Minute(6, 0, 0)) + R"(","ok":true})", 1, 0});
+    }
+    dbs.Store(recs);
+    auto sqlite = OpenReportSource(dbs.sqlite_maker.path);
+    auto pg = OpenReportSource(dbs.pg_maker.url);
+    REQUIRE((sqlite.ok() && pg.ok()));
+    for (const Referral& r : {Referral{"op-b", "op_c", kOctober.begin - 86400},
+                              Referral{"op-b", "op.d", kOctober.begin - 86400},
+                              Referral{"Op-a", "op-b", kOctober.begin - 400 * 86400}}) {
+      REQUIRE((*sqlite)->AddReferral(r).ok());
+      REQUIRE((*pg)->AddReferral(r).ok());
+    }
+    REQUIRE((*pg)->AddReferral({"op-b", "op_c", kOctober.begin - 2 * 86400}).ok());  // replaces
+    REQUIRE((*sqlite)->AddReferral({"op-b", "op_c", kOctober.begin - 2 * 86400}).ok());
+
+    auto want = (*sqlite)->LoadRegistry();
+    auto got = (*pg)->LoadRegistry();
+    REQUIRE((want.ok() && got.ok()));
+    auto ops = [](const Registry& r) {
+      std::string out;
+      for (const auto& o : r.operators)
+        out += o.id + "/" + o.name + "/" + std::to_string(o.since) + " ";
+      for (const auto& n : r.nodes) {
+        out += n.node + "/" + n.operator_id + "/" + std::to_string(n.added_at) + "/" +
+               std::to_string(n.revoked_at.value_or(-1)) + " ";
+      }
+      for (const auto& f : r.referrals) {
+        out += f.partner + ">" + f.referred + "/" + std::to_string(f.date) + " ";
+      }
+      return out;
+    };
+    CHECK(ops(*got) == ops(*want));
+    CHECK(ops(*got).starts_with("Op-a/"));  // byte order, whatever the database's collation
+
+    for (const Period& month : {kOctober, *ParseMonth("2026-09")}) {
+      auto want_uptime = ComputeUptime(**sqlite, *want, month, 600);
+      auto got_uptime = ComputeUptime(**pg, *got, month, 600);
+      REQUIRE((want_uptime.ok() && got_uptime.ok()));
+      CHECK(UptimeToJson(*got_uptime, true).dump() == UptimeToJson(*want_uptime, true).dump());
+      CHECK(StatementToJson(ComputeStatement(*got_uptime, *got, {})).dump() ==
+            StatementToJson(ComputeStatement(*want_uptime, *want, {})).dump());
+    }
+    auto october = ComputeUptime(**pg, *got, kOctober, 600);
+    REQUIRE(october.ok());
+    REQUIRE(october->nodes.size() == 3);
+    CHECK(october->nodes[0].figures.up == 2940);
+    CHECK(october->nodes[0].figures.up_live == 980);
+  }
+
+  TEST_CASE("report sources: a fresh PostgreSQL database gets the registry tables") {
+    PostgresStoreMaker maker;
+    auto source = PostgresReportSource::Open(maker.url);
+    REQUIRE_MESSAGE(source.ok(), (source ? "" : source.error()));
+    auto registry = (*source)->LoadRegistry();
+    REQUIRE(registry.ok());
+    CHECK(registry->operators.empty());
+    CHECK((*source)->AddOperator({"op-1", "Ada", kOctober.begin}).ok());
+    CHECK((*source)->AddOperator({"op-1", "Ada L.", kOctober.begin + 86400}).ok());
+    registry = (*source)->LoadRegistry();
+    REQUIRE(registry->operators.size() == 1);
+    CHECK(registry->operators[0].name == "Ada L.");
+    CHECK(registry->operators[0].since == kOctober.begin + 86400);
+    CHECK(maker.Admin()->Exec("SELECT count(*) FROM referrals").ok());
+  }
+}
+
+TEST_CASE("report sources: --db picks the source, and says why one cannot be opened") {
+  auto missing = OpenReportSource("/nonexistent/receiver.db");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().find("no such database") != std::string::npos);
+  auto unreachable = OpenReportSource("postgresql:///none?host=/nonexistent&port=1");
+  REQUIRE_FALSE(unreachable.ok());
+  CHECK(unreachable.error().find("cannot connect") != std::string::npos);
+}
+
+}  // namespace fleet::receiver

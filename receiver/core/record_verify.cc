@@ -37,6 +37,11 @@ VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup) {
   auto verified = VerifyCompactJws(line, key.key);
   if (!verified) return Invalid(verified.error());
 
+  // nlohmann skips a leading byte order mark; the databases' JSON functions (reports) do
+  // not, so one such record would break a month's reports for everyone.
+  if (verified->payload.starts_with("\xEF\xBB\xBF")) {
+    return Invalid("payload starts with a byte order mark (JSON text must not)");
+  }
   auto json = ParseJsonText(verified->payload, kMaxPayloadDepth);
   if (!json) return Invalid("payload: " + json.error());
   if (!json->is_object()) return Invalid("payload is not a JSON object");

@@ -173,6 +173,12 @@ TEST_CASE("payload fields must have the contract's types") {
   check_refused(nlohmann::json::array({1, 2}), "not a JSON object");
   const Rejection why = Rejected(VerifyRecord(node.SignText("{\"v\":1,"), registry.Lookup()));
   CHECK(why.reason.find("not valid JSON") != std::string::npos);
+  // A byte order mark before good JSON: refused (the reports' SQL JSON functions reject it).
+  const Rejection bom =
+      Rejected(VerifyRecord(node.SignText("\xEF\xBB\xBF" + good.dump()), registry.Lookup()));
+  CHECK(bom.kind == RejectKind::kInvalid);
+  CHECK(bom.reason.find("byte order mark") != std::string::npos);
+  CHECK(std::holds_alternative<VerifiedRecord>(VerifyRecord(node.Sign(good), registry.Lookup())));
 }
 
 TEST_CASE("deep JSON is refused before it is parsed") {

@@ -190,7 +190,8 @@ int RunCli(int argc, char** argv) {
 
   StatusArgs status_args;
   CLI::App* status = app.add_subcommand(
-      "status", "Show what the running daemon sees now (last results and their age).");
+      "status",
+      "Show what the running daemon sees now (last results and their age, history size).");
   status->add_option("--config", status_args.config_file, "YAML configuration file");
   status->add_option("--state-dir", status_args.state_dir, "Directory holding the history");
   status->add_flag("--json", status_args.json, "Print JSON");

@@ -61,6 +61,14 @@ struct CheckSlot {
   std::optional<steady_clock::time_point> last_result_at;
 };
 
+// The last minute the uptime rule was applied to, for status.json.
+struct Evaluation {
+  UnixMinute minute = 0;
+  std::chrono::system_clock::time_point at;  // when
+  bool up = false;
+  bool written = false;  // its heartbeat is committed (else queued in memory)
+};
+
 class Daemon {
  public:
   explicit Daemon(DaemonOptions options)
@@ -100,6 +108,9 @@ class Daemon {
   AgentConfig config_;
   std::string node_id_;
   std::map<std::string, CheckSlot> slots_;
+  // Wall time of each check's last result (slots are rebuilt by a reload; this is not).
+  std::map<std::string, std::chrono::system_clock::time_point> checked_at_;
+  std::optional<Evaluation> evaluation_;
   std::unique_ptr<HistoryStore> store_;
   std::unique_ptr<Accountant> accountant_;
   std::unique_ptr<Pusher> pusher_;
@@ -148,7 +159,10 @@ bool Daemon::Configure(const AgentConfig& config) {
     for (const auto& [name, result] : accountant_->latest()) {
       if (!slots_.contains(name)) gone.push_back(name);
     }
-    for (const auto& name : gone) accountant_->Forget(name);
+    for (const auto& name : gone) {
+      accountant_->Forget(name);
+      checked_at_.erase(name);
+    }
   }
   for (const auto& [name, slot] : slots_) ScheduleCheck(name, milliseconds(0));
   return true;
@@ -216,6 +230,7 @@ void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult re
   slot.answered = true;
   slot.deadline->cancel();
   slot.last_result_at = steady_clock::now();
+  checked_at_[name] = std::chrono::system_clock::now();
 
   const auto& latest = accountant_->latest();
   auto previous = latest.find(name);
@@ -262,8 +277,16 @@ void Daemon::ScheduleMinute() {
 }
 
 void Daemon::Heartbeat() {
-  const UnixMinute minute = MinuteOf(ToUnixSeconds(std::chrono::system_clock::now()));
-  Report("history", accountant_->Heartbeat(minute, clock_.NtpSynced()));
+  const auto now = std::chrono::system_clock::now();
+  const UnixMinute minute = MinuteOf(ToUnixSeconds(now));
+  const Outcome written = accountant_->Heartbeat(minute, clock_.NtpSynced());
+  Report("history", written);
+  std::map<std::string, Status> statuses;
+  for (const auto& [name, result] : accountant_->latest()) statuses[name] = result.status;
+  // Only now, after the heartbeat's transaction committed (or failed and was queued), may
+  // status.json name this minute as evaluated: a reader (and the crash test) relies on it.
+  evaluation_ = Evaluation{minute, now, IsUp(statuses, config_.uptime_require),
+                           written.ok() && accountant_->queued_heartbeats() == 0};
   if (pusher_) pusher_->Wake();
   WriteStatus(true);
 }
@@ -404,11 +427,22 @@ void Daemon::WriteStatus(bool force) {
   for (const auto& [name, result] : accountant_->latest()) {
     statuses[name] = result.status;
     auto slot = slots_.find(name);
+    auto checked = checked_at_.find(name);
     checks.push_back({{"name", name},
                       {"status", StatusName(result.status)},
                       {"summary", result.summary},
+                      {"checked_at", checked != checked_at_.end()
+                                         ? nlohmann::json(FormatRfc3339(checked->second))
+                                         : nlohmann::json(nullptr)},
                       {"duration_ms", static_cast<double>(result.duration.count()) / 1000.0},
                       {"enabled", slot != slots_.end()}});
+  }
+  nlohmann::json evaluation = nullptr;
+  if (evaluation_) {
+    evaluation = {{"minute", FormatUtc(evaluation_->minute * 60)},
+                  {"at", FormatRfc3339(evaluation_->at)},
+                  {"up", evaluation_->up},
+                  {"heartbeat", evaluation_->written ? "written" : "queued"}};
   }
   nlohmann::json status = {
       {"pid", ::getpid()},
@@ -421,6 +455,7 @@ void Daemon::WriteStatus(bool force) {
       {"stopping", stopping_},
       {"up", IsUp(statuses, config_.uptime_require)},
       {"reloads", reloads_},
+      {"last_evaluation", std::move(evaluation)},
       {"queued_heartbeats", accountant_->queued_heartbeats()},
       {"queued_entries", accountant_->queued_entries()},
       {"history_write_failures", errors_.repeats("history")},

@@ -5,7 +5,12 @@
 // SIGHUP reloads the configuration (a broken file is refused and the old one kept),
 // SIGTERM/SIGINT stop cleanly with an agent_stop record. History lives in the state
 // directory (HistoryStore); a status.json beside it tells `fleet-agent status` what the
-// daemon sees without touching the daemon.
+// daemon sees without touching the daemon: each check's last result with its wall time
+// (`checked_at`), and `last_evaluation`, the last minute the uptime rule was applied to
+// (`at` when), written only after that minute's heartbeat committed (`heartbeat:
+// "written"`) or failed and was queued in memory (`"queued"`). It is rewritten at every
+// evaluation and at most every 5 s on results, atomically (rename), so it may lag the
+// results by a few seconds.
 #pragma once
 
 #include <string>

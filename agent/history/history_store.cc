@@ -436,21 +436,29 @@ Result<std::vector<std::string>> HistoryStore::SignedRecords() {
 
 Result<SpoolState> HistoryStore::SpoolStatus() { return ReadSpoolState(*db_); }
 
-Result<std::int64_t> HistoryStore::RecordCount() {
-  auto stmt = db_->Prepare("SELECT count(*) FROM records");
+Result<HistorySize> HistoryStore::Size() {
+  auto stmt = db_->Prepare(
+      "SELECT (SELECT count(*) FROM heartbeats), (SELECT min(minute) FROM heartbeats), "
+      "(SELECT max(minute) FROM heartbeats), (SELECT count(*) FROM tasks), "
+      "(SELECT count(*) FROM tasks WHERE ok = 0), (SELECT count(*) FROM incidents), "
+      "(SELECT count(*) FROM incidents WHERE closed IS NULL), (SELECT count(*) FROM agent_runs), "
+      "(SELECT count(*) FROM records)");
   if (!stmt) return Error{stmt.error()};
   auto row = (*stmt)->Step();
   if (!row) return Error{row.error()};
-  return (*stmt)->Int(0);
-}
-
-Result<std::optional<UnixMinute>> HistoryStore::LastHeartbeatMinute() {
-  auto stmt = db_->Prepare("SELECT max(minute) FROM heartbeats");
-  if (!stmt) return Error{stmt.error()};
-  auto row = (*stmt)->Step();
-  if (!row) return Error{row.error()};
-  if ((*stmt)->IsNull(0)) return std::optional<UnixMinute>{};
-  return std::optional<UnixMinute>((*stmt)->Int(0));
+  if (!*row) return Error{"no row from the history's size query"};
+  const SqliteStatement& s = **stmt;
+  HistorySize size;
+  size.heartbeats = s.Int(0);
+  if (!s.IsNull(1)) size.first_heartbeat = s.Int(1);
+  if (!s.IsNull(2)) size.last_heartbeat = s.Int(2);
+  size.tasks = s.Int(3);
+  size.tasks_failed = s.Int(4);
+  size.incidents = s.Int(5);
+  size.incidents_open = s.Int(6);
+  size.agent_starts = s.Int(7);
+  size.spool_records = s.Int(8);
+  return size;
 }
 
 }  // namespace fleet

@@ -66,6 +66,20 @@ struct AgentStartEntry {
   bool rebooted = false;
 };
 
+// How much history the node keeps (the tables, not the spool, which shrinks as records
+// are acknowledged).
+struct HistorySize {
+  std::int64_t heartbeats = 0;
+  std::optional<UnixMinute> first_heartbeat;
+  std::optional<UnixMinute> last_heartbeat;
+  std::int64_t tasks = 0;
+  std::int64_t tasks_failed = 0;
+  std::int64_t incidents = 0;
+  std::int64_t incidents_open = 0;
+  std::int64_t agent_starts = 0;
+  std::int64_t spool_records = 0;  // records awaiting acknowledgement
+};
+
 struct MinuteCounts {
   std::int64_t up = 0;
   std::int64_t down = 0;  // measured, down
@@ -113,9 +127,10 @@ class HistoryStore {
   Result<std::vector<IncidentEntry>> Incidents(UnixSeconds begin, UnixSeconds end);
   Result<std::vector<IncidentEntry>> OpenIncidents();
   Result<std::vector<DiskSample>> DiskSamples(UnixSeconds begin, UnixSeconds end);
-  Result<std::int64_t> RecordCount();
+  // All of HistorySize in one statement: one short read transaction (a snapshot; in WAL
+  // mode it neither waits for nor blocks the daemon's writes).
+  Result<HistorySize> Size();
   Result<SpoolState> SpoolStatus();
-  Result<std::optional<UnixMinute>> LastHeartbeatMinute();
 
  private:
   HistoryStore(std::unique_ptr<SqliteDb> db, std::string node_id, std::string agent_version,

@@ -98,6 +98,20 @@ MetricsReport ComputeReport(std::string node, Period period, UnixSeconds now, Mi
   return r;
 }
 
+Result<MetricsReport> ReadReport(HistoryStore& store, std::string node, Period period,
+                                 UnixSeconds now) {
+  auto counts = store.CountMinutes(period.begin, period.end);
+  if (!counts) return Error{counts.error()};
+  auto tasks = store.Tasks(period.begin, period.end);
+  if (!tasks) return Error{tasks.error()};
+  auto incidents = store.Incidents(period.begin, period.end);
+  if (!incidents) return Error{incidents.error()};
+  auto disks = store.DiskSamples(period.begin, period.end);
+  if (!disks) return Error{disks.error()};
+  return ComputeReport(std::move(node), std::move(period), now, *counts, *tasks,
+                       std::move(incidents).value(), *disks);
+}
+
 std::string FormatReport(const MetricsReport& r) {
   std::string out = "Node " + r.node + ", " + r.period.label + " (" + FormatUtc(r.period.begin) +
                     " to " + FormatUtc(std::min(r.now, r.period.end)) + ")\n\n";

@@ -52,6 +52,10 @@ MetricsReport ComputeReport(std::string node, Period period, UnixSeconds now, Mi
                             std::vector<IncidentEntry> incidents,
                             const std::vector<DiskSample>& disk_samples);
 
+// The report of `period` as of `now`, read from the history (what `fleet-agent report` runs).
+Result<MetricsReport> ReadReport(HistoryStore& store, std::string node, Period period,
+                                 UnixSeconds now);
+
 std::string FormatReport(const MetricsReport& report);
 nlohmann::json ReportToJson(const MetricsReport& report);
 

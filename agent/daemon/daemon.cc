@@ -76,6 +76,7 @@ class Daemon {
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         minute_timer_(io_),
         watchdog_timer_(io_),
+        status_timer_(io_),
         os_(MakeLinuxOs()) {}
 
   int Run();
@@ -103,6 +104,9 @@ class Daemon {
   asio::signal_set signals_;
   asio::steady_timer minute_timer_;
   asio::steady_timer watchdog_timer_;
+  // Rewrites status.json kStatusEvery after the last write, so what only the pusher changed
+  // (its state, the spool) shows within seconds even when every check runs once a minute.
+  asio::steady_timer status_timer_;
   std::shared_ptr<const Os> os_;
   std::shared_ptr<const HermesTarget> hermes_;
   AgentConfig config_;
@@ -466,6 +470,12 @@ void Daemon::WriteStatus(bool force) {
       config_.state_dir + "/status.json",
       status.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
   Report("status file", written);
+  if (!stopping_) {
+    status_timer_.expires_after(kStatusEvery);
+    status_timer_.async_wait([this](const boost::system::error_code& ec) {
+      if (!ec && !stopping_) WriteStatus(true);
+    });
+  }
   std::string line = std::string(ready_ ? (status["up"].get<bool>() ? "up" : "DOWN") : "starting");
   for (const auto& [name, s] : statuses) line += " " + name + "=" + std::string(StatusName(s));
   Notify("STATUS=" + line);

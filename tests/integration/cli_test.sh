@@ -53,5 +53,13 @@ expect_eq "no colour when not a terminal" 0 "$(grep -c $'\033' "$work/table.txt"
 LD_DEBUG=files "$agent" check --only disk >/dev/null 2>"$work/ld.txt"
 expect_match "the loader's trace is there" 'file=libc\.so' "$(cat "$work/ld.txt")"
 expect_eq "check does not load libcurl" 0 "$(grep -c 'file=libcurl' "$work/ld.txt")"
+# Lean linking (CMakeLists.txt) puts libstdc++, spdlog, fmt, SQLite, libsodium and yaml-cpp
+# inside the binary: none may come in shared as well (two libstdc++ in one process).
+if [[ "${FLEET_LEAN:-}" == ON ]]; then
+  expect_eq "lean build: no shared libstdc++, spdlog, fmt, sqlite, sodium or yaml-cpp loaded" "" \
+    "$(grep -oE 'file=lib(stdc\+\+|spdlog|fmt|sqlite3|sodium|yaml-cpp)[^ ]*' "$work/ld.txt" | sort -u)"
+else
+  echo "skip: lean-link assertions (FLEET_LEAN=${FLEET_LEAN:-unset}: not a lean build)"
+fi
 
 finish

@@ -32,6 +32,17 @@ trap cleanup EXIT
 
 "$load" registry --nodes "$nodes" >"$work/registry.yaml"
 
+# The receiver's CPU time (user + system, ms) so far, and what it spent per record since
+# cpu_before: the load generator shares the 2 cores, so this says what one core of the
+# receiver alone sustains (PostgreSQL's own server processes are not counted).
+receiver_cpu_ms() {
+  awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$pid/stat"
+}
+cpu_per_record() {
+  local spent=$(($(receiver_cpu_ms) - cpu_before))
+  awk -v ms="$spent" -v n="$1" 'BEGIN {printf "receiver CPU: %d ms for %d records, %.1f us per record (%.0f records/s per core)\n", ms, n, ms * 1000 / n, n / ((ms > 0 ? ms : 1) / 1000)}'
+}
+
 # run_load NAME DB: the two shapes against one receiver on DB.
 run_load() {
   local name=$1 db=$2
@@ -44,12 +55,16 @@ run_load() {
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
   echo "== $name, backlog: $records records per node in one batch each =="
+  cpu_before=$(receiver_cpu_ms)
   "$load" push --url "http://127.0.0.1:$port" --nodes "$nodes" --records "$records" --batch 500 \
     --workers 8
+  cpu_per_record "$((nodes * records))"
   echo
   echo "== $name, steady state: one record per request, $steady_workers nodes at once (epoch 2) =="
+  cpu_before=$(receiver_cpu_ms)
   "$load" push --url "http://127.0.0.1:$port" --nodes "$nodes" --records "${STEADY_RECORDS:-10}" --batch 1 \
     --workers "$steady_workers" --epoch 2
+  cpu_per_record "$((nodes * ${STEADY_RECORDS:-10}))"
   echo
   local rss
   rss=$(awk '/VmHWM/ {printf "%.1f MiB", $2/1024}' "/proc/$pid/status")

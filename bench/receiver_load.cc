@@ -5,8 +5,9 @@
 // writes the operators and node keys to import first, and
 //   fleet-receiver-load push --url URL --nodes N --records R --batch B --workers W
 // signs R heartbeat records per node (before the clock starts), pushes them with W nodes
-// in flight at once (one thread, libcurl multi), checks every acknowledgement, and prints records/s verified and committed and
-// the p50/p99 batch latency. Nothing is asserted; figures are printed.
+// in flight at once (one thread, libcurl multi), checks every acknowledgement, and prints
+// records/s verified and committed and the p50/p99 batch latency. Nothing is asserted;
+// figures are printed.
 #include <curl/curl.h>
 #include <sodium.h>
 

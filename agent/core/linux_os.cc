@@ -1,9 +1,9 @@
 // LinuxOs: the real machine behind the Os seam.
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -133,6 +133,8 @@ class LinuxOs final : public Os {
 
   Result<ProgramRun> RunProgram(const std::vector<std::string>& argv,
                                 std::chrono::milliseconds timeout) const override;
+  Result<ProgramRun> RunProgramAs(const UserInfo& user, const std::vector<std::string>& argv,
+                                  std::chrono::milliseconds timeout) const override;
 
   std::optional<std::string> GetEnv(const std::string& name) const override {
     const char* value = std::getenv(name.c_str());
@@ -179,9 +181,148 @@ bool Drain(int fd, std::string& out) {
   }
 }
 
-Result<ProgramRun> LinuxOs::RunProgram(const std::vector<std::string>& argv,
-                                       std::chrono::milliseconds timeout) const {
+// argv[0] as execve needs it: a path, looked up in PATH when it has no slash.
+Result<std::string> FindProgram(const std::string& name) {
+  if (name.find('/') != std::string::npos) return name;
+  const char* path = std::getenv("PATH");
+  std::string_view rest = path && *path ? path : "/usr/local/bin:/usr/bin:/bin";
+  while (true) {
+    const std::size_t colon = std::min(rest.find(':'), rest.size());
+    std::string dir(rest.substr(0, colon));
+    std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (colon == rest.size()) break;
+    rest.remove_prefix(colon + 1);
+  }
+  return Error{name + ": " + ErrnoText(ENOENT)};
+}
+
+// Everything the child needs, prepared before fork(): after it, in a process with other
+// threads, the child may only make async-signal-safe calls (no malloc, no NSS).
+struct ChildPlan {
+  std::string program;
+  std::vector<char*> argv;
+  std::vector<std::string> env_storage;
+  std::vector<char*> env;  // empty: inherit environ
+  std::optional<UserInfo> user;
+  std::vector<gid_t> groups;
+};
+
+Result<ChildPlan> PlanChild(const std::vector<std::string>& argv, const UserInfo* user) {
   if (argv.empty()) return Error{"no program to run"};
+  auto program = FindProgram(argv[0]);
+  if (!program.ok()) return Error{program.error()};
+  ChildPlan plan;
+  plan.program = *program;
+  for (const auto& a : argv) plan.argv.push_back(const_cast<char*>(a.c_str()));
+  plan.argv.push_back(nullptr);
+  if (user == nullptr) return plan;
+  plan.user = *user;
+  int count = 32;
+  plan.groups.resize(static_cast<std::size_t>(count));
+  if (::getgrouplist(user->name.c_str(), user->gid, plan.groups.data(), &count) < 0) {
+    plan.groups.resize(static_cast<std::size_t>(count));
+    if (::getgrouplist(user->name.c_str(), user->gid, plan.groups.data(), &count) < 0) {
+      return Error{"cannot list the groups of " + user->name};
+    }
+  }
+  plan.groups.resize(static_cast<std::size_t>(count));
+  const char* path = std::getenv("PATH");
+  plan.env_storage = {"PATH=" + std::string(path && *path ? path : "/usr/local/bin:/usr/bin:/bin"),
+                      "HOME=" + user->home, "USER=" + user->name, "LOGNAME=" + user->name};
+  for (const char* name : {"LANG", "LC_ALL", "LC_CTYPE"}) {
+    if (const char* value = std::getenv(name))
+      plan.env_storage.push_back(name + ("=" + std::string(value)));
+  }
+  for (auto& entry : plan.env_storage) plan.env.push_back(entry.data());
+  plan.env.push_back(nullptr);
+  return plan;
+}
+
+// In the child: tells the parent why it could not run the program, then exits.
+[[noreturn]] void ChildFailed(int report_fd, char stage) {
+  const int err = errno;
+  char message[1 + sizeof err];
+  message[0] = stage;
+  std::memcpy(message + 1, &err, sizeof err);
+  (void)!::write(report_fd, message, sizeof message);
+  ::_exit(127);
+}
+
+[[noreturn]] void RunChild(const ChildPlan& plan, int out_fd, int err_fd, int report_fd) {
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig : {SIGPIPE, SIGTERM, SIGINT, SIGHUP, SIGCHLD}) ::sigaction(sig, &dfl, nullptr);
+  const int null_fd = ::open("/dev/null", O_RDONLY);
+  if (null_fd < 0 || ::dup2(null_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0) {
+    ChildFailed(report_fd, 'o');
+  }
+  if (plan.user) {
+    if (::setgroups(plan.groups.size(), plan.groups.data()) != 0) ChildFailed(report_fd, 'g');
+    if (::setresgid(plan.user->gid, plan.user->gid, plan.user->gid) != 0) {
+      ChildFailed(report_fd, 'g');
+    }
+    if (::setresuid(plan.user->uid, plan.user->uid, plan.user->uid) != 0) {
+      ChildFailed(report_fd, 'u');
+    }
+    // Never go on as anyone else (a seccomp filter answering EPERM is caught above).
+    uid_t r, e, s;
+    if (::getresuid(&r, &e, &s) != 0 || r != plan.user->uid || e != plan.user->uid ||
+        s != plan.user->uid) {
+      errno = EPERM;
+      ChildFailed(report_fd, 'u');
+    }
+  }
+  char* const* env = plan.env.empty() ? environ : plan.env.data();
+  ::execve(plan.program.c_str(), plan.argv.data(), env);
+  ChildFailed(report_fd, 'x');
+}
+
+// Starts the child; an error when it could not become the user or exec the program.
+Result<pid_t> StartChild(const ChildPlan& plan, int out_fd, int err_fd) {
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) return Error{"pipe: " + ErrnoText(errno)};
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    ::close(report[0]);
+    ::close(report[1]);
+    return Error{"fork: " + ErrnoText(err)};
+  }
+  if (pid == 0) {
+    ::close(report[0]);
+    RunChild(plan, out_fd, err_fd, report[1]);
+  }
+  ::close(report[1]);
+  char message[1 + sizeof(int)];
+  ssize_t got;
+  do {
+    got = ::read(report[0], message, sizeof message);
+  } while (got < 0 && errno == EINTR);
+  ::close(report[0]);
+  if (got <= 0) return pid;  // closed by a successful execve
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  int err = 0;
+  if (got == static_cast<ssize_t>(sizeof message)) std::memcpy(&err, message + 1, sizeof err);
+  const std::string who = plan.user ? plan.user->name : "";
+  switch (message[0]) {
+    case 'g':
+      return Error{"cannot take the groups of " + who + ": " + ErrnoText(err)};
+    case 'u':
+      return Error{"cannot become " + who + ": " + ErrnoText(err)};
+    case 'x':
+      return Error{plan.argv[0] + std::string(": ") + ErrnoText(err)};
+    default:
+      return Error{"cannot set up the program's input and output: " + ErrnoText(err)};
+  }
+}
+
+Result<ProgramRun> RunPlanned(const ChildPlan& plan, std::chrono::milliseconds timeout) {
   int out_pipe[2];
   int err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC | O_NONBLOCK) != 0) return Error{"pipe: " + ErrnoText(errno)};
@@ -190,38 +331,13 @@ Result<ProgramRun> LinuxOs::RunProgram(const std::vector<std::string>& argv,
     ::close(out_pipe[1]);
     return Error{"pipe: " + ErrnoText(errno)};
   }
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
-  posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigaddset(&defaults, SIGTERM);
-  sigaddset(&defaults, SIGINT);
-  sigaddset(&defaults, SIGHUP);
-  sigset_t none;
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
-  std::vector<char*> args;
-  args.reserve(argv.size() + 1);
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = 0;
-  int spawn_rc = ::posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
+  Result<pid_t> started = StartChild(plan, out_pipe[1], err_pipe[1]);
   ::close(out_pipe[1]);
   ::close(err_pipe[1]);
   FdCloser out_closer(out_pipe[0]);
   FdCloser err_closer(err_pipe[0]);
-  if (spawn_rc != 0) return Error{argv[0] + ": " + ErrnoText(spawn_rc)};
+  if (!started.ok()) return Error{started.error()};
+  const pid_t pid = *started;
 
   ProgramRun run;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -262,6 +378,20 @@ Result<ProgramRun> LinuxOs::RunProgram(const std::vector<std::string>& argv,
     run.exit_code = WEXITSTATUS(wstatus);
   }
   return run;
+}
+
+Result<ProgramRun> LinuxOs::RunProgram(const std::vector<std::string>& argv,
+                                       std::chrono::milliseconds timeout) const {
+  auto plan = PlanChild(argv, nullptr);
+  if (!plan.ok()) return Error{plan.error()};
+  return RunPlanned(*plan, timeout);
+}
+
+Result<ProgramRun> LinuxOs::RunProgramAs(const UserInfo& user, const std::vector<std::string>& argv,
+                                         std::chrono::milliseconds timeout) const {
+  auto plan = PlanChild(argv, &user);
+  if (!plan.ok()) return Error{plan.error()};
+  return RunPlanned(*plan, timeout);
 }
 
 }  // namespace

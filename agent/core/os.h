@@ -71,6 +71,12 @@ class Os {
   // and stderr (each capped at 1 MiB), killing it (SIGKILL) at the timeout.
   virtual Result<ProgramRun> RunProgram(const std::vector<std::string>& argv,
                                         std::chrono::milliseconds timeout) const = 0;
+  // The same, as `user` (its uid, gid and supplementary groups, HOME, USER, LOGNAME, PATH
+  // and locale only; root drops to it and keeps no capability). An error, and nothing
+  // run, when the switch fails: a program meant for a user never runs as root by mistake.
+  virtual Result<ProgramRun> RunProgramAs(const UserInfo& user,
+                                          const std::vector<std::string>& argv,
+                                          std::chrono::milliseconds timeout) const = 0;
   virtual std::optional<std::string> GetEnv(const std::string& name) const = 0;
   virtual std::optional<UserInfo> UserByName(const std::string& name) const = 0;
   virtual std::optional<UserInfo> UserById(uid_t uid) const = 0;

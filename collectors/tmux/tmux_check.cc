@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <set>
 
 #include "agent/core/units.h"
@@ -123,6 +124,18 @@ bool RunsChat(const Os& os, std::int64_t pid) {
   return false;
 }
 
+std::string SocketDirectory(const std::string& socket) {
+  const std::size_t slash = socket.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : socket.substr(0, slash);
+}
+
+std::string OctalMode(unsigned mode) {
+  char text[8];
+  std::snprintf(text, sizeof text, "%04o", mode & 07777);
+  return text;
+}
+
 class TmuxCheck final : public Collector {
  public:
   explicit TmuxCheck(TmuxOptions options) : options_(std::move(options)) {}
@@ -169,9 +182,21 @@ CheckResult TmuxCheck::Run(const CheckContext& context) {
               {"expected", nlohmann::json::object()}};
   if (auto problem = ProbeSocket(context)) return *problem;
 
-  Result<ProgramRun> run = context.os.RunProgram(
-      {"tmux", "-u", "-S", socket_, "list-panes", "-a", "-F", TmuxPanesFormat()},
-      context.Remaining());
+  // The tmux client obeys its server (it opens files and runs programs on request), so it
+  // runs as the server's own user: root drops to the Hermes user first.
+  const std::vector<std::string> argv{"tmux",       "-u", "-S", socket_,
+                                      "list-panes", "-a", "-F", TmuxPanesFormat()};
+  const UserInfo& owner = context.hermes.user;
+  Result<ProgramRun> run = Error{""};
+  if (context.os.EffectiveUid() == owner.uid) {
+    run = context.os.RunProgram(argv, context.Remaining());
+  } else if (context.os.EffectiveUid() == 0) {
+    details_["client_user"] = ValidUtf8(owner.name);
+    run = context.os.RunProgramAs(owner, argv, context.Remaining());
+  } else {
+    return Finish(Status::kUnknown, "the tmux server at " + ValidUtf8(socket_) + " belongs to " +
+                                        RunAs(context.hermes) + ": " + CannotLook(context.hermes));
+  }
   if (!run.ok()) {
     if (Contains(run.error(), "No such file")) {
       return Finish(Status::kUnknown, "cannot run tmux: not installed or not in PATH");
@@ -184,9 +209,10 @@ CheckResult TmuxCheck::Run(const CheckContext& context) {
   return Judge(context, *panes);
 }
 
-// A clear message before running tmux: no socket at all, or one we may not look at.
+// A clear message before running tmux: no socket at all, one we may not look at, or one
+// that is not provably the Hermes user's (see TrustProblem).
 std::optional<CheckResult> TmuxCheck::ProbeSocket(const CheckContext& context) {
-  auto info = context.os.Stat(socket_, true);
+  auto info = context.os.Stat(socket_, false);
   const std::string where = ValidUtf8(socket_);
   if (!info.ok()) {
     return Finish(Status::kUnknown, "cannot look at the tmux socket (" + ValidUtf8(info.error()) +
@@ -196,13 +222,30 @@ std::optional<CheckResult> TmuxCheck::ProbeSocket(const CheckContext& context) {
     return Finish(Status::kCritical,
                   "no tmux server: " + where + " does not exist; " + StartAdvice(context.hermes));
   }
-  if ((*info)->kind != FileInfo::Kind::kSocket) {
+  if ((*info)->kind != FileInfo::Kind::kSocket && (*info)->kind != FileInfo::Kind::kSymlink) {
     return Finish(Status::kCritical, "no tmux server: " + where + " is not a socket");
   }
-  auto owner = context.os.UserById((*info)->owner);
-  socket_owner_.clear();
-  if ((*info)->owner != 0)
-    socket_owner_ = owner ? owner->name : "uid " + std::to_string((*info)->owner);
+  const std::string dir = SocketDirectory(socket_);
+  auto dir_info = context.os.Stat(dir, false);
+  if (!dir_info.ok()) {
+    return Finish(Status::kUnknown, "cannot look at the tmux socket's directory (" +
+                                        ValidUtf8(dir_info.error()) +
+                                        "): " + CannotLook(context.hermes));
+  }
+  const auto name_of = [&](uid_t uid) {
+    auto user = context.os.UserById(uid);
+    return user ? user->name : "uid " + std::to_string(uid);
+  };
+  if (auto problem = TrustProblem(**info, *dir_info ? &**dir_info : nullptr, dir,
+                                  context.hermes.user.uid, name_of)) {
+    details_["refused"] = ValidUtf8(*problem);
+    return Finish(Status::kUnknown,
+                  "refusing the tmux socket " + where + ": " + *problem + "; " +
+                      "fleet-agent only asks a tmux server of " + RunAs(context.hermes) +
+                      " (hermes.user) whose socket is in a directory only that user can enter "
+                      "(tmux makes /tmp/tmux-UID so, mode 0700)");
+  }
+  socket_owner_ = name_of((*info)->owner);
   return std::nullopt;
 }
 
@@ -349,6 +392,32 @@ CheckResult TmuxCheck::Judge(const CheckContext& context, const std::vector<Tmux
 
 std::unique_ptr<Collector> MakeTmuxCheck(TmuxOptions options) {
   return std::make_unique<TmuxCheck>(std::move(options));
+}
+
+std::optional<std::string> TrustProblem(const FileInfo& socket, const FileInfo* directory,
+                                        const std::string& directory_path, uid_t expected,
+                                        const std::function<std::string(uid_t)>& name_of) {
+  const std::string dir = ValidUtf8(directory_path);
+  if (socket.kind == FileInfo::Kind::kSymlink) return std::string("it is a symbolic link");
+  if (directory == nullptr) return "its directory " + dir + " is gone";
+  if (directory->kind == FileInfo::Kind::kSymlink) {
+    return "its directory " + dir + " is a symbolic link";
+  }
+  if (directory->kind != FileInfo::Kind::kDirectory) {
+    return "its directory " + dir + " is not a directory";
+  }
+  if (directory->owner != expected) {
+    return "its directory " + dir + " belongs to " + name_of(directory->owner) + ", not " +
+           name_of(expected);
+  }
+  if ((directory->mode & 077) != 0) {
+    return "its directory " + dir + " is open to other users (mode " + OctalMode(directory->mode) +
+           ", expected 0700)";
+  }
+  if (socket.owner != expected) {
+    return "it belongs to " + name_of(socket.owner) + ", not " + name_of(expected);
+  }
+  return std::nullopt;
 }
 
 std::string DefaultTmuxSocket(const Os& os, const HermesTarget& hermes) {

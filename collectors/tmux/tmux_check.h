@@ -5,10 +5,15 @@
 // dead pane; WARNING: a window with no output for longer than idle_warning; UNKNOWN when we
 // cannot look (the socket belongs to a user we may not talk to, tmux missing or hung).
 // A name found as a session is judged by all its panes, as a window by that window's.
+// Trust: a tmux client obeys its server (it will open files and run programs when told),
+// so the check talks only to a socket that is provably the Hermes user's (TrustProblem)
+// and runs the client as that user; root drops to it first (Os::RunProgramAs).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +26,13 @@ struct TmuxOptions {
   std::vector<std::string> expect{"BURN", "BURN2", "FORGE"};
   std::chrono::seconds idle_warning{30 * 60};  // 0: never warn about idle panes
 };
+
+// Why a tmux socket is not provably `expected`'s, from lstat of it and of its directory
+// (nullptr: the directory is gone): a symlink at either, a directory of another owner or
+// open to group or others, a socket of another owner. nullopt when it may be trusted.
+std::optional<std::string> TrustProblem(const FileInfo& socket, const FileInfo* directory,
+                                        const std::string& directory_path, uid_t expected,
+                                        const std::function<std::string(uid_t)>& name_of);
 
 // The socket the check talks to when none is configured.
 std::string DefaultTmuxSocket(const Os& os, const HermesTarget& hermes);

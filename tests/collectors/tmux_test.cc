@@ -82,10 +82,15 @@ struct Fixture {
   testing::FakeOs os;
   HermesTarget hermes{UserInfo{"hermes", 1000, 1000, "/home/hermes"}, "/home/hermes/.hermes"};
   TmuxOptions options;
-  std::string socket = dir.Path("sock");
+  // As tmux makes it: a directory of the Hermes user's, mode 0700, holding its socket.
+  std::string socket_dir = dir.Path("tmux-1000");
+  std::string socket = socket_dir + "/default";
 
   Fixture() {
+    REQUIRE(::mkdir(socket_dir.c_str(), 0700) == 0);
     MakeSocketFile(socket);
+    os.owners[socket_dir] = 1000;
+    os.owners[socket] = 1000;
     options.socket = socket;
     os.proc_root = dir.Path("proc");
   }
@@ -359,9 +364,97 @@ TEST_CASE("tmux check: the default socket follows TMUX_TMPDIR and the Hermes uid
   CHECK(Has(missing.summary, "start it: tmux new-session"));  // the operator's plain tmux
   ::mkdir(f.dir.Path("tmux-4321").c_str(), 0700);
   MakeSocketFile(f.dir.Path("tmux-4321/default"));
+  f.os.owners[f.dir.Path("tmux-4321")] = 4321;
+  f.os.owners[f.dir.Path("tmux-4321/default")] = 4321;
+  f.os.euid = 4321;
   f.Answer(Lines(HealthyNode()));
   CHECK(f.Check().status == Status::kOk);
   CHECK(f.os.programs_run[0][3] == f.dir.Path("tmux-4321/default"));
+}
+
+TEST_CASE("tmux check: a socket not provably the Hermes user's is refused, tmux never run") {
+  Fixture f;
+  f.Answer(Lines(HealthyNode()));
+  f.os.users["mallory"] = UserInfo{"mallory", 1001, 1001, "/home/mallory"};
+  std::string reason;
+  SUBCASE("directory of another user (made in /tmp before Hermes started)") {
+    f.os.owners[f.socket_dir] = 1001;
+    reason = "its directory " + f.socket_dir + " belongs to mallory, not hermes";
+  }
+  SUBCASE("directory open to others") {
+    REQUIRE(::chmod(f.socket_dir.c_str(), 0777) == 0);
+    reason = "is open to other users (mode 0777, expected 0700)";
+  }
+  SUBCASE("directory open to its group") {
+    REQUIRE(::chmod(f.socket_dir.c_str(), 0750) == 0);
+    reason = "(mode 0750, expected 0700)";
+  }
+  SUBCASE("socket of another user") {
+    f.os.owners[f.socket] = 1001;
+    reason = "it belongs to mallory, not hermes";
+  }
+  SUBCASE("socket of an unknown uid") {
+    f.os.owners[f.socket] = 4242;
+    reason = "it belongs to uid 4242, not hermes";
+  }
+  SUBCASE("socket is a symlink to the real one") {
+    const std::string link = f.socket_dir + "/link";
+    REQUIRE(::symlink(f.socket.c_str(), link.c_str()) == 0);
+    f.os.owners[link] = 1000;
+    f.options.socket = link;
+    reason = "it is a symbolic link";
+  }
+  SUBCASE("directory is a symlink") {
+    const std::string link = f.dir.Path("tmux-link");
+    REQUIRE(::symlink(f.socket_dir.c_str(), link.c_str()) == 0);
+    f.os.owners[link] = 1000;
+    f.os.owners[link + "/default"] = 1000;
+    f.options.socket = link + "/default";
+    reason = "its directory " + link + " is a symbolic link";
+  }
+  CheckResult result = f.Check();
+  CHECK(result.status == Status::kUnknown);
+  CHECK(Has(result.summary, "refusing the tmux socket"));
+  CHECK(Has(result.summary, reason));
+  CHECK(Has(result.summary, "hermes (hermes.user)"));
+  CHECK(result.details["refused"].get<std::string>().find(reason) != std::string::npos);
+  CHECK(f.os.programs_run.empty());
+}
+
+TEST_CASE("tmux check: the tmux client runs as the Hermes user, never as root") {
+  Fixture f;
+  f.Answer(Lines(HealthyNode()));
+  SUBCASE("root drops to the Hermes user") {
+    f.os.euid = 0;
+    CheckResult result = f.Check();
+    CHECK(result.status == Status::kOk);
+    REQUIRE(f.os.programs_run_as.size() == 1);
+    CHECK(f.os.programs_run_as[0] == "hermes");
+    CHECK(result.details["client_user"] == "hermes");
+  }
+  SUBCASE("the Hermes user itself runs it as itself") {
+    CHECK(f.Check().status == Status::kOk);
+    REQUIRE(f.os.programs_run_as.size() == 1);
+    CHECK(f.os.programs_run_as[0].empty());
+  }
+  SUBCASE("a third user does not talk to the Hermes user's server") {
+    f.os.euid = 1234;
+    CheckResult result = f.Check();
+    CHECK(result.status == Status::kUnknown);
+    CHECK(Has(result.summary, "belongs to hermes"));
+    CHECK(Has(result.summary, "run the agent as root or as hermes"));
+    CHECK(f.os.programs_run.empty());
+  }
+  SUBCASE("the Hermes user is root: root's own server, run as root") {
+    f.hermes.user = UserInfo{"root", 0, 0, "/root"};
+    f.os.users["root"] = f.hermes.user;
+    f.os.owners[f.socket_dir] = 0;
+    f.os.owners[f.socket] = 0;
+    f.os.euid = 0;
+    CHECK(f.Check().status == Status::kOk);
+    REQUIRE(f.os.programs_run_as.size() == 1);
+    CHECK(f.os.programs_run_as[0].empty());
+  }
 }
 
 TEST_CASE("tmux check: cannot look is UNKNOWN with the reason") {
@@ -375,7 +468,7 @@ TEST_CASE("tmux check: cannot look is UNKNOWN with the reason") {
     CHECK(Has(result.summary, "run the agent as root"));
     CHECK(result.details["tmux_error"] ==
           "error connecting to " + f.socket + " (Permission denied)");
-    if (::getuid() != 0) CHECK(Has(result.summary, "or as operator (its owner)"));
+    CHECK(Has(result.summary, "or as hermes (its owner)"));
   }
   SUBCASE("server refuses another user, exit code 0") {
     f.Answer("", 0, "access not allowed\n");

@@ -41,6 +41,10 @@ class ClockedLinuxOs final : public Os {
                                 std::chrono::milliseconds timeout) const override {
     return real_->RunProgram(argv, timeout);
   }
+  Result<ProgramRun> RunProgramAs(const UserInfo& user, const std::vector<std::string>& argv,
+                                  std::chrono::milliseconds timeout) const override {
+    return real_->RunProgramAs(user, argv, timeout);
+  }
   std::optional<std::string> GetEnv(const std::string& n) const override {
     return real_->GetEnv(n);
   }

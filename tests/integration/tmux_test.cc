@@ -8,10 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "collectors/tmux/tmux_check.h"
+#include "tests/support/skip.h"
 #include "tests/support/temp_dir.h"
 
 using namespace fleet;
@@ -208,44 +211,163 @@ TEST_CASE("tmux check with no server") {
   CHECK(Has(result.summary, "no tmux server running"));
 }
 
+namespace {
+
+// A Unix socket listener standing in for a hostile tmux server: it records the user of
+// every client that connects (SO_PEERCRED) and hangs up on it.
+class SocketTrap {
+ public:
+  explicit SocketTrap(const std::string& path) {
+    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    REQUIRE(fd_ >= 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::strncpy(address.sun_path, path.c_str(), sizeof address.sun_path - 1);
+    REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    REQUIRE(::listen(fd_, 16) == 0);
+  }
+  ~SocketTrap() { ::close(fd_); }
+  SocketTrap(const SocketTrap&) = delete;
+  SocketTrap& operator=(const SocketTrap&) = delete;
+
+  // Takes the connections already made, without waiting; their clients' uids.
+  std::vector<uid_t> Connected() {
+    std::vector<uid_t> uids;
+    for (int client; (client = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) {
+      ucred credentials{};
+      socklen_t size = sizeof credentials;
+      if (::getsockopt(client, SOL_SOCKET, SO_PEERCRED, &credentials, &size) == 0) {
+        uids.push_back(credentials.uid);
+      }
+      ::close(client);
+    }
+    return uids;
+  }
+  // Hangs up on clients as they come, until Stop(), so that they end at once.
+  void HangUpInBackground() {
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        for (uid_t uid : Connected()) {
+          std::lock_guard lock(mutex_);
+          seen_.push_back(uid);
+        }
+        std::this_thread::sleep_for(5ms);
+      }
+    });
+  }
+  std::vector<uid_t> Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+    std::lock_guard lock(mutex_);
+    return seen_;
+  }
+
+ private:
+  int fd_ = -1;
+  std::thread thread_;
+  std::atomic<bool> stop_{false};
+  std::mutex mutex_;
+  std::vector<uid_t> seen_;
+};
+
+CheckResult RunCheckFor(const HermesTarget& hermes, const std::string& socket,
+                        std::vector<std::string> expect) {
+  auto os = MakeLinuxOs();
+  TmuxOptions options;
+  options.socket = socket;
+  options.expect = std::move(expect);
+  CheckContext context{*os, hermes, std::chrono::steady_clock::now() + 5s};
+  CheckResult result = MakeTmuxCheck(options)->Run(context);
+  INFO(result.summary);
+  return result;
+}
+
+}  // namespace
+
 TEST_CASE("tmux check and servers of another user") {
   auto os = MakeLinuxOs();
   if (os->EffectiveUid() != 0) {
-    MESSAGE("SKIPPED: the other-user cases need root");
-    return;
+    FLEET_SKIP("the other-user cases need root");
   }
   auto nobody = os->UserByName("nobody");
   REQUIRE(nobody);
+  const HermesTarget hermes{*nobody, "/nonexistent/.hermes"};
   testing::TempDir dir;
   REQUIRE(::chmod(dir.path().c_str(), 0711) == 0);
+  const std::string home = dir.Path("tmux-nobody");
+  REQUIRE(::mkdir(home.c_str(), 0700) == 0);
+  REQUIRE(::chown(home.c_str(), nobody->uid, nobody->gid) == 0);
 
-  SUBCASE("root sees the operator's server (the agent as a system service)") {
-    const std::string home = dir.Path("nobody");
-    REQUIRE(::mkdir(home.c_str(), 0700) == 0);
-    REQUIRE(::chown(home.c_str(), nobody->uid, nobody->gid) == 0);
+  SUBCASE("root sees the Hermes user's server (the agent as a system service)") {
     TmuxServer server(home + "/sock", "BURN", "sleep 600", "nobody");
-    CheckResult result = RunCheck(home + "/sock", {"BURN"});
-    INFO(result.summary);
+    CheckResult result = RunCheckFor(hermes, home + "/sock", {"BURN"});
     CHECK(result.status == Status::kOk);
+    CHECK(result.details["client_user"] == "nobody");
   }
-  SUBCASE("another user may not look: UNKNOWN with the reason, never a crash") {
-    const std::string closed = dir.Path("closed");
-    REQUIRE(::mkdir(closed.c_str(), 0700) == 0);
-    TmuxServer server(closed + "/sock", "BURN", "sleep 600");
-    CheckResult behind_dir = RunCheckAs(nobody->uid, nobody->gid, closed + "/sock");
-    CHECK(behind_dir.status == Status::kUnknown);
-    CHECK(Has(behind_dir.summary, "Permission denied"));
-    CHECK(Has(behind_dir.summary, "run the agent as root or as nobody"));
-
-    REQUIRE(::chmod(closed.c_str(), 0711) == 0);
-    CheckResult socket_closed = RunCheckAs(nobody->uid, nobody->gid, closed + "/sock");
-    CHECK(socket_closed.status == Status::kUnknown);
-    CHECK(Has(socket_closed.summary, "permission denied on the tmux socket"));
-    CHECK(Has(socket_closed.summary, "run the agent as root"));
-
-    REQUIRE(::chmod((closed + "/sock").c_str(), 0666) == 0);
-    CheckResult refused = RunCheckAs(nobody->uid, nobody->gid, closed + "/sock");
-    CHECK(refused.status == Status::kUnknown);
-    CHECK(Has(refused.summary, "does not let our user in"));
+  SUBCASE("root talks to the server only as the Hermes user (seen by the server)") {
+    SocketTrap trap(home + "/sock");
+    REQUIRE(::chown((home + "/sock").c_str(), nobody->uid, nobody->gid) == 0);
+    trap.HangUpInBackground();
+    CheckResult result = RunCheckFor(hermes, home + "/sock", {"BURN"});
+    std::vector<uid_t> clients = trap.Stop();
+    REQUIRE(clients.size() == 1);
+    CHECK(clients[0] == nobody->uid);
+    CHECK(result.status != Status::kOk);
   }
+  SUBCASE("root's own server is not the Hermes user's: refused, never connected") {
+    const std::string root_dir = dir.Path("tmux-0");
+    REQUIRE(::mkdir(root_dir.c_str(), 0700) == 0);
+    SocketTrap trap(root_dir + "/default");
+    CheckResult result = RunCheckFor(hermes, root_dir + "/default", {"BURN"});
+    CHECK(result.status == Status::kUnknown);
+    CHECK(Has(result.summary, "belongs to root, not nobody"));
+    REQUIRE(::chmod(root_dir.c_str(), 0711) == 0);
+    CheckResult as_nobody = RunCheckAs(nobody->uid, nobody->gid, root_dir + "/default");
+    CHECK(as_nobody.status == Status::kUnknown);
+    CHECK(Has(as_nobody.summary, "belongs to root, not nobody"));
+    CHECK(trap.Connected().empty());
+  }
+}
+
+TEST_CASE("tmux check refuses a socket another user planted, and never connects to it") {
+  auto os = MakeLinuxOs();
+  if (os->EffectiveUid() != 0) {
+    FLEET_SKIP("the planted-socket cases need root (to own files as another user)");
+  }
+  auto nobody = os->UserByName("nobody");
+  REQUIRE(nobody);
+  // The Hermes user is us (root); the socket's directory was made by nobody before Hermes
+  // started, as any local user can in /tmp, world-writable so that Hermes could use it.
+  const HermesTarget hermes = Me();
+  testing::TempDir dir;
+  REQUIRE(::chmod(dir.path().c_str(), 0711) == 0);
+  const std::string planted = dir.Path("tmux-planted");
+  REQUIRE(::mkdir(planted.c_str(), 0777) == 0);
+  REQUIRE(::chmod(planted.c_str(), 0777) == 0);
+  const std::string socket = planted + "/default";
+  SocketTrap trap(socket);
+
+  SUBCASE("directory and socket of another user, world-writable") {
+    REQUIRE(::chown(planted.c_str(), nobody->uid, nobody->gid) == 0);
+    REQUIRE(::chown(socket.c_str(), nobody->uid, nobody->gid) == 0);
+    REQUIRE(::chmod(socket.c_str(), 0777) == 0);
+    CheckResult result = RunCheckFor(hermes, socket, {"BURN"});
+    CHECK(result.status == Status::kUnknown);
+    CHECK(Has(result.summary, "refusing the tmux socket"));
+    CHECK(Has(result.summary, "belongs to nobody, not root"));
+  }
+  SUBCASE("our own socket, but in a world-writable directory") {
+    CheckResult result = RunCheckFor(hermes, socket, {"BURN"});
+    CHECK(result.status == Status::kUnknown);
+    CHECK(Has(result.summary, "is open to other users (mode 0777, expected 0700)"));
+  }
+  SUBCASE("a symlink to it from a good directory") {
+    const std::string good = dir.Path("tmux-good");
+    REQUIRE(::mkdir(good.c_str(), 0700) == 0);
+    REQUIRE(::symlink(socket.c_str(), (good + "/default").c_str()) == 0);
+    CheckResult result = RunCheckFor(hermes, good + "/default", {"BURN"});
+    CHECK(result.status == Status::kUnknown);
+    CHECK(Has(result.summary, "it is a symbolic link"));
+  }
+  CHECK(trap.Connected().empty());
 }

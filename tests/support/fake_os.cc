@@ -17,7 +17,10 @@ Result<std::optional<std::string>> FakeOs::ReadFile(const std::string& path,
 }
 
 Result<std::optional<FileInfo>> FakeOs::Stat(const std::string& path, bool follow) const {
-  return real_->Stat(path, follow);
+  auto info = real_->Stat(path, follow);
+  auto owner = owners.find(path);
+  if (info.ok() && *info && owner != owners.end()) (*info)->owner = owner->second;
+  return info;
 }
 
 Result<FsUsage> FakeOs::StatVfs(const std::string& path) const {
@@ -29,8 +32,17 @@ Result<FsUsage> FakeOs::StatVfs(const std::string& path) const {
 Result<ProgramRun> FakeOs::RunProgram(const std::vector<std::string>& argv,
                                       std::chrono::milliseconds timeout) const {
   programs_run.push_back(argv);
+  programs_run_as.emplace_back();
   if (program) return program(argv);
   return real_->RunProgram(argv, timeout);
+}
+
+Result<ProgramRun> FakeOs::RunProgramAs(const UserInfo& user, const std::vector<std::string>& argv,
+                                        std::chrono::milliseconds timeout) const {
+  programs_run.push_back(argv);
+  programs_run_as.push_back(user.name);
+  if (program) return program(argv);
+  return real_->RunProgramAs(user, argv, timeout);
 }
 
 std::optional<std::string> FakeOs::GetEnv(const std::string& name) const {

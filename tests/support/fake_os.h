@@ -26,12 +26,16 @@ class FakeOs : public Os {
   uid_t euid = 1000;
   std::string proc_root = "/proc";
   std::map<std::string, FsUsage> fs_usage;  // by path; absent: real statvfs
+  // Stat reports these owners for these paths (tests run as root and own every file).
+  std::map<std::string, uid_t> owners;
   // Reads of this path fail with "Permission denied", as for a non-root agent (tests run
   // as root, which reads anything).
   std::string denied;
   // Answers RunProgram; absent: runs the real program.
   std::function<Result<ProgramRun>(const std::vector<std::string>&)> program;
   mutable std::vector<std::vector<std::string>> programs_run;
+  // The user each program in programs_run was run as; empty for RunProgram (ourselves).
+  mutable std::vector<std::string> programs_run_as;
 
   std::chrono::system_clock::time_point Now() const override { return now; }
   Result<std::optional<std::string>> ReadFile(const std::string& path,
@@ -40,6 +44,8 @@ class FakeOs : public Os {
   Result<FsUsage> StatVfs(const std::string& path) const override;
   Result<ProgramRun> RunProgram(const std::vector<std::string>& argv,
                                 std::chrono::milliseconds timeout) const override;
+  Result<ProgramRun> RunProgramAs(const UserInfo& user, const std::vector<std::string>& argv,
+                                  std::chrono::milliseconds timeout) const override;
   std::optional<std::string> GetEnv(const std::string& name) const override;
   std::optional<UserInfo> UserByName(const std::string& name) const override;
   std::optional<UserInfo> UserById(uid_t uid) const override;

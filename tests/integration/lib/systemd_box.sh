@@ -82,8 +82,10 @@ sdbox_boot() {
     -o "lowerdir=/,upperdir=$SDBOX_DIR/rw/upper,workdir=$SDBOX_DIR/rw/work" "$SDBOX_DIR/root" ||
     { echo "sdbox: cannot mount the overlay" >&2; return 1; }
   # --register=no --keep-unit: no host systemd/machined needed. pdeathsig: if the test
-  # dies without its trap, nspawn still shuts the guest down.
-  setpriv --pdeathsig TERM systemd-nspawn --quiet --register=no --keep-unit \
+  # dies without its trap, nspawn still shuts the guest down. The unified cgroup hierarchy
+  # is forced: on a host with a hybrid cgroup v1 layout nspawn's own detection fails
+  # ("Failed to attach ... to compat systemd cgroup") and the guest never boots.
+  SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 setpriv --pdeathsig TERM systemd-nspawn --quiet --register=no --keep-unit \
     --private-network --link-journal=no --console=pipe -D "$SDBOX_DIR/root" --boot \
     </dev/null >"$SDBOX_DIR/boot.log" 2>&1 &
   SDBOX_NSPAWN_PID=$!

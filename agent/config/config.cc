@@ -145,6 +145,7 @@ Section UpstreamKeys(UpstreamSettings& u) {
 Section TopLevelKeys(AgentConfig& c, RequiredChecks& required) {
   return {
       {"node", config::Nested({{"id", config::String(c.node_id, Text::kNodeId)}})},
+      {"interval", config::Duration(c.default_interval, 1s, 24h)},
       {"hermes", config::Nested({{"user", config::String(c.hermes_user, Text::kUserName)},
                                  {"home", config::String(c.hermes_home, Text::kAbsolutePath)}})},
       {"checks", config::Nested(CheckKeys(c))},
@@ -212,8 +213,30 @@ std::optional<YAML::Node> LoadSingleDocument(ConfigReader& reader, const std::st
   return YAML::Load(text);
 }
 
+// The top-level `interval:` becomes every check's interval before the checks are read, so
+// that it applies wherever it stands in the file and a check's own `interval` overrides it.
+// Checks with a section of their own apply the timeout rule there (CheckSection); for the
+// others a default timeout longer than the interval shrinks to it.
+void ApplyDefaultInterval(const YAML::Node& document, AgentConfig& config) {
+  if (!document.IsMap()) return;
+  YAML::Node at = config::FindValue(document, "interval");
+  if (!at.IsDefined() || at.IsNull()) return;
+  ConfigReader quiet("", "");  // the real read of the key reports its errors
+  std::chrono::milliseconds interval = config.default_interval;
+  config::Duration(interval, 1s, 24h)(quiet, at, "interval");
+  if (quiet.error_count() > 0) return;
+  YAML::Node checks = config::FindValue(document, "checks");
+  for (auto& [name, settings] : config.settings) {
+    settings.interval = interval;
+    const bool own_section =
+        checks.IsDefined() && checks.IsMap() && config::FindValue(checks, name).IsDefined();
+    if (!own_section) settings.timeout = std::min(settings.timeout, interval);
+  }
+}
+
 void ReadDocument(ConfigReader& reader, const YAML::Node& document, AgentConfig& config) {
   RequiredChecks required;
+  ApplyDefaultInterval(document, config);
   config::ReadSection(reader, document, "", TopLevelKeys(config, required));
   for (const auto& [name, node] : required) {
     if (!config.settings[name].enabled) {

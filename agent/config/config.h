@@ -54,6 +54,8 @@ struct AgentConfig {
   std::string hermes_home;  // empty: $HERMES_HOME, else ~user/.hermes
   CollectorOptions checks;
   std::map<std::string, CheckSettings> settings;  // one per built-in check name
+  // The top-level `interval:`, every check's default (a check's own `interval` wins).
+  std::chrono::milliseconds default_interval{30000};
   std::vector<std::string> uptime_require{"gateway", "tmux"};
   std::string state_dir = "/var/lib/fleet-agent";  // `fleet-agent run` history and status
   UpstreamSettings upstream;

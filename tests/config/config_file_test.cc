@@ -106,7 +106,8 @@ TEST_CASE("bad.yaml: every mistake, each on its own line with its position") {
       "check must finish before its next run",
       "17:3: duplicate key 'dispatch' in checks (first at line 15)",
       "18:29: uptime.require: unknown check 'tmx' (did you mean 'tmux'?)",
-      "19:1: unknown key 'colour' at the top level (known keys: node, hermes, checks, uptime, "
+      "19:1: unknown key 'colour' at the top level (known keys: node, interval, hermes, checks, "
+      "uptime, "
       "state_dir, upstream, spool)",
   };
   CHECK(Messages(load, path) == expected);

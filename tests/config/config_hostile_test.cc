@@ -75,7 +75,7 @@ TEST_CASE("an alias bomb is neither expanded nor walked") {
   auto errors = Rejected(bomb);  // nine unknown top-level keys
   CHECK(errors.size() == 9);
   CHECK(errors[0] ==
-        "agent.yaml:1:1: unknown key 'a' at the top level (known keys: node, hermes, "
+        "agent.yaml:1:1: unknown key 'a' at the top level (known keys: node, interval, hermes, "
         "checks, uptime, state_dir, upstream, spool)");
   // Fed into a list the schema does read: each of the nine items is a list, not a name.
   std::string in_expect = "defs:\n";
@@ -133,7 +133,7 @@ TEST_CASE("deep nesting is refused before the recursive parser sees it") {
   // Shallow but legal nesting is parsed (and then judged by the schema).
   CHECK(Rejected(std::string(60, '[') + std::string(60, ']')) ==
         std::vector<std::string>{"agent.yaml:1:1: the top level must be a map of keys (node, "
-                                 "hermes, checks, uptime, state_dir, upstream, spool)"});
+                                 "interval, hermes, checks, uptime, state_dir, upstream, spool)"});
 }
 
 TEST_CASE("binary and non-UTF-8 text is refused with the position of the first bad byte") {

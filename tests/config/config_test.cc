@@ -198,7 +198,7 @@ TEST_CASE("unknown keys, with the closest known key when it is a typo") {
         "agent.yaml:1:17: unknown key 'timout' in checks.cron (did you mean 'timeout'?)");
   CHECK(OneError("colour: red\n") ==
         "agent.yaml:1:1: unknown key 'colour' at the top level "
-        "(known keys: node, hermes, checks, uptime, state_dir, upstream, spool)");
+        "(known keys: node, interval, hermes, checks, uptime, state_dir, upstream, spool)");
   CHECK(OneError("node: {name: x}") ==
         "agent.yaml:1:8: unknown key 'name' in node (known keys: id)");
   // YAML merge keys are not a feature of yaml-cpp; they are an unknown key like any other.
@@ -244,10 +244,12 @@ TEST_CASE("wrong types") {
   CHECK(OneError("checks: {tmux: {expect: [BURN, '']}}") ==
         "agent.yaml:1:32: checks.tmux.expect: an item must not be empty");
   CHECK(OneError("- a\n- b\n") ==
-        "agent.yaml:1:1: the top level must be a map of keys (node, hermes, checks, uptime, "
+        "agent.yaml:1:1: the top level must be a map of keys (node, interval, hermes, checks, "
+        "uptime, "
         "state_dir, upstream, spool)");
   CHECK(OneError("just text\n") ==
-        "agent.yaml:1:1: the top level must be a map of keys (node, hermes, checks, uptime, "
+        "agent.yaml:1:1: the top level must be a map of keys (node, interval, hermes, checks, "
+        "uptime, "
         "state_dir, upstream, spool)");
   CHECK(OneError("[a]: 1\n") ==
         "agent.yaml:1:1: a list or map as a key at the top level (keys are plain names)");
@@ -422,7 +424,8 @@ extra: 1
       "agent.yaml:7:35: checks.cron.critical_failure_streak must be at least 1 (got 0)",
       "agent.yaml:8:3: duplicate key 'cron' in checks (first at line 7)",
       "agent.yaml:9:20: uptime.require: unknown check 'tmx' (did you mean 'tmux'?)",
-      "agent.yaml:10:1: unknown key 'extra' at the top level (known keys: node, hermes, checks, "
+      "agent.yaml:10:1: unknown key 'extra' at the top level (known keys: node, interval, hermes, "
+      "checks, "
       "uptime, state_dir, upstream, spool)",
   };
   CHECK(errors == expected);
@@ -500,4 +503,27 @@ TEST_CASE("upstream and spool: defaults, every key, and mistakes") {
         "agent.yaml:1:19: spool.max_size must be at least 1.0 MiB (got 10 KiB)");
   CHECK(OneError("upstream: {ur1: x}") ==
         "agent.yaml:1:12: unknown key 'ur1' in upstream (did you mean 'url'?)");
+}
+
+TEST_CASE("a top-level interval is every check's default; a check's own interval wins") {
+  // Written first, as users do, or after the checks: the same.
+  for (const char* text : {"interval: 1m\nchecks:\n  disk: {interval: 10s}\n",
+                           "checks:\n  disk: {interval: 10s}\ninterval: 1m\n"}) {
+    AgentConfig c = Valid(text);
+    CHECK(c.default_interval == 1min);
+    CHECK(c.settings["tmux"].interval == 1min);
+    CHECK(c.settings["cron"].interval == 1min);
+    CHECK(c.settings["disk"].interval == 10s);
+    CHECK(c.settings["tmux"].timeout == 2s);
+  }
+  // A short default pulls the default timeout down with it, as a check's own would.
+  AgentConfig fast = Valid("interval: 1s\n");
+  CHECK(fast.settings["gateway"].interval == 1s);
+  CHECK(fast.settings["gateway"].timeout == 1s);
+  // A check's own timeout must still fit in the interval it inherits.
+  CHECK(OneError("interval: 10s\nchecks: {cron: {timeout: 20s}}\n") ==
+        "agent.yaml:2:26: checks.cron.timeout (20s) is longer than checks.cron.interval (10s); "
+        "a check must finish before its next run");
+  CHECK(OneError("interval: 0s\n").find("agent.yaml:1:11: interval") == 0);
+  CHECK(OneError("interval: soon\n").find("agent.yaml:1:11:") == 0);
 }

@@ -182,7 +182,10 @@ void Daemon::ScheduleCheck(const std::string& name, milliseconds delay) {
 }
 
 void Daemon::StartCheck(const std::string& name) {
-  CheckSlot& slot = slots_.at(name);
+  // A timer whose wait had completed before a reload removed or renamed its check.
+  auto found = slots_.find(name);
+  if (found == slots_.end()) return;
+  CheckSlot& slot = found->second;
   ScheduleCheck(name, slot.settings.interval);
   if (slot.running) return;  // the previous run is still stuck; it was reported UNKNOWN
   slot.running = true;
@@ -200,6 +203,9 @@ void Daemon::StartCheck(const std::string& name) {
     } catch (const std::exception& e) {
       result = MakeResult(collector->Name(), Status::kUnknown,
                           std::string("check failed unexpectedly: ") + e.what());
+    } catch (...) {
+      result = MakeResult(collector->Name(), Status::kUnknown,
+                          "check failed unexpectedly (an exception that is not std::exception)");
     }
     if (result.name.empty()) result.name = collector->Name();
     result.duration =

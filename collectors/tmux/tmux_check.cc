@@ -242,10 +242,23 @@ std::optional<CheckResult> TmuxCheck::ProbeSocket(const CheckContext& context) {
     return Finish(Status::kUnknown,
                   "refusing the tmux socket " + where + ": " + *problem + "; " +
                       "fleet-agent only asks a tmux server of " + RunAs(context.hermes) +
-                      " (hermes.user) whose socket is in a directory only that user can enter "
-                      "(tmux makes /tmp/tmux-UID so, mode 0700)");
+                      " (hermes.user) whose socket is in a directory only that user can change "
+                      "(as tmux makes /tmp/tmux-UID)");
   }
-  socket_owner_ = name_of((*info)->owner);
+  // Above it, nobody but root and that user may rename things (a sticky /tmp is fine).
+  for (std::string above = SocketDirectory(dir);; above = SocketDirectory(above)) {
+    auto ancestor = context.os.Stat(above, true);
+    if (!ancestor.ok() || !*ancestor) {
+      return Finish(Status::kUnknown,
+                    "cannot look at " + ValidUtf8(above) + ", above the tmux socket");
+    }
+    if (auto problem = AncestorProblem(**ancestor, above, context.hermes.user.uid, name_of)) {
+      details_["refused"] = ValidUtf8(*problem);
+      return Finish(Status::kUnknown, "refusing the tmux socket " + where + ": " + *problem);
+    }
+    if (above == "/" || above == ".") break;
+  }
+  socket_owner_ = (*info)->owner == 0 ? "" : name_of((*info)->owner);
   return std::nullopt;
 }
 
@@ -410,12 +423,28 @@ std::optional<std::string> TrustProblem(const FileInfo& socket, const FileInfo* 
     return "its directory " + dir + " belongs to " + name_of(directory->owner) + ", not " +
            name_of(expected);
   }
-  if ((directory->mode & 077) != 0) {
-    return "its directory " + dir + " is open to other users (mode " + OctalMode(directory->mode) +
-           ", expected 0700)";
+  if ((directory->mode & 022) != 0) {
+    return "its directory " + dir + " is writable by other users (mode " +
+           OctalMode(directory->mode) + "; tmux makes it 0700)";
   }
   if (socket.owner != expected) {
     return "it belongs to " + name_of(socket.owner) + ", not " + name_of(expected);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> AncestorProblem(const FileInfo& ancestor, const std::string& path,
+                                           uid_t expected,
+                                           const std::function<std::string(uid_t)>& name_of) {
+  const std::string where = ValidUtf8(path);
+  if (ancestor.owner != 0 && ancestor.owner != expected) {
+    return where + " (above the socket) belongs to " + name_of(ancestor.owner) +
+           ", who could swap the socket";
+  }
+  const bool sticky = (ancestor.mode & 01000) != 0;
+  if ((ancestor.mode & 022) != 0 && !sticky) {
+    return where + " (above the socket) is writable by other users (mode " +
+           OctalMode(ancestor.mode) + "), who could swap the socket";
   }
   return std::nullopt;
 }

@@ -29,10 +29,17 @@ struct TmuxOptions {
 
 // Why a tmux socket is not provably `expected`'s, from lstat of it and of its directory
 // (nullptr: the directory is gone): a symlink at either, a directory of another owner or
-// open to group or others, a socket of another owner. nullopt when it may be trusted.
+// writable by group or others, a socket of another owner. nullopt when it may be trusted.
+// Others may read or enter the directory: that lets them connect, not swap the socket.
 std::optional<std::string> TrustProblem(const FileInfo& socket, const FileInfo* directory,
                                         const std::string& directory_path, uid_t expected,
                                         const std::function<std::string(uid_t)>& name_of);
+
+// Why a directory above the socket's lets someone else swap it: owned by neither root nor
+// `expected`, or writable by group or others without the sticky bit (/tmp is fine).
+std::optional<std::string> AncestorProblem(const FileInfo& ancestor, const std::string& path,
+                                           uid_t expected,
+                                           const std::function<std::string(uid_t)>& name_of);
 
 // The socket the check talks to when none is configured.
 std::string DefaultTmuxSocket(const Os& os, const HermesTarget& hermes);

@@ -381,13 +381,21 @@ TEST_CASE("tmux check: a socket not provably the Hermes user's is refused, tmux 
     f.os.owners[f.socket_dir] = 1001;
     reason = "its directory " + f.socket_dir + " belongs to mallory, not hermes";
   }
-  SUBCASE("directory open to others") {
+  SUBCASE("directory writable by others") {
     REQUIRE(::chmod(f.socket_dir.c_str(), 0777) == 0);
-    reason = "is open to other users (mode 0777, expected 0700)";
+    reason = "is writable by other users (mode 0777; tmux makes it 0700)";
   }
-  SUBCASE("directory open to its group") {
-    REQUIRE(::chmod(f.socket_dir.c_str(), 0750) == 0);
-    reason = "(mode 0750, expected 0700)";
+  SUBCASE("directory writable by its group") {
+    REQUIRE(::chmod(f.socket_dir.c_str(), 0770) == 0);
+    reason = "(mode 0770; tmux makes it 0700)";
+  }
+  SUBCASE("a directory above it of another user") {
+    f.os.owners[f.dir.path()] = 1001;
+    reason = f.dir.path() + " (above the socket) belongs to mallory, who could swap the socket";
+  }
+  SUBCASE("a directory above it writable by others, not sticky") {
+    REQUIRE(::chmod(f.dir.path().c_str(), 0777) == 0);
+    reason = "(above the socket) is writable by other users (mode 0777)";
   }
   SUBCASE("socket of another user") {
     f.os.owners[f.socket] = 1001;
@@ -416,9 +424,38 @@ TEST_CASE("tmux check: a socket not provably the Hermes user's is refused, tmux 
   CHECK(result.status == Status::kUnknown);
   CHECK(Has(result.summary, "refusing the tmux socket"));
   CHECK(Has(result.summary, reason));
-  CHECK(Has(result.summary, "hermes (hermes.user)"));
   CHECK(result.details["refused"].get<std::string>().find(reason) != std::string::npos);
   CHECK(f.os.programs_run.empty());
+}
+
+TEST_CASE("tmux check: others may read or enter the directories, and /tmp is sticky") {
+  Fixture f;
+  f.Answer(Lines(HealthyNode()));
+  REQUIRE(::chmod(f.socket_dir.c_str(), 0755) == 0);
+  REQUIRE(::chmod(f.dir.path().c_str(), 01777) == 0);
+  CHECK(f.Check().status == Status::kOk);
+}
+
+TEST_CASE("tmux check: the trust rules, one by one") {
+  const auto name_of = [](uid_t uid) { return "uid " + std::to_string(uid); };
+  FileInfo socket{FileInfo::Kind::kSocket, 0, {}, 1000, 0755};
+  FileInfo dir{FileInfo::Kind::kDirectory, 0, {}, 1000, 0700};
+  CHECK_FALSE(TrustProblem(socket, &dir, "/tmp/tmux-1000", 1000, name_of));
+  CHECK(*TrustProblem(socket, nullptr, "/tmp/tmux-1000", 1000, name_of) ==
+        "its directory /tmp/tmux-1000 is gone");
+  FileInfo other_dir = dir;
+  other_dir.kind = FileInfo::Kind::kOther;
+  CHECK(*TrustProblem(socket, &other_dir, "/x", 1000, name_of) ==
+        "its directory /x is not a directory");
+  FileInfo tmp{FileInfo::Kind::kDirectory, 0, {}, 0, 01777};
+  CHECK_FALSE(AncestorProblem(tmp, "/tmp", 1000, name_of));
+  FileInfo home{FileInfo::Kind::kDirectory, 0, {}, 1000, 0755};
+  CHECK_FALSE(AncestorProblem(home, "/home/hermes", 1000, name_of));
+  home.mode = 0775;
+  CHECK(AncestorProblem(home, "/home/hermes", 1000, name_of));
+  home.mode = 0755;
+  home.owner = 1001;
+  CHECK(AncestorProblem(home, "/home/hermes", 1000, name_of));
 }
 
 TEST_CASE("tmux check: the tmux client runs as the Hermes user, never as root") {

@@ -131,6 +131,20 @@ std::string UptimeToTable(const MonthUptime& report, bool late) {
   return out.str();
 }
 
+namespace {
+
+std::string BaseFigure(const OperatorStatement& o) {
+  return std::to_string(o.nodes) + " nodes, " + std::to_string(o.measured_nodes) + " measured, " +
+         std::to_string(o.paid_nodes) + " paid";
+}
+
+std::string LeftOutFigure(const LeftOutNode& n) {
+  return n.node + ": measured " + std::to_string(n.measured_minutes) + " of the " +
+         std::to_string(kMeasuredMinutesForBase) + " minutes a node needs to count toward base";
+}
+
+}  // namespace
+
 nlohmann::json StatementToJson(const MonthStatement& s) {
   nlohmann::json operators = nlohmann::json::array();
   for (const auto& o : s.operators) {
@@ -145,10 +159,16 @@ nlohmann::json StatementToJson(const MonthStatement& s) {
                              {"bonus_part", Round2(c.bonus_part)},
                              {"months_left", c.months_left}});
     }
+    nlohmann::json left_out = nlohmann::json::array();
+    for (const auto& n : o.left_out) {
+      left_out.push_back({{"node", n.node}, {"measured_minutes", n.measured_minutes}});
+    }
     operators.push_back({{"operator", o.operator_id},
                          {"name", o.name},
                          {"nodes", o.nodes},
+                         {"measured_nodes", o.measured_nodes},
                          {"paid_nodes", o.paid_nodes},
+                         {"left_out", std::move(left_out)},
                          {"base", o.base},
                          {"bonuses", std::move(bonuses)},
                          {"late_up_minutes", o.late_up_minutes},
@@ -170,9 +190,10 @@ nlohmann::json StatementToJson(const MonthStatement& s) {
 std::string StatementToCsv(const MonthStatement& s) {
   std::string out = "operator,item,detail,earned,amount\n";
   for (const auto& o : s.operators) {
-    out += Csv(o.operator_id) + ",base," +
-           Csv(std::to_string(o.nodes) + " nodes (" + std::to_string(o.paid_nodes) + " paid)") +
-           ",true," + Fixed(o.base) + "\n";
+    out += Csv(o.operator_id) + ",base," + Csv(BaseFigure(o)) + ",true," + Fixed(o.base) + "\n";
+    for (const auto& n : o.left_out) {
+      out += Csv(o.operator_id) + ",left_out," + Csv(LeftOutFigure(n)) + ",false,0.00\n";
+    }
     for (const auto& b : o.bonuses) {
       out += Csv(o.operator_id) + "," + b.name + "," + Csv(b.figure) + "," +
              (b.earned ? "true" : "false") + "," + Fixed(b.amount) + "\n";
@@ -194,8 +215,8 @@ std::string StatementToTable(const MonthStatement& s) {
       << " toward uptime)\n";
   for (const auto& o : s.operators) {
     out << "\n" << o.operator_id << (o.name.empty() ? "" : " (" + o.name + ")") << "\n";
-    out << "  base        " << Money(o.base) << "  " << o.nodes << " nodes, " << o.paid_nodes
-        << " paid\n";
+    out << "  base        " << Money(o.base) << "  " << BaseFigure(o) << "\n";
+    for (const auto& n : o.left_out) out << "  left out    " << LeftOutFigure(n) << "\n";
     for (const auto& b : o.bonuses) {
       char name[16];
       std::snprintf(name, sizeof name, "%-11s", b.name.c_str());

@@ -63,8 +63,11 @@ class ReportSource {
  public:
   virtual ~ReportSource() = default;
   virtual Result<Registry> LoadRegistry() = 0;
-  // Rows whose time (minute, run_at, opened) lies in [begin, end); repeats (the same
-  // minute from two epochs, an incident's open and close records) are the caller's to fold.
+  // Rows whose time (minute, run_at, opened) lies in [begin, end), of records that are
+  // chained and acknowledged (at or below their epoch's watermark: a record past a gap or a
+  // broken prev link is stored but not counted until the chain reaches it); repeats (the
+  // same minute from two epochs, an incident's open and close records) are the caller's to
+  // fold.
   virtual Outcome ForEachHeartbeat(const std::string& node, std::int64_t begin, std::int64_t end,
                                    const std::function<void(const HeartbeatRow&)>& row) = 0;
   virtual Outcome ForEachTask(const std::string& node, std::int64_t begin, std::int64_t end,

@@ -80,13 +80,25 @@ MonthStatement ComputeStatement(const MonthUptime& uptime, const Registry& regis
 
   std::map<std::string, const OperatorEntry*> entries;
   for (const auto& op : registry.operators) entries[op.id] = &op;
+  std::map<std::string, std::int64_t> measured;              // operator -> nodes measured enough
+  std::map<std::string, std::vector<LeftOutNode>> left_out;  // operator -> the others
+  for (const auto& node : uptime.nodes) {
+    const std::int64_t minutes = node.figures.up + node.figures.down;
+    if (minutes >= kMeasuredMinutesForBase) {
+      ++measured[node.operator_id];
+    } else {
+      left_out[node.operator_id].push_back({node.node, minutes});
+    }
+  }
   std::map<std::string, OperatorStatement> by_id;
   for (const auto& op : uptime.operators) {
     OperatorStatement s;
     s.operator_id = op.operator_id;
     s.name = op.name;
     s.nodes = op.nodes;
-    s.paid_nodes = std::min(op.nodes, kMaxPaidNodes);
+    s.measured_nodes = measured[op.operator_id];
+    s.left_out = std::move(left_out[op.operator_id]);
+    s.paid_nodes = std::min(s.measured_nodes, kMaxPaidNodes);
     s.base = s.paid_nodes == 0 ? 0
                                : kBase + kPerExtraNode * static_cast<double>(std::max<std::int64_t>(
                                                              0, s.paid_nodes - kBaseNodes));
@@ -102,11 +114,13 @@ MonthStatement ComputeStatement(const MonthUptime& uptime, const Registry& regis
       retention.figure = "operator not in the registry";
     } else {
       const int months = MonthsSince(entry->second->since, uptime.month.begin) + 1;
-      retention.earned = months >= 6 && s.nodes > 0;
+      retention.earned = months >= 6 && s.measured_nodes > 0;
       retention.amount = retention.earned ? kRetentionBonus : 0;
       retention.figure = "active " + std::to_string(std::max(months, 0)) + " months" +
                          (months >= 6 ? " (6+)" : " (under 6)") +
-                         (s.nodes == 0 ? ", no nodes this month" : "");
+                         (s.nodes == 0            ? ", no nodes this month"
+                          : s.measured_nodes == 0 ? ", no node measured this month"
+                                                  : "");
     }
     s.bonuses.push_back(retention);
     for (const auto& b : s.bonuses) s.bonus_total += b.amount;

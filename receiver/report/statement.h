@@ -6,7 +6,11 @@
 // operators active 6+ months), and partner commissions (20% of each referred operator's
 // base and bonuses during that operator's first 12 months, for partners with at least 2
 // referred operators). Whether minutes that arrived late from a spool count toward the
-// uptime bonus is a policy flag; the statement shows how many did. Pure.
+// uptime bonus is a policy flag; the statement shows how many did. A node counts toward
+// the base (and makes its operator eligible for retention) only when it was measured in
+// the month: heartbeats, up or down, for at least kMeasuredMinutesForBase minutes (7 days);
+// a registered node that never reported, or was revoked early, is listed as left out with
+// the minutes it was measured. Pure.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +32,14 @@ struct BonusLine {
   std::string figure;  // "99.71% > 99.5%", "no task runs", ...
 };
 
+// 7 days of heartbeats: a node must have run a real part of the month to raise the base.
+inline constexpr std::int64_t kMeasuredMinutesForBase = 7 * 1440;
+
+struct LeftOutNode {
+  std::string node;
+  std::int64_t measured_minutes = 0;  // up or down, under kMeasuredMinutesForBase
+};
+
 struct CommissionLine {
   std::string referred;
   double base_part = 0;
@@ -38,8 +50,10 @@ struct CommissionLine {
 struct OperatorStatement {
   std::string operator_id;
   std::string name;
-  std::int64_t nodes = 0;
-  std::int64_t paid_nodes = 0;
+  std::int64_t nodes = 0;           // registered at any time in the month
+  std::int64_t measured_nodes = 0;  // measured enough to count toward the base
+  std::int64_t paid_nodes = 0;      // measured nodes, at most 10
+  std::vector<LeftOutNode> left_out;
   double base = 0;
   std::vector<BonusLine> bonuses;  // uptime, tasks, incidents, retention
   std::int64_t late_up_minutes = 0;

@@ -8,6 +8,9 @@ namespace {
 
 constexpr std::int64_t kDay = 86400;
 constexpr std::int64_t kResolveWithin = 30 * 60;
+// A heartbeat received this much before its minute ended still counts (clocks a little
+// apart); one received earlier claims a minute that had not passed and is not counted.
+constexpr std::int64_t kClockSkew = 5;
 
 // Minute states in one node's month: 0 unmeasured, else the first report seen.
 enum : std::uint8_t { kUnmeasured = 0, kUpLive, kUpLate, kDown };
@@ -58,13 +61,19 @@ Result<MonthUptime> ComputeUptime(ReportSource& source, const Registry& registry
     if (to <= from) continue;
     NodeUptime row{node.node, node.operator_id, {}};
     UptimeFigures& f = row.figures;
-    f.minutes = (to - from) / 60;
+    // A minute counts when it began while the node was registered (revoked mid-minute: that
+    // minute is in).
+    f.minutes = (to - from + 59) / 60;
 
     std::vector<std::uint8_t> minutes(static_cast<std::size_t>(f.minutes), kUnmeasured);
     auto beats = source.ForEachHeartbeat(node.node, from, to, [&](const HeartbeatRow& beat) {
       if (beat.minute < from || beat.minute >= to) return;
-      auto& slot = minutes[static_cast<std::size_t>((beat.minute - from) / 60)];
-      const bool live = beat.received_at <= beat.minute + 60 + live_within_s;
+      const auto index = static_cast<std::size_t>((beat.minute - from) / 60);
+      if (index >= minutes.size()) return;
+      const std::int64_t minute_end = beat.minute + 60;
+      if (beat.received_at < minute_end - kClockSkew) return;  // before the minute was over
+      auto& slot = minutes[index];
+      const bool live = beat.received_at <= minute_end + live_within_s;
       const std::uint8_t state = !beat.up ? kDown : live ? kUpLive : kUpLate;
       // The same minute twice (two epochs, a replayed spool): the best account wins
       // (up live, then up late, then down), never counted twice.

@@ -1,9 +1,12 @@
 // UptimeReport: a calendar month (UTC) of each node and operator: up, down and
 // unmeasured minutes, uptime % (up over every minute the node was registered in the
-// month), up minutes that arrived live versus late from a spool (`live_within` after the
-// minute ended), task runs and completion %, incidents (all are critical: the agent opens
-// one when a check goes CRITICAL), how many were resolved within 30 minutes, and the
-// longest. A node counts from 00:00 UTC of the day it was added, until it was revoked.
+// month), up minutes that arrived live (received between the minute's end and
+// `live_within` after it) versus late from a spool, task runs and completion %, incidents (all are
+// critical: the agent opens one when a check goes CRITICAL), how many were resolved within 30
+// minutes, and the longest. A node counts from 00:00 UTC of the day it was added, until it was
+// revoked (the minute it was revoked in included). A heartbeat received more than 5 s before its
+// minute ended claims time that had not passed and is not counted. Only records the
+// source returns count: the stores return chained, acknowledged ones (report_source.h).
 // Pure rules over a ReportSource.
 #pragma once
 

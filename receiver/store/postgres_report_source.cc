@@ -24,7 +24,8 @@ std::optional<std::int64_t> UnixOf(const std::string& text) {
 // json_extract(payload, '$.key') does, then `more` (optional). PostgreSQL reads it when it
 // has no \u escape (no \u0000, no escaped key) and each key's quoted name appears at most
 // once in it (so a repeated key, whose first value SQLite takes and PostgreSQL the last, is
-// left to SQLite). A node's records in the order of its primary key, as SQLite reads them.
+// left to SQLite). Only chained, acknowledged records (at or below the watermark of their
+// epoch). A node's records in the order of its primary key, as SQLite reads them.
 std::string FieldsQuery(const std::vector<std::string>& keys, const std::string& more,
                         const std::string& where) {
   std::string plain = "strpos(r.payload, E'\\\\u') = 0";
@@ -39,7 +40,8 @@ std::string FieldsQuery(const std::vector<std::string>& keys, const std::string&
   }
   sql += "CASE WHEN NOT g.plain THEN r.payload END" + (more.empty() ? "" : ", " + more) +
          " FROM records r CROSS JOIN LATERAL (SELECT " + plain + " AS plain) AS g WHERE " + where +
-         " ORDER BY r.epoch, r.seq";
+         " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = r.node AND w.epoch = r.epoch"
+         " AND r.seq <= w.ack_seq) ORDER BY r.epoch, r.seq";
   return sql;
 }
 

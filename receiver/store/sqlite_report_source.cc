@@ -97,7 +97,9 @@ Outcome SqliteReportSource::ForEachHeartbeat(const std::string& node, std::int64
   // A heartbeat is made just after its minute; queued ones later. Look a day around.
   auto stmt = db_->Prepare(
       "SELECT json_extract(payload, '$.minute'), json_extract(payload, '$.up'), received_at "
-      "FROM records WHERE node = ? AND type = 'heartbeat' AND t >= ? AND t < ?");
+      "FROM records r WHERE node = ? AND type = 'heartbeat' AND t >= ? AND t < ?"
+      " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = r.node AND w.epoch = r.epoch "
+      "AND r.seq <= w.ack_seq)");
   if (!stmt) return Error{stmt.error()};
   const std::string from = Text(begin - 86400), to = Text(end + 86400);
   (*stmt)
@@ -120,7 +122,9 @@ Outcome SqliteReportSource::ForEachTask(const std::string& node, std::int64_t be
                                         const std::function<void(const TaskRow&)>& row) {
   auto stmt = db_->Prepare(
       "SELECT json_extract(payload, '$.job'), json_extract(payload, '$.run_at'), "
-      "json_extract(payload, '$.ok') FROM records WHERE node = ? AND type = 'task' AND t >= ?");
+      "json_extract(payload, '$.ok') FROM records r WHERE node = ? AND type = 'task' AND t >= ?"
+      " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = r.node AND w.epoch = r.epoch "
+      "AND r.seq <= w.ack_seq)");
   if (!stmt) return Error{stmt.error()};
   const std::string from = Text(begin);
   (*stmt)->Bind(1, std::string_view(node)).Bind(2, std::string_view(from));
@@ -141,7 +145,9 @@ Outcome SqliteReportSource::ForEachIncident(const std::string& node, std::int64_
   auto stmt = db_->Prepare(
       "SELECT json_extract(payload, '$.check'), json_extract(payload, '$.opened'), "
       "json_extract(payload, '$.closed'), json_extract(payload, '$.summary') "
-      "FROM records WHERE node = ? AND type = 'incident'");
+      "FROM records r WHERE node = ? AND type = 'incident'"
+      " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = r.node AND w.epoch = r.epoch "
+      "AND r.seq <= w.ack_seq)");
   if (!stmt) return Error{stmt.error()};
   (*stmt)->Bind(1, std::string_view(node));
   for (;;) {

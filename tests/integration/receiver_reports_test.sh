@@ -95,15 +95,20 @@ reports_month_checks() {
   expect_eq "op-1 uptime bonus missed at 99.00%" false "$(op op-1 '.bonuses[]|select(.bonus=="uptime").earned')"
   expect_eq "op-1 incident bonus (none)" 20 "$(op op-1 '.bonuses[]|select(.bonus=="incidents").amount')"
   expect_eq "op-1 is a partner (2 referrals)" true "$(op op-1 .partner)"
-  expect_eq "op-1 commission from op-2 only (op-3 past 12 months)" "op-2:30:10" \
+  expect_eq "op-1 commission from op-2 only (op-3 past 12 months), on op-2's base of 0" "op-2:0:10" \
     "$(op op-1 '.commissions|map("\(.referred):\(.base_part):\(.months_left)")|join(",")')"
-  expect_eq "op-1 total" 200 "$(op op-1 .total)"
-  expect_eq "op-2 base, nothing measured" "150:0" "$(op op-2 '"\(.base):\(.bonus_total)"')"
+  expect_eq "op-1 total" 170 "$(op op-1 .total)"
+  expect_eq "op-1 test-node counted toward base" "1:1:0" "$(op op-1 '"\(.nodes):\(.measured_nodes):\(.left_out|length)"')"
+  expect_eq "op-2 no base, nothing measured" "0:0" "$(op op-2 '"\(.base):\(.bonus_total)"')"
+  expect_eq "op-2 silent-node left out, measured 0 minutes" "silent-node:0" \
+    "$(op op-2 '.left_out|map("\(.node):\(.measured_minutes)")|join(",")')"
   expect_eq "op-3 without nodes" "0:0" "$(op op-3 '"\(.nodes):\(.total)"')"
   expect_eq "bonuses due" 2026-11-07 "$(jq -r .bonuses_due <<<"$s")"
-  expect_match "statement CSV" $'\nop-1,commission,op-2 \\(10 months left\\),true,30.00\n' \
+  expect_match "statement CSV" $'\nop-1,commission,op-2 \\(10 months left\\),true,0.00\n' \
     "$(R statement --db "$db" --month 2026-10 --csv)"
   expect_match "statement table" "late minutes count toward uptime" "$(R statement --db "$db" --month 2026-10)"
+  expect_match "statement table: the left-out node" "left out +silent-node: measured 0 of the 10080 minutes" \
+    "$(R statement --db "$db" --month 2026-10)"
 
   R uptime --db "$db" --month 2026-13 2>/dev/null
   expect_eq "bad month: usage error" 2 $?

@@ -178,7 +178,10 @@ TEST_CASE("statement: base by node count") {
                                    {13, 275.0, 10}}) {
     FakeSource source;
     source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
-    for (int i = 0; i < nodes; ++i) source.Node("n" + std::to_string(i), "op", Day(2026, 1, 1));
+    for (int i = 0; i < nodes; ++i) {
+      source.Node("n" + std::to_string(i), "op", Day(2026, 1, 1));
+      source.Beats("n" + std::to_string(i), kOctober.begin, kOctober.end);
+    }
     auto s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
     const int node_count = nodes;  // clang 14 cannot capture a structured binding (INFO)
     INFO(node_count << " nodes");
@@ -236,12 +239,97 @@ TEST_CASE("statement: each bonus at its edge, with the figure that decided it") 
     CHECK(Bonus(Of(s, "op"), "incidents").figure ==
           "1 of 2 critical incidents resolved within 30 min");
   }
-  SUBCASE("a node that reported nothing earns nothing") {
+  SUBCASE("a node that reported nothing earns nothing, not even the base") {
     auto s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
     CHECK(Of(s, "op").bonus_total == 0);
     CHECK(Bonus(Of(s, "op"), "incidents").figure == "nothing measured");
-    CHECK(Of(s, "op").total == 150);
+    CHECK(Of(s, "op").base == 0);
+    CHECK(Of(s, "op").total == 0);
   }
+}
+
+TEST_CASE("statement: only nodes measured 7 days in the month count toward the base") {
+  FakeSource source;
+  source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
+  // Five nodes that ran the whole month, one that never reported, one revoked on day 1
+  // after reporting that day, one measured a minute short of 7 days, one exactly 7 days.
+  for (int i = 0; i < 5; ++i) {
+    source.Node("full" + std::to_string(i), "op", Day(2026, 1, 1));
+    source.Beats("full" + std::to_string(i), kOctober.begin, kOctober.end);
+  }
+  source.Node("silent", "op", Day(2026, 1, 1));
+  source.registry.nodes.push_back({"day1", "op", Day(2026, 1, 1), Day(2026, 10, 2)});
+  source.Beats("day1", kOctober.begin, kOctober.begin + 1440 * 60);
+  source.Node("short", "op", Day(2026, 1, 1));
+  source.Beats("short", kOctober.begin, kOctober.begin + (kMeasuredMinutesForBase - 1) * 60);
+  source.Node("week", "op", Day(2026, 1, 1));
+  source.Beats("week", kOctober.begin, kOctober.begin + kMeasuredMinutesForBase * 60, 2);
+  auto s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
+  const auto& op = Of(s, "op");
+  CHECK(op.nodes == 9);
+  CHECK(op.measured_nodes == 6);  // down minutes are measured minutes too
+  CHECK(op.paid_nodes == 6);
+  CHECK(op.base == 175);  // 6 nodes, not 9 (225)
+  REQUIRE(op.left_out.size() == 3);
+  CHECK(op.left_out[0].node == "day1");
+  CHECK(op.left_out[0].measured_minutes == 1440);
+  CHECK(op.left_out[1].node == "short");
+  CHECK(op.left_out[1].measured_minutes == kMeasuredMinutesForBase - 1);
+  CHECK(op.left_out[2].node == "silent");
+  CHECK(op.left_out[2].measured_minutes == 0);
+  // The statement shows them, in every format.
+  CHECK(StatementToTable(s).find("left out    silent: measured 0 of the 10080 minutes") !=
+        std::string::npos);
+  CHECK(StatementToCsv(s).find("op,left_out,short: measured 10079 of the 10080 minutes") !=
+        std::string::npos);
+  CHECK(StatementToJson(s)["operators"][0]["left_out"][1]["measured_minutes"] == 10079);
+  CHECK(StatementToJson(s)["operators"][0]["measured_nodes"] == 6);
+}
+
+TEST_CASE("statement: retention needs a node measured in the month") {
+  FakeSource source;
+  source.registry.operators.push_back({"six", "Six", Day(2026, 1, 1)});
+  source.Node("a", "six", Day(2026, 1, 1));
+  auto silent = ComputeStatement(Uptime(source, kSeptember), source.registry, {});
+  CHECK_FALSE(Bonus(Of(silent, "six"), "retention").earned);
+  CHECK(Bonus(Of(silent, "six"), "retention").figure ==
+        "active 9 months (6+), no node measured this month");
+  source.Beats("a", kSeptember.begin, kSeptember.end);
+  auto measured = ComputeStatement(Uptime(source, kSeptember), source.registry, {});
+  CHECK(Bonus(Of(measured, "six"), "retention").earned);
+}
+
+TEST_CASE("uptime: a node revoked in the middle of a minute, beats to its last minute") {
+  FakeSource source;
+  source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
+  const std::int64_t revoked = Day(2026, 10, 11) + 3600 + 30;  // 01:00:30
+  source.registry.nodes.push_back({"gone", "op", Day(2026, 1, 1), revoked});
+  source.Beats("gone", kOctober.begin, revoked);  // its last one is the 01:00 minute
+  const UptimeFigures f = Uptime(source, kOctober).nodes[0].figures;
+  CHECK(f.minutes == 10 * 1440 + 61);  // the minute it was revoked in counts
+  CHECK(f.up == 10 * 1440 + 61);
+  CHECK(f.unmeasured == 0);
+}
+
+TEST_CASE("uptime: a minute is live only if received between its end and live_within after") {
+  FakeSource source;
+  source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
+  source.Node("n", "op", Day(2026, 1, 1));
+  const std::int64_t m = kOctober.begin + 600;
+  source.beats["n"] = {
+      {m, true, m + 60},                         // at its end: live
+      {m + 60, true, m + 60 + 60 - 5},           // 5 s early (clocks apart): live
+      {m + 120, true, m + 120 + 60 - 6},         // 6 s early: not a measurement
+      {m + 180, true, m},                        // received before the minute began: not counted
+      {m + 240, true, m + 240 + 60 + 600},       // live_within after its end: live
+      {m + 300, true, m + 300 + 60 + 601},       // a second later: late
+      {kOctober.end - 60, true, kOctober.begin}  // the month's last minute, weeks early
+  };
+  const UptimeFigures f = Uptime(source, kOctober).nodes[0].figures;
+  CHECK(f.up_live == 3);
+  CHECK(f.up_late == 1);
+  CHECK(f.up == 4);
+  CHECK(f.unmeasured == 31 * 1440 - 4);
 }
 
 TEST_CASE("statement: retention in quarter-end months for operators active 6+ months") {
@@ -250,6 +338,8 @@ TEST_CASE("statement: retention in quarter-end months for operators active 6+ mo
   source.registry.operators.push_back({"five", "Five", Day(2026, 5, 1)});  // May..Sep: 5
   source.Node("a", "six", Day(2026, 4, 30));
   source.Node("b", "five", Day(2026, 5, 1));
+  source.Beats("a", kSeptember.begin, kOctober.end);
+  source.Beats("b", kSeptember.begin, kOctober.end);
   auto september = ComputeStatement(Uptime(source, kSeptember), source.registry, {});
   CHECK(Bonus(Of(september, "six"), "retention").earned);
   CHECK(Bonus(Of(september, "six"), "retention").amount == 100);

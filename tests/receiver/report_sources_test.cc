@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <functional>
 #include <map>
 #include <tuple>
 
@@ -57,6 +58,12 @@ struct TwoDatabases {
         auto done = store->InsertRecord(v, r.received_at);
         REQUIRE_MESSAGE(done.ok(), (done ? "" : done.error()));
         REQUIRE(*done == InsertResult::kStored);
+      }
+    }
+    // Every record stored here is chained and acknowledged (the reports read only those).
+    for (const auto& [key, seq] : next_seq) {
+      for (RecordStore* store : {sqlite.get(), pg.get()}) {
+        REQUIRE(store->SaveWatermark(key.first, key.second, {seq, "hash"}).ok());
       }
     }
     for (RecordStore* store : {sqlite.get(), pg.get()}) REQUIRE(store->Commit().ok());
@@ -129,9 +136,76 @@ std::string BeatPayload(std::int64_t minute, const std::string& up, const std::s
   return R"({"v":1,"type":"heartbeat","minute":")" + Utc(minute) + R"(","up":)" + up + extra + "}";
 }
 
+// Heartbeats of minutes 1..6 in epoch 1 and 1..2 in epoch 2, acknowledged up to seq 3 of
+// epoch 1 and nothing of epoch 2 (seq 4 stored past a gap, its chain not reached yet): the
+// source returns the first three minutes only, then all of epoch 1 once the watermark moves.
+void CheckOnlyAcknowledgedCount(RecordStore& store, const std::function<Rows()>& read) {
+  REQUIRE(store.Begin().ok());
+  for (std::int64_t epoch : {1, 2}) {
+    for (std::int64_t seq = 1; seq <= (epoch == 1 ? 6 : 2); ++seq) {
+      if (epoch == 1 && seq == 4) continue;  // the gap
+      const std::int64_t minute = Minute(2, 0, static_cast<int>(seq));
+      VerifiedRecord v{"n1",
+                       epoch,
+                       seq,
+                       "prev",
+                       "heartbeat",
+                       Utc(minute + 60),
+                       BeatPayload(minute, "true"),
+                       "jws",
+                       "h" + std::to_string(epoch) + "-" + std::to_string(seq)};
+      REQUIRE(store.InsertRecord(v, minute + 65).ok());
+    }
+  }
+  REQUIRE(store.SaveWatermark("n1", 1, {3, "h1-3"}).ok());
+  REQUIRE(store.Commit().ok());
+  Rows rows = read();
+  REQUIRE(rows.beats.size() == 3);
+  CHECK(std::get<0>(rows.beats[0]) == Minute(2, 0, 1));
+  CHECK(std::get<0>(rows.beats[2]) == Minute(2, 0, 3));
+  REQUIRE(store.Begin().ok());
+  VerifiedRecord filled{"n1",
+                        1,
+                        4,
+                        "prev",
+                        "heartbeat",
+                        Utc(Minute(2, 0, 5)),
+                        BeatPayload(Minute(2, 0, 4), "true"),
+                        "jws",
+                        "h1-4"};
+  REQUIRE(store.InsertRecord(filled, Minute(2, 0, 5)).ok());
+  REQUIRE(store.SaveWatermark("n1", 1, {6, "h1-6"}).ok());
+  REQUIRE(store.Commit().ok());
+  CHECK(read().beats.size() == 6);
+}
+
 }  // namespace
 
+TEST_CASE("report sources: SQLite counts only chained, acknowledged records") {
+  SqliteStoreMaker maker;
+  auto store = maker.Make();
+  NodeEntry entry{"n1", "op", "kid-n1", PublicKey{}, kOctober.begin, std::nullopt};
+  REQUIRE(store->AddNode(entry).ok());
+  CheckOnlyAcknowledgedCount(*store, [&] {
+    auto source = SqliteReportSource::Open(maker.path);
+    REQUIRE(source.ok());
+    return Read(**source, "n1", kOctober);
+  });
+}
+
 TEST_SUITE("postgres") {
+  TEST_CASE("report sources: PostgreSQL counts only chained, acknowledged records") {
+    PostgresStoreMaker maker;
+    auto store = maker.Make();
+    NodeEntry entry{"n1", "op", "kid-n1", PublicKey{}, kOctober.begin, std::nullopt};
+    REQUIRE(store->AddNode(entry).ok());
+    CheckOnlyAcknowledgedCount(*store, [&] {
+      auto source = PostgresReportSource::Open(maker.url);
+      REQUIRE(source.ok());
+      return Read(**source, "n1", kOctober);
+    });
+  }
+
   TEST_CASE("report sources: PostgreSQL reads the records as SQLite does, row for row") {
     TwoDatabases dbs;
     const std::int64_t late = Minute(1, 0, 0) + 40 * 86400;  // received in November

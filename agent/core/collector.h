@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "agent/core/check_result.h"
@@ -45,6 +46,22 @@ std::string ResolveInHome(const HermesTarget& hermes, const std::string& path);
 // The secret files beside the Hermes state (auth.json, .env, config.yaml), which the agent
 // must never read or send.
 bool IsHermesSecretFile(const std::string& path);
+
+// Why a Hermes file the agent is about to read (the cron jobs file, a dispatch file) must
+// not be read, or nullopt. Refused: a path that is, or resolves through symlinks to, a
+// Hermes secret file; and a file in a directory others may write to (like /tmp, where the
+// default dispatch queue lives) that is not owned by the Hermes user or root, or is reached
+// through a symlink there that is not (any local user could have planted either). A path
+// that does not exist is not refused here: the caller reports it missing. (What is
+// checked here and what is then opened are not one operation; this closes planted files,
+// not a race by someone who can already write in those directories.)
+struct FileRefusal {
+  std::string reason;  // "it resolves to /home/h/.hermes/.env, a Hermes secret file", ...
+  bool secret = false;
+};
+std::optional<FileRefusal> RefuseUntrustedFile(const Os& os, const HermesTarget& hermes,
+                                               const std::string& path);
+
 // "~/.hermes/cron/jobs.json" when the path is inside the operator's home, for summaries.
 std::string DisplayPath(const HermesTarget& hermes, const std::string& path);
 

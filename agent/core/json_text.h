@@ -2,7 +2,9 @@
 // refuses nesting deeper than max_depth before parsing (nlohmann parses any depth, but
 // copying, comparing or dumping a deep value recurses and would overflow the stack), and
 // turns parse errors into one printable ASCII line ("parse error at line 3, column 5:
-// ..."), so no raw bytes from the file reach summaries or details. Header-only, pure.
+// ..."), so no raw bytes from the file reach summaries or details. A parser callback
+// (nlohmann's parser_callback_t) may skip what the caller does not need as it is read, so
+// a large file costs its own size, not a DOM of it. Header-only, pure.
 #pragma once
 
 #include <cstddef>
@@ -62,8 +64,9 @@ inline int JsonNestingDepth(std::string_view text, int limit) {
 // "object", "array", "string", "number", "boolean", "null".
 inline std::string JsonTypeName(const nlohmann::json& value) { return value.type_name(); }
 
-inline Result<nlohmann::json> ParseJsonText(std::string_view text,
-                                            int max_depth = kDefaultMaxJsonDepth) {
+inline Result<nlohmann::json> ParseJsonText(
+    std::string_view text, int max_depth = kDefaultMaxJsonDepth,
+    const nlohmann::json::parser_callback_t& keep = nullptr) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Error{"the file is empty"};
   }
@@ -72,7 +75,7 @@ inline Result<nlohmann::json> ParseJsonText(std::string_view text,
                  " levels"};
   }
   try {
-    return nlohmann::json::parse(text);
+    return nlohmann::json::parse(text, keep);
   } catch (const nlohmann::json::exception& e) {
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 5: ...".
     std::string_view what = e.what();

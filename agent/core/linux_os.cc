@@ -117,6 +117,17 @@ class LinuxOs final : public Os {
     return std::optional<FileInfo>(ToFileInfo(st));
   }
 
+  Result<std::optional<std::string>> RealPath(const std::string& path) const override {
+    char* resolved = ::realpath(path.c_str(), nullptr);
+    if (resolved == nullptr) {
+      if (errno == ENOENT || errno == ENOTDIR) return std::optional<std::string>{};
+      return Error{path + ": " + ErrnoText(errno)};
+    }
+    std::string out(resolved);
+    std::free(resolved);
+    return std::optional<std::string>(std::move(out));
+  }
+
   Result<FsUsage> StatVfs(const std::string& path) const override {
     struct statvfs vfs {};
     if (::statvfs(path.c_str(), &vfs) != 0) return Error{path + ": " + ErrnoText(errno)};

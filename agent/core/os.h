@@ -67,6 +67,9 @@ class Os {
   virtual Result<std::optional<FileInfo>> Stat(const std::string& path,
                                                bool follow = true) const = 0;
   virtual Result<FsUsage> StatVfs(const std::string& path) const = 0;
+  // The absolute path with every symlink resolved (realpath(3)); nullopt when it does not
+  // exist (a dangling link included).
+  virtual Result<std::optional<std::string>> RealPath(const std::string& path) const = 0;
   // Runs argv[0] (looked up in PATH) with argv, stdin from /dev/null, capturing stdout
   // and stderr (each capped at 1 MiB), killing it (SIGKILL) at the timeout.
   virtual Result<ProgramRun> RunProgram(const std::vector<std::string>& argv,

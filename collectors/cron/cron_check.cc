@@ -16,7 +16,7 @@ namespace {
 using nlohmann::json;
 
 // A Hermes jobs file is a few KiB per job; anything near this is not one.
-constexpr std::uint64_t kMaxJobsFileBytes = 16ull << 20;
+constexpr std::uint64_t kMaxJobsFileBytes = 4ull << 20;
 constexpr std::uint64_t kMaxHeartbeatBytes = 4096;
 
 std::string DirName(const std::string& path) {
@@ -69,9 +69,9 @@ CheckResult CronCheck::Run(const CheckContext& context) {
   auto unknown = [&](std::string summary) {
     return MakeResult("cron", Status::kUnknown, std::move(summary), details);
   };
-  if (IsHermesSecretFile(path)) {
-    return unknown("refusing to read " + shown +
-                   ": it is a Hermes secret file; fix checks.cron.jobs_file");
+  if (auto refusal = RefuseUntrustedFile(os, context.hermes, path)) {
+    return unknown("refusing to read " + shown + ": " + refusal->reason +
+                   (refusal->secret ? "; fix checks.cron.jobs_file" : ""));
   }
 
   auto link = os.Stat(path, /*follow=*/false);

@@ -3,7 +3,7 @@
 // error, failure streak, missed run; totals (rules and grace: cron_rules.h). CRITICAL: a
 // failure streak at or above critical_failure_streak; WARNING: a failed or undelivered
 // last run, a missed run. UNKNOWN with one line saying why: the file unreadable, a
-// directory, FIFO or dangling symlink, over 16 MiB, not valid JSON, or none of the shapes.
+// directory, FIFO or dangling symlink, over 4 MiB, not valid JSON, or none of the shapes.
 // No jobs.json in an existing home is OK (no jobs yet). Symlinks are followed and noted;
 // Hermes' secret files (auth.json, .env, config.yaml) are never read. The age of
 // cron/ticker_heartbeat goes into the details when the file is there.

@@ -1,6 +1,8 @@
 #include "collectors/cron/jobs_file.h"
 
 #include <cmath>
+#include <set>
+#include <vector>
 
 #include "agent/core/json_text.h"
 
@@ -139,8 +141,62 @@ std::string_view ShapeName(JobsFile::Shape shape) {
   return "object with jobs";
 }
 
+namespace {
+
+// What the parser keeps of the file: the top level, the job entries (the members of the
+// top-level object or list, or of its "jobs" list) and, in a job, only the fields read
+// above (a prompt of megabytes is skipped as it is read). Arrays below that keep no
+// elements: a field is still seen to be an array (and noted as the wrong type).
+bool KeepJobField(int depth, json::parse_event_t event, json& parsed, std::vector<char>& kinds,
+                  bool& in_jobs) {
+  using Event = json::parse_event_t;
+  if (event == Event::object_end || event == Event::array_end) return true;
+  if (event == Event::key) {
+    const auto& name = parsed.get_ref<const std::string&>();
+    if (depth == 1) {
+      in_jobs = name == "jobs";
+      return true;
+    }
+    static const std::set<std::string, std::less<>> kFields = {"id",
+                                                               "name",
+                                                               "schedule",
+                                                               "schedule_display",
+                                                               "enabled",
+                                                               "state",
+                                                               "last_status",
+                                                               "last_error",
+                                                               "last_delivery_error",
+                                                               "failure_streak",
+                                                               "last_run_at",
+                                                               "next_run_at",
+                                                               "kind",
+                                                               "display",
+                                                               "expr",
+                                                               "run_at",
+                                                               "minutes"};
+    return kFields.count(name) > 0;
+  }
+  // A value or a container starting at `depth`, in the container at depth - 1.
+  if (depth >= 1 && kinds.size() >= static_cast<std::size_t>(depth) && kinds[depth - 1] == 'a') {
+    const bool job_entry = depth == 1 || (depth == 2 && in_jobs);
+    if (!job_entry) return false;
+  }
+  if (event == Event::object_start || event == Event::array_start) {
+    kinds.resize(static_cast<std::size_t>(depth) + 1);
+    kinds[depth] = event == Event::object_start ? 'o' : 'a';
+  }
+  return true;
+}
+
+}  // namespace
+
 Result<JobsFile> ParseJobsFile(std::string_view text) {
-  auto parsed = ParseJsonText(text);
+  std::vector<char> kinds;  // per depth: 'o' or 'a', the container last opened there
+  bool in_jobs = false;
+  auto parsed = ParseJsonText(text, kDefaultMaxJsonDepth,
+                              [&](int depth, json::parse_event_t event, json& value) {
+                                return KeepJobField(depth, event, value, kinds, in_jobs);
+                              });
   if (!parsed) return Error{parsed.error()};
   const json& root = *parsed;
   JobsFile file;

@@ -10,16 +10,16 @@ namespace fleet {
 namespace {
 
 // The format is opaque, so this is only a sanity bound.
-constexpr std::uint64_t kMaxDispatchFileBytes = 16ull << 20;
+constexpr std::uint64_t kMaxDispatchFileBytes = 4ull << 20;
 
 DispatchFileSeen Look(const Os& os, const HermesTarget& hermes, const std::string& configured) {
   DispatchFileSeen seen;
   seen.path = ResolveInHome(hermes, configured);
   seen.shown = DisplayPath(hermes, seen.path);
   const std::string& shown = seen.shown;
-  if (IsHermesSecretFile(seen.path)) {
-    seen.problem =
-        "refusing to read " + shown + ": it is a Hermes secret file; fix checks.dispatch.files";
+  if (auto refusal = RefuseUntrustedFile(os, hermes, seen.path)) {
+    seen.problem = "refusing to read " + shown + ": " + refusal->reason +
+                   (refusal->secret ? "; fix checks.dispatch.files" : "");
     return seen;
   }
   auto link = os.Stat(seen.path, /*follow=*/false);

@@ -2,7 +2,8 @@
 // JSON: present, parses, age of the last change (mtime), size and length of the top-level
 // value. A missing, unreadable, unparsable or stale file is the finding itself: WARNING
 // naming the file (rules: dispatch_file.h). Symlinks are followed and noted; directories,
-// FIFOs and files over 16 MiB are findings, never read; Hermes' secret files are refused.
+// FIFOs and files over 4 MiB are findings, never read; Hermes' secret files and files others
+// could have planted are refused (RefuseUntrustedFile).
 #pragma once
 
 #include <chrono>

@@ -11,19 +11,86 @@ namespace {
 using nlohmann::json;
 using std::chrono::seconds;
 
+// Reads the top-level value's type and length as the parser goes, storing nothing: a file
+// of millions of elements costs its own bytes, not a DOM of them.
+class ShapeReader final : public nlohmann::json_sax<json> {
+ public:
+  explicit ShapeReader(int max_depth) : max_depth_(max_depth) {}
+  JsonShape shape;
+  std::string error;
+
+  bool null() override { return Scalar("null"); }
+  bool boolean(bool) override { return Scalar("boolean"); }
+  bool number_integer(number_integer_t) override { return Scalar("number"); }
+  bool number_unsigned(number_unsigned_t) override { return Scalar("number"); }
+  bool number_float(number_float_t, const string_t&) override { return Scalar("number"); }
+  bool string(string_t& value) override {
+    if (depth_ == 0) shape.length = value.size();
+    return Scalar("string");
+  }
+  bool binary(binary_t&) override { return Scalar("binary"); }
+  bool start_object(std::size_t) override { return Open("object"); }
+  bool key(string_t&) override {
+    if (depth_ == 1) ++*shape.length;
+    return true;
+  }
+  bool end_object() override { return Close(); }
+  bool start_array(std::size_t) override { return Open("array"); }
+  bool end_array() override { return Close(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
+    // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 5: ...".
+    std::string_view what = e.what();
+    if (auto close = what.find("] "); close != std::string_view::npos) what.remove_prefix(close + 2);
+    error = "not valid JSON: " + PrintableAscii(what);
+    return false;
+  }
+
+ private:
+  bool Scalar(const char* type) {
+    if (depth_ == 0) shape.type = type;
+    if (depth_ == 1 && in_array_) ++*shape.length;
+    return true;
+  }
+  bool Open(const char* type) {
+    if (depth_ == 0) {
+      shape.type = type;
+      shape.length = 0;
+      in_array_ = std::string_view(type) == "array";
+    } else if (depth_ == 1 && in_array_) {
+      ++*shape.length;
+    }
+    if (++depth_ > max_depth_) {
+      error = "not valid JSON for this check: nested deeper than " + std::to_string(max_depth_) +
+              " levels";
+      return false;
+    }
+    return true;
+  }
+  bool Close() {
+    --depth_;
+    return true;
+  }
+
+  int max_depth_;
+  int depth_ = 0;
+  bool in_array_ = false;  // the top-level value is an array
+};
+
 }  // namespace
 
 Result<JsonShape> ParseDispatchFile(std::string_view text) {
-  auto parsed = ParseJsonText(text);
-  if (!parsed) return Error{parsed.error()};
-  JsonShape shape;
-  shape.type = JsonTypeName(*parsed);
-  if (parsed->is_array() || parsed->is_object()) {
-    shape.length = parsed->size();
-  } else if (parsed->is_string()) {
-    shape.length = parsed->get_ref<const std::string&>().size();
+  if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    return Error{"the file is empty"};
   }
-  return shape;
+  ShapeReader reader(kDefaultMaxJsonDepth);
+  bool parsed = false;
+  try {
+    parsed = json::sax_parse(text, &reader);
+  } catch (const std::exception& e) {
+    return Error{"not valid JSON: " + PrintableAscii(e.what())};
+  }
+  if (!parsed) return Error{reader.error.empty() ? "not valid JSON" : reader.error};
+  return reader.shape;
 }
 
 CheckResult EvaluateDispatchFiles(const std::vector<DispatchFileSeen>& files,

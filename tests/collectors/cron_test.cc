@@ -15,6 +15,7 @@
 #include "collectors/cron/cron_rules.h"
 #include "collectors/cron/jobs_file.h"
 #include "collectors/cron/timestamp.h"
+#include "tests/support/alloc_meter.h"
 #include "tests/support/fake_os.h"
 #include "tests/support/temp_dir.h"
 
@@ -612,7 +613,7 @@ TEST_CASE("cron: the collector on missing, unreadable, odd and oversized files")
     auto result = RunCron(os, home.path());
     CHECK(result.status == Status::kUnknown);
     CHECK(result.summary == path +
-                                " is 95 MiB, over the 16 MiB limit for a jobs file (a few "
+                                " is 95 MiB, over the 4.0 MiB limit for a jobs file (a few "
                                 "KiB per job); check what wrote it");
   }
   SUBCASE("a symlink is followed and reported; a dangling one is UNKNOWN") {
@@ -643,5 +644,61 @@ TEST_CASE("cron: the collector on missing, unreadable, odd and oversized files")
     CheckContext context{os, hermes, std::chrono::steady_clock::now() + 2s};
     auto result = MakeCronCheck({})->Run(context);
     CHECK(result.summary.find("cannot use ~/.hermes/cron/jobs.json: ") == 0);
+  }
+}
+
+TEST_CASE("cron: a jobs.json of large prompts keeps only the fields read, never a DOM of them") {
+  // Hermes keeps each job's prompt (and more) in jobs.json: 40 jobs with a 64 KiB prompt
+  // and a 20,000-element array of something this check does not read.
+  std::string text = "{\"jobs\": [";
+  for (int i = 0; i < 40; ++i) {
+    if (i > 0) text += ",";
+    text += "{\"id\": \"job" + std::to_string(i) + "\", \"prompt\": \"" +
+            std::string(64 << 10, 'p') + "\", \"history\": [";
+    for (int k = 0; k < 20000; ++k) text += k ? ",0" : "0";
+    text += "], \"last_error\": [1, 2, 3], \"last_status\": \"ok\"}";
+  }
+  text += "]}";
+  testing::AllocMeter meter;
+  auto file = ParseJobsFile(text);
+  const std::size_t peak = meter.PeakAbove();
+  REQUIRE(file.ok());
+  REQUIRE(file->jobs.size() == 40);
+  CHECK(file->jobs[39].id == "job39");
+  CHECK(file->jobs[39].last_status == "ok");
+  // An array where a string belongs is still seen, and named.
+  REQUIRE(file->jobs[0].problems.size() == 1);
+  CHECK(file->jobs[0].problems[0] == "last_error is an array, expected a string: ignored");
+  // A DOM of it would hold 40 x 20,000 elements of 16 bytes (12.8 MiB) and the prompts.
+  CHECK_MESSAGE(peak < (1u << 20), "held " << peak << " bytes while parsing " << text.size());
+}
+
+TEST_CASE("cron: jobs.json through a symlink to a secret file, or planted in /tmp, is refused") {
+  testing::PrivateTempDir home;  // no shared directory above it but its own
+  testing::FakeOs os;
+  SUBCASE("a symlink to auth.json") {
+    const std::string secret = home.WriteFile("auth.json", "{\"jobs\": [{\"id\": \"sk-live\"}]}");
+    std::filesystem::create_directories(home.Path("cron"));
+    std::filesystem::create_symlink(secret, home.Path("cron/jobs.json"));
+    auto result = RunCron(os, home.path());
+    CHECK(result.status == Status::kUnknown);
+    CHECK(result.summary == "refusing to read " + home.Path("cron/jobs.json") +
+                                ": it resolves to " + secret +
+                                ", a Hermes secret file; fix checks.cron.jobs_file");
+    CHECK(result.details.dump().find("sk-live") == std::string::npos);
+  }
+  SUBCASE("a jobs file in a shared directory, owned by someone else") {
+    std::filesystem::create_directories(home.Path("shared"));
+    REQUIRE(::chmod(home.Path("shared").c_str(), 01777) == 0);
+    const std::string jobs = home.WriteFile("shared/jobs.json", "{\"jobs\": []}");
+    os.owners[jobs] = 4242;
+    CronOptions options;
+    options.jobs_file = jobs;
+    auto result = RunCron(os, home.path(), options);
+    CHECK(result.status == Status::kUnknown);
+    CHECK(result.summary.find("refusing to read " + jobs + ": " + jobs + " is below " +
+                              home.Path("shared") + ", which any local user may write to") == 0);
+    os.owners[jobs] = 1000;
+    CHECK(RunCron(os, home.path(), options).status == Status::kOk);
   }
 }

@@ -10,6 +10,7 @@
 
 #include "collectors/dispatch/dispatch_check.h"
 #include "collectors/dispatch/dispatch_file.h"
+#include "tests/support/alloc_meter.h"
 #include "tests/support/fake_os.h"
 #include "tests/support/temp_dir.h"
 
@@ -192,7 +193,7 @@ TEST_CASE("dispatch: the collector on real files") {
     REQUIRE(::truncate(queue.c_str(), 100'000'000) == 0);
     SetAge(queue, 1s);
     CHECK(RunDispatch(os, home, options).summary ==
-          queue + " is 95 MiB, over the 16 MiB limit; not read");
+          queue + " is 95 MiB, over the 4.0 MiB limit; not read");
   }
   SUBCASE("a symlink is followed and reported") {
     std::filesystem::remove(queue);
@@ -209,4 +210,90 @@ TEST_CASE("dispatch: the collector on real files") {
     CHECK(result.summary.find("refusing to read " + home + "/.env") == 0);
     CHECK(result.details["files"][2]["parses"] == false);
   }
+}
+
+TEST_CASE("dispatch: a 4 MiB file of two million elements is read without a DOM of it") {
+  std::string text = "[";
+  text.reserve(4u << 20);
+  while (text.size() < (4u << 20) - 4) text += "0,";
+  text += "0]";
+  testing::AllocMeter meter;
+  auto shape = ParseDispatchFile(text);
+  const std::size_t peak = meter.PeakAbove();
+  REQUIRE(shape.ok());
+  CHECK(shape->type == "array");
+  CHECK(*shape->length == (text.size() - 1) / 2);
+  // A DOM would hold 16 bytes per element (32 MiB) and the vector around them.
+  CHECK_MESSAGE(peak < (64u << 10), "held " << peak << " bytes while parsing");
+  auto nested = ParseDispatchFile(R"({"a": [1, {"b": [2, 3]}], "c": "x"})");
+  REQUIRE(nested.ok());
+  CHECK(nested->length == 2);
+}
+
+TEST_CASE("dispatch: in a directory others may write to, only the Hermes user's or root's files") {
+  testing::PrivateTempDir dir;  // no shared directory above it but its own "tmp"
+  testing::FakeOs os;
+  const std::string home = dir.Path("hermes");
+  const std::string shared = dir.Path("tmp");
+  std::filesystem::create_directories(shared);
+  REQUIRE(::chmod(shared.c_str(), 01777) == 0);
+  const std::string queue = dir.WriteFile("tmp/hermes/dispatch-queue.json", "[1, 2]");
+  SetAge(queue, 30s);
+  DispatchOptions options;
+  options.files = {queue};
+  options.stale_after = 1h;
+  os.users["mallory"] = UserInfo{"mallory", 4242, 4242, "/home/mallory"};
+
+  SUBCASE("the Hermes user's file, in the Hermes user's directory: read") {
+    os.owners[shared + "/hermes"] = 1000;
+    os.owners[queue] = 1000;
+    CHECK(RunDispatch(os, home, options).status == Status::kOk);
+  }
+  SUBCASE("another user's file: refused, never read") {
+    os.owners[queue] = 4242;
+    os.denied = queue;  // reading it would say "Permission denied" instead
+    auto result = RunDispatch(os, home, options);
+    CHECK(result.status == Status::kWarning);
+    CHECK(result.summary == "refusing to read " + queue + ": " + queue + " is below " + shared +
+                                ", which any local user may write to, and is owned by mallory, "
+                                "not by the Hermes user hermes or root");
+  }
+  SUBCASE("a directory planted before Hermes made it: refused") {
+    os.owners[shared + "/hermes"] = 4242;
+    auto result = RunDispatch(os, home, options);
+    CHECK(result.summary.find("refusing to read " + queue + ": " + shared + "/hermes is below") ==
+          0);
+  }
+  SUBCASE("a symlink planted there, to a file root owns: refused") {
+    const std::string target = dir.WriteFile("elsewhere/root-file.json", "{}");
+    const std::string link = shared + "/link.json";
+    std::filesystem::create_symlink(target, link);
+    os.owners[link] = 4242;
+    options.files = {link};
+    auto result = RunDispatch(os, home, options);
+    CHECK(result.summary.find("refusing to read " + link + ": " + link + " is below") == 0);
+  }
+  SUBCASE("outside a shared directory the owner does not matter") {
+    const std::string own = dir.WriteFile("hermes/fleet-dispatch-state.json", "{}");
+    SetAge(own, 30s);
+    os.owners[own] = 4242;
+    options.files = {own};
+    CHECK(RunDispatch(os, home, options).status == Status::kOk);
+  }
+}
+
+TEST_CASE("dispatch: a symlink to a Hermes secret file is refused, whatever its name") {
+  testing::TempDir dir;
+  testing::FakeOs os;
+  const std::string home = dir.Path("hermes");
+  const std::string secret = dir.WriteFile("hermes/.env", "OPENAI_API_KEY=sk-live-secret\n");
+  const std::string link = dir.Path("hermes/queue.json");
+  std::filesystem::create_symlink(secret, link);
+  DispatchOptions options;
+  options.files = {"queue.json"};
+  auto result = RunDispatch(os, home, options);
+  CHECK(result.status == Status::kWarning);
+  CHECK(result.summary == "refusing to read " + link + ": it resolves to " + secret +
+                              ", a Hermes secret file; fix checks.dispatch.files");
+  CHECK(result.details.dump().find("sk-live") == std::string::npos);
 }

@@ -37,6 +37,9 @@ class ClockedLinuxOs final : public Os {
     return real_->Stat(p, follow);
   }
   Result<FsUsage> StatVfs(const std::string& p) const override { return real_->StatVfs(p); }
+  Result<std::optional<std::string>> RealPath(const std::string& p) const override {
+    return real_->RealPath(p);
+  }
   Result<ProgramRun> RunProgram(const std::vector<std::string>& argv,
                                 std::chrono::milliseconds timeout) const override {
     return real_->RunProgram(argv, timeout);
@@ -143,7 +146,7 @@ TEST_CASE("hermes home: a 100 MB jobs.json is refused by its size, quickly") {
   ClockedLinuxOs os(testing::FakeEpoch());
   auto [result, took] = RunCron(os, dir.path());
   CHECK(result.status == Status::kUnknown);
-  CHECK(result.summary.find(path + " is 100 MiB, over the 16 MiB limit") == 0);
+  CHECK(result.summary.find(path + " is 100 MiB, over the 4.0 MiB limit") == 0);
   CHECK(took < 10s);  // a hang guard; the reason above shows it was not read
 }
 

@@ -80,7 +80,7 @@ start=$(date +%s%N)
 out=$(HERMES_HOME="$home" timeout 20 "$agent" check --only cron --no-color); rc=$?
 took_ms=$(( ($(date +%s%N) - start) / 1000000 ))
 expect_eq "100 MB exit code (UNKNOWN)" 3 "$rc"
-expect_match "100 MB says why" "is 95 MiB, over the 16 MiB limit" "$out"
+expect_match "100 MB says why" "is 95 MiB, over the 4.0 MiB limit" "$out"
 if (( took_ms < 2000 )); then pass "100 MB answered in ${took_ms} ms"; else fail "100 MB took ${took_ms} ms"; fi
 
 finish

@@ -42,6 +42,9 @@ class FakeOs : public Os {
                                               std::uint64_t max_bytes) const override;
   Result<std::optional<FileInfo>> Stat(const std::string& path, bool follow) const override;
   Result<FsUsage> StatVfs(const std::string& path) const override;
+  Result<std::optional<std::string>> RealPath(const std::string& path) const override {
+    return real_->RealPath(path);
+  }
   Result<ProgramRun> RunProgram(const std::vector<std::string>& argv,
                                 std::chrono::milliseconds timeout) const override;
   Result<ProgramRun> RunProgramAs(const UserInfo& user, const std::vector<std::string>& argv,

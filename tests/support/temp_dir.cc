@@ -1,6 +1,7 @@
 #include "tests/support/temp_dir.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -10,9 +11,38 @@
 
 namespace fleet::testing {
 
-TempDir::TempDir() {
+namespace {
+
+std::string TmpBase() {
   const char* base = std::getenv("TMPDIR");
-  std::string templ = std::string(base && *base ? base : "/tmp") + "/fleet-test.XXXXXX";
+  return base && *base ? base : "/tmp";
+}
+
+// The first of the current directory, /run and /var/cache that we may write in and that
+// has no directory others may write to on its way from /.
+std::string PrivateBase() {
+  for (std::string base :
+       {std::filesystem::current_path().string(), std::string("/run"), std::string("/var/cache")}) {
+    if (::access(base.c_str(), W_OK) != 0) continue;
+    bool shared = false;
+    for (std::filesystem::path at = base;; at = at.parent_path()) {
+      struct stat st {};
+      if (::stat(at.c_str(), &st) != 0 || (st.st_mode & S_IWOTH) != 0) shared = true;
+      if (shared || at == at.parent_path()) break;
+    }
+    if (!shared) return base;
+  }
+  throw std::runtime_error("no directory without a world-writable parent to test in");
+}
+
+}  // namespace
+
+TempDir::TempDir() : TempDir(TmpBase()) {}
+
+PrivateTempDir::PrivateTempDir() : TempDir(PrivateBase()) {}
+
+TempDir::TempDir(const std::string& base) {
+  std::string templ = base + "/fleet-test.XXXXXX";
   if (::mkdtemp(templ.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = templ;
 }

@@ -21,8 +21,18 @@ class TempDir {
   std::string WriteFile(std::string_view relative, std::string_view content,
                         unsigned mode = 0644) const;
 
+ protected:
+  explicit TempDir(const std::string& base);
+
  private:
   std::string path_;
+};
+
+// A TempDir with no directory others may write to on its way from / (under the current
+// directory, else /run or /var/cache), for tests of what is trusted below /tmp.
+class PrivateTempDir : public TempDir {
+ public:
+  PrivateTempDir();
 };
 
 // Reads a file under tests/data.

@@ -171,6 +171,16 @@ TEST_CASE("a record the receiver refuses for good is set aside; the others go on
     CHECK(effect->remove_batch);           // 9 stored + 1 set aside: the whole batch is taken
     CHECK_FALSE(effect->start_new_epoch);  // SetAside closes the epoch itself
   }
+  SUBCASE("refused and forks together: set aside, and a new epoch where the receiver says") {
+    ack.forks = {11};
+    ack.stored = 8;
+    ack.next_epoch = 9;
+    auto effect = ApplyAck(ack, "n1", batch, SpoolHead{3, 30});
+    CHECK(effect->refused.size() == 1);
+    CHECK(effect->remove_batch);
+    CHECK(effect->start_new_epoch);
+    CHECK(effect->new_epoch_at_least == 9);
+  }
   SUBCASE("a line after the gap in the seqs maps to its own seq") {
     ack.rejected = {{7, "bad signature"}};
     ack.ack_seq = 15;

@@ -416,6 +416,16 @@ nlohmann::json Daemon::WatchSpool() {
           // Full: no room left for a detail record, so they are shed now.
           {"full", state->bytes + 64 * 1024 >= static_cast<std::int64_t>(config_.spool.max_size)},
           {"shed_records", state->shed},
+          {"oversized_records", state->oversized},
+          // Refused for good by the receiver, kept aside in history.db (refused_records).
+          {"refused_records", state->refused},
+          {"last_refused", state->last_refused
+                               ? nlohmann::json{{"epoch", state->last_refused->epoch},
+                                                {"seq", state->last_refused->seq},
+                                                {"type", state->last_refused->type},
+                                                {"reason", state->last_refused->reason},
+                                                {"at", FormatUtc(state->last_refused->refused_at)}}
+                               : nlohmann::json(nullptr)},
           {"epoch", state->epoch},
           {"next_seq", state->next_seq}};
 }

@@ -105,7 +105,8 @@ void Accountant::TrackIncident(const CheckResult& result, const RecordStamp& sta
   bool& open = incident_open_[result.name];
   if (result.status == Status::kCritical && !open) {
     open = true;
-    incident_events_.push_back({true, result.name, result.summary, stamp});
+    incident_events_.push_back(
+        {true, result.name, TruncateUtf8(result.summary, kMaxSummaryBytes), stamp});
   } else if ((result.status == Status::kOk || result.status == Status::kWarning) && open) {
     open = false;
     incident_events_.push_back({false, result.name, {}, stamp});

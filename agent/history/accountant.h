@@ -6,7 +6,10 @@
 // opens an incident that its recovery (OK or WARNING; UNKNOWN keeps it open) closes.
 // Writes that fail (disk full, read-only state dir) are not lost: heartbeats, tasks and
 // incident openings/closings wait in bounded queues, in order, and are written with their
-// original timestamps on the next attempt that succeeds. Single-threaded.
+// original timestamps on the next attempt that succeeds. Free text is cut where records
+// are made, on a UTF-8 character boundary with "..." appended, so a record stays far below
+// the receiver's 64 KiB: an incident's summary at kMaxSummaryBytes, a task's name at 256
+// bytes and its error at 1024. Single-threaded.
 #pragma once
 
 #include <deque>
@@ -19,6 +22,10 @@
 #include "agent/history/history_store.h"
 
 namespace fleet {
+
+// An incident summary (a check's one-line summary, which may quote a tmux session name or a
+// file's content) is cut to this many bytes, "..." appended.
+inline constexpr std::size_t kMaxSummaryBytes = 1024;
 
 // Pure: the uptime rule on the latest statuses.
 bool IsUp(const std::map<std::string, Status>& latest, const std::vector<std::string>& require);

@@ -43,6 +43,10 @@ CREATE TABLE IF NOT EXISTS agent_runs(
 CREATE TABLE IF NOT EXISTS records(
   epoch INTEGER NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
   payload TEXT NOT NULL, jws TEXT, PRIMARY KEY(epoch, seq));
+CREATE TABLE IF NOT EXISTS refused_records(
+  epoch INTEGER NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
+  payload TEXT NOT NULL, jws TEXT, reason TEXT NOT NULL, refused_at INTEGER NOT NULL,
+  PRIMARY KEY(epoch, seq));
 )sql";
 
 std::string Dump(const nlohmann::json& j) {
@@ -148,6 +152,14 @@ Outcome HistoryStore::AppendRecord(const std::string& type, nlohmann::json paylo
   }
   const std::string payload_text = Dump(payload);
   const auto size = static_cast<std::int64_t>(jws ? jws->size() + 1 : payload_text.size() + 1);
+  if (static_cast<std::size_t>(size - 1) > kMaxRecordBytes) {
+    // The receiver refuses a record this large, and it would only wait in the spool: not
+    // made (its history row stays), counted; no seq is taken, so the chain stays unbroken.
+    // The accountant cuts free text well below this; only a bug gets here.
+    auto oversized = MetaInt("oversized_records", 0);
+    if (!oversized) return Error{oversized.error()};
+    return SetMeta("oversized_records", std::to_string(*oversized + 1));
+  }
   auto spooled = MetaInt("spool_bytes", 0);
   if (!spooled) return Error{spooled.error()};
   if (type != "heartbeat" && *spooled + size > static_cast<std::int64_t>(spool_limit_)) {

@@ -2,7 +2,9 @@
 // the state directory: a heartbeat per UTC minute, finished cron runs (tasks, each once by
 // job id + run time), incidents, disk samples for the trend, agent starts and stops, and
 // for every entry a record (the payload the receiver reads, design.md "Record payloads")
-// appended in the same transaction, so history and outbound records never disagree. Not
+// appended in the same transaction, so history and outbound records never disagree. A
+// record over kMaxRecordBytes (the receiver's bound) is never made: counted in meta
+// `oversized_records` instead, its history row kept, no seq taken. Not
 // thread-safe: the daemon owns one instance on its loop thread; readers open their own.
 #pragma once
 

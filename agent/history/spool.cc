@@ -63,19 +63,72 @@ Result<std::int64_t> Spool::Remove(std::int64_t epoch, std::int64_t first, std::
   return count;
 }
 
+namespace {
+
+// Inside an open transaction: the next record takes seq 1 of max(current + 1, at_least).
+Result<std::int64_t> CloseEpoch(SqliteDb& db, std::int64_t at_least) {
+  auto epoch = ReadMetaInt(db, "epoch", 1);
+  if (!epoch) return Error{epoch.error()};
+  const std::int64_t next = std::max(*epoch + 1, at_least);
+  if (auto done = WriteMetaInt(db, "epoch", next); !done) return Error{done.error()};
+  if (auto done = WriteMetaInt(db, "next_seq", 1); !done) return Error{done.error()};
+  if (auto done = db.Exec("DELETE FROM meta WHERE key = 'prev_hash'"); !done) {
+    return Error{done.error()};
+  }
+  return next;
+}
+
+}  // namespace
+
 Result<std::int64_t> Spool::StartNewEpoch(std::int64_t at_least) {
   SqliteTransaction tx(*db_);
   if (auto begun = tx.Begin(); !begun) return Error{begun.error()};
-  auto epoch = ReadMetaInt(*db_, "epoch", 1);
-  if (!epoch) return Error{epoch.error()};
-  const std::int64_t next = std::max(*epoch + 1, at_least);
-  if (auto done = WriteMetaInt(*db_, "epoch", next); !done) return Error{done.error()};
-  if (auto done = WriteMetaInt(*db_, "next_seq", 1); !done) return Error{done.error()};
-  if (auto done = db_->Exec("DELETE FROM meta WHERE key = 'prev_hash'"); !done) {
+  auto next = CloseEpoch(*db_, at_least);
+  if (!next) return Error{next.error()};
+  if (auto done = tx.Commit(); !done) return Error{done.error()};
+  return *next;
+}
+
+Result<std::optional<std::int64_t>> Spool::SetAside(std::int64_t epoch, std::int64_t seq,
+                                                    const std::string& reason, std::int64_t now) {
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return Error{begun.error()};
+  auto size = db_->Prepare(
+      "SELECT length(CAST(coalesce(jws, payload) AS BLOB)) + 1 FROM records "
+      "WHERE epoch = ? AND seq = ?");
+  if (!size) return Error{size.error()};
+  (*size)->Bind(1, epoch).Bind(2, seq);
+  auto row = (*size)->Step();
+  if (!row) return Error{row.error()};
+  if (!*row) return std::optional<std::int64_t>();  // gone already
+  const std::int64_t bytes = (*size)->Int(0);
+  (*size)->Reset();
+  auto copy = db_->Prepare(
+      "INSERT INTO refused_records(epoch, seq, type, t, payload, jws, reason, refused_at) "
+      "SELECT epoch, seq, type, t, payload, jws, ?, ? FROM records WHERE epoch = ? AND seq = ?");
+  if (!copy) return Error{copy.error()};
+  if (auto done =
+          (*copy)->Bind(1, std::string_view(reason)).Bind(2, now).Bind(3, epoch).Bind(4, seq).Run();
+      !done) {
     return Error{done.error()};
   }
+  auto del = db_->Prepare("DELETE FROM records WHERE epoch = ? AND seq = ?");
+  if (!del) return Error{del.error()};
+  if (auto done = (*del)->Bind(1, epoch).Bind(2, seq).Run(); !done) return Error{done.error()};
+  auto spooled = ReadMetaInt(*db_, "spool_bytes", 0);
+  if (!spooled) return Error{spooled.error()};
+  const std::int64_t left = *spooled > bytes ? *spooled - bytes : 0;
+  if (auto done = WriteMetaInt(*db_, "spool_bytes", left); !done) return Error{done.error()};
+  auto current = ReadMetaInt(*db_, "epoch", 1);
+  if (!current) return Error{current.error()};
+  std::optional<std::int64_t> new_epoch;
+  if (*current == epoch) {
+    auto next = CloseEpoch(*db_, 0);
+    if (!next) return Error{next.error()};
+    new_epoch = *next;
+  }
   if (auto done = tx.Commit(); !done) return Error{done.error()};
-  return next;
+  return new_epoch;
 }
 
 Result<SpoolState> Spool::State() { return ReadSpoolState(*db_); }
@@ -86,13 +139,32 @@ Result<SpoolState> ReadSpoolState(SqliteDb& db) {
   if (!count) return Error{count.error()};
   if (auto row = (*count)->Step(); !row) return Error{row.error()};
   state.records = (*count)->Int(0);
-  for (auto [key, field, fallback] : {std::tuple{"spool_bytes", &state.bytes, std::int64_t{0}},
-                                      std::tuple{"shed_records", &state.shed, std::int64_t{0}},
-                                      std::tuple{"epoch", &state.epoch, std::int64_t{1}},
-                                      std::tuple{"next_seq", &state.next_seq, std::int64_t{1}}}) {
+  for (auto [key, field, fallback] :
+       {std::tuple{"spool_bytes", &state.bytes, std::int64_t{0}},
+        std::tuple{"shed_records", &state.shed, std::int64_t{0}},
+        std::tuple{"oversized_records", &state.oversized, std::int64_t{0}},
+        std::tuple{"epoch", &state.epoch, std::int64_t{1}},
+        std::tuple{"next_seq", &state.next_seq, std::int64_t{1}}}) {
     auto value = ReadMetaInt(db, key, fallback);
     if (!value) return Error{value.error()};
     *field = *value;
+  }
+  // A history from before refused_records (read-only: `status` creates nothing) has none.
+  auto table = db.Prepare(
+      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'refused_records'");
+  if (!table) return Error{table.error()};
+  if (auto row = (*table)->Step(); !row) return Error{row.error()};
+  if ((*table)->Int(0) == 0) return state;
+  auto refused = db.Prepare(
+      "SELECT (SELECT count(*) FROM refused_records), epoch, seq, type, reason, refused_at "
+      "FROM refused_records ORDER BY refused_at DESC, epoch DESC, seq DESC LIMIT 1");
+  if (!refused) return Error{refused.error()};
+  auto row = (*refused)->Step();
+  if (!row) return Error{row.error()};
+  if (*row) {
+    const SqliteStatement& r = **refused;
+    state.refused = r.Int(0);
+    state.last_refused = RefusedRecord{r.Int(1), r.Int(2), r.Text(3), r.Text(4), r.Int(5)};
   }
   return state;
 }

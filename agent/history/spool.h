@@ -4,10 +4,17 @@
 // closed, when the receiver has taken a whole batch (stored, duplicate or kept aside as a
 // fork). Starting a new epoch (after the receiver shows the spool was lost or restored
 // from an old copy) resets seq and the chain in the same table HistoryStore reads.
+// A record the receiver refuses for good is set aside: moved, whole and in one transaction,
+// to the table refused_records (kept, never pushed again, shown by `status`). The receiver
+// acknowledges only along an unbroken prev chain, so nothing after it in its epoch could
+// ever be acknowledged: setting aside a record of the current epoch closes that epoch in
+// the same transaction (new records start the next at seq 1 from the genesis hash), and
+// the rest of the closed epoch drains as closed epochs do.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,12 +29,24 @@ struct SpooledRecord {
   std::string jws;
 };
 
+// A record kept aside because the receiver refused it for good.
+struct RefusedRecord {
+  std::int64_t epoch = 0;
+  std::int64_t seq = 0;
+  std::string type;
+  std::string reason;           // the receiver's, or the agent's own (too large to send)
+  std::int64_t refused_at = 0;  // unix seconds
+};
+
 struct SpoolState {
-  std::int64_t records = 0;   // awaiting acknowledgement
-  std::int64_t bytes = 0;     // their JWS text, one newline each
-  std::int64_t shed = 0;      // detail records not made because the spool was full
-  std::int64_t epoch = 1;     // the epoch new records go to
-  std::int64_t next_seq = 1;  // the seq the next record takes
+  std::int64_t records = 0;    // awaiting acknowledgement
+  std::int64_t bytes = 0;      // their JWS text, one newline each
+  std::int64_t shed = 0;       // detail records not made because the spool was full
+  std::int64_t oversized = 0;  // records not made: over kMaxRecordBytes (agent/records/jws.h)
+  std::int64_t epoch = 1;      // the epoch new records go to
+  std::int64_t next_seq = 1;   // the seq the next record takes
+  std::int64_t refused = 0;    // records set aside, refused for good
+  std::optional<RefusedRecord> last_refused;
 };
 
 class Spool {
@@ -42,6 +61,11 @@ class Spool {
   // Closes the current epoch: the next record takes seq 1 of max(current + 1, at_least),
   // chained from the genesis hash. Returns the new epoch.
   Result<std::int64_t> StartNewEpoch(std::int64_t at_least);
+  // Moves the record (epoch, seq) to refused_records with `reason`; when it is of the
+  // current epoch, closes that epoch as StartNewEpoch(0) does, and returns the new epoch.
+  // A record no longer in the spool changes nothing.
+  Result<std::optional<std::int64_t>> SetAside(std::int64_t epoch, std::int64_t seq,
+                                               const std::string& reason, std::int64_t now);
   Result<SpoolState> State();
 
  private:

@@ -1,8 +1,12 @@
 #include "agent/push/push_policy.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <charconv>
-#include <ctime>
+#include <cstring>
 
 #include "agent/core/json_text.h"
 
@@ -68,11 +72,19 @@ Result<PushAck> ParsePushAck(std::string_view body) {
   if (auto rejected = j.find("rejected"); rejected != j.end()) {
     if (!rejected->is_array()) return Error{"reply 'rejected' is not a list"};
     for (const auto& item : *rejected) {
-      std::string line = item.is_object() && item.contains("line") ? item["line"].dump() : "?";
-      std::string reason = item.is_object() && item.contains("reason") && item["reason"].is_string()
-                               ? item["reason"].get<std::string>()
-                               : item.dump();
-      ack.rejected.push_back("line " + line + ": " + PrintableAscii(reason, 200));
+      RejectedLine line;
+      if (item.is_object()) {
+        if (auto n = item.find("line"); n != item.end() && n->is_number_integer()) {
+          line.line = std::max<std::int64_t>(n->get<std::int64_t>(), 0);
+        }
+      }
+      const bool has_reason =
+          item.is_object() && item.contains("reason") && item["reason"].is_string();
+      line.reason = PrintableAscii(
+          has_reason ? item["reason"].get<std::string>()
+                     : item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+          200);
+      ack.rejected.push_back(std::move(line));
     }
   }
   if (j.contains("next_epoch") && !j["next_epoch"].is_null()) {
@@ -90,30 +102,14 @@ ReplyKind ClassifyReply(long http_status) {
   return ReplyKind::kRetry;
 }
 
-std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value,
-                                                    std::chrono::system_clock::time_point now) {
-  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r' ||
-                            value.back() == '\n')) {
-    value.remove_suffix(1);
-  }
-  if (value.empty() || value.size() > 64) return std::nullopt;
-  if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-    std::int64_t seconds = 0;
-    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec == std::errc::result_out_of_range) return kMaxRetryAfter;
-    if (ec != std::errc() || ptr != value.data() + value.size()) return std::nullopt;
-    return std::min(std::chrono::seconds(seconds), kMaxRetryAfter);
-  }
-  // IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT".
-  std::tm tm{};
-  const std::string text(value);
-  const char* end = strptime(text.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-  if (end == nullptr || *end != '\0') return std::nullopt;
-  const std::time_t at = timegm(&tm);
-  const auto delta = std::chrono::system_clock::from_time_t(at) - now;
-  if (delta <= std::chrono::seconds(0)) return std::chrono::seconds(0);
-  return std::min(std::chrono::ceil<std::chrono::seconds>(delta), kMaxRetryAfter);
+std::string Describe(const RejectedLine& rejected) {
+  return "line " + (rejected.line > 0 ? std::to_string(rejected.line) : std::string("?")) + ": " +
+         rejected.reason;
+}
+
+std::optional<std::chrono::seconds> RetryAfterDelay(std::int64_t seconds) {
+  if (seconds <= 0) return std::nullopt;
+  return std::min(std::chrono::seconds(seconds), kMaxRetryAfter);
 }
 
 Backoff::Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, std::uint64_t seed)
@@ -139,18 +135,65 @@ Result<AckEffect> ApplyAck(const PushAck& ack, const std::string& node, const Se
   }
   AckEffect effect;
   effect.remove_up_to = ack.ack_seq;
+  for (const RejectedLine& rejected : ack.rejected) {
+    const bool placed = rejected.line >= 1 &&
+                        rejected.line <= static_cast<std::int64_t>(batch.seqs.size()) &&
+                        batch.seqs[rejected.line - 1] > ack.ack_seq;
+    if (placed) {
+      effect.refused.push_back({batch.seqs[rejected.line - 1], rejected.reason});
+    } else {
+      effect.unplaced.push_back(rejected);
+    }
+  }
+  // Set aside, a refused record is taken too: it will not be sent again.
   const bool taken_whole =
-      ack.rejected.empty() &&
-      ack.stored + ack.duplicates + static_cast<std::int64_t>(ack.forks.size()) >= batch.records;
-  if (batch.epoch < head.epoch) {
-    // A closed epoch: no record will ever extend it, so whatever the receiver has taken
-    // (stored, or kept aside as a fork) may leave.
-    effect.remove_batch = taken_whole;
-  } else if (!ack.forks.empty() || ack.ack_seq >= head.next_seq) {
+      effect.unplaced.empty() &&
+      ack.stored + ack.duplicates +
+              static_cast<std::int64_t>(ack.forks.size() + effect.refused.size()) >=
+          batch.records;
+  // A closed epoch (or one the refused records close): no record will ever extend it, so
+  // whatever the receiver has taken (stored, or kept aside as a fork) may leave.
+  if (batch.epoch < head.epoch || !effect.refused.empty()) effect.remove_batch = taken_whole;
+  if (batch.epoch >= head.epoch && (!ack.forks.empty() || ack.ack_seq >= head.next_seq)) {
     effect.start_new_epoch = true;
     effect.new_epoch_at_least = ack.next_epoch.value_or(0);
   }
   return effect;
+}
+
+bool IsLoopbackHostName(std::string_view host) {
+  if (host == "localhost" || host == "[::1]") return true;
+  // A dotted quad of decimal numbers 0-255, the first 127; nothing else is an address.
+  int values[4] = {};
+  for (int i = 0; i < 4; ++i) {
+    const std::size_t end = i < 3 ? host.find('.') : host.size();
+    if (end == std::string_view::npos) return false;
+    const std::string_view part = host.substr(0, end);
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return false;
+    }
+    std::from_chars(part.data(), part.data() + part.size(), values[i]);
+    if (values[i] > 255) return false;
+    host.remove_prefix(i < 3 ? end + 1 : end);
+  }
+  return values[0] == 127;
+}
+
+bool IsLoopbackAddress(const sockaddr* address, std::size_t length) {
+  if (address == nullptr) return false;
+  if (address->sa_family == AF_INET && length >= sizeof(sockaddr_in)) {
+    sockaddr_in in{};
+    std::memcpy(&in, address, sizeof in);
+    return (ntohl(in.sin_addr.s_addr) >> 24) == 127;
+  }
+  if (address->sa_family == AF_INET6 && length >= sizeof(sockaddr_in6)) {
+    sockaddr_in6 in6{};
+    std::memcpy(&in6, address, sizeof in6);
+    if (IN6_IS_ADDR_LOOPBACK(&in6.sin6_addr)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr) && in6.sin6_addr.s6_addr[12] == 127;
+  }
+  return false;
 }
 
 }  // namespace fleet

@@ -1,8 +1,9 @@
 // PushPolicy: the pure rules of the push protocol (design.md, "Push protocol"), apart from
 // the HTTP client and the spool so they can be tested with literals: what a receiver's
 // reply means (acknowledged, retry later, refused), the acknowledgement's fields, the
-// Retry-After header, full-jitter exponential backoff, and what an acknowledgement does to
-// the spool (which records leave, whether a new epoch must start).
+// Retry-After delay, full-jitter exponential backoff, what an acknowledgement does to the
+// spool (which records leave, which the receiver refused for good, whether a new epoch must
+// start), and which hosts plain http may reach (loopback only, by name and by address).
 #pragma once
 
 #include <chrono>
@@ -16,7 +17,16 @@
 
 #include "agent/core/result.h"
 
+struct sockaddr;
+
 namespace fleet {
+
+// A line of a batch the receiver would not take, as its reply names it.
+struct RejectedLine {
+  std::int64_t line = 0;  // 1-based line of the batch; 0 when the reply did not say
+  std::string reason;     // printable, at most 200 characters
+  bool operator==(const RejectedLine&) const = default;
+};
 
 // The receiver's 200 reply.
 struct PushAck {
@@ -26,8 +36,8 @@ struct PushAck {
   std::vector<std::pair<std::int64_t, std::int64_t>> gaps;  // inclusive ranges it misses
   std::int64_t stored = 0;
   std::int64_t duplicates = 0;
-  std::vector<std::int64_t> forks;         // seqs it holds a different record for
-  std::vector<std::string> rejected;       // "line N: reason"
+  std::vector<std::int64_t> forks;  // seqs it holds a different record for
+  std::vector<RejectedLine> rejected;
   std::optional<std::int64_t> next_epoch;  // with forks: where the node should go on
 };
 
@@ -41,10 +51,13 @@ enum class ReplyKind {
 };
 ReplyKind ClassifyReply(long http_status);
 
-// Retry-After: delay-seconds or an HTTP-date (RFC 9110); nullopt when absent or unreadable.
-// Capped at one hour so a confused receiver cannot park the node for days.
-std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value,
-                                                    std::chrono::system_clock::time_point now);
+// "line N: reason", for logs and status.
+std::string Describe(const RejectedLine& rejected);
+
+// The wait a Retry-After asks for, as libcurl read it (CURLINFO_RETRY_AFTER: seconds from
+// now, from delay-seconds or an HTTP-date; 0 when absent or unreadable): nullopt for none,
+// capped at one hour so a confused receiver cannot park the node for days.
+std::optional<std::chrono::seconds> RetryAfterDelay(std::int64_t seconds);
 
 // Full-jitter exponential backoff: attempt n waits uniformly in [0, min(cap, base * 2^n)].
 class Backoff {
@@ -61,12 +74,14 @@ class Backoff {
   std::mt19937_64 random_;
 };
 
-// A batch as sent: one epoch, seqs first..last (the spool sends them in order).
+// A batch as sent: one epoch, seqs first..last (the spool sends them in order), one record
+// a line; `seqs` holds each line's seq (line N is seqs[N - 1]) when known.
 struct SentBatch {
   std::int64_t epoch = 0;
   std::int64_t first_seq = 0;
   std::int64_t last_seq = 0;
   std::int64_t records = 0;
+  std::vector<std::int64_t> seqs;
 };
 
 // The spool's current epoch and the seq its next record takes.
@@ -84,10 +99,32 @@ struct AckEffect {
   // close the epoch and go on in max(current + 1, new_epoch_at_least).
   bool start_new_epoch = false;
   std::int64_t new_epoch_at_least = 0;
+  // Records the receiver refused for good: it verified other lines of the same batch (a 200
+  // reply) and named these, so the node's key and the receiver are fine and these records
+  // never will be taken. They leave the spool for the refused table (Spool::SetAside); the
+  // others are pushed on. (A batch refused whole, 400/401/403, names no record: it stays.)
+  struct Refused {
+    std::int64_t seq = 0;
+    std::string reason;
+    bool operator==(const Refused&) const = default;
+  };
+  std::vector<Refused> refused;
+  // Rejected lines that name no record of the batch: the batch stays, retried slowly.
+  std::vector<RejectedLine> unplaced;
 };
 
 // Checks that the acknowledgement answers this batch (same node and epoch), then decides.
+// A record set aside closes its epoch (the receiver's watermark advances only along an
+// unbroken prev chain, so nothing after the missing seq could ever be acknowledged); the
+// rest of that epoch then leaves as any closed epoch does, once the receiver took it whole.
 Result<AckEffect> ApplyAck(const PushAck& ack, const std::string& node, const SentBatch& batch,
                            const SpoolHead& head);
+
+// Plain http:// goes to loopback only. By name: "localhost", "[::1]" or a dotted-quad IPv4
+// literal in 127.0.0.0/8 ("127.evil.example" is a name anyone's DNS may answer). By
+// address: every address connected to must be loopback (127.0.0.0/8, ::1, or
+// ::ffff:127.x.y.z), checked before connecting, as "localhost" is resolved like any name.
+bool IsLoopbackHostName(std::string_view host);
+bool IsLoopbackAddress(const sockaddr* address, std::size_t length);
 
 }  // namespace fleet

@@ -7,6 +7,7 @@
 #include "agent/core/units.h"
 #include "agent/history/spool.h"
 #include "agent/push/http_client.h"
+#include "agent/records/jws.h"
 
 namespace fleet {
 namespace {
@@ -66,6 +67,7 @@ nlohmann::json Pusher::Status() const {
       {"failures_in_a_row", failures_},
       {"next_attempt", next_attempt_.empty() ? nlohmann::json() : nlohmann::json(next_attempt_)},
       {"records_acknowledged", acknowledged_},
+      {"records_set_aside", refused_},
       {"batches_sent", batches_}};
 }
 
@@ -142,10 +144,29 @@ bool Pusher::PushOnce(Spool& spool, HttpClient& client) {
     SetState("idle", "");
     return false;
   }
-  SentBatch sent{batch->front().epoch, batch->front().seq, batch->back().seq,
-                 static_cast<std::int64_t>(batch->size())};
+  // A record over the contract's bound is refused by any receiver: kept aside unsent (a
+  // spool from an agent that did not bound its records yet).
+  bool set_aside = false;
+  for (const auto& record : *batch) {
+    if (record.jws.size() <= kMaxRecordBytes) continue;
+    if (!SetAside(spool, record.epoch, record.seq,
+                  "not sent: " + std::to_string(record.jws.size()) +
+                      " bytes, over the receiver's limit of " + std::to_string(kMaxRecordBytes))) {
+      return false;
+    }
+    set_aside = true;
+  }
+  if (set_aside) return true;
+  SentBatch sent{batch->front().epoch,
+                 batch->front().seq,
+                 batch->back().seq,
+                 static_cast<std::int64_t>(batch->size()),
+                 {}};
   std::string body;
-  for (const auto& record : *batch) body.append(record.jws).push_back('\n');
+  for (const auto& record : *batch) {
+    body.append(record.jws).push_back('\n');
+    sent.seqs.push_back(record.seq);
+  }
   SetState("sending", "");
   const auto started = std::chrono::steady_clock::now();
   auto reply = client.PostRecords(body);
@@ -170,16 +191,34 @@ bool Pusher::PushOnce(Spool& spool, HttpClient& client) {
   return true;
 }
 
+bool Pusher::SetAside(Spool& spool, std::int64_t epoch, std::int64_t seq,
+                      const std::string& reason) {
+  const auto now = std::chrono::system_clock::now();
+  auto closed = spool.SetAside(
+      epoch, seq, reason,
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  if (!closed) {
+    Fail("spool unavailable", "cannot set a refused record aside: " + closed.error(), kReopenDelay);
+    return false;
+  }
+  spdlog::error(
+      "push: record epoch {} seq {} is kept aside in history.db (table refused_records), never "
+      "to be sent again: {}; newer records go on{}",
+      epoch, seq, reason,
+      *closed ? " in epoch " + std::to_string(**closed) +
+                    " (the receiver acknowledges only along an unbroken chain)"
+              : std::string());
+  std::lock_guard lock(mutex_);
+  ++refused_;
+  return true;
+}
+
 void Pusher::HandleReply(Spool& spool, const SentBatch& batch, const HttpReply& reply) {
   const std::string status = "HTTP " + std::to_string(reply.status);
   switch (ClassifyReply(reply.status)) {
     case ReplyKind::kRetry: {
       milliseconds delay = backoff_.Next();
-      if (reply.retry_after) {
-        if (auto after = ParseRetryAfter(*reply.retry_after, std::chrono::system_clock::now())) {
-          delay = std::max<milliseconds>(delay, *after);
-        }
-      }
+      if (reply.retry_after) delay = std::max<milliseconds>(delay, *reply.retry_after);
       Fail("retrying", status + ": " + Excerpt(reply.body), delay);
       return;
     }
@@ -211,6 +250,13 @@ void Pusher::HandleReply(Spool& spool, const SentBatch& batch, const HttpReply& 
     Fail("retrying", status + " with an unusable reply: " + effect.error(), backoff_.Next());
     return;
   }
+  // Refused for good first: moving them out (and closing their epoch) is one transaction,
+  // so whatever happens next, nothing is lost and nothing after them waits on them.
+  for (const auto& refused : effect->refused) {
+    if (!SetAside(spool, batch.epoch, refused.seq, "refused by the receiver: " + refused.reason)) {
+      return;
+    }
+  }
   std::int64_t removed = 0;
   if (effect->remove_up_to > 0) {
     auto gone = spool.Remove(batch.epoch, 1, effect->remove_up_to);
@@ -241,10 +287,11 @@ void Pusher::HandleReply(Spool& spool, const SentBatch& batch, const HttpReply& 
         "or restored from an old copy; {} fork(s) reported); new records go to epoch {}",
         batch.epoch, ack->forks.size(), *epoch);
   }
-  if (!ack->rejected.empty()) {
+  if (!effect->unplaced.empty()) {
     Fail("refused",
-         "the receiver rejected " + std::to_string(ack->rejected.size()) +
-             " record(s), first: " + ack->rejected.front() + "; they stay in the spool",
+         "the receiver rejected " + std::to_string(effect->unplaced.size()) +
+             " record(s) it did not name, first: " + Describe(effect->unplaced.front()) +
+             "; they stay in the spool",
          upstream_.refused_retry);
     return;
   }

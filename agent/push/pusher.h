@@ -3,7 +3,9 @@
 // receiver's acknowledgement covers them; network errors, 408, 429 and 5xx are retried with
 // full-jitter backoff (Retry-After honoured), other 4xx pause pushing with one clear log
 // line and a slow retry, and a backlog drains at no more than `drain_rate` records per
-// second. It never gives up. Wake() says new records are there; Stop() interrupts a
+// second. It never gives up. A record refused for good (named in a 200 reply's `rejected`,
+// or over the contract's size bound and so never sent) is set aside (Spool::SetAside),
+// logged, and the records after it go on. Wake() says new records are there; Stop() interrupts a
 // transfer or a wait and joins. Status() is a snapshot for status.json.
 #pragma once
 
@@ -44,6 +46,8 @@ class Pusher {
   // One batch: true when there was something to send.
   bool PushOnce(Spool& spool, HttpClient& client);
   void HandleReply(Spool& spool, const SentBatch& batch, const HttpReply& reply);
+  // Spool::SetAside with a log line; false (after Fail) when the spool cannot do it.
+  bool SetAside(Spool& spool, std::int64_t epoch, std::int64_t seq, const std::string& reason);
   // Waits until `delay` passed or Stop(); with `wakeable`, Wake() ends it too.
   void Sleep(std::chrono::milliseconds delay, bool wakeable);
   void SetState(const std::string& state, const std::string& error);
@@ -66,6 +70,7 @@ class Pusher {
   std::string last_error_;
   std::string last_ack_;  // RFC 3339
   std::int64_t acknowledged_ = 0;
+  std::int64_t refused_ = 0;  // records set aside since start
   std::int64_t batches_ = 0;
   std::int64_t failures_ = 0;  // in a row
   std::string next_attempt_;

@@ -14,6 +14,10 @@
 
 namespace fleet {
 
+// The wire contract's bound on one record (one compact JWS, one line of a batch): the
+// receiver refuses anything longer, so the agent never makes a record longer.
+inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
+
 using PublicKey = std::array<std::uint8_t, 32>;
 using SecretKey = std::array<std::uint8_t, 64>;
 

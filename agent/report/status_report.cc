@@ -108,7 +108,21 @@ void FormatSpoolAndPush(const nlohmann::json& status, std::string& out) {
     if (Field(*spool, "shed_records", "0") != "0") {
       out += "; " + Field(*spool, "shed_records", "?") + " detail records shed so far";
     }
+    if (Field(*spool, "oversized_records", "0") != "0") {
+      out += "; " + Field(*spool, "oversized_records", "?") + " records not made (too large)";
+    }
     out += "\n";
+    if (Field(*spool, "refused_records", "0") != "0") {
+      out += "  " + Field(*spool, "refused_records", "?") +
+             " records REFUSED for good by the receiver, kept aside in history.db "
+             "(refused_records)";
+      if (auto last = spool->find("last_refused"); last != spool->end() && last->is_object()) {
+        out += "; last: epoch " + Field(*last, "epoch", "?") + " seq " + Field(*last, "seq", "?") +
+               " (" + Field(*last, "type", "?") + ") at " + Field(*last, "at", "?") + ": " +
+               Field(*last, "reason", "?");
+      }
+      out += "\n";
+    }
   }
   if (auto push = status.find("push"); push != status.end() && push->is_object()) {
     const std::string state = Field(*push, "state", "?");

@@ -19,8 +19,8 @@
 namespace fleet::receiver {
 
 // A record (one line) larger than this is refused: an agent's records are a few hundred
-// bytes, their free-text fields cut to 1 KiB at most.
-inline constexpr std::size_t kMaxRecordBytes = 64 * 1024;
+// bytes, their free-text fields cut to 1 KiB at most (the contract's bound, agent/records/jws.h).
+inline constexpr std::size_t kMaxRecordBytes = fleet::kMaxRecordBytes;
 
 // A node's registered key, as the registry knows it.
 struct RegisteredKey {

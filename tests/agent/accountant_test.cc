@@ -128,6 +128,31 @@ TEST_CASE("incidents open on CRITICAL, stay open through UNKNOWN, close on recov
   CHECK(f.store->OpenIncidents().value().empty());
 }
 
+TEST_CASE("an incident's summary is cut where the record is made, on a UTF-8 boundary") {
+  Fixture f;
+  REQUIRE(f.accountant->Start().ok());
+  // A tmux session name of 100 KB quoted in the summary, in two-byte characters, so a cut
+  // at an even byte count would split one.
+  std::string name;
+  while (name.size() < 100 * 1024) name += "\xC3\xA9";  // e-acute
+  CheckResult result =
+      MakeResult("tmux", Status::kCritical, "x" + name + " missing", nlohmann::json::object());
+  REQUIRE(f.accountant->Observe(result).ok());
+  auto open = f.store->OpenIncidents().value();
+  REQUIRE(open.size() == 1);
+  const std::string& summary = open[0].summary;
+  CHECK(summary.size() <= kMaxSummaryBytes + 3);
+  CHECK(summary.size() >= kMaxSummaryBytes - 1);
+  CHECK(summary.ends_with("\xC3\xA9..."));  // whole characters only, then "..."
+  CHECK(summary.starts_with("x\xC3\xA9"));
+  auto db = SqliteDb::Open(f.dir.path() + "/history.db", SqliteDb::Mode::kReadOnly).value();
+  auto stmt = db->Prepare("SELECT payload FROM records WHERE type = 'incident'").value();
+  REQUIRE(stmt->Step().value());
+  const std::string payload = stmt->Text(0);
+  CHECK(payload.size() < 4 * 1024);  // far below the receiver's 64 KiB
+  CHECK(nlohmann::json::parse(payload)["summary"] == summary);
+}
+
 TEST_CASE("agent_start says whether the last stop was clean and the machine rebooted") {
   Fixture f;
   REQUIRE(f.accountant->Start().ok());

@@ -1,4 +1,6 @@
+#include <arpa/inet.h>
 #include <doctest/doctest.h>
+#include <netinet/in.h>
 
 #include <string>
 
@@ -31,7 +33,9 @@ TEST_CASE("push reply: a good acknowledgement") {
   CHECK(ack->gaps[0] == std::pair<std::int64_t, std::int64_t>(42, 44));
   CHECK(ack->stored == 9);
   CHECK(ack->duplicates == 1);
-  CHECK(ack->rejected == std::vector<std::string>{"line 3: bad signature"});
+  REQUIRE(ack->rejected.size() == 1);
+  CHECK(ack->rejected[0] == RejectedLine{3, "bad signature"});
+  CHECK(Describe(ack->rejected[0]) == "line 3: bad signature");
   CHECK_FALSE(ack->next_epoch.has_value());
   auto minimal = ParsePushAck(R"({"node":"n1","epoch":1,"ack_seq":0})");
   REQUIRE(minimal.ok());
@@ -63,19 +67,13 @@ TEST_CASE("push reply: garbage, truncation and wrong shapes are errors, never a 
   CHECK_FALSE(ParsePushAck(std::string("\x00\xff\xfe", 3)).ok());
 }
 
-TEST_CASE("Retry-After: seconds or an HTTP date, capped at an hour") {
-  const auto now = std::chrono::system_clock::from_time_t(784111777);  // 06 Nov 1994 08:49:37
-  CHECK(ParseRetryAfter("120", now) == 120s);
-  CHECK(ParseRetryAfter(" 7\r\n", now) == 7s);
-  CHECK(ParseRetryAfter("0", now) == 0s);
-  CHECK(ParseRetryAfter("999999999999999999999999", now) == 3600s);
-  CHECK(ParseRetryAfter("86400", now) == 3600s);
-  CHECK(ParseRetryAfter("Sun, 06 Nov 1994 08:50:07 GMT", now) == 30s);
-  CHECK(ParseRetryAfter("Sun, 06 Nov 1994 08:00:00 GMT", now) == 0s);  // in the past
-  for (const char* bad : {"", "-5", "1.5", "soon", "Sun, 06 Nov 1994", "12 s", "0x10"}) {
-    INFO(bad);
-    CHECK_FALSE(ParseRetryAfter(bad, now).has_value());
-  }
+TEST_CASE("Retry-After: libcurl's seconds, none when zero, capped at an hour") {
+  CHECK(RetryAfterDelay(120) == 120s);
+  CHECK(RetryAfterDelay(1) == 1s);
+  CHECK_FALSE(RetryAfterDelay(0).has_value());  // absent, unreadable or a date in the past
+  CHECK_FALSE(RetryAfterDelay(-5).has_value());
+  CHECK(RetryAfterDelay(86400) == 3600s);
+  CHECK(RetryAfterDelay(INT64_MAX) == 3600s);
 }
 
 TEST_CASE("backoff: full jitter under a doubling ceiling, capped, reset on success") {
@@ -108,7 +106,7 @@ TEST_CASE("acknowledgement: what leaves the spool, and when a new epoch starts")
   ack.epoch = 3;
   ack.ack_seq = 10;
   ack.stored = 10;
-  const SentBatch batch{3, 1, 10, 10};
+  const SentBatch batch{3, 1, 10, 10, {}};
   SUBCASE("everything acknowledged in the current epoch") {
     auto effect = ApplyAck(ack, "n1", batch, SpoolHead{3, 11});
     REQUIRE(effect.ok());
@@ -149,7 +147,126 @@ TEST_CASE("acknowledgement: what leaves the spool, and when a new epoch starts")
     auto effect = ApplyAck(ack, "n1", batch, SpoolHead{4, 20});
     CHECK(effect->remove_batch);
     CHECK_FALSE(effect->start_new_epoch);
-    ack.rejected = {"line 2: bad signature"};
+    ack.rejected = {{0, "bad signature"}};  // names no line: the batch stays
     CHECK_FALSE(ApplyAck(ack, "n1", batch, SpoolHead{4, 20})->remove_batch);
   }
+}
+
+TEST_CASE("a record the receiver refuses for good is set aside; the others go on") {
+  // Lines 1..10 are seqs 11..15 and 17..21 (16 was set aside before).
+  SentBatch batch{3, 11, 21, 10, {11, 12, 13, 14, 15, 17, 18, 19, 20, 21}};
+  PushAck ack;
+  ack.node = "n1";
+  ack.epoch = 3;
+  ack.ack_seq = 13;  // 14 (line 4) is refused: the watermark stops before it
+  ack.stored = 9;
+  ack.rejected = {{4, "record larger than 65536 bytes"}};
+  SUBCASE("in the current epoch: set aside, and the rest leaves once taken") {
+    auto effect = ApplyAck(ack, "n1", batch, SpoolHead{3, 30});
+    REQUIRE(effect.ok());
+    CHECK(effect->refused ==
+          std::vector<AckEffect::Refused>{{14, "record larger than 65536 bytes"}});
+    CHECK(effect->unplaced.empty());
+    CHECK(effect->remove_up_to == 13);
+    CHECK(effect->remove_batch);           // 9 stored + 1 set aside: the whole batch is taken
+    CHECK_FALSE(effect->start_new_epoch);  // SetAside closes the epoch itself
+  }
+  SUBCASE("refused and forks together: set aside, and a new epoch where the receiver says") {
+    ack.forks = {11};
+    ack.stored = 8;
+    ack.next_epoch = 9;
+    auto effect = ApplyAck(ack, "n1", batch, SpoolHead{3, 30});
+    CHECK(effect->refused.size() == 1);
+    CHECK(effect->remove_batch);
+    CHECK(effect->start_new_epoch);
+    CHECK(effect->new_epoch_at_least == 9);
+  }
+  SUBCASE("a line after the gap in the seqs maps to its own seq") {
+    ack.rejected = {{7, "bad signature"}};
+    ack.ack_seq = 15;
+    auto effect = ApplyAck(ack, "n1", batch, SpoolHead{3, 30});
+    REQUIRE(effect->refused.size() == 1);
+    CHECK(effect->refused[0].seq == 18);
+  }
+  SUBCASE("several refused, some stored records not yet counted: the batch stays") {
+    ack.rejected = {{4, "a"}, {9, "b"}};
+    ack.stored = 7;
+    auto effect = ApplyAck(ack, "n1", batch, SpoolHead{3, 30});
+    CHECK(effect->refused.size() == 2);
+    CHECK_FALSE(effect->remove_batch);
+  }
+  SUBCASE("a rejected line that names no record of the batch is not set aside") {
+    for (std::int64_t line : {0, 11, 99}) {
+      ack.rejected = {{line, "?"}};
+      auto effect = ApplyAck(ack, "n1", batch, SpoolHead{3, 30});
+      CHECK(effect->refused.empty());
+      CHECK(effect->unplaced.size() == 1);
+      CHECK_FALSE(effect->remove_batch);
+    }
+    ack.rejected = {{1, "already acknowledged?"}};  // seq 11 <= ack_seq: not a refusal
+    CHECK(ApplyAck(ack, "n1", batch, SpoolHead{3, 30})->refused.empty());
+  }
+  SUBCASE("the reply's rejected list, as the receiver writes it") {
+    auto parsed =
+        ParsePushAck(R"({"node":"n1","epoch":3,"ack_seq":13,"stored":9,"duplicates":0,"forks":[],)"
+                     R"("rejected":[{"line":4,"reason":"record larger than 65536 bytes"}]})");
+    REQUIRE(parsed.ok());
+    auto effect = ApplyAck(*parsed, "n1", batch, SpoolHead{3, 30});
+    REQUIRE(effect->refused.size() == 1);
+    CHECK(effect->refused[0].seq == 14);
+  }
+}
+
+TEST_CASE("plain http: loopback by name, a dotted quad in 127/8, never a name like one") {
+  for (const char* host : {"localhost", "127.0.0.1", "127.1.2.3", "127.255.255.255", "[::1]"}) {
+    INFO(host);
+    CHECK(IsLoopbackHostName(host));
+  }
+  for (const char* host : {"127.evil.example", "127.0.0.1.evil.example", "127.0.0.1.", "127.0.0",
+                           "127.1", "127.0.0.256", "127.0.0.1x", "128.0.0.1", "10.0.0.1",
+                           "0x7f.0.0.1", "127..0.1", "localhost.", "localhost.evil.example",
+                           "[::2]", "[::ffff:127.0.0.1]", "", "example.org", "127.0000.0.1"}) {
+    INFO(host);
+    CHECK_FALSE(IsLoopbackHostName(host));
+  }
+}
+
+namespace {
+sockaddr_in V4(const char* text) {
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  REQUIRE(inet_pton(AF_INET, text, &a.sin_addr) == 1);
+  return a;
+}
+sockaddr_in6 V6(const char* text) {
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  REQUIRE(inet_pton(AF_INET6, text, &a.sin6_addr) == 1);
+  return a;
+}
+}  // namespace
+
+TEST_CASE("plain http: the address connected to must be loopback") {
+  for (const char* text : {"127.0.0.1", "127.9.8.7"}) {
+    auto a = V4(text);
+    CHECK(IsLoopbackAddress(reinterpret_cast<sockaddr*>(&a), sizeof a));
+  }
+  for (const char* text : {"192.0.2.1", "10.0.0.1", "0.0.0.0", "126.255.255.255", "128.0.0.1"}) {
+    INFO(text);
+    auto a = V4(text);
+    CHECK_FALSE(IsLoopbackAddress(reinterpret_cast<sockaddr*>(&a), sizeof a));
+  }
+  for (const char* text : {"::1", "::ffff:127.0.0.1"}) {
+    INFO(text);
+    auto a = V6(text);
+    CHECK(IsLoopbackAddress(reinterpret_cast<sockaddr*>(&a), sizeof a));
+  }
+  for (const char* text : {"::", "::2", "2001:db8::1", "::ffff:192.0.2.1", "fe80::1"}) {
+    INFO(text);
+    auto a = V6(text);
+    CHECK_FALSE(IsLoopbackAddress(reinterpret_cast<sockaddr*>(&a), sizeof a));
+  }
+  auto a = V4("127.0.0.1");
+  CHECK_FALSE(IsLoopbackAddress(reinterpret_cast<sockaddr*>(&a), 4));  // truncated
+  CHECK_FALSE(IsLoopbackAddress(nullptr, 0));
 }

@@ -150,3 +150,75 @@ TEST_CASE("history from schema 1 (records keyed by seq alone) is migrated in pla
   AddMinutes(**store, 29'000'000, 1);  // seq 1 again, in epoch 2: no key clash
   CHECK(spool->State().value().records == 3);
 }
+
+TEST_CASE("spool: a record refused for good is kept aside whole and closes its epoch") {
+  testing::TempDir dir;
+  const NodeKey key = TestKey();
+  auto store = HistoryStore::Open(dir.path(), false, "n1", "test", key).value();
+  AddMinutes(*store, 29'000'000, 10);
+  auto spool = Spool::Open(dir.path()).value();
+  const auto before = spool->State().value();
+  const std::string refused_jws = spool->OldestBatch(100, 1 << 20).value()[4].jws;  // seq 5
+
+  auto closed = spool->SetAside(1, 5, "refused by the receiver: bad signature", 1'800'000'000);
+  REQUIRE(closed.ok());
+  CHECK(*closed == std::optional<std::int64_t>(2));  // seq 6.. could never be acknowledged
+  auto after = spool->State().value();
+  CHECK(after.records == 9);
+  CHECK(after.bytes == before.bytes - static_cast<std::int64_t>(refused_jws.size() + 1));
+  CHECK(after.epoch == 2);
+  CHECK(after.next_seq == 1);
+  CHECK(after.refused == 1);
+  REQUIRE(after.last_refused.has_value());
+  CHECK(after.last_refused->epoch == 1);
+  CHECK(after.last_refused->seq == 5);
+  CHECK(after.last_refused->type == "heartbeat");
+  CHECK(after.last_refused->reason == "refused by the receiver: bad signature");
+  CHECK(after.last_refused->refused_at == 1'800'000'000);
+  // Nothing lost: the record itself is kept, as it was signed.
+  auto db = SqliteDb::Open(dir.path() + "/history.db", SqliteDb::Mode::kReadOnly).value();
+  auto kept = db->Prepare("SELECT jws, payload FROM refused_records").value();
+  REQUIRE(kept->Step().value());
+  CHECK(kept->Text(0) == refused_jws);
+  CHECK(Payload(kept->Text(0), key)["seq"] == 5);
+
+  // The rest of epoch 1 is still pushed (oldest first, without seq 5); new records start
+  // epoch 2 at seq 1 from the genesis hash.
+  auto old_epoch = spool->OldestBatch(100, 1 << 20).value();
+  REQUIRE(old_epoch.size() == 9);
+  CHECK(old_epoch[4].seq == 6);
+  AddMinutes(*store, 29'000'010, 1);
+  REQUIRE(spool->Remove(1, 1, 10).value() == 9);
+  auto new_epoch = spool->OldestBatch(100, 1 << 20).value();
+  REQUIRE(new_epoch.size() == 1);
+  CHECK(Payload(new_epoch[0].jws, key)["epoch"] == 2);
+  CHECK(Payload(new_epoch[0].jws, key)["prev"] == GenesisHash());
+
+  // A record of a closed epoch closes nothing more; one no longer spooled changes nothing.
+  AddMinutes(*store, 29'000'011, 1);
+  REQUIRE(spool->StartNewEpoch(0).value() == 3);
+  CHECK(spool->SetAside(2, 1, "x", 1'800'000'001).value() == std::nullopt);
+  CHECK(spool->State().value().epoch == 3);
+  CHECK(spool->SetAside(2, 1, "again", 1'800'000'002).value() == std::nullopt);
+  CHECK(spool->SetAside(7, 7, "never made", 1'800'000'002).value() == std::nullopt);
+  CHECK(spool->State().value().refused == 2);
+}
+
+TEST_CASE("a record over the receiver's size bound is never made; the chain goes on") {
+  testing::TempDir dir;
+  const NodeKey key = TestKey();
+  auto store = HistoryStore::Open(dir.path(), false, "n1", "test", key).value();
+  AddMinutes(*store, 29'000'000, 2);
+  const RecordStamp stamp{29'000'002LL * 60, "boot", 9};
+  const std::string huge(100 * 1024, 'x');  // a 100 KB tmux session name in a summary
+  REQUIRE(store->OpenIncident("tmux", "session " + huge + " missing", stamp).ok());
+  AddMinutes(*store, 29'000'002, 1);
+  auto state = store->SpoolStatus().value();
+  CHECK(state.oversized == 1);
+  CHECK(state.records == 3);
+  CHECK(state.next_seq == 4);
+  CHECK(store->OpenIncidents().value().size() == 1);  // the history keeps the incident
+  auto lines = store->SignedRecords().value();
+  CHECK(VerifyRecordChain(lines, key.public_key).ok());
+  for (const auto& line : lines) CHECK(line.size() <= kMaxRecordBytes);
+}

@@ -107,6 +107,24 @@ TEST_CASE("status: a stale file, queued entries and an unreadable history are sa
   CHECK(text.find("history: cannot be read: database is locked\n") != std::string::npos);
 }
 
+TEST_CASE("status: records refused for good and records too large to make are said") {
+  nlohmann::json daemon = DaemonStatus();
+  const std::string quiet = FormatStatus(ComposeStatus(daemon, Inputs(SomeHistory())));
+  CHECK(quiet.find("REFUSED") == std::string::npos);
+  daemon["spool"]["refused_records"] = 2;
+  daemon["spool"]["oversized_records"] = 1;
+  daemon["spool"]["last_refused"] = {{"epoch", 1},
+                                     {"seq", 12},
+                                     {"type", "incident"},
+                                     {"reason", "refused by the receiver: bad signature"},
+                                     {"at", "2026-06-13T11:00:00Z"}};
+  const std::string text = FormatStatus(ComposeStatus(daemon, Inputs(SomeHistory())));
+  CHECK(text.find("; 1 records not made (too large)\n") != std::string::npos);
+  CHECK(text.find("  2 records REFUSED for good by the receiver, kept aside in history.db "
+                  "(refused_records); last: epoch 1 seq 12 (incident) at 2026-06-13T11:00:00Z: "
+                  "refused by the receiver: bad signature\n") != std::string::npos);
+}
+
 TEST_CASE("status: an older or garbled status.json shows unknowns, never throws") {
   nlohmann::json garbled = {{"pid", "x"},
                             {"checks", {1, "two", {{"name", "disk"}, {"checked_at", "yesterday"}}}},

@@ -95,7 +95,7 @@ std::optional<std::string> InvalidUpstreamUrl(std::string_view text) {
   }
   const std::string_view host = UrlHost(rest);
   if (host.empty() || host == "[]") return Quote(text) + " has no host";
-  if (http && !(host == "localhost" || host == "[::1]" || host.starts_with("127."))) {
+  if (http && !IsLoopbackHostName(host)) {
     return Quote(text) +
            " is plain http to another machine; records travel over https (http:// is only for "
            "a loopback address, such as a local TLS proxy)";

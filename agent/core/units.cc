@@ -1,5 +1,6 @@
 #include "agent/core/units.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
@@ -139,6 +140,25 @@ std::string FormatBytes(std::uint64_t bytes) {
     std::snprintf(buf, sizeof buf, value < 10 ? "%.1f %s" : "%.0f %s", value, kNames[unit]);
   }
   return buf;
+}
+
+bool IsLoopbackHostName(std::string_view host) {
+  if (host == "localhost" || host == "[::1]") return true;
+  // A dotted quad of decimal numbers 0-255, the first 127; nothing else is an address.
+  int values[4] = {};
+  for (int i = 0; i < 4; ++i) {
+    const std::size_t end = i < 3 ? host.find('.') : host.size();
+    if (end == std::string_view::npos) return false;
+    const std::string_view part = host.substr(0, end);
+    if (part.empty() || part.size() > 3 ||
+        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return false;
+    }
+    std::from_chars(part.data(), part.data() + part.size(), values[i]);
+    if (values[i] > 255) return false;
+    host.remove_prefix(i < 3 ? end + 1 : end);
+  }
+  return values[0] == 127;
 }
 
 }  // namespace fleet

@@ -22,4 +22,8 @@ std::string FormatDuration(std::chrono::seconds duration);
 // "1.5 GiB", "812 MiB", "12 KiB", "100 B".
 std::string FormatBytes(std::uint64_t bytes);
 
+// A URL host that is loopback by its text alone: "localhost", "[::1]" or a dotted-quad IPv4
+// literal in 127.0.0.0/8 ("127.evil.example" is a name anyone's DNS may answer).
+bool IsLoopbackHostName(std::string_view host);
+
 }  // namespace fleet

@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include "agent/core/json_text.h"
+#include "agent/core/units.h"
 #include "agent/push/curl_library.h"
 #include "agent/push/push_policy.h"
 

@@ -161,25 +161,6 @@ Result<AckEffect> ApplyAck(const PushAck& ack, const std::string& node, const Se
   return effect;
 }
 
-bool IsLoopbackHostName(std::string_view host) {
-  if (host == "localhost" || host == "[::1]") return true;
-  // A dotted quad of decimal numbers 0-255, the first 127; nothing else is an address.
-  int values[4] = {};
-  for (int i = 0; i < 4; ++i) {
-    const std::size_t end = i < 3 ? host.find('.') : host.size();
-    if (end == std::string_view::npos) return false;
-    const std::string_view part = host.substr(0, end);
-    if (part.empty() || part.size() > 3 ||
-        !std::all_of(part.begin(), part.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return false;
-    }
-    std::from_chars(part.data(), part.data() + part.size(), values[i]);
-    if (values[i] > 255) return false;
-    host.remove_prefix(i < 3 ? end + 1 : end);
-  }
-  return values[0] == 127;
-}
-
 bool IsLoopbackAddress(const sockaddr* address, std::size_t length) {
   if (address == nullptr) return false;
   if (address->sa_family == AF_INET && length >= sizeof(sockaddr_in)) {

@@ -120,11 +120,9 @@ struct AckEffect {
 Result<AckEffect> ApplyAck(const PushAck& ack, const std::string& node, const SentBatch& batch,
                            const SpoolHead& head);
 
-// Plain http:// goes to loopback only. By name: "localhost", "[::1]" or a dotted-quad IPv4
-// literal in 127.0.0.0/8 ("127.evil.example" is a name anyone's DNS may answer). By
-// address: every address connected to must be loopback (127.0.0.0/8, ::1, or
+// Plain http:// goes to loopback only. By name: IsLoopbackHostName (agent/core/units.h).
+// By address: every address connected to must be loopback (127.0.0.0/8, ::1, or
 // ::ffff:127.x.y.z), checked before connecting, as "localhost" is resolved like any name.
-bool IsLoopbackHostName(std::string_view host);
 bool IsLoopbackAddress(const sockaddr* address, std::size_t length);
 
 }  // namespace fleet

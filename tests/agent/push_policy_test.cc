@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "agent/core/units.h"
 #include "agent/push/push_policy.h"
 
 using namespace fleet;

@@ -485,6 +485,11 @@ TEST_CASE("upstream and spool: defaults, every key, and mistakes") {
         "agent.yaml:1:17: upstream.url: 'http://fleet.example.org' is plain http to another "
         "machine; records travel over https (http:// is only for a loopback address, such as a "
         "local TLS proxy)");
+  // A name that starts like a loopback address is a name anyone's DNS may answer.
+  CHECK(OneError("upstream: {url: \"http://127.evil.example:8080\"}") ==
+        "agent.yaml:1:17: upstream.url: 'http://127.evil.example:8080' is plain http to another "
+        "machine; records travel over https (http:// is only for a loopback address, such as a "
+        "local TLS proxy)");
   CHECK(OneError("upstream: {url: ftp://x}") ==
         "agent.yaml:1:17: upstream.url: 'ftp://x' is not an https:// URL");
   CHECK(OneError("upstream: {url: \"https://user:pw@x\"}") ==

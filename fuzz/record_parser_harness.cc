@@ -16,7 +16,9 @@ using receiver::RejectKind;
 using receiver::VerifiedRecord;
 using receiver::VerifyOutcome;
 
-constexpr std::int64_t kNow = 1790000000;
+// The receive time: an hour after the seeds' records (2026-11-25T10:00:00Z), which a receive
+// time before them would refuse as dated in the future.
+constexpr std::int64_t kNow = 1795604400;  // 2026-11-25T11:00:00Z
 
 HarnessKey MakeKey(std::string node, std::string_view seed32) {
   if (sodium_init() < 0) std::abort();
@@ -113,7 +115,7 @@ void RunRaw(std::string_view data, ParserRun& run, Checker& check) {
   MemoryRecordStore store = MakeStore();
   auto header = ReadJwsHeader(data);
   run.header_read = header.ok();
-  const VerifyOutcome outcome = receiver::VerifyRecord(data, Lookup(store));
+  const VerifyOutcome outcome = receiver::VerifyRecord(data, Lookup(store), kNow);
   if (const auto* why = std::get_if<receiver::Rejection>(&outcome)) {
     run.rejected = why->kind;
     run.reason = why->reason;
@@ -132,7 +134,7 @@ void RunRaw(std::string_view data, ParserRun& run, Checker& check) {
   const std::string_view line = StripCr(data);
   if (data.find('\n') == std::string_view::npos && !line.empty()) {
     const VerifyOutcome alone =
-        line.size() == data.size() ? outcome : receiver::VerifyRecord(line, Lookup(store));
+        line.size() == data.size() ? outcome : receiver::VerifyRecord(line, Lookup(store), kNow);
     const auto* why = std::get_if<receiver::Rejection>(&alone);
     const int expected = why == nullptr ? 200 : StatusFor(why->kind);
     check.Expect(run.batch_status == expected,
@@ -156,7 +158,7 @@ void RunSigned(std::string_view data, ParserRun& run, Checker& check) {
     const std::string jws = SignPayload(lines[i], ActiveKey());
     body += jws + "\n";
     if (i != 0) continue;
-    const VerifyOutcome outcome = receiver::VerifyRecord(jws, Lookup(store));
+    const VerifyOutcome outcome = receiver::VerifyRecord(jws, Lookup(store), kNow);
     if (const auto* record = std::get_if<VerifiedRecord>(&outcome)) {
       CheckAccepted(*record, jws, check);
       check.Expect(record->payload == lines[i], "the verified payload differs from the signed one");
@@ -174,7 +176,7 @@ void RunSigned(std::string_view data, ParserRun& run, Checker& check) {
   const std::string jws =
       SignWithHeader(lines[0], RecordPayload(ActiveKey(), 1, 1, GenesisHash()), ActiveKey());
   (void)ReadJwsHeader(jws);
-  const VerifyOutcome outcome = receiver::VerifyRecord(jws, Lookup(store));
+  const VerifyOutcome outcome = receiver::VerifyRecord(jws, Lookup(store), kNow);
   if (const auto* record = std::get_if<VerifiedRecord>(&outcome)) {
     CheckAccepted(*record, jws, check);
   }

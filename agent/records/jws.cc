@@ -2,6 +2,10 @@
 
 #include <sodium.h>
 
+#include <optional>
+#include <set>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "agent/core/json_text.h"
@@ -18,7 +22,71 @@ std::string Sha256(std::string_view text) {
   return digest;
 }
 
+// The protected header (base64url of a JSON object): strict JSON, only alg, kid and typ.
+// crit would name extensions a verifier must understand (we understand none); b64 false
+// (RFC 7797) would make other verifiers read a different payload than ours.
+Result<nlohmann::json> ParseProtectedHeader(std::string_view encoded) {
+  auto text = Base64UrlDecode(encoded);
+  if (!text) return Error{"the JWS header is not base64url"};
+  auto header = ParseStrictJson(*text, 4);
+  if (!header) return Error{"the JWS header is not a JSON object: " + header.error()};
+  if (!header->is_object()) return Error{"the JWS header is not a JSON object"};
+  for (const auto& [key, value] : header->items()) {
+    if (key == "crit" || key == "b64") {
+      return Error{"the JWS header must not carry " + key + " (no JWS extension is accepted)"};
+    }
+    if (key != "alg" && key != "kid" && key != "typ") {
+      return Error{"the JWS header carries '" + PrintableAscii(key, 40) +
+                   "' (only alg, kid and typ are accepted)"};
+    }
+  }
+  return header;
+}
+
 }  // namespace
+
+Result<nlohmann::json> ParseStrictJson(std::string_view text, int max_depth) {
+  if (text.starts_with("\xEF\xBB\xBF")) {
+    return Error{"starts with a byte order mark (JSON text must not)"};
+  }
+  if (JsonNestingDepth(text, max_depth) > max_depth) {
+    return Error{"nested deeper than " + std::to_string(max_depth) + " levels"};
+  }
+  // The callback sees every key of every object as it is parsed (the SAX events under
+  // nlohmann's DOM parser), so a repeat is caught although the DOM would hide it.
+  std::vector<std::set<std::string>> open_objects;
+  std::optional<std::string> duplicate;
+  auto see = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start) {
+      open_objects.emplace_back();
+    } else if (event == Event::object_end && !open_objects.empty()) {
+      open_objects.pop_back();
+    } else if (event == Event::key && !open_objects.empty() && !duplicate) {
+      std::string key = parsed.get<std::string>();
+      if (!open_objects.back().insert(key).second) duplicate = std::move(key);
+    }
+    return true;
+  };
+  try {
+    nlohmann::json value = nlohmann::json::parse(text, see);
+    if (duplicate) return Error{"duplicate key '" + PrintableAscii(*duplicate, 40) + "'"};
+    return value;
+  } catch (const nlohmann::json::exception& e) {
+    std::string_view what = e.what();
+    if (auto close = what.find("] "); close != std::string_view::npos)
+      what.remove_prefix(close + 2);
+    return Error{"not valid JSON: " + PrintableAscii(what)};
+  } catch (const std::exception& e) {
+    return Error{"not valid JSON: " + PrintableAscii(e.what())};
+  }
+}
+
+bool IsKeyIdShape(std::string_view kid) {
+  if (kid.size() != 11) return false;
+  auto bytes = Base64UrlDecode(kid);
+  return bytes && bytes->size() == 8 && Base64UrlEncode(*bytes) == kid;
+}
 
 std::string Base64UrlEncode(std::string_view bytes) {
   std::string out(sodium_base64_encoded_len(bytes.size(), kVariant), '\0');
@@ -71,12 +139,12 @@ Result<VerifiedJws> VerifyCompactJws(std::string_view jws, const PublicKey& key)
   if (second == std::string_view::npos || jws.find('.', second + 1) != std::string_view::npos) {
     return Error{"not a compact JWS (three base64url parts)"};
   }
-  auto header_text = Base64UrlDecode(jws.substr(0, first));
   auto payload = Base64UrlDecode(jws.substr(first + 1, second - first - 1));
   auto signature = Base64UrlDecode(jws.substr(second + 1));
-  if (!header_text || !payload || !signature) return Error{"a JWS part is not base64url"};
-  const auto header = nlohmann::json::parse(*header_text, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return Error{"the JWS header is not JSON"};
+  if (!payload || !signature) return Error{"a JWS part is not base64url"};
+  auto parsed = ParseProtectedHeader(jws.substr(0, first));
+  if (!parsed) return Error{parsed.error()};
+  const nlohmann::json& header = *parsed;
   auto alg = header.find("alg");
   if (alg == header.end() || !alg->is_string() || *alg != "EdDSA") {
     return Error{"alg must be EdDSA"};
@@ -102,10 +170,8 @@ Result<JwsHeader> ReadJwsHeader(std::string_view jws) {
   if (second == std::string_view::npos || jws.find('.', second + 1) != std::string_view::npos) {
     return Error{"not a compact JWS (three base64url parts)"};
   }
-  auto header_text = Base64UrlDecode(jws.substr(0, first));
-  if (!header_text) return Error{"the JWS header is not base64url"};
-  auto header = ParseJsonText(*header_text, 4);
-  if (!header || !header->is_object()) return Error{"the JWS header is not a JSON object"};
+  auto header = ParseProtectedHeader(jws.substr(0, first));
+  if (!header) return Error{header.error()};
   auto text = [&](const char* key) {
     auto it = header->find(key);
     return it != header->end() && it->is_string() ? it->get<std::string>() : std::string();

@@ -2,13 +2,17 @@
 // header {"alg":"EdDSA","kid":...,"typ":"fleet-record+jws"}, payload the record's JSON.
 // Pure functions over libsodium; verification pins alg to EdDSA (no "none", no HMAC) and
 // never throws. Key material is raw bytes: a 32-byte public key, a 64-byte secret key
-// (libsodium's seed || public key).
+// (libsodium's seed || public key). Both sides read JSON strictly (ParseStrictJson): other
+// JOSE verifiers resolve a duplicate key or an extension differently, so the protected header
+// may hold only alg, kid and typ (no crit, no b64), each once.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include <nlohmann/json.hpp>
 
 #include "agent/core/result.h"
 
@@ -30,6 +34,13 @@ std::string KeyId(const PublicKey& key);
 std::string ChainHash(std::string_view text);
 // base64url of 32 zero bytes: `prev` at the start of an epoch.
 std::string GenesisHash();
+// True for the form KeyId gives: 11 base64url characters, canonical (8 bytes).
+bool IsKeyIdShape(std::string_view kid);
+
+// JSON text as records are read: no byte order mark, nesting at most max_depth (counted
+// before parsing), and no object with the same key twice (nlohmann's DOM keeps the last one
+// silently, other verifiers the first). Errors are one printable ASCII line.
+Result<nlohmann::json> ParseStrictJson(std::string_view text, int max_depth);
 
 std::string SignCompactJws(std::string_view payload_json, const SecretKey& secret,
                            const std::string& kid);
@@ -41,8 +52,9 @@ struct VerifiedJws {
 // Checks shape, header (alg EdDSA, typ), and the signature with `key`.
 Result<VerifiedJws> VerifyCompactJws(std::string_view jws, const PublicKey& key);
 
-// The protected header of a compact JWS, read without a key (to pick the key by kid).
-// Fields absent or not strings are empty. Says nothing about the signature.
+// The protected header of a compact JWS, read without a key (to pick the key by kid): a
+// JSON object with no key but alg, kid and typ, none twice. Fields absent or not strings
+// are empty. Says nothing about the signature.
 struct JwsHeader {
   std::string alg;
   std::string kid;

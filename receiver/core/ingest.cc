@@ -1,5 +1,6 @@
 #include "receiver/core/ingest.h"
 
+#include <chrono>
 #include <map>
 #include <vector>
 
@@ -23,6 +24,10 @@ std::vector<Line> SplitLines(std::string_view body) {
     if (!text.empty()) lines.push_back({number, text});
   }
   return lines;
+}
+
+std::int64_t FloorMinute(std::int64_t unix_seconds) {
+  return std::chrono::floor<std::chrono::minutes>(std::chrono::seconds{unix_seconds}).count();
 }
 
 IngestReply ErrorReply(int status, const std::string& message) {
@@ -86,7 +91,7 @@ Result<Advance> AdvanceWatermark(RecordStore& store, const std::string& node, st
 
 }  // namespace
 
-PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key) {
+PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key, std::int64_t now) {
   PreparedBatch batch;
   const std::vector<Line> lines = SplitLines(body);
   if (lines.empty()) {
@@ -95,16 +100,29 @@ PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key) {
   }
 
   std::map<std::string, Result<std::optional<RegisteredKey>>> keys;
-  KeyLookup lookup = [&](const std::string& kid) {
+  std::string over_kid_budget;  // the line's kid, when it was one too many (not looked up)
+  KeyLookup lookup = [&](const std::string& kid) -> Result<std::optional<RegisteredKey>> {
     auto it = keys.find(kid);
-    if (it == keys.end()) it = keys.emplace(kid, find_key(kid)).first;
+    if (it == keys.end()) {
+      if (keys.size() >= kMaxKidsPerBatch) {
+        over_kid_budget = kid;
+        return std::optional<RegisteredKey>();
+      }
+      it = keys.emplace(kid, find_key(kid)).first;
+    }
     return it->second;
   };
 
   auto& records = batch.records;
   auto& rejected = batch.rejected;
+  std::map<std::int64_t, int> per_minute;  // records of the batch's node by minute of t
   for (const Line& line : lines) {
-    VerifyOutcome outcome = VerifyRecord(line.text, lookup);
+    over_kid_budget.clear();
+    VerifyOutcome outcome = VerifyRecord(line.text, lookup, now);
+    if (auto* why = std::get_if<Rejection>(&outcome); why != nullptr && !over_kid_budget.empty()) {
+      why->reason = "kid " + over_kid_budget + " not looked up: a batch may name at most " +
+                    std::to_string(kMaxKidsPerBatch) + " distinct kids";
+    }
     if (auto* why = std::get_if<Rejection>(&outcome)) {
       if (why->kind == RejectKind::kStoreError) {
         batch.refused = IngestReply{503, nlohmann::json{{"error", why->reason}}, true};
@@ -123,6 +141,12 @@ PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key) {
           {line.number,
            {RejectKind::kInvalid, "batch mixes epochs: " + std::to_string(record.epoch) +
                                       " after " + std::to_string(records.front().epoch)}});
+    } else if (++per_minute[FloorMinute(record.t_unix)] > kMaxRecordsPerMinute) {
+      rejected.push_back(
+          {line.number,
+           {RejectKind::kInvalid, "payload t: more than " + std::to_string(kMaxRecordsPerMinute) +
+                                      " records of node " + record.node + " in the minute of " +
+                                      record.t}});
     } else {
       records.push_back(std::move(record));
     }
@@ -191,8 +215,8 @@ IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int6
 }
 
 IngestReply IngestBatch(RecordStore& store, std::string_view body, std::int64_t now) {
-  PreparedBatch batch =
-      PrepareBatch(body, [&store](const std::string& kid) { return store.FindKey(kid); });
+  PreparedBatch batch = PrepareBatch(
+      body, [&store](const std::string& kid) { return store.FindKey(kid); }, now);
   if (batch.refused) return *batch.refused;
   if (auto begun = store.Begin(); !begun) return StoreFailure(begun.error());
   IngestReply reply = ApplyBatch(store, batch, now);

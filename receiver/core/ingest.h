@@ -1,7 +1,13 @@
 // IngestBatch: the receiver's rules for one pushed batch (ndjson, one compact JWS a line),
 // applied to a RecordStore in one transaction, answered only after it commits.
-// - Each non-empty line is verified (record_verify.h); the first valid record decides the
-//   batch's node and epoch, valid records of another node or epoch are rejected.
+// - Each non-empty line is verified (record_verify.h) against the receive time `now`; the
+//   first valid record decides the batch's node and epoch, valid records of another node or
+//   epoch are rejected.
+// - A batch may name at most kMaxKidsPerBatch distinct kids: lines with another kid are
+//   refused unlooked-up (an agent signs with one key; the registry is shared by everyone).
+// - At most kMaxRecordsPerMinute records of the batch may share one minute of t: the agent
+//   writes about one heartbeat and a few task or incident records a minute, so more is a
+//   node inflating its figures, and the rest of that minute is refused.
 // - Valid records are inserted once by (node, epoch, seq): the same hash again is a
 //   duplicate, another hash a fork (kept aside, reported; the original stays).
 // - The watermark ack_seq of (node, epoch) advances from its stored value, record by record,
@@ -30,6 +36,8 @@
 namespace fleet::receiver {
 
 inline constexpr int kMaxGapRanges = 100;
+inline constexpr std::size_t kMaxKidsPerBatch = 4;
+inline constexpr int kMaxRecordsPerMinute = 120;
 
 struct IngestReply {
   int status = 200;
@@ -51,8 +59,9 @@ struct PreparedBatch {
   std::vector<RejectedLine> rejected;
 };
 
-// find_key: the registry's key of a kid (RecordStore::FindKey of some connection).
-PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key);
+// find_key: the registry's key of a kid (RecordStore::FindKey of some connection, perhaps
+// behind an UnknownKidCache); now: the receive time, unix seconds.
+PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key, std::int64_t now);
 // Writes a prepared batch (not refused) inside the caller's transaction; its reply is only
 // true once the caller commits. On store_failed the caller must roll back.
 IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int64_t now);

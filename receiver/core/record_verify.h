@@ -1,9 +1,15 @@
 // Record verification, the receiver's first gate: one line of a pushed batch (a compact
-// JWS) becomes a VerifiedRecord or a Rejection with a reason. The header is read without a
-// key to find the signer by `kid`; `alg` is pinned to EdDSA and `typ` to fleet-record+jws;
-// the signature must verify with that node's key; the payload (depth-limited JSON) must
-// carry the common fields with the right types and name the key's own node. Pure: the key
-// registry is reached through the lookup function the caller passes.
+// JWS) becomes a VerifiedRecord or a Rejection with a reason naming the field. The header
+// (strict JSON: alg, kid, typ only, each once; jws.h) is read without a key to find the
+// signer by `kid`; `alg` is pinned to EdDSA and `typ` to fleet-record+jws; a kid not of
+// KeyId's shape is refused before any lookup; the signature must verify with that node's
+// key; the payload (strict JSON: depth-limited, no duplicate key) must carry the common
+// fields with the right types and name the key's own node. node, type, t and prev hold no
+// control character (PostgreSQL would cut a string at NUL where SQLite keeps it); epoch and
+// seq lie in [1, 2^53) (exact in every JSON reader, no overflow in seq arithmetic); t (and a
+// heartbeat's minute, on a minute boundary) is RFC 3339 UTC as the agent writes it and at
+// most kMaxFutureSeconds ahead of the receive time `now`. Pure: the key registry is
+// reached through the lookup function the caller passes.
 #pragma once
 
 #include <cstdint>
@@ -38,12 +44,13 @@ struct VerifiedRecord {
   std::string node;
   std::int64_t epoch = 0;
   std::int64_t seq = 0;
-  std::string prev;     // chain hash of the record before (GenesisHash at seq 1)
-  std::string type;     // heartbeat, task, incident, agent_start, agent_stop...
-  std::string t;        // RFC 3339 UTC, as the agent wrote it
-  std::string payload;  // the JSON text
-  std::string jws;      // the compact JWS, as received
-  std::string hash;     // ChainHash(jws): what the next record's prev must be
+  std::string prev;         // chain hash of the record before (GenesisHash at seq 1)
+  std::string type;         // heartbeat, task, incident, agent_start, agent_stop...
+  std::string t;            // RFC 3339 UTC, as the agent wrote it
+  std::string payload;      // the JSON text
+  std::string jws;          // the compact JWS, as received
+  std::string hash;         // ChainHash(jws): what the next record's prev must be
+  std::int64_t t_unix = 0;  // t in unix seconds (last: aggregates list the fields above)
 };
 
 enum class RejectKind {
@@ -61,7 +68,10 @@ struct Rejection {
 using VerifyOutcome = std::variant<VerifiedRecord, Rejection>;
 
 inline constexpr int kMaxPayloadDepth = 32;
+// epoch and seq are below this (2^53): integers every JSON reader (and double) holds exactly.
+inline constexpr std::int64_t kMaxChainNumber = std::int64_t{1} << 53;
 
-VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup);
+// now: the receive time, unix seconds.
+VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup, std::int64_t now);
 
 }  // namespace fleet::receiver

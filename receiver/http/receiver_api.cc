@@ -57,10 +57,14 @@ void ReceiverApi::PostRecords(HttpRequest request, HttpRespond respond) {
     LogRefusal("refused a batch (415): Content-Type '" + request.content_type.substr(0, 80) + "'");
     return respond(JsonError(415, "Content-Type must be application/x-ndjson"));
   }
-  PreparedBatch batch = PrepareBatch(request.body, [this](const std::string& kid) {
+  const std::int64_t now = clock_();
+  const KeyLookup registry = [this](const std::string& kid) {
     std::lock_guard lock(keys_mutex_);
     return keys_.FindKey(kid);
-  });
+  };
+  PreparedBatch batch = PrepareBatch(
+      request.body, [&](const std::string& kid) { return unknown_kids_.Find(kid, now, registry); },
+      now);
   committer_.Submit(std::move(batch), [respond = std::move(respond)](IngestReply reply) {
     const nlohmann::json& body = reply.body;
     if (reply.status != 200) {

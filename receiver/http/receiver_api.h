@@ -4,9 +4,9 @@
 //   GET  /healthz     200 {"ok":true}, 503 {"ok":false,"error":...} when the store fails
 // Other paths 404, other methods 405; every error is {"error":"..."}. Batches are verified on
 // the calling (io) thread, reading keys through `keys` (a connection of its own, used under a
-// mutex), then handed to a GroupCommitter that owns `store`: batches arriving together are
-// committed together, each answered after its commit. Handle is thread-safe and answers
-// through `respond`.
+// mutex, with kids it did not know remembered for a minute: unknown_kid_cache.h), then handed to a
+// GroupCommitter that owns `store`: batches arriving together are committed together, each answered
+// after its commit. Handle is thread-safe and answers through `respond`.
 #pragma once
 
 #include <cstdint>
@@ -15,15 +15,17 @@
 
 #include "receiver/core/group_commit.h"
 #include "receiver/core/record_store.h"
+#include "receiver/core/unknown_kid_cache.h"
 #include "receiver/http/http_server.h"
 
 namespace fleet::receiver {
 
 class ReceiverApi {
  public:
-  // clock: unix seconds now (the receive time stored with each record).
+  // clock: unix seconds now (the receive time: records dated ahead of it are refused, and
+  // it is stored with each record).
   ReceiverApi(RecordStore& store, RecordStore& keys, std::function<std::int64_t()> clock)
-      : keys_(keys), committer_(store, std::move(clock)) {}
+      : clock_(clock), keys_(keys), committer_(store, std::move(clock)) {}
 
   void Handle(HttpRequest request, HttpRespond respond);
   // Stops the writer: call before the io_context the replies go to is destroyed.
@@ -34,8 +36,10 @@ class ReceiverApi {
   void PostRecords(HttpRequest request, HttpRespond respond);
   void Health(HttpRespond respond);
 
+  std::function<std::int64_t()> clock_;
   std::mutex keys_mutex_;
   RecordStore& keys_;
+  UnknownKidCache unknown_kids_;
   GroupCommitter committer_;
 };
 

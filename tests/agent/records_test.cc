@@ -75,6 +75,52 @@ TEST_CASE("sign and verify a record; header pinned to EdDSA and the record type"
   }
 }
 
+TEST_CASE("the protected header holds alg, kid and typ, each once, and nothing else") {
+  NodeKey key = KeyFromSeedByte(7);
+  const std::string payload = Part(R"({"seq":1})");
+  auto signed_with = [&](const std::string& header) {
+    const std::string input = Part(header) + "." + payload;
+    unsigned char signature[crypto_sign_BYTES];
+    crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(input.data()),
+                         input.size(), key.secret_key.data());
+    return input + "." +
+           Base64UrlEncode(
+               std::string_view(reinterpret_cast<const char*>(signature), sizeof signature));
+  };
+  const std::string usual = R"("alg":"EdDSA","kid":")" + key.kid + R"(","typ":"fleet-record+jws")";
+  CHECK(VerifyCompactJws(signed_with("{" + usual + "}"), key.public_key).ok());
+  // Signed correctly, yet other verifiers would read these otherwise (RFC 7515 crit,
+  // RFC 7797 b64, a key they understand and we do not, the first of two values).
+  for (const std::string& extra :
+       {std::string(R"(,"crit":["exp"],"exp":1)"), std::string(R"(,"b64":false,"crit":["b64"])"),
+        std::string(R"(,"jwk":{"kty":"OKP"})"), std::string(R"(,"alg":"none")"),
+        std::string(R"(,"typ":"JWT")")}) {
+    CAPTURE(extra);
+    auto verified = VerifyCompactJws(signed_with("{" + usual + extra + "}"), key.public_key);
+    REQUIRE_FALSE(verified.ok());
+    CHECK(verified.error().starts_with("the JWS header"));
+  }
+}
+
+TEST_CASE("strict JSON: no key twice at any depth, no byte order mark, bounded depth") {
+  CHECK(ParseStrictJson(R"({"a":1,"b":{"c":[{"d":1},{"d":2}]}})", 8).ok());
+  CHECK(ParseStrictJson(R"({"a":1,"a":1})", 8).error() == "duplicate key 'a'");
+  CHECK(ParseStrictJson(R"({"a":{"b":1,"b":2}})", 8).error() == "duplicate key 'b'");
+  CHECK(ParseStrictJson(R"([{"k":1,"k":2}])", 8).error() == "duplicate key 'k'");
+  CHECK(ParseStrictJson("\xEF\xBB\xBF{}", 8).error().find("byte order mark") != std::string::npos);
+  CHECK(ParseStrictJson("[[[[1]]]]", 3).error() == "nested deeper than 3 levels");
+  CHECK(ParseStrictJson("{\"a\":", 8).error().starts_with("not valid JSON"));
+}
+
+TEST_CASE("a key id has KeyId's shape: 11 canonical base64url characters") {
+  CHECK(IsKeyIdShape(KeyFromSeedByte(3).kid));
+  for (const char* bad :
+       {"", "k", "AAAAAAAAAA", "AAAAAAAAAAAA", "AAAAAAAAAA=", "AAAAAAAAAA.", "AAAAAAAAAAB"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(IsKeyIdShape(bad));
+  }
+}
+
 TEST_CASE("public JWK: printed and parsed; wrong kinds refused") {
   NodeKey key = KeyFromSeedByte(1);
   auto jwk = nlohmann::json::parse(PublicJwk(key.public_key));

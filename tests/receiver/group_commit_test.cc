@@ -122,8 +122,8 @@ void Submit(GroupCommitter& committer, RecordStore& keys, const std::string& bod
             Replies& replies) {
   auto promise = std::make_shared<std::promise<IngestReply>>();
   replies.push_back(promise->get_future());
-  PreparedBatch batch =
-      PrepareBatch(body, [&keys](const std::string& kid) { return keys.FindKey(kid); });
+  PreparedBatch batch = PrepareBatch(
+      body, [&keys](const std::string& kid) { return keys.FindKey(kid); }, kNow);
   committer.Submit(std::move(batch),
                    [promise](IngestReply r) { promise->set_value(std::move(r)); });
 }

@@ -4,6 +4,13 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdint>
+#include <limits>
+#include <map>
+
+#include "agent/history/time_slices.h"
+#include "receiver/core/unknown_kid_cache.h"
+
 #include "tests/receiver/store_factory.h"
 #include "tests/receiver/test_records.h"
 
@@ -12,10 +19,29 @@ namespace {
 
 using testing::Body;
 using testing::MakeChain;
+using testing::SignWithHeader;
 using testing::TestNode;
 using Json = nlohmann::json;
 
-constexpr std::int64_t kNow = 1764064800;
+constexpr std::int64_t kNow = 1764064800;  // 2025-11-25T10:00:00Z, the test records' t
+
+// Records 1..n of epoch 1, each the usual payload changed by edit(seq, payload), linked.
+template <typename Edit>
+std::vector<std::string> EditedChain(const TestNode& node, int n, Edit edit) {
+  std::vector<std::string> chain;
+  std::string prev = GenesisHash();
+  for (int seq = 1; seq <= n; ++seq) {
+    Json payload = node.Payload(1, seq, prev);
+    edit(seq, payload);
+    chain.push_back(node.Sign(payload));
+    prev = ChainHash(chain.back());
+  }
+  return chain;
+}
+
+std::string Reason(const Json& reply, std::size_t i) {
+  return reply.at("rejected").at(i).at("reason").get<std::string>();
+}
 
 template <typename Maker>
 struct World {
@@ -241,7 +267,8 @@ TEST_CASE_TEMPLATE("nothing valid: 401 unknown key, 403 revoked, 400 otherwise",
   CHECK(w.Stored() == 0);
 }
 
-// A store that fails on the n-th insert: the batch must leave nothing behind.
+// A store that fails on the n-th insert (never for 0): the batch must leave nothing behind.
+// It also counts the registry lookups.
 class FailingStore : public RecordStore {
  public:
   FailingStore(RecordStore& real, int fail_at) : real_(real), fail_at_(fail_at) {}
@@ -251,6 +278,7 @@ class FailingStore : public RecordStore {
     return real_.RevokeNode(n, t);
   }
   Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) override {
+    ++find_keys;
     return real_.FindKey(kid);
   }
   Outcome Ping() override { return real_.Ping(); }
@@ -278,6 +306,8 @@ class FailingStore : public RecordStore {
     return real_.MissingRanges(n, e, after, max);
   }
   Result<std::int64_t> MaxEpoch(const std::string& n) override { return real_.MaxEpoch(n); }
+
+  int find_keys = 0;  // registry lookups asked of the store
 
  private:
   RecordStore& real_;
@@ -329,6 +359,298 @@ TEST_CASE_TEMPLATE("the node registry", Maker, FLEET_RECEIVER_STORES) {
   CHECK(nodes->at(1).revoked_at == kNow);
   CHECK_FALSE(nodes->at(0).revoked_at.has_value());
   CHECK(w.store->Ping().ok());
+}
+
+}  // namespace
+}  // namespace fleet::receiver
+
+namespace fleet::receiver {
+namespace {
+
+// Issue 11, point 1: a node's minutes dated ahead of the receive time are not uptime.
+TEST_CASE_TEMPLATE("records dated more than 300 s ahead of the receive time are refused", Maker,
+                   FLEET_RECEIVER_STORES) {
+  World<Maker> w;
+  // seq 1 at the receive time, seq 2 at the bound, seq 3 one second past it, seq 4 a
+  // heartbeat written now that claims a minute of next month.
+  auto chain = EditedChain(w.node, 4, [](int seq, Json& p) {
+    if (seq == 2) p["t"] = "2025-11-25T10:05:00Z";
+    if (seq == 3) p["t"] = "2025-11-25T10:05:01Z";
+    if (seq == 4) p["minute"] = "2025-12-25T10:00:00Z";
+  });
+  Json reply = w.Push(Body(chain, {1, 2, 3, 4}));
+  CHECK(reply["stored"] == 2);
+  CHECK(reply["ack_seq"] == 2);
+  REQUIRE(reply["rejected"].size() == 2);
+  CHECK(reply["rejected"][0]["line"] == 3);
+  CHECK(Reason(reply, 0) ==
+        "payload t 2025-11-25T10:05:01Z is 301 s ahead of the receive time (at most 300 s)");
+  CHECK(reply["rejected"][1]["line"] == 4);
+  CHECK(Reason(reply, 1) ==
+        "payload minute 2025-12-25T10:00:00Z is 2592000 s ahead of the receive time (at most "
+        "300 s)");
+  CHECK(w.Stored() == 2);
+
+  SUBCASE("a month of future minutes in one batch stores nothing") {
+    World<Maker> other;
+    auto month = EditedChain(other.node, 30,
+                             [](int seq, Json& p) { p["minute"] = FormatUtc(kNow + 86400 * seq); });
+    std::vector<int> seqs(30);
+    for (int i = 0; i < 30; ++i) seqs[i] = i + 1;
+    Json refused = other.Push(Body(month, seqs), 400);
+    CHECK(refused["rejected"].size() == 30);
+    CHECK(other.Stored() == 0);
+  }
+  SUBCASE("the receive time decides: the same record a second later is stored") {
+    IngestReply later = IngestBatch(*w.store, Body(chain, {3}), kNow + 1);
+    CHECK(later.status == 200);
+    CHECK(later.body["stored"] == 1);
+    CHECK(later.body["ack_seq"] == 3);
+  }
+}
+
+TEST_CASE_TEMPLATE("t and minute are RFC 3339 UTC as the agent writes them, nothing else", Maker,
+                   FLEET_RECEIVER_STORES) {
+  World<Maker> w;
+  for (const char* t : {"2025-11-25T10:00:00.5Z", "2025-11-25 10:00:00Z",
+                        "2025-11-25T10:00:00+00:00", "2025-11-25t10:00:00z", "2025-02-29T10:00:00Z",
+                        "2025-11-31T10:00:00Z", "2025-11-25T24:00:00Z", "2025-11-25T10:60:00Z",
+                        "2025-11-25T10:00:60Z", "25-11-25T10:00:00Z", "2025-11-25T10:00:00Z ",
+                        "2025-1a-25T10:00:00Z", "+025-11-25T10:00:00Z", "", "yesterday"}) {
+    CAPTURE(t);
+    const std::string jws = w.node.Sign([&] {
+      Json p = w.node.Payload(1, 1, GenesisHash());
+      p["t"] = t;
+      return p;
+    }());
+    Json reply = w.Push(jws + "\n", 400);
+    CHECK(Reason(reply, 0).starts_with("payload t must be RFC 3339 UTC like"));
+  }
+  Json minute = w.Push(
+      EditedChain(w.node, 1, [](int, Json& p) { p["minute"] = "2025-11-25T09:59:30Z"; })[0] + "\n",
+      400);
+  CHECK(Reason(minute, 0) == "payload minute must be on a minute boundary (seconds 00)");
+  Json missing =
+      w.Push(EditedChain(w.node, 1, [](int, Json& p) { p.erase("minute"); })[0] + "\n", 400);
+  CHECK(Reason(missing, 0) == "payload minute must be a string");
+  CHECK(w.Stored() == 0);
+  // A leap day and the last second of a day are times.
+  auto leap = EditedChain(w.node, 2, [](int seq, Json& p) {
+    p["t"] = seq == 1 ? "2024-02-29T23:59:59Z" : "2025-11-25T09:59:59Z";
+    p["minute"] = seq == 1 ? "2024-02-29T23:59:00Z" : "2025-11-25T09:59:00Z";
+  });
+  CHECK(w.Push(Body(leap, {1, 2}))["stored"] == 2);
+}
+
+// Point 2: a node-chosen epoch or seq near 2^63 would overflow the watermark's and
+// next_epoch's arithmetic (and is not exact in JSON readers that use doubles).
+TEST_CASE_TEMPLATE("epoch and seq lie in [1, 2^53)", Maker, FLEET_RECEIVER_STORES) {
+  World<Maker> w;
+  constexpr std::int64_t kTop = (std::int64_t{1} << 53) - 1;
+  Json top = w.Push(w.node.Sign(w.node.Payload(kTop, kTop, GenesisHash())) + "\n");
+  CHECK(top["stored"] == 1);
+  CHECK(top["epoch"] == kTop);
+  CHECK(top["gaps"] == Json::array({Json::array({1, kTop - 1})}));
+  const Json too_big[] = {Json(std::int64_t{1} << 53),
+                          Json(std::numeric_limits<std::int64_t>::max()),
+                          Json(std::uint64_t{1} << 63),
+                          Json(std::numeric_limits<std::uint64_t>::max()),
+                          Json(-1),
+                          Json(0)};
+  for (const char* field : {"epoch", "seq"}) {
+    for (const Json& value : too_big) {
+      CAPTURE(field);
+      CAPTURE(value.dump());
+      Json p = w.node.Payload(1, 1, GenesisHash());
+      p[field] = value;
+      Json reply = w.Push(w.node.Sign(p) + "\n", 400);
+      CHECK(Reason(reply, 0) ==
+            std::string("payload ") + field + " must be an integer >= 1 and < 2^53");
+    }
+  }
+  CHECK(w.Stored(kTop) == 1);
+  CHECK(w.Stored(1) == 0);
+}
+
+// Point 3: PostgreSQL cuts a string at NUL where SQLite keeps it; no control character in
+// the fields the stores index and the reports group by.
+TEST_CASE_TEMPLATE("control characters in node, type, t and prev are refused", Maker,
+                   FLEET_RECEIVER_STORES) {
+  World<Maker> w;
+  const std::string nul(1, '\0');
+  const std::pair<const char*, std::string> cases[] = {{"node", "node-1" + nul},
+                                                       {"node", "node-1\n"},
+                                                       {"type", "agent_stop" + nul},
+                                                       {"type", "agent\x7fstop"},
+                                                       {"t", "2025-11-25T10:00:00Z" + nul},
+                                                       {"t", "2025-11-25T10:00:00Z\r"},
+                                                       {"prev", GenesisHash() + nul},
+                                                       {"prev", "\t" + GenesisHash()}};
+  for (const auto& [field, value] : cases) {
+    CAPTURE(field);
+    Json p = w.node.Payload(1, 1, GenesisHash());
+    p[field] = value;
+    Json reply = w.Push(w.node.Sign(p) + "\n", 400);
+    CHECK(Reason(reply, 0) ==
+          std::string("payload ") + field + " must not contain control characters");
+  }
+  CHECK(w.Stored() == 0);
+}
+
+// Point 4: what other JOSE verifiers read differently is refused: JWS extensions (crit,
+// b64), unknown header keys, and a key twice in the header or the payload.
+TEST_CASE_TEMPLATE("the JWS header holds alg, kid and typ once; no payload key twice", Maker,
+                   FLEET_RECEIVER_STORES) {
+  World<Maker> w;
+  const std::string payload = w.node.Payload(1, 1, GenesisHash()).dump();
+  const std::string kid = "\"kid\":\"" + w.node.kid + "\"";
+  const std::string usual = "\"alg\":\"EdDSA\"," + kid + ",\"typ\":\"fleet-record+jws\"";
+  const std::pair<std::string, std::string> headers[] = {
+      {"{" + usual + ",\"crit\":[\"exp\"],\"exp\":1}",
+       "the JWS header must not carry crit (no JWS extension is accepted)"},
+      {"{" + usual + ",\"b64\":false}",
+       "the JWS header must not carry b64 (no JWS extension is accepted)"},
+      {"{" + usual + ",\"jku\":\"https://example.org/keys\"}",
+       "the JWS header carries 'jku' (only alg, kid and typ are accepted)"},
+      {"{" + usual + "," + kid + "}", "the JWS header is not a JSON object: duplicate key 'kid'"},
+      {"{\"alg\":\"none\"," + usual + "}",
+       "the JWS header is not a JSON object: duplicate key 'alg'"}};
+  for (const auto& [header, reason] : headers) {
+    CAPTURE(header);
+    Json reply = w.Push(SignWithHeader(w.node, header, payload) + "\n", 400);
+    CHECK(Reason(reply, 0) == reason);
+  }
+  // The payload: a repeated seq (nlohmann keeps the last), and one inside checks.
+  std::string twice = payload;
+  twice.insert(twice.size() - 1, ",\"seq\":2");
+  Json reply = w.Push(w.node.SignText(twice) + "\n", 400);
+  CHECK(Reason(reply, 0) == "payload: duplicate key 'seq'");
+  std::string nested = payload;
+  nested.replace(nested.find("\"tmux\":\"ok\""), 11, "\"tmux\":\"ok\",\"tmux\":\"critical\"");
+  CHECK(Reason(w.Push(w.node.SignText(nested) + "\n", 400), 0) == "payload: duplicate key 'tmux'");
+  CHECK(w.Stored() == 0);
+  // The header the agent writes, with its keys in another order, is fine.
+  const std::string reordered = "{\"typ\":\"fleet-record+jws\"," + kid + ",\"alg\":\"EdDSA\"}";
+  CHECK(w.Push(SignWithHeader(w.node, reordered, payload) + "\n")["stored"] == 1);
+}
+
+// Point 5: an unknown kid costs a registry lookup (under the receiver's key lock): kids of
+// the wrong shape cost none, a batch at most kMaxKidsPerBatch.
+TEST_CASE_TEMPLATE("kid lookups: shape first, at most 4 distinct kids a batch", Maker,
+                   FLEET_RECEIVER_STORES) {
+  World<Maker> w;
+  const std::string payload = w.node.Payload(1, 1, GenesisHash()).dump();
+  FailingStore counting(*w.store, 0);
+  SUBCASE("kids that are not key ids are refused unlooked-up") {
+    std::string body;
+    for (std::string kid : {std::string("k"), std::string("not-a-key-id"), w.node.kid + "A",
+                            w.node.kid.substr(0, 10) + "=", std::string(11, '.'),
+                            std::string("AAAAAAAAAAB")}) {  // 11 chars, but not canonical
+      body += SignWithHeader(
+                  w.node, Json{{"alg", "EdDSA"}, {"kid", kid}, {"typ", "fleet-record+jws"}}.dump(),
+                  payload) +
+              "\n";
+    }
+    IngestReply reply = IngestBatch(counting, body, kNow);
+    CHECK(reply.status == 400);
+    CHECK(counting.find_keys == 0);
+    REQUIRE(reply.body["rejected"].size() == 6);
+    CHECK(Reason(reply.body, 0) == "kid 'k' is not a key id (11 base64url characters)");
+  }
+  SUBCASE("strangers' kids after the node's own: four kids looked up, the rest refused") {
+    std::string body = w.node.Sign(w.node.Payload(1, 1, GenesisHash())) + "\n";
+    for (int i = 0; i < 6; ++i) {
+      TestNode stranger("stranger-" + std::to_string(i));
+      body += stranger.Sign(stranger.Payload(1, 1, GenesisHash())) + "\n";
+      body += stranger.Sign(stranger.Payload(1, 2, GenesisHash())) + "\n";  // same kid again
+    }
+    IngestReply reply = IngestBatch(counting, body, kNow);
+    CHECK(reply.status == 200);
+    CHECK(counting.find_keys == 4);
+    CHECK(reply.body["stored"] == 1);
+    REQUIRE(reply.body["rejected"].size() == 12);
+    CHECK(Reason(reply.body, 5).starts_with("unknown kid "));
+    CHECK(reply.body["rejected"][6]["line"] == 8);
+    CHECK(Reason(reply.body, 6)
+              .ends_with(" not looked up: a batch may name at most 4 distinct kids"));
+  }
+  SUBCASE("a batch of strangers only is still 401") {
+    std::string body;
+    for (int i = 0; i < 6; ++i) {
+      TestNode stranger("stranger-" + std::to_string(i));
+      body += stranger.Sign(stranger.Payload(1, 1, GenesisHash())) + "\n";
+    }
+    CHECK(IngestBatch(counting, body, kNow).status == 401);
+    CHECK(counting.find_keys == 4);
+  }
+}
+
+TEST_CASE("an unknown kid is remembered for 60 s, in at most 4096 entries; known ones never") {
+  TestNode node("node-1");
+  std::map<std::string, int> asked;
+  bool broken = false;
+  KeyLookup registry = [&](const std::string& kid) -> Result<std::optional<RegisteredKey>> {
+    ++asked[kid];
+    if (broken) return Error{"disk I/O error"};
+    if (kid == node.kid) return std::optional<RegisteredKey>(node.Key());
+    return std::optional<RegisteredKey>();
+  };
+  UnknownKidCache cache;
+  const std::string stranger = TestNode("node-9").kid;
+  CHECK_FALSE(cache.Find(stranger, kNow, registry)->has_value());
+  CHECK_FALSE(cache.Find(stranger, kNow + 59, registry)->has_value());
+  CHECK(asked[stranger] == 1);
+  CHECK_FALSE(cache.Find(stranger, kNow + 60, registry)->has_value());
+  CHECK(asked[stranger] == 2);
+
+  CHECK(cache.Find(node.kid, kNow, registry)->has_value());
+  CHECK(cache.Find(node.kid, kNow, registry)->has_value());
+  CHECK(asked[node.kid] == 2);  // a revocation must take effect at once
+
+  broken = true;
+  const std::string other = TestNode("node-8").kid;
+  CHECK_FALSE(cache.Find(other, kNow, registry).ok());
+  broken = false;
+  CHECK_FALSE(cache.Find(other, kNow, registry)->has_value());
+  CHECK(asked[other] == 2);  // a failed lookup is not an unknown kid
+
+  for (int i = 0; i < 5000; ++i) {
+    (void)cache.Find("kid-" + std::to_string(i), kNow + 100, registry);
+  }
+  CHECK(cache.Size() == UnknownKidCache::kCapacity);
+  // The newest stay remembered, the oldest went.
+  const int before = asked["kid-4999"];
+  (void)cache.Find("kid-4999", kNow + 101, registry);
+  CHECK(asked["kid-4999"] == before);
+  (void)cache.Find("kid-0", kNow + 101, registry);
+  CHECK(asked["kid-0"] == 2);
+}
+
+// Point 6: a node cannot inflate its figures with hundreds of records of one minute.
+TEST_CASE_TEMPLATE("at most 120 records of one minute of t in a batch", Maker,
+                   FLEET_RECEIVER_STORES) {
+  World<Maker> w;
+  auto chain = MakeChain(w.node, 1, 122);  // all at 2025-11-25T10:00:00Z
+  std::vector<int> seqs;
+  for (int seq = 1; seq <= 122; ++seq) seqs.push_back(seq);
+  Json reply = w.Push(Body(chain, seqs));
+  CHECK(reply["stored"] == 120);
+  CHECK(reply["ack_seq"] == 120);
+  REQUIRE(reply["rejected"].size() == 2);
+  CHECK(reply["rejected"][0]["line"] == 121);
+  CHECK(Reason(reply, 0) ==
+        "payload t: more than 120 records of node node-1 in the minute of 2025-11-25T10:00:00Z");
+  CHECK(w.Stored() == 120);
+
+  SUBCASE("spread over two minutes, 200 records are fine") {
+    World<Maker> other;
+    auto spread = EditedChain(other.node, 200, [](int seq, Json& p) {
+      p["t"] = FormatUtc(kNow - 120 + (seq <= 100 ? 0 : 60) + seq % 60);
+    });
+    std::vector<int> all;
+    for (int seq = 1; seq <= 200; ++seq) all.push_back(seq);
+    CHECK(other.Push(Body(spread, all))["stored"] == 200);
+  }
 }
 
 }  // namespace

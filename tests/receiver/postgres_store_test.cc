@@ -32,9 +32,12 @@ std::string Query(PgConnection& db, const std::string& sql) {
 }
 
 VerifiedRecord Verified(const TestNode& node, const std::string& jws) {
-  auto outcome = VerifyRecord(jws, [&](const std::string&) -> Result<std::optional<RegisteredKey>> {
-    return std::optional<RegisteredKey>(node.Key());
-  });
+  auto outcome = VerifyRecord(
+      jws,
+      [&](const std::string&) -> Result<std::optional<RegisteredKey>> {
+        return std::optional<RegisteredKey>(node.Key());
+      },
+      kNow);
   REQUIRE(std::holds_alternative<VerifiedRecord>(outcome));
   return std::get<VerifiedRecord>(outcome);
 }
@@ -191,7 +194,7 @@ TEST_SUITE("postgres") {
     auto admin = maker.Admin();
     CHECK(Query(*admin, "SELECT received_at FROM records WHERE seq = 2") == std::to_string(kNow));
     CHECK(Query(*admin, "SELECT payload::json->>'minute' FROM records WHERE seq = 1") ==
-          "2026-11-25T10:00:00Z");
+          "2025-11-25T10:00:00Z");
     CHECK(Query(*admin, "SELECT jws FROM records WHERE seq = 2") == chain[1]);
     CHECK(Query(*admin, "SELECT jws || ' ' || received_at FROM forks WHERE seq = 2") ==
           fork + " " + std::to_string(kNow + 100));

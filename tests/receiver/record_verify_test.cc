@@ -11,6 +11,8 @@ namespace {
 
 using testing::TestNode;
 
+constexpr std::int64_t kNow = 1764064800;  // 2025-11-25T10:00:00Z, the test records' t
+
 struct Registry {
   std::map<std::string, RegisteredKey> keys;
   KeyLookup Lookup() const {
@@ -43,7 +45,7 @@ TEST_CASE("a good record verifies and yields its chain fields") {
   TestNode node("node-1");
   Registry registry{{{node.kid, node.Key()}}};
   const std::string jws = node.Sign(node.Payload(3, 7, GenesisHash()));
-  auto outcome = VerifyRecord(jws, registry.Lookup());
+  auto outcome = VerifyRecord(jws, registry.Lookup(), kNow);
   REQUIRE(std::holds_alternative<VerifiedRecord>(outcome));
   const auto& record = std::get<VerifiedRecord>(outcome);
   CHECK(record.node == "node-1");
@@ -51,10 +53,10 @@ TEST_CASE("a good record verifies and yields its chain fields") {
   CHECK(record.seq == 7);
   CHECK(record.prev == GenesisHash());
   CHECK(record.type == "heartbeat");
-  CHECK(record.t == "2026-11-25T10:00:00Z");
+  CHECK(record.t == "2025-11-25T10:00:00Z");
   CHECK(record.jws == jws);
   CHECK(record.hash == ChainHash(jws));
-  CHECK(nlohmann::json::parse(record.payload)["minute"] == "2026-11-25T10:00:00Z");
+  CHECK(nlohmann::json::parse(record.payload)["minute"] == "2025-11-25T10:00:00Z");
 }
 
 TEST_CASE("tampered records are refused") {
@@ -66,19 +68,19 @@ TEST_CASE("tampered records are refused") {
 
   SUBCASE("a payload byte") {
     for (std::size_t i = first + 1; i < second; i += 7) {
-      const Rejection why = Rejected(VerifyRecord(Flip(jws, i), registry.Lookup()));
+      const Rejection why = Rejected(VerifyRecord(Flip(jws, i), registry.Lookup(), kNow));
       CHECK(why.kind == RejectKind::kInvalid);
     }
   }
   SUBCASE("a signature byte") {
-    const Rejection why = Rejected(VerifyRecord(Flip(jws, second + 5), registry.Lookup()));
+    const Rejection why = Rejected(VerifyRecord(Flip(jws, second + 5), registry.Lookup(), kNow));
     CHECK(why.kind == RejectKind::kInvalid);
     CHECK(why.reason == "bad signature");
   }
   SUBCASE("the signature of another record") {
     const std::string other = node.Sign(node.Payload(1, 2, GenesisHash()));
     const std::string spliced = jws.substr(0, second) + other.substr(other.rfind('.'));
-    CHECK(Rejected(VerifyRecord(spliced, registry.Lookup())).reason == "bad signature");
+    CHECK(Rejected(VerifyRecord(spliced, registry.Lookup(), kNow)).reason == "bad signature");
   }
 }
 
@@ -89,7 +91,7 @@ TEST_CASE("alg is pinned to EdDSA") {
   SUBCASE("none") {
     const std::string jws =
         UnsignedJws({{"alg", "none"}, {"kid", node.kid}, {"typ", "fleet-record+jws"}}, payload, "");
-    const Rejection why = Rejected(VerifyRecord(jws, registry.Lookup()));
+    const Rejection why = Rejected(VerifyRecord(jws, registry.Lookup(), kNow));
     CHECK(why.kind == RejectKind::kInvalid);
     CHECK(why.reason.find("alg must be EdDSA") != std::string::npos);
   }
@@ -97,13 +99,14 @@ TEST_CASE("alg is pinned to EdDSA") {
     const std::string jws =
         UnsignedJws({{"alg", "HS256"}, {"kid", node.kid}, {"typ", "fleet-record+jws"}}, payload,
                     std::string(32, 'x'));
-    CHECK(Rejected(VerifyRecord(jws, registry.Lookup())).reason.find("alg must be EdDSA") !=
+    CHECK(Rejected(VerifyRecord(jws, registry.Lookup(), kNow)).reason.find("alg must be EdDSA") !=
           std::string::npos);
   }
   SUBCASE("missing typ") {
     const std::string jws =
         UnsignedJws({{"alg", "EdDSA"}, {"kid", node.kid}}, payload, std::string(64, 'x'));
-    CHECK(Rejected(VerifyRecord(jws, registry.Lookup())).reason.find("typ") != std::string::npos);
+    CHECK(Rejected(VerifyRecord(jws, registry.Lookup(), kNow)).reason.find("typ") !=
+          std::string::npos);
   }
 }
 
@@ -112,21 +115,21 @@ TEST_CASE("the key must be registered, unrevoked, and the node's own") {
   TestNode other("node-2");
   SUBCASE("unknown kid") {
     Registry registry{{{other.kid, other.Key()}}};
-    const auto& why =
-        Rejected(VerifyRecord(node.Sign(node.Payload(1, 1, GenesisHash())), registry.Lookup()));
+    const auto& why = Rejected(
+        VerifyRecord(node.Sign(node.Payload(1, 1, GenesisHash())), registry.Lookup(), kNow));
     CHECK(why.kind == RejectKind::kUnknownKey);
     CHECK(why.reason.find(node.kid) != std::string::npos);
   }
   SUBCASE("revoked") {
     Registry registry{{{node.kid, node.Key(true)}}};
-    const auto& why =
-        Rejected(VerifyRecord(node.Sign(node.Payload(1, 1, GenesisHash())), registry.Lookup()));
+    const auto& why = Rejected(
+        VerifyRecord(node.Sign(node.Payload(1, 1, GenesisHash())), registry.Lookup(), kNow));
     CHECK(why.kind == RejectKind::kRevokedKey);
   }
   SUBCASE("a payload naming another node") {
     Registry registry{{{node.kid, node.Key()}, {other.kid, other.Key()}}};
-    const auto& why =
-        Rejected(VerifyRecord(node.Sign(other.Payload(1, 1, GenesisHash())), registry.Lookup()));
+    const auto& why = Rejected(
+        VerifyRecord(node.Sign(other.Payload(1, 1, GenesisHash())), registry.Lookup(), kNow));
     CHECK(why.kind == RejectKind::kInvalid);
     CHECK(why.reason.find("belongs to node 'node-1'") != std::string::npos);
   }
@@ -134,7 +137,7 @@ TEST_CASE("the key must be registered, unrevoked, and the node's own") {
     KeyLookup broken = [](const std::string&) -> Result<std::optional<RegisteredKey>> {
       return Error{"disk I/O error"};
     };
-    CHECK(Rejected(VerifyRecord(node.Sign(node.Payload(1, 1, GenesisHash())), broken)).kind ==
+    CHECK(Rejected(VerifyRecord(node.Sign(node.Payload(1, 1, GenesisHash())), broken, kNow)).kind ==
           RejectKind::kStoreError);
   }
 }
@@ -144,7 +147,7 @@ TEST_CASE("payload fields must have the contract's types") {
   Registry registry{{{node.kid, node.Key()}}};
   auto check_refused = [&](nlohmann::json payload, const std::string& reason_part) {
     CAPTURE(payload.dump());
-    const Rejection why = Rejected(VerifyRecord(node.Sign(payload), registry.Lookup()));
+    const Rejection why = Rejected(VerifyRecord(node.Sign(payload), registry.Lookup(), kNow));
     CHECK(why.kind == RejectKind::kInvalid);
     CHECK(why.reason.find(reason_part) != std::string::npos);
   };
@@ -165,20 +168,28 @@ TEST_CASE("payload fields must have the contract's types") {
   check_refused(with("seq", "1"), "seq must be an integer >= 1");
   check_refused(with("seq", 1.5), "seq must be an integer >= 1");
   check_refused(with("epoch", -1), "epoch must be an integer >= 1");
+  check_refused(with("epoch", std::int64_t{1} << 53), "epoch must be an integer >= 1 and < 2^53");
+  check_refused(with("seq", std::uint64_t{1} << 63), "seq must be an integer >= 1 and < 2^53");
+  check_refused(with("type", std::string("task\0", 5)), "type must not contain control characters");
+  check_refused(with("t", "2025-11-25T10:05:01Z"), "payload t 2025-11-25T10:05:01Z is 301 s ahead");
+  check_refused(with("t", "2025-11-25T10:00:00.000Z"), "payload t must be RFC 3339 UTC");
+  check_refused(with("minute", "2025-11-25T10:06:00Z"),
+                "payload minute 2025-11-25T10:06:00Z is 360 s ahead");
   check_refused(without("epoch"), "epoch must be");
   check_refused(with("prev", 5), "prev must be a string");
   check_refused(without("type"), "type must be a string");
   check_refused(with("t", nullptr), "t must be a string");
   check_refused(with("node", nullptr), "node must be a string");
   check_refused(nlohmann::json::array({1, 2}), "not a JSON object");
-  const Rejection why = Rejected(VerifyRecord(node.SignText("{\"v\":1,"), registry.Lookup()));
+  const Rejection why = Rejected(VerifyRecord(node.SignText("{\"v\":1,"), registry.Lookup(), kNow));
   CHECK(why.reason.find("not valid JSON") != std::string::npos);
   // A byte order mark before good JSON: refused (the reports' SQL JSON functions reject it).
   const Rejection bom =
-      Rejected(VerifyRecord(node.SignText("\xEF\xBB\xBF" + good.dump()), registry.Lookup()));
+      Rejected(VerifyRecord(node.SignText("\xEF\xBB\xBF" + good.dump()), registry.Lookup(), kNow));
   CHECK(bom.kind == RejectKind::kInvalid);
   CHECK(bom.reason.find("byte order mark") != std::string::npos);
-  CHECK(std::holds_alternative<VerifiedRecord>(VerifyRecord(node.Sign(good), registry.Lookup())));
+  CHECK(std::holds_alternative<VerifiedRecord>(
+      VerifyRecord(node.Sign(good), registry.Lookup(), kNow)));
 }
 
 TEST_CASE("deep JSON is refused before it is parsed") {
@@ -187,17 +198,17 @@ TEST_CASE("deep JSON is refused before it is parsed") {
   std::string deep = node.Payload(1, 1, GenesisHash()).dump();
   deep.pop_back();
   deep += ",\"x\":" + std::string(20000, '[') + std::string(20000, ']') + "}";  // < 64 KiB
-  const Rejection why = Rejected(VerifyRecord(node.SignText(deep), registry.Lookup()));
+  const Rejection why = Rejected(VerifyRecord(node.SignText(deep), registry.Lookup(), kNow));
   CHECK(why.reason.find("nested deeper") != std::string::npos);
   // Far deeper, the line is over the record size limit and refused before anything else.
   std::string deeper = node.Payload(1, 1, GenesisHash()).dump();
   deeper.pop_back();
   deeper += ",\"x\":" + std::string(100000, '[') + std::string(100000, ']') + "}";
-  CHECK(Rejected(VerifyRecord(node.SignText(deeper), registry.Lookup())).reason ==
+  CHECK(Rejected(VerifyRecord(node.SignText(deeper), registry.Lookup(), kNow)).reason ==
         "record larger than 65536 bytes");
 
   const std::string deep_header = Base64UrlEncode(std::string(100000, '[')) + ".e30.AAAA";
-  CHECK(Rejected(VerifyRecord(deep_header, registry.Lookup())).kind == RejectKind::kInvalid);
+  CHECK(Rejected(VerifyRecord(deep_header, registry.Lookup(), kNow)).kind == RejectKind::kInvalid);
 }
 
 TEST_CASE("garbage and truncated lines are refused, never accepted, never a crash") {
@@ -210,17 +221,18 @@ TEST_CASE("garbage and truncated lines are refused, never accepted, never a cras
         Base64UrlEncode("null") + "." + Base64UrlEncode("{}") + ".",
         Base64UrlEncode("\"EdDSA\"") + ".e30.AAAA", std::string(5000, '.')}) {
     CAPTURE(garbage);
-    CHECK(Rejected(VerifyRecord(garbage, registry.Lookup())).kind == RejectKind::kInvalid);
+    CHECK(Rejected(VerifyRecord(garbage, registry.Lookup(), kNow)).kind == RejectKind::kInvalid);
   }
   const std::string jws = node.Sign(node.Payload(1, 1, GenesisHash()));
   int refused = 0;
   for (std::size_t length = 0; length < jws.size(); ++length) {
-    if (std::holds_alternative<Rejection>(VerifyRecord(jws.substr(0, length), registry.Lookup()))) {
+    if (std::holds_alternative<Rejection>(
+            VerifyRecord(jws.substr(0, length), registry.Lookup(), kNow))) {
       ++refused;
     }
   }
   CHECK(refused == static_cast<int>(jws.size()));
-  CHECK(std::holds_alternative<VerifiedRecord>(VerifyRecord(jws, registry.Lookup())));
+  CHECK(std::holds_alternative<VerifiedRecord>(VerifyRecord(jws, registry.Lookup(), kNow)));
 }
 
 TEST_CASE("ReadJwsHeader reads alg, kid and typ without a key") {
@@ -236,6 +248,13 @@ TEST_CASE("ReadJwsHeader reads alg, kid and typ without a key") {
   REQUIRE(partial.ok());
   CHECK(partial->alg.empty());
   CHECK(partial->kid == "k");
+  // Nothing but alg, kid and typ, each once (other verifiers would read more, or another one).
+  CHECK(ReadJwsHeader(Base64UrlEncode(R"({"kid":"k","crit":["b64"],"b64":false})") + ".e30.")
+            .error() == "the JWS header must not carry b64 (no JWS extension is accepted)");
+  CHECK(ReadJwsHeader(Base64UrlEncode(R"({"kid":"k","x5u":"u"})") + ".e30.").error() ==
+        "the JWS header carries 'x5u' (only alg, kid and typ are accepted)");
+  CHECK(ReadJwsHeader(Base64UrlEncode(R"({"kid":"a","kid":"b"})") + ".e30.").error() ==
+        "the JWS header is not a JSON object: duplicate key 'kid'");
 }
 
 }  // namespace

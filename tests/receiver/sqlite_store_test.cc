@@ -38,7 +38,7 @@ TEST_CASE("the SQLite store: WAL file, receive times, payloads and forks") {
   CHECK(Query(path, "PRAGMA journal_mode") == "wal");
   CHECK(Query(path, "SELECT received_at FROM records WHERE seq = 2") == "1764064800");
   CHECK(Query(path, "SELECT json_extract(payload, '$.minute') FROM records WHERE seq = 1") ==
-        "2026-11-25T10:00:00Z");
+        "2025-11-25T10:00:00Z");
   CHECK(Query(path, "SELECT jws FROM records WHERE seq = 2") == chain[1]);
   CHECK(Query(path, "SELECT type FROM records WHERE seq = 2") == "heartbeat");
   CHECK(Query(path, "SELECT jws || ' ' || received_at FROM forks WHERE seq = 2") ==

@@ -39,12 +39,12 @@ struct TestNode {
                         {"seq", seq},
                         {"prev", prev},
                         {"type", type},
-                        {"t", "2026-11-25T10:00:00Z"},
+                        {"t", "2025-11-25T10:00:00Z"},
                         {"boot", "97fe4a08-17ea-4d7f"},
                         {"mono_ms", 1000 + seq},
                         {"agent", "0.1.0"}};
     if (type == "heartbeat") {
-      p["minute"] = "2026-11-25T10:00:00Z";
+      p["minute"] = "2025-11-25T10:00:00Z";
       p["up"] = true;
       p["checks"] = {{"tmux", "ok"}};
       p["ntp_synced"] = true;
@@ -58,6 +58,18 @@ struct TestNode {
     return SignCompactJws(payload, secret_key, kid);
   }
 };
+
+// A compact JWS of payload under header_json taken as it is (headers the agent never writes).
+inline std::string SignWithHeader(const TestNode& node, const std::string& header_json,
+                                  const std::string& payload) {
+  const std::string input = Base64UrlEncode(header_json) + "." + Base64UrlEncode(payload);
+  unsigned char signature[crypto_sign_BYTES];
+  crypto_sign_detached(signature, nullptr, reinterpret_cast<const unsigned char*>(input.data()),
+                       input.size(), node.secret_key.data());
+  return input + "." +
+         Base64UrlEncode(
+             std::string_view(reinterpret_cast<const char*>(signature), sizeof signature));
+}
 
 // Records 1..n of one epoch, each linked to the one before.
 inline std::vector<std::string> MakeChain(const TestNode& node, std::int64_t epoch, int n) {

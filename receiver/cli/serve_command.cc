@@ -49,6 +49,7 @@ int RunServe(const ServeArgs& args) {
   boost::asio::io_context io(args.threads);
   HttpOptions options;
   options.max_connections = args.max_connections;
+  options.max_connections_per_peer = args.max_connections_per_peer;
   options.read_timeout = std::chrono::seconds(args.read_timeout_s);
   HttpServer server(io, options, [&api](HttpRequest request, HttpRespond respond) {
     api.Handle(std::move(request), std::move(respond));

@@ -35,7 +35,7 @@ TEST_CASE("the API routes records and health, and answers errors in JSON") {
   auto chain = testing::MakeChain(node, 1, 2);
   auto call = [&](const std::string& method, const std::string& path, const std::string& type,
                   const std::string& body) {
-    HttpResponse response = Answer(api, {method, path, type, body});
+    HttpResponse response = Answer(api, {method, path, type, body, "127.0.0.1"});
     auto json = nlohmann::json::parse(response.body, nullptr, false);
     CHECK_FALSE(json.is_discarded());
     return std::make_pair(response.status, json);
@@ -48,7 +48,7 @@ TEST_CASE("the API routes records and health, and answers errors in JSON") {
   CHECK(call("POST", "/v1/records", "application/json", "{}").first == 415);
   CHECK(call("POST", "/v1/records", "", "x").first == 415);
   CHECK(call("GET", "/v1/records", "", "").first == 405);
-  CHECK(Answer(api, {"GET", "/v1/records", "", ""}).allow == "POST");
+  CHECK(Answer(api, {"GET", "/v1/records", "", "", "127.0.0.1"}).allow == "POST");
   CHECK(call("GET", "/healthz", "", "").second == nlohmann::json{{"ok", true}});
   CHECK(call("POST", "/healthz", "", "").first == 405);
   auto [missing, error] = call("GET", "/v2/records", "", "");

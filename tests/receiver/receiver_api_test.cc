@@ -5,7 +5,10 @@
 #include <doctest/doctest.h>
 
 #include <future>
+#include <sstream>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "receiver/store/sqlite_store.h"
@@ -54,6 +57,45 @@ TEST_CASE("the API routes records and health, and answers errors in JSON") {
   auto [missing, error] = call("GET", "/v2/records", "", "");
   CHECK(missing == 404);
   CHECK(error.contains("error"));
+}
+
+TEST_CASE("a flood of refusals hides neither another address's refusal nor a fork") {
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  fleet::testing::TempDir dir;
+  auto store = SqliteStore::Open(dir.Path("r.db"), true);
+  REQUIRE(store.ok());
+  testing::TestNode node("node-1");
+  REQUIRE((*store)->AddNode(node.Entry()).ok());
+  auto keys = SqliteStore::Open(dir.Path("r.db"), false);
+  REQUIRE(keys.ok());
+  ReceiverApi api(**store, **keys, [] { return std::int64_t{1764064800}; });
+  auto chain = testing::MakeChain(node, 1, 2);
+  REQUIRE(Answer(api, {"POST", "/v1/records", "application/x-ndjson", testing::Body(chain, {1, 2}),
+                       "10.0.0.1"})
+              .status == 200);
+
+  for (int i = 0; i < 500; ++i) {
+    Answer(api, {"POST", "/v1/records", "text/plain", "x", "10.6.6.6"});
+  }
+  Answer(api, {"POST", "/v1/records", "text/plain", "x", "10.0.0.2"});
+  const std::string forked = node.Sign(node.Payload(1, 2, ChainHash(chain[0]), "agent_stop"));
+  auto reply =
+      Answer(api, {"POST", "/v1/records", "application/x-ndjson", forked + "\n", "10.6.6.6"});
+  CHECK(reply.status == 200);
+  spdlog::set_default_logger(previous);
+
+  const std::string text = log.str();
+  CHECK(text.find("node node-1: 1 record(s) clash with stored ones") != std::string::npos);
+  CHECK(text.find("refused a batch (415) from 10.0.0.2") != std::string::npos);
+  std::size_t flood_lines = 0;
+  for (auto at = text.find("from 10.6.6.6: Content-Type"); at != std::string::npos;
+       at = text.find("from 10.6.6.6: Content-Type", at + 1)) {
+    ++flood_lines;
+  }
+  CHECK(flood_lines == 5);
 }
 
 }  // namespace

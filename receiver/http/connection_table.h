@@ -6,8 +6,8 @@
 // the cap and no victim is chosen twice), and its close callback is returned for the
 // caller to run outside the lock. Victims, first to last: a connection lingering after its
 // reply; a body arriving slower than min_body_rate (slowest first); a new connection still
-// without its first request's headers (oldest first); a body on pace (slowest first); an
-// idle keep-alive connection that has been answered before (oldest first). A connection
+// without its request's headers (oldest first); a body on pace (slowest first); an idle
+// keep-alive connection that has had a body accepted before (oldest first). A connection
 // whose request is being handled is never chosen. Time is passed in; thread-safe.
 #pragma once
 
@@ -32,8 +32,8 @@ struct ConnectionLimits {
 std::chrono::milliseconds BodyAllowance(std::uint64_t length, const ConnectionLimits& limits);
 
 enum class ConnectionPhase {
-  kFresh,     // connected, waiting for its first request's headers
-  kIdle,      // answered before, waiting for the next request's headers (keep-alive)
+  kFresh,     // waiting for a request's headers, no body accepted on it yet
+  kIdle,      // had a body accepted before, waiting for the next request (keep-alive)
   kBody,      // headers in, reading the body
   kHandling,  // the request is being handled or its reply written: never evicted
   kLinger,    // closing after its reply, draining what the client still sends

@@ -83,7 +83,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void Enter(ConnectionPhase phase) { shared_->connections.Enter(id_, phase, Now()); }
 
   void Read() {
-    Enter(answered_ ? ConnectionPhase::kIdle : ConnectionPhase::kFresh);
+    Enter(delivered_ ? ConnectionPhase::kIdle : ConnectionPhase::kFresh);
     parser_.emplace();
     parser_->body_limit(shared_->options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
@@ -181,6 +181,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     request.body = std::move(message.body());
     request.peer = peer_;
+    carried_body_ = !request.body.empty();
     const bool keep_alive = message.keep_alive();
     // Exactly one reply goes out, even if a handler answered and then threw.
     auto answered = std::make_shared<std::atomic<bool>>(false);
@@ -200,6 +201,8 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void Reply(HttpResponse response, bool keep_alive) {
     Enter(ConnectionPhase::kHandling);
+    const bool delivered = carried_body_ && response.status >= 200 && response.status < 300;
+    carried_body_ = false;
     response_ = {};
     response_.result(static_cast<unsigned>(response.status));
     response_.version(11);
@@ -210,13 +213,14 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
     stream_.expires_after(shared_->options.read_timeout);
-    http::async_write(stream_, response_,
-                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-                        if (ec) return self->Close();
-                        self->answered_ = true;
-                        if (keep_alive && !self->shared_->stopped) return self->Read();
-                        self->Linger();
-                      });
+    http::async_write(
+        stream_, response_,
+        [self = shared_from_this(), keep_alive, delivered](beast::error_code ec, std::size_t) {
+          if (ec) return self->Close();
+          self->delivered_ = self->delivered_ || delivered;
+          if (keep_alive && !self->shared_->stopped) return self->Read();
+          self->Linger();
+        });
   }
 
   // Closes gracefully: stop sending, then read and drop what the client still sends, so
@@ -255,7 +259,10 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::empty_body> continue_;
   std::array<char, 16 * 1024> scratch_{};
   std::size_t drained_ = 0;
-  bool answered_ = false;  // a reply went out on this connection
+  // A body was accepted (2xx) on this connection: an agent's, not a bare GET of /healthz,
+  // so while it waits for its next request it is kIdle, evicted last.
+  bool carried_body_ = false;
+  bool delivered_ = false;
 };
 
 // Admits a connection into the table (making room at the cap) or closes it at once.

@@ -13,7 +13,7 @@ here=$(dirname "$0")
 source "$here/lib/assert.sh"
 source "$here/lib/push_pair.sh"
 pair_require
-trap 'pair_down; for p in ${hog_pid:-} ${slow_pid:-} ${flood_pid:-} ${nofile_pid:-} ${holder_pid:-}; do kill $p 2>/dev/null; done' EXIT
+trap 'pair_down; for p in ${hog_pid:-} ${slow_pid:-} ${keepalive_pid:-} ${flood_pid:-} ${nofile_pid:-} ${holder_pid:-}; do kill $p 2>/dev/null; done' EXIT
 pair_up "$(mktemp -d /var/tmp/fleet-abuse.XXXXXX)" || { echo "cannot set up"; exit 1; }
 ulimit -n 8192 2>/dev/null
 "$FLEET_RECEIVER" serve --listen "127.0.0.1:$receiver_port" --db "$pair/receiver.db" \
@@ -186,7 +186,39 @@ expect_eq "the chunked connections were closed after a few MiB, not read on" 1 \
 
 # 9. Body-phase slowloris: 320 connections from 8 addresses send their headers at once,
 # then trickle their bodies, reconnecting whenever closed; a real node's batches and
-# /healthz are still answered (the slowest bodies make room), idle keep-alive agents kept.
+# /healthz are still answered (the slowest bodies make room), and an agent's keep-alive
+# connection, idle after its batch was accepted, is kept.
+python3 - "$receiver_port" "$pair/first.jws" "$pair/receiver.log" >"$pair/keepalive.out" 2>&1 <<'PY' &
+import re, socket, sys, time
+body = open(sys.argv[2], "rb").read()
+request = (b"POST /v1/records HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\n"
+           b"Content-Length: %d\r\n\r\n" % len(body)) + body
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+def ask():
+    try:
+        s.sendall(request)
+        got = b""
+        while b"\r\n\r\n" not in got:
+            chunk = s.recv(65536)
+            if not chunk:
+                return "closed"
+            got += chunk
+        head, rest = got.split(b"\r\n\r\n", 1)
+        length = int(re.search(rb"Content-Length: (\d+)", head).group(1))
+        while len(rest) < length:
+            rest += s.recv(65536)
+        return head.split()[1].decode()
+    except OSError:
+        return "closed"
+print(ask(), flush=True)
+# Until connections are being closed to make room (within the 3 s read timeout).
+deadline = time.time() + 1.5
+while time.time() < deadline and b"to make room" not in open(sys.argv[3], "rb").read():
+    time.sleep(0.02)
+print(ask(), flush=True)
+PY
+keepalive_pid=$!
+wait_for 10 grep -q . "$pair/keepalive.out"
 python3 - "$receiver_port" >"$pair/slow.out" 2>&1 <<'PY' &
 import socket, sys, time
 port = int(sys.argv[1])
@@ -238,6 +270,9 @@ for i in 1 2 3 4 5; do
   [[ $code == 200 && $health == 200 ]] && served=$((served + 1))
 done
 expect_eq "5 real batches and 5 /healthz answered while 320 bodies trickle" 5 "$served"
+wait "$keepalive_pid"
+expect_eq "an agent's idle keep-alive connection is kept through the attack" "200 200" \
+  "$(xargs <"$pair/keepalive.out")"
 kill "$slow_pid" 2>/dev/null
 wait "$slow_pid" 2>/dev/null
 slow_pid=

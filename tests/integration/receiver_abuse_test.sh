@@ -379,6 +379,8 @@ time.sleep(60)
 PY
 holder_pid=$!
 wait_for 10 grep -q opened "$pair/holder.out"
+expect_match "it says at start that 48 descriptors cannot hold 1000 connections" \
+  "max-connections 1000 needs about 1064 file descriptors, the limit is 48" "$(cat "$pair/nofile.log")"
 wait_for 5 grep -q "cannot accept a connection: Too many open files" "$pair/nofile.log" ||
   fail "log: accept failing (EMFILE) was not logged"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$nofile_pid/stat"; }

@@ -50,7 +50,8 @@ run_load() {
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   "$receiver" serve --listen "127.0.0.1:$port" --db "$db" --threads 2 \
-    --max-connections $((steady_workers + 56)) 2>"$work/$name.log" &
+    --max-connections $((steady_workers + 56)) --max-connections-per-peer 0 \
+    2>"$work/$name.log" &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 

@@ -27,6 +27,12 @@ int RunReceiverCli(int argc, char** argv) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str();
   serve
+      ->add_option("--max-connections-per-peer", serve_args.max_connections_per_peer,
+                   "Open connections from one address at most; more are closed (0: no limit, "
+                   "for a proxy in front)")
+      ->check(CLI::Range(0, 100000))
+      ->capture_default_str();
+  serve
       ->add_option("--read-timeout", serve_args.read_timeout_s,
                    "Seconds a client has to send one request")
       ->check(CLI::Range(1, 3600))

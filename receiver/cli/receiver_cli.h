@@ -16,6 +16,7 @@ struct ServeArgs {
   std::string db;
   int threads = 2;
   int max_connections = 256;
+  int max_connections_per_peer = 64;
   int read_timeout_s = 30;
 };
 int RunServe(const ServeArgs& args);

@@ -1,9 +1,11 @@
 // `fleet-receiver serve`: the store, the HTTP server, signals, and the threads that run it.
 #include <malloc.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <ctime>
@@ -15,6 +17,28 @@
 #include "receiver/store/open_store.h"
 
 namespace fleet::receiver {
+
+namespace {
+
+// Each connection is a file descriptor, and the stores, logs and epoll take a few more:
+// raise the soft limit towards the hard one so the cap, not EMFILE, is what limits
+// connections, and say so when even the hard limit is too low.
+void FitDescriptorLimit(int max_connections) {
+  constexpr rlim_t kReserve = 64;
+  const rlim_t wanted = static_cast<rlim_t>(max_connections) + kReserve;
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= wanted) return;
+  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? wanted : std::min(wanted, limit.rlim_max);
+  setrlimit(RLIMIT_NOFILE, &limit);
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < wanted) {
+    spdlog::warn(
+        "--max-connections {} needs about {} file descriptors, the limit is {}: accepting "
+        "will fail (and pause) before the cap is reached",
+        max_connections, wanted, limit.rlim_cur);
+  }
+}
+
+}  // namespace
 
 int RunServe(const ServeArgs& args) {
   auto logger = spdlog::stderr_logger_mt("fleet-receiver");
@@ -29,6 +53,7 @@ int RunServe(const ServeArgs& args) {
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
 
+  FitDescriptorLimit(args.max_connections);
   auto endpoint = ParseListenAddress(args.listen);
   if (!endpoint) {
     spdlog::error("--listen {}: {}", args.listen, endpoint.error());
@@ -49,6 +74,7 @@ int RunServe(const ServeArgs& args) {
   boost::asio::io_context io(args.threads);
   HttpOptions options;
   options.max_connections = args.max_connections;
+  options.max_connections_per_peer = args.max_connections_per_peer;
   options.read_timeout = std::chrono::seconds(args.read_timeout_s);
   HttpServer server(io, options, [&api](HttpRequest request, HttpRespond respond) {
     api.Handle(std::move(request), std::move(respond));

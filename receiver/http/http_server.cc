@@ -1,17 +1,17 @@
 #include "receiver/http/http_server.h"
 
-#include "receiver/http/refusal_log.h"
-
+#include <algorithm>
+#include <array>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <functional>
-#include <list>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "agent/core/json_text.h"
+#include "receiver/http/connection_table.h"
+#include "receiver/http/refusal_log.h"
 
 namespace fleet::receiver {
 
@@ -25,57 +25,88 @@ struct HttpServer::Shared {
   HttpOptions options;
   HttpHandler handler;
   tcp::acceptor acceptor;
-  std::atomic<int> connections{0};
+  net::steady_timer accept_pause;  // on the acceptor's strand
+  ConnectionTable connections;
   std::atomic<bool> stopped{false};
-  // Sessions waiting for a request's headers, oldest first: at the connection cap the
-  // oldest is closed to make room, so idle or trickling clients cannot lock nodes out.
-  std::mutex waiting_mutex;
-  std::list<std::function<void()>> evictors;  // each closes one waiting session
 
   Shared(net::io_context& context, HttpOptions opts, HttpHandler h)
-      : io(context), options(opts), handler(std::move(h)), acceptor(net::make_strand(context)) {}
+      : io(context),
+        options(opts),
+        handler(std::move(h)),
+        acceptor(net::make_strand(context)),
+        accept_pause(acceptor.get_executor()),
+        connections(ConnectionLimits{opts.max_connections, opts.max_connections_per_peer,
+                                     opts.min_body_rate, opts.body_grace}) {}
 };
 
 namespace {
 
 constexpr std::chrono::seconds kLingerTimeout{2};
 constexpr std::size_t kLingerBytes = 4 << 20;
+// Beast reads at most 64 KiB at a time; the buffer holds one request's headers and one read.
+constexpr std::size_t kReadSlack = 64 * 1024;
+// After an accept error (EMFILE, ENFILE, ENOBUFS) the pending connection stays queued in
+// the kernel: pause before trying again rather than failing again at once, in a loop.
+constexpr std::chrono::milliseconds kAcceptPause{100};
 
 bool IsParseError(const beast::error_code& ec) {
   return ec.category() == http::make_error_code(http::error::bad_version).category();
 }
 
+ConnectionTable::Clock::time_point Now() { return ConnectionTable::Clock::now(); }
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, std::shared_ptr<HttpServer::Shared> shared)
-      : stream_(std::move(socket)), shared_(std::move(shared)) {}
-  ~Session() {
-    Waiting(false);
-    --shared_->connections;
-  }
+  Session(tcp::socket socket, std::string peer, std::shared_ptr<HttpServer::Shared> shared)
+      : stream_(std::move(socket)),
+        shared_(std::move(shared)),
+        peer_(std::move(peer)),
+        buffer_(shared_->options.header_limit + kReadSlack) {}
+  ~Session() { shared_->connections.Release(id_); }
+
+  // Called once, before Start: the connection's id in the table.
+  void Admitted(ConnectionTable::Id id) { id_ = id; }
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
   }
 
+  // Closes from any thread (eviction): the close runs on the session's strand.
+  void CloseSoon() {
+    LogRefusal("evicted", peer_,
+               "closed a connection from " + peer_ + " to make room (" +
+                   std::to_string(shared_->options.max_connections) + " open)");
+    net::post(stream_.get_executor(), [self = shared_from_this()] { self->Close(); });
+  }
+
  private:
+  void Enter(ConnectionPhase phase) { shared_->connections.Enter(id_, phase, Now()); }
+
   void Read() {
-    Waiting(true);
+    Enter(delivered_ ? ConnectionPhase::kIdle : ConnectionPhase::kFresh);
     parser_.emplace();
     parser_->body_limit(shared_->options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
-    stream_.expires_after(shared_->options.read_timeout);
+    request_deadline_ = Now() + shared_->options.read_timeout;
+    stream_.expires_at(request_deadline_);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
   }
 
-  // Clients such as libcurl send "Expect: 100-continue" and wait (up to a second) for
-  // the go-ahead before the body: give it, so pushes are not slowed down.
+  // Decided on the headers alone, before any body byte is read. Clients such as libcurl
+  // send "Expect: 100-continue" and wait (up to a second) for the go-ahead before the
+  // body: give it, so pushes are not slowed down.
   void OnHeader(beast::error_code ec) {
-    Waiting(false);
     if (ec) return OnRead(ec);
     auto& message = parser_->get();
+    if (message.find(http::field::transfer_encoding) != message.end()) {
+      return RefuseTransferEncoding();
+    }
+    Enter(ConnectionPhase::kBody);
+    const auto allowance =
+        BodyAllowance(parser_->content_length().value_or(0), shared_->connections.Limits());
+    stream_.expires_at(std::min(request_deadline_, Now() + allowance));
     auto expect = message.find(http::field::expect);
     if (expect == message.end() || !beast::iequals(expect->value(), "100-continue")) {
       return ReadBody();
@@ -88,30 +119,54 @@ class Session : public std::enable_shared_from_this<Session> {
                       });
   }
 
+  // RFC 9112 6.3: a last coding other than chunked leaves the length unknown (400, close);
+  // chunked is valid HTTP the receiver does not take (411: send Content-Length).
+  void RefuseTransferEncoding() {
+    const std::string coding(parser_->get()[http::field::transfer_encoding]);
+    const bool chunked = parser_->chunked();
+    const int status = chunked ? 411 : 400;
+    LogRefusal("transfer-encoding", peer_,
+               "refused a request (" + std::to_string(status) + ") from " + peer_ +
+                   ": Transfer-Encoding '" + PrintableAscii(coding, 80) + "'");
+    Reply(JsonError(status, chunked ? "Transfer-Encoding is not accepted: send Content-Length"
+                                    : "Transfer-Encoding must end with chunked"),
+          false);
+  }
+
+  // The body a read at a time, so its progress is known to the connection table.
   void ReadBody() {
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnRead(ec); });
+    if (parser_->is_done()) return OnRead({});
+    http::async_read_some(stream_, buffer_, *parser_,
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            if (ec) return self->OnRead(ec);
+                            self->shared_->connections.AddBodyBytes(self->id_, n);
+                            self->ReadBody();
+                          });
   }
 
   void OnRead(beast::error_code ec) {
-    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
-        ec == net::error::operation_aborted) {
+    // The client left (also mid-request: partial_message), or was too slow, or was evicted.
+    if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+        ec == beast::error::timeout || ec == net::error::operation_aborted) {
       return Close();
     }
+    Enter(ConnectionPhase::kHandling);
     if (ec == http::error::body_limit) {
-      LogRefusal("refused a request (413): body over " +
-                 std::to_string(shared_->options.body_limit) + " bytes");
+      LogRefusal("body-too-large", peer_,
+                 "refused a request (413) from " + peer_ + ": body over " +
+                     std::to_string(shared_->options.body_limit) + " bytes");
       return Reply(JsonError(413, "body larger than " +
                                       std::to_string(shared_->options.body_limit) + " bytes"),
                    false);
     }
-    if (ec == http::error::header_limit) {
-      LogRefusal("refused a request (431): headers too large");
+    if (ec == http::error::header_limit || ec == http::error::buffer_overflow) {
+      LogRefusal("headers-too-large", peer_,
+                 "refused a request (431) from " + peer_ + ": headers too large");
       return Reply(JsonError(431, "headers too large"), false);
     }
     if (ec && IsParseError(ec)) {
-      LogRefusal("refused a connection (400): not HTTP (" + ec.message() + ")");
+      LogRefusal("not-http", peer_,
+                 "refused a connection (400) from " + peer_ + ": not HTTP (" + ec.message() + ")");
       return Reply(JsonError(400, "not an HTTP request"), false);
     }
     if (ec) return Close();
@@ -125,6 +180,8 @@ class Session : public std::enable_shared_from_this<Session> {
       request.content_type = std::string(it->value());
     }
     request.body = std::move(message.body());
+    request.peer = peer_;
+    carried_body_ = !request.body.empty();
     const bool keep_alive = message.keep_alive();
     // Exactly one reply goes out, even if a handler answered and then threw.
     auto answered = std::make_shared<std::atomic<bool>>(false);
@@ -143,6 +200,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void Reply(HttpResponse response, bool keep_alive) {
+    Enter(ConnectionPhase::kHandling);
+    const bool delivered = carried_body_ && response.status >= 200 && response.status < 300;
+    carried_body_ = false;
     response_ = {};
     response_.result(static_cast<unsigned>(response.status));
     response_.version(11);
@@ -153,17 +213,20 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
     stream_.expires_after(shared_->options.read_timeout);
-    http::async_write(stream_, response_,
-                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
-                        if (ec) return self->Close();
-                        if (keep_alive && !self->shared_->stopped) return self->Read();
-                        self->Linger();
-                      });
+    http::async_write(
+        stream_, response_,
+        [self = shared_from_this(), keep_alive, delivered](beast::error_code ec, std::size_t) {
+          if (ec) return self->Close();
+          self->delivered_ = self->delivered_ || delivered;
+          if (keep_alive && !self->shared_->stopped) return self->Read();
+          self->Linger();
+        });
   }
 
   // Closes gracefully: stop sending, then read and drop what the client still sends, so
   // the kernel does not reset the connection before it has read our reply.
   void Linger() {
+    Enter(ConnectionPhase::kLinger);
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
     stream_.expires_after(kLingerTimeout);
@@ -179,24 +242,6 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
-  // Enters or leaves the server's list of sessions waiting for headers.
-  void Waiting(bool waiting) {
-    std::lock_guard lock(shared_->waiting_mutex);
-    if (waiting_ == waiting) return;
-    waiting_ = waiting;
-    if (waiting) {
-      std::weak_ptr<Session> weak = weak_from_this();
-      shared_->evictors.push_back([weak] {
-        if (auto self = weak.lock()) {
-          net::post(self->stream_.get_executor(), [self] { self->Close(); });
-        }
-      });
-      evictor_at_ = std::prev(shared_->evictors.end());
-    } else {
-      shared_->evictors.erase(evictor_at_);
-    }
-  }
-
   void Close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -205,42 +250,60 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   std::shared_ptr<HttpServer::Shared> shared_;
-  beast::flat_buffer buffer_;
+  const std::string peer_;
+  ConnectionTable::Id id_ = 0;
+  beast::flat_buffer buffer_;  // bounded: header_limit + one read
   std::optional<http::request_parser<http::string_body>> parser_;
+  ConnectionTable::Clock::time_point request_deadline_;
   http::response<http::string_body> response_;
   http::response<http::empty_body> continue_;
   std::array<char, 16 * 1024> scratch_{};
   std::size_t drained_ = 0;
-  bool waiting_ = false;  // guarded by shared_->waiting_mutex
-  std::list<std::function<void()>>::iterator evictor_at_;
+  // A body was accepted (2xx) on this connection: an agent's, not a bare GET of /healthz,
+  // so while it waits for its next request it is kIdle, evicted last.
+  bool carried_body_ = false;
+  bool delivered_ = false;
 };
 
-// At the cap: closes the session that has waited longest for its headers; false when none.
-bool EvictOldestWaiting(HttpServer::Shared& shared) {
-  std::function<void()> evict;
-  {
-    std::lock_guard lock(shared.waiting_mutex);
-    if (shared.evictors.empty()) return false;
-    evict = shared.evictors.front();
+// Admits a connection into the table (making room at the cap) or closes it at once.
+void Admit(const std::shared_ptr<HttpServer::Shared>& shared, tcp::socket socket) {
+  beast::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  const std::string peer = remote.address().to_string();
+  auto session = std::make_shared<Session>(std::move(socket), peer, shared);
+  std::weak_ptr<Session> weak = session;
+  auto admission = shared->connections.Admit(peer, Now(), [weak] {
+    if (auto victim = weak.lock()) victim->CloseSoon();
+  });
+  if (admission.close_victim) admission.close_victim();
+  if (admission.verdict != ConnectionTable::Verdict::kAdmitted) {
+    const bool full = admission.verdict == ConnectionTable::Verdict::kFull;
+    LogRefusal(full ? "full" : "peer-limit", peer,
+               "closed a connection from " + peer +
+                   (full ? ": " + std::to_string(shared->options.max_connections) +
+                               " connections open, all busy"
+                         : ": " + std::to_string(shared->options.max_connections_per_peer) +
+                               " connections open from that address"));
+    return;  // the session (and its socket) goes with this scope
   }
-  evict();
-  return true;
+  session->Admitted(admission.id);
+  session->Start();
 }
 
 void Accept(const std::shared_ptr<HttpServer::Shared>& shared) {
   shared->acceptor.async_accept(
       net::make_strand(shared->io), [shared](beast::error_code ec, tcp::socket socket) {
         if (shared->stopped) return;
-        if (!ec) {
-          if (shared->connections.load() >= shared->options.max_connections &&
-              !EvictOldestWaiting(*shared)) {
-            beast::error_code ignored;
-            socket.close(ignored);
-          } else {
-            ++shared->connections;
-            std::make_shared<Session>(std::move(socket), shared)->Start();
-          }
+        if (ec) {
+          LogRefusal("accept", "", "cannot accept a connection: " + ec.message());
+          shared->accept_pause.expires_after(kAcceptPause);
+          shared->accept_pause.async_wait([shared](beast::error_code wait_ec) {
+            if (!wait_ec && !shared->stopped) Accept(shared);
+          });
+          return;
         }
+        Admit(shared, std::move(socket));
         Accept(shared);
       });
 }
@@ -278,6 +341,7 @@ void HttpServer::Stop() {
   if (shared_->stopped.exchange(true)) return;
   net::post(shared_->acceptor.get_executor(), [shared = shared_] {
     beast::error_code ignored;
+    shared->accept_pause.cancel();
     shared->acceptor.close(ignored);
   });
 }

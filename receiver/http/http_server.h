@@ -1,9 +1,16 @@
 // HttpServer: a small plain-HTTP/1.1 server on Boost.Beast for the receiver (TLS ends in
-// front of it, e.g. nginx). It guards itself against hostile clients: each request must
-// arrive within read_timeout (slow or idle connections are dropped), headers and bodies
-// are size-limited (431 and 413, then the connection closes), bytes that are not HTTP get
-// 400 and a closed connection, and at most max_connections are open at once (more are
-// closed on accept). Keep-alive is honoured. Handlers are called on the io_context's threads, one
+// front of it, e.g. nginx). It guards itself against hostile clients: a request's headers
+// and body must arrive within read_timeout, and its body also within BodyAllowance (a
+// short grace plus the length at min_body_rate); headers and bodies are size-limited (431
+// and 413) and the read buffer is bounded; a request with Transfer-Encoding is refused at
+// its headers, before any body byte is read (411 when the last coding is chunked, since the
+// agent always sends Content-Length; else 400 as RFC 9112 6.3 requires), which also closes
+// request smuggling and Beast 1.74's unbounded chunk extensions and trailers; bytes that are
+// not HTTP get 400. Each of those refusals closes the connection. ConnectionTable keeps at
+// most max_connections open in every phase and at most max_connections_per_peer from one
+// address; at the cap the slowest body or oldest waiting newcomer is closed to make room,
+// idle keep-alive agents last. Accept errors (EMFILE) are retried after a short pause, not in
+// a loop. Keep-alive is honoured. Handlers are called on the io_context's threads, one
 // request per connection at a time; they must be thread-safe when several threads run it.
 #pragma once
 
@@ -27,6 +34,9 @@ struct HttpOptions {
   std::size_t header_limit = 16 * 1024;
   std::chrono::seconds read_timeout{30};
   int max_connections = 256;
+  int max_connections_per_peer = 64;        // 0: no limit (a proxy in front is one peer)
+  std::uint64_t min_body_rate = 16 * 1024;  // bytes a second, after body_grace
+  std::chrono::milliseconds body_grace{5000};
 };
 
 struct HttpRequest {
@@ -34,6 +44,7 @@ struct HttpRequest {
   std::string path;          // target without the query string
   std::string content_type;  // as sent, may be empty
   std::string body;
+  std::string peer;  // the client's address, as text
 };
 
 struct HttpResponse {

@@ -54,7 +54,9 @@ void ReceiverApi::Handle(HttpRequest request, HttpRespond respond) {
 
 void ReceiverApi::PostRecords(HttpRequest request, HttpRespond respond) {
   if (MediaType(request.content_type) != "application/x-ndjson") {
-    LogRefusal("refused a batch (415): Content-Type '" + request.content_type.substr(0, 80) + "'");
+    LogRefusal("batch 415", request.peer,
+               "refused a batch (415) from " + request.peer + ": Content-Type '" +
+                   request.content_type.substr(0, 80) + "'");
     return respond(JsonError(415, "Content-Type must be application/x-ndjson"));
   }
   const std::int64_t now = clock_();
@@ -65,21 +67,24 @@ void ReceiverApi::PostRecords(HttpRequest request, HttpRespond respond) {
   PreparedBatch batch = PrepareBatch(
       request.body, [&](const std::string& kid) { return unknown_kids_.Find(kid, now, registry); },
       now);
-  committer_.Submit(std::move(batch), [respond = std::move(respond)](IngestReply reply) {
+  committer_.Submit(std::move(batch), [respond = std::move(respond),
+                                       peer = std::move(request.peer)](IngestReply reply) {
     const nlohmann::json& body = reply.body;
     if (reply.status != 200) {
-      LogRefusal("refused a batch (" + std::to_string(reply.status) +
-                 "): " + body.value("error", std::string("?")));
+      // No record of the batch verified: anyone can cause this, so it is rate-limited.
+      LogRefusal("batch " + std::to_string(reply.status), peer,
+                 "refused a batch (" + std::to_string(reply.status) + ") from " + peer + ": " +
+                     body.value("error", std::string("?")));
     } else {
       const std::string node = body.value("node", std::string("?"));
       if (auto rejected = body.find("rejected"); rejected != body.end() && !rejected->empty()) {
-        LogRefusal("node " + node + ": " + std::to_string(rejected->size()) +
-                   " record(s) rejected, first: " + Dump((*rejected)[0]));
+        LogNodeRefusal("node " + node + ": " + std::to_string(rejected->size()) +
+                       " record(s) rejected, first: " + Dump((*rejected)[0]));
       }
       if (auto forks = body.find("forks"); forks != body.end() && !forks->empty()) {
-        LogRefusal("node " + node + ": " + std::to_string(forks->size()) +
-                   " record(s) clash with stored ones (forks, kept aside), first seq " +
-                   Dump((*forks)[0]));
+        LogNodeRefusal("node " + node + ": " + std::to_string(forks->size()) +
+                       " record(s) clash with stored ones (forks, kept aside), first seq " +
+                       Dump((*forks)[0]));
       }
     }
     respond({reply.status, Dump(reply.body), ""});

@@ -5,7 +5,10 @@
 #include <doctest/doctest.h>
 
 #include <future>
+#include <sstream>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "receiver/store/sqlite_store.h"
@@ -35,7 +38,7 @@ TEST_CASE("the API routes records and health, and answers errors in JSON") {
   auto chain = testing::MakeChain(node, 1, 2);
   auto call = [&](const std::string& method, const std::string& path, const std::string& type,
                   const std::string& body) {
-    HttpResponse response = Answer(api, {method, path, type, body});
+    HttpResponse response = Answer(api, {method, path, type, body, "127.0.0.1"});
     auto json = nlohmann::json::parse(response.body, nullptr, false);
     CHECK_FALSE(json.is_discarded());
     return std::make_pair(response.status, json);
@@ -48,12 +51,51 @@ TEST_CASE("the API routes records and health, and answers errors in JSON") {
   CHECK(call("POST", "/v1/records", "application/json", "{}").first == 415);
   CHECK(call("POST", "/v1/records", "", "x").first == 415);
   CHECK(call("GET", "/v1/records", "", "").first == 405);
-  CHECK(Answer(api, {"GET", "/v1/records", "", ""}).allow == "POST");
+  CHECK(Answer(api, {"GET", "/v1/records", "", "", "127.0.0.1"}).allow == "POST");
   CHECK(call("GET", "/healthz", "", "").second == nlohmann::json{{"ok", true}});
   CHECK(call("POST", "/healthz", "", "").first == 405);
   auto [missing, error] = call("GET", "/v2/records", "", "");
   CHECK(missing == 404);
   CHECK(error.contains("error"));
+}
+
+TEST_CASE("a flood of refusals hides neither another address's refusal nor a fork") {
+  std::ostringstream log;
+  auto previous = spdlog::default_logger();
+  spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+      "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
+  fleet::testing::TempDir dir;
+  auto store = SqliteStore::Open(dir.Path("r.db"), true);
+  REQUIRE(store.ok());
+  testing::TestNode node("node-1");
+  REQUIRE((*store)->AddNode(node.Entry()).ok());
+  auto keys = SqliteStore::Open(dir.Path("r.db"), false);
+  REQUIRE(keys.ok());
+  ReceiverApi api(**store, **keys, [] { return std::int64_t{1764064800}; });
+  auto chain = testing::MakeChain(node, 1, 2);
+  REQUIRE(Answer(api, {"POST", "/v1/records", "application/x-ndjson", testing::Body(chain, {1, 2}),
+                       "10.0.0.1"})
+              .status == 200);
+
+  for (int i = 0; i < 500; ++i) {
+    Answer(api, {"POST", "/v1/records", "text/plain", "x", "10.6.6.6"});
+  }
+  Answer(api, {"POST", "/v1/records", "text/plain", "x", "10.0.0.2"});
+  const std::string forked = node.Sign(node.Payload(1, 2, ChainHash(chain[0]), "agent_stop"));
+  auto reply =
+      Answer(api, {"POST", "/v1/records", "application/x-ndjson", forked + "\n", "10.6.6.6"});
+  CHECK(reply.status == 200);
+  spdlog::set_default_logger(previous);
+
+  const std::string text = log.str();
+  CHECK(text.find("node node-1: 1 record(s) clash with stored ones") != std::string::npos);
+  CHECK(text.find("refused a batch (415) from 10.0.0.2") != std::string::npos);
+  std::size_t flood_lines = 0;
+  for (auto at = text.find("from 10.6.6.6: Content-Type"); at != std::string::npos;
+       at = text.find("from 10.6.6.6: Content-Type", at + 1)) {
+    ++flood_lines;
+  }
+  CHECK(flood_lines == 5);
 }
 
 }  // namespace

@@ -1,10 +1,20 @@
 #include "agent/history/spool.h"
 
+#include <nlohmann/json.hpp>
+
 #include "agent/history/meta_table.h"
+#include "agent/records/jws.h"
 
 namespace fleet {
 
 Result<std::unique_ptr<Spool>> Spool::Open(const std::string& state_dir) {
+  auto key = LoadNodeKey(state_dir);
+  if (!key) return Error{key.error()};
+  return Open(state_dir, std::move(key).value());
+}
+
+Result<std::unique_ptr<Spool>> Spool::Open(const std::string& state_dir,
+                                           std::optional<NodeKey> key) {
   const std::string path = state_dir + "/history.db";
   auto db = SqliteDb::Open(path, SqliteDb::Mode::kReadWrite);
   if (!db) return Error{db.error()};
@@ -14,7 +24,7 @@ Result<std::unique_ptr<Spool>> Spool::Open(const std::string& state_dir) {
   // The daemon creates the schema; the spool only opens what is there.
   auto probe = (*db)->Prepare("SELECT count(*) FROM records");
   if (!probe) return Error{path + ": no spool yet (" + probe.error() + ")"};
-  return std::unique_ptr<Spool>(new Spool(std::move(db).value()));
+  return std::unique_ptr<Spool>(new Spool(std::move(db).value(), std::move(key)));
 }
 
 Result<std::vector<SpooledRecord>> Spool::OldestBatch(std::size_t max_records,
@@ -78,6 +88,88 @@ Result<std::int64_t> CloseEpoch(SqliteDb& db, std::int64_t at_least) {
   return next;
 }
 
+// Re-signs the records of `epoch` after `seq` (which can never be acknowledged, the chain
+// being broken at `seq`) onto the end of the current epoch, in their order: each keeps its
+// payload but takes the current epoch, the next seq and the chain's prev. In the caller's
+// transaction. Returns how many moved.
+Result<std::int64_t> Rechain(SqliteDb& db, const NodeKey& key, std::int64_t epoch,
+                             std::int64_t seq) {
+  auto current = ReadMetaInt(db, "epoch", 1);
+  if (!current) return Error{current.error()};
+  auto next_seq = ReadMetaInt(db, "next_seq", 1);
+  if (!next_seq) return Error{next_seq.error()};
+  auto prev = ReadMeta(db, "prev_hash");
+  if (!prev) return Error{prev.error()};
+  std::string prev_hash = prev->value_or(GenesisHash());
+  auto spooled = ReadMetaInt(db, "spool_bytes", 0);
+  if (!spooled) return Error{spooled.error()};
+  std::int64_t bytes = *spooled, moved = 0;
+  auto read = db.Prepare(
+      "SELECT seq, type, t, payload, length(CAST(coalesce(jws, payload) AS BLOB)) + 1 "
+      "FROM records WHERE epoch = ? AND seq > ? ORDER BY seq LIMIT 500");
+  auto insert =
+      db.Prepare("INSERT INTO records(epoch, seq, type, t, payload, jws) VALUES(?,?,?,?,?,?)");
+  auto remove = db.Prepare("DELETE FROM records WHERE epoch = ? AND seq = ?");
+  if (!read) return Error{read.error()};
+  if (!insert) return Error{insert.error()};
+  if (!remove) return Error{remove.error()};
+  for (std::int64_t after = seq;;) {
+    struct Row {
+      std::int64_t seq, t, size;
+      std::string type, payload;
+    };
+    std::vector<Row> rows;
+    (*read)->Reset();
+    (*read)->Bind(1, epoch).Bind(2, after);
+    for (;;) {
+      auto step = (*read)->Step();
+      if (!step) return Error{step.error()};
+      if (!*step) break;
+      rows.push_back(
+          {(*read)->Int(0), (*read)->Int(2), (*read)->Int(4), (*read)->Text(1), (*read)->Text(3)});
+    }
+    if (rows.empty()) break;
+    for (const Row& row : rows) {
+      auto payload = nlohmann::json::parse(row.payload, nullptr, false);
+      if (!payload.is_object()) return Error{"a spooled record's payload is damaged"};
+      const std::int64_t new_seq = *next_seq + moved;
+      payload["epoch"] = *current;
+      payload["seq"] = new_seq;
+      payload["prev"] = prev_hash;
+      const std::string text =
+          payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      const std::string jws = SignCompactJws(text, key.secret_key, key.kid);
+      (*insert)->Reset();
+      auto stored = (*insert)
+                        ->Bind(1, *current)
+                        .Bind(2, new_seq)
+                        .Bind(3, std::string_view(row.type))
+                        .Bind(4, row.t)
+                        .Bind(5, std::string_view(text))
+                        .Bind(6, std::string_view(jws))
+                        .Run();
+      if (!stored) return Error{stored.error()};
+      (*remove)->Reset();
+      if (auto gone = (*remove)->Bind(1, epoch).Bind(2, row.seq).Run(); !gone) {
+        return Error{gone.error()};
+      }
+      bytes += static_cast<std::int64_t>(jws.size() + 1) - row.size;
+      prev_hash = ChainHash(jws);
+      ++moved;
+      after = row.seq;
+    }
+  }
+  if (moved == 0) return moved;
+  if (auto done = WriteMetaInt(db, "spool_bytes", std::max<std::int64_t>(bytes, 0)); !done) {
+    return Error{done.error()};
+  }
+  if (auto done = WriteMeta(db, "prev_hash", prev_hash); !done) return Error{done.error()};
+  if (auto done = WriteMetaInt(db, "next_seq", *next_seq + moved); !done) {
+    return Error{done.error()};
+  }
+  return moved;
+}
+
 }  // namespace
 
 Result<std::int64_t> Spool::StartNewEpoch(std::int64_t at_least) {
@@ -126,6 +218,9 @@ Result<std::optional<std::int64_t>> Spool::SetAside(std::int64_t epoch, std::int
     auto next = CloseEpoch(*db_, 0);
     if (!next) return Error{next.error()};
     new_epoch = *next;
+  }
+  if (key_) {
+    if (auto moved = Rechain(*db_, *key_, epoch, seq); !moved) return Error{moved.error()};
   }
   if (auto done = tx.Commit(); !done) return Error{done.error()};
   return new_epoch;

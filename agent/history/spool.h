@@ -8,8 +8,12 @@
 // to the table refused_records (kept, never pushed again, shown by `status`). The receiver
 // acknowledges only along an unbroken prev chain, so nothing after it in its epoch could
 // ever be acknowledged: setting aside a record of the current epoch closes that epoch in
-// the same transaction (new records start the next at seq 1 from the genesis hash), and
-// the rest of the closed epoch drains as closed epochs do.
+// the same transaction (new records start the next at seq 1 from the genesis hash). The
+// records after it in its epoch are re-signed, in order, onto the end of the current epoch
+// (same payload; epoch, seq and prev anew), so they are acknowledged and counted: the
+// receiver may hold their first copies too, which it stores but never acknowledges, and
+// the reports fold the repeats (the same minute, job run or incident). Without the node
+// key (Open with none) they stay and drain as a closed epoch does, stored but not counted.
 #pragma once
 
 #include <cstdint>
@@ -20,6 +24,7 @@
 
 #include "agent/core/result.h"
 #include "agent/history/sqlite_db.h"
+#include "agent/records/node_key.h"
 
 namespace fleet {
 
@@ -51,7 +56,10 @@ struct SpoolState {
 
 class Spool {
  public:
+  // With the node key in state_dir, if there is one.
   static Result<std::unique_ptr<Spool>> Open(const std::string& state_dir);
+  static Result<std::unique_ptr<Spool>> Open(const std::string& state_dir,
+                                             std::optional<NodeKey> key);
 
   // The oldest records of the oldest epoch in the spool: at most max_records, and at most
   // max_bytes of body (JWS plus newline), but always at least one record.
@@ -62,15 +70,18 @@ class Spool {
   // chained from the genesis hash. Returns the new epoch.
   Result<std::int64_t> StartNewEpoch(std::int64_t at_least);
   // Moves the record (epoch, seq) to refused_records with `reason`; when it is of the
-  // current epoch, closes that epoch as StartNewEpoch(0) does, and returns the new epoch.
+  // current epoch, closes that epoch as StartNewEpoch(0) does, and returns the new epoch;
+  // with the key, re-signs the records after it in its epoch onto the current one.
   // A record no longer in the spool changes nothing.
   Result<std::optional<std::int64_t>> SetAside(std::int64_t epoch, std::int64_t seq,
                                                const std::string& reason, std::int64_t now);
   Result<SpoolState> State();
 
  private:
-  explicit Spool(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
+  Spool(std::unique_ptr<SqliteDb> db, std::optional<NodeKey> key)
+      : db_(std::move(db)), key_(std::move(key)) {}
   std::unique_ptr<SqliteDb> db_;
+  std::optional<NodeKey> key_;
 };
 
 // The spool's figures through a read-only connection (for `fleet-agent status`).

@@ -6,6 +6,7 @@
 
 #include "agent/history/history_store.h"
 #include "agent/history/spool.h"
+#include "agent/history/time_slices.h"
 #include "agent/records/jws.h"
 #include "agent/records/record_chain.h"
 #include "tests/support/temp_dir.h"
@@ -202,6 +203,56 @@ TEST_CASE("spool: a record refused for good is kept aside whole and closes its e
   CHECK(spool->SetAside(2, 1, "again", 1'800'000'002).value() == std::nullopt);
   CHECK(spool->SetAside(7, 7, "never made", 1'800'000'002).value() == std::nullopt);
   CHECK(spool->State().value().refused == 2);
+}
+
+TEST_CASE(
+    "spool: with the key, the records after a refused one are re-signed onto the current epoch") {
+  testing::TempDir dir;
+  const NodeKey key = TestKey();
+  auto store = HistoryStore::Open(dir.path(), false, "n1", "test", key).value();
+  AddMinutes(*store, 29'000'000, 10);
+  auto spool = Spool::Open(dir.path(), key).value();
+  auto closed = spool->SetAside(1, 5, "refused by the receiver: bad signature", 1'800'000'000);
+  REQUIRE(closed.ok());
+  CHECK(*closed == std::optional<std::int64_t>(2));
+  // Epoch 1 keeps seq 1-4 (acknowledged along the chain); 6-10 are seq 1-5 of epoch 2, the
+  // same payloads chained anew from the genesis hash, and new records follow them.
+  auto state = spool->State().value();
+  CHECK(state.records == 9);
+  CHECK(state.epoch == 2);
+  CHECK(state.next_seq == 6);
+  auto old_epoch = spool->OldestBatch(100, 1 << 20).value();
+  REQUIRE(old_epoch.size() == 4);
+  CHECK(old_epoch.back().seq == 4);
+  REQUIRE(spool->Remove(1, 1, 4).value() == 4);
+  AddMinutes(*store, 29'000'010, 1);
+  auto moved = spool->OldestBatch(100, 1 << 20).value();
+  REQUIRE(moved.size() == 6);
+  std::string prev = GenesisHash();
+  std::int64_t bytes = 0;
+  for (std::size_t i = 0; i < moved.size(); ++i) {
+    const auto payload = Payload(moved[i].jws, key);  // signed by the node's key
+    CHECK(moved[i].epoch == 2);
+    CHECK(payload["epoch"] == 2);
+    CHECK(payload["seq"] == static_cast<std::int64_t>(i + 1));
+    CHECK(payload["prev"] == prev);
+    CHECK(payload["minute"] == FormatUtc((29'000'005 + static_cast<std::int64_t>(i)) * 60));
+    prev = ChainHash(moved[i].jws);
+    bytes += static_cast<std::int64_t>(moved[i].jws.size() + 1);
+  }
+  CHECK(spool->State().value().bytes == bytes);  // the spool's byte count follows them
+  // A refused record of a closed epoch moves what follows it onto the current one's end.
+  AddMinutes(*store, 29'000'020, 2);
+  REQUIRE(spool->StartNewEpoch(0).value() == 3);
+  AddMinutes(*store, 29'000'030, 1);  // epoch 3 seq 1
+  REQUIRE(spool->SetAside(2, 3, "x", 1'800'000'001).ok());
+  CHECK(spool->State().value().epoch == 3);
+  CHECK(spool->State().value().next_seq == 2 + 5);  // seq 4-8 of epoch 2 went to 2-6
+  REQUIRE(spool->Remove(2, 1, 2).value() == 2);
+  auto third = spool->OldestBatch(100, 1 << 20).value();
+  REQUIRE(third.size() == 6);
+  CHECK(Payload(third[1].jws, key)["prev"] == ChainHash(third[0].jws));
+  CHECK(Payload(third[5].jws, key)["minute"] == FormatUtc(29'000'021 * 60));
 }
 
 TEST_CASE("a record over the receiver's size bound is never made; the chain goes on") {

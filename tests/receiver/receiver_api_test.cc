@@ -26,16 +26,26 @@ HttpResponse Answer(ReceiverApi& api, HttpRequest request) {
   return answer.get();
 }
 
-TEST_CASE("the API routes records and health, and answers errors in JSON") {
+// A receiver API on a fresh SQLite store that knows node-1, at the test records' time.
+struct ApiWithNode {
   fleet::testing::TempDir dir;
-  auto store = SqliteStore::Open(dir.Path("r.db"), true);
-  REQUIRE(store.ok());
-  testing::TestNode node("node-1");
-  REQUIRE((*store)->AddNode(node.Entry()).ok());
-  auto keys = SqliteStore::Open(dir.Path("r.db"), false);
-  REQUIRE(keys.ok());
-  ReceiverApi api(**store, **keys, [] { return std::int64_t{1764064800}; });
-  auto chain = testing::MakeChain(node, 1, 2);
+  testing::TestNode node{"node-1"};
+  std::unique_ptr<SqliteStore> store = Open(true);
+  std::unique_ptr<SqliteStore> keys = Open(false);
+  ReceiverApi api{*store, *keys, [] { return std::int64_t{1764064800}; }};
+
+  std::unique_ptr<SqliteStore> Open(bool create) {
+    auto opened = SqliteStore::Open(dir.Path("r.db"), create);
+    REQUIRE(opened.ok());
+    if (create) REQUIRE((*opened)->AddNode(node.Entry()).ok());
+    return std::move(opened).value();
+  }
+};
+
+TEST_CASE("the API routes records and health, and answers errors in JSON") {
+  ApiWithNode world;
+  ReceiverApi& api = world.api;
+  auto chain = testing::MakeChain(world.node, 1, 2);
   auto call = [&](const std::string& method, const std::string& path, const std::string& type,
                   const std::string& body) {
     HttpResponse response = Answer(api, {method, path, type, body, "127.0.0.1"});
@@ -64,15 +74,9 @@ TEST_CASE("a flood of refusals hides neither another address's refusal nor a for
   auto previous = spdlog::default_logger();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>(
       "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(log)));
-  fleet::testing::TempDir dir;
-  auto store = SqliteStore::Open(dir.Path("r.db"), true);
-  REQUIRE(store.ok());
-  testing::TestNode node("node-1");
-  REQUIRE((*store)->AddNode(node.Entry()).ok());
-  auto keys = SqliteStore::Open(dir.Path("r.db"), false);
-  REQUIRE(keys.ok());
-  ReceiverApi api(**store, **keys, [] { return std::int64_t{1764064800}; });
-  auto chain = testing::MakeChain(node, 1, 2);
+  ApiWithNode world;
+  ReceiverApi& api = world.api;
+  auto chain = testing::MakeChain(world.node, 1, 2);
   REQUIRE(Answer(api, {"POST", "/v1/records", "application/x-ndjson", testing::Body(chain, {1, 2}),
                        "10.0.0.1"})
               .status == 200);
@@ -81,6 +85,7 @@ TEST_CASE("a flood of refusals hides neither another address's refusal nor a for
     Answer(api, {"POST", "/v1/records", "text/plain", "x", "10.6.6.6"});
   }
   Answer(api, {"POST", "/v1/records", "text/plain", "x", "10.0.0.2"});
+  testing::TestNode& node = world.node;
   const std::string forked = node.Sign(node.Payload(1, 2, ChainHash(chain[0]), "agent_stop"));
   auto reply =
       Answer(api, {"POST", "/v1/records", "application/x-ndjson", forked + "\n", "10.6.6.6"});

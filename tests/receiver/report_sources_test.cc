@@ -139,7 +139,18 @@ std::string BeatPayload(std::int64_t minute, const std::string& up, const std::s
 // Heartbeats of minutes 1..6 in epoch 1 and 1..2 in epoch 2, acknowledged up to seq 3 of
 // epoch 1 and nothing of epoch 2 (seq 4 stored past a gap, its chain not reached yet): the
 // source returns the first three minutes only, then all of epoch 1 once the watermark moves.
-void CheckOnlyAcknowledgedCount(RecordStore& store, const std::function<Rows()>& read) {
+template <typename Maker, typename OpenSource>
+void CheckOnlyAcknowledgedCount(const OpenSource& open_source) {
+  Maker maker;
+  auto made = maker.Make();
+  RecordStore& store = *made;
+  NodeEntry entry{"n1", "op", "kid-n1", PublicKey{}, kOctober.begin, std::nullopt};
+  REQUIRE(store.AddNode(entry).ok());
+  auto read = [&] {
+    auto source = open_source(maker);
+    REQUIRE(source.ok());
+    return Read(**source, "n1", kOctober);
+  };
   REQUIRE(store.Begin().ok());
   for (std::int64_t epoch : {1, 2}) {
     for (std::int64_t seq = 1; seq <= (epoch == 1 ? 6 : 2); ++seq) {
@@ -182,28 +193,14 @@ void CheckOnlyAcknowledgedCount(RecordStore& store, const std::function<Rows()>&
 }  // namespace
 
 TEST_CASE("report sources: SQLite counts only chained, acknowledged records") {
-  SqliteStoreMaker maker;
-  auto store = maker.Make();
-  NodeEntry entry{"n1", "op", "kid-n1", PublicKey{}, kOctober.begin, std::nullopt};
-  REQUIRE(store->AddNode(entry).ok());
-  CheckOnlyAcknowledgedCount(*store, [&] {
-    auto source = SqliteReportSource::Open(maker.path);
-    REQUIRE(source.ok());
-    return Read(**source, "n1", kOctober);
-  });
+  CheckOnlyAcknowledgedCount<SqliteStoreMaker>(
+      [](SqliteStoreMaker& maker) { return SqliteReportSource::Open(maker.path); });
 }
 
 TEST_SUITE("postgres") {
   TEST_CASE("report sources: PostgreSQL counts only chained, acknowledged records") {
-    PostgresStoreMaker maker;
-    auto store = maker.Make();
-    NodeEntry entry{"n1", "op", "kid-n1", PublicKey{}, kOctober.begin, std::nullopt};
-    REQUIRE(store->AddNode(entry).ok());
-    CheckOnlyAcknowledgedCount(*store, [&] {
-      auto source = PostgresReportSource::Open(maker.url);
-      REQUIRE(source.ok());
-      return Read(**source, "n1", kOctober);
-    });
+    CheckOnlyAcknowledgedCount<PostgresStoreMaker>(
+        [](PostgresStoreMaker& maker) { return PostgresReportSource::Open(maker.url); });
   }
 
   TEST_CASE("report sources: PostgreSQL reads the records as SQLite does, row for row") {

@@ -72,7 +72,10 @@ class MemoryRecordStore final : public receiver::RecordStore {
   Result<InsertResult> InsertRecord(const VerifiedRecord& r, std::int64_t) override {
     auto [it, inserted] =
         data_.records.try_emplace({r.node, r.epoch, r.seq}, StoredLink{r.seq, r.prev, r.hash});
-    if (inserted) return InsertResult::kStored;
+    if (inserted) {
+      ++data_.per_minute[{r.node, r.t_unix - (r.t_unix % 60 + 60) % 60}];
+      return InsertResult::kStored;
+    }
     if (it->second.hash == r.hash) return InsertResult::kDuplicate;
     data_.forks.insert({r.node, r.epoch, r.seq, r.hash});
     return InsertResult::kFork;
@@ -116,6 +119,11 @@ class MemoryRecordStore final : public receiver::RecordStore {
     return max;
   }
 
+  Result<std::int64_t> CountInMinute(const std::string& node, std::int64_t minute) override {
+    auto it = data_.per_minute.find({node, minute});
+    return it == data_.per_minute.end() ? 0 : it->second;
+  }
+
   // For the harness's checks: how many records and forks are stored.
   std::size_t RecordCount() const { return data_.records.size(); }
   std::size_t ForkCount() const { return data_.forks.size(); }
@@ -137,6 +145,7 @@ class MemoryRecordStore final : public receiver::RecordStore {
     std::map<std::tuple<std::string, std::int64_t, std::int64_t>, StoredLink> records;
     std::set<std::tuple<std::string, std::int64_t, std::int64_t, std::string>> forks;
     std::map<std::pair<std::string, std::int64_t>, Watermark> marks;
+    std::map<std::pair<std::string, std::int64_t>, std::int64_t> per_minute;  // by t's minute
   };
   Data data_;
   std::optional<Data> saved_;

@@ -1,5 +1,6 @@
 #include "receiver/core/ingest.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <vector>
@@ -149,6 +150,7 @@ PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key, std
                                       record.t}});
     } else {
       records.push_back(std::move(record));
+      batch.record_lines.push_back(line.number);
     }
   }
   if (records.empty()) {
@@ -169,12 +171,33 @@ IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int6
   int stored = 0;
   int duplicates = 0;
   auto forks = nlohmann::json::array();
-  for (const auto& record : records) {
+  std::vector<RejectedLine> rejected = batch.rejected;
+  // Records of the node in each minute of t, stored before or by this batch: at most
+  // kMaxRecordsPerMinute across batches (a record already stored is a duplicate, not one
+  // more).
+  std::map<std::int64_t, std::int64_t> in_minute;
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const VerifiedRecord& record = records[i];
+    const std::int64_t minute = FloorMinute(record.t_unix) * 60;  // unix seconds
+    auto [count, fresh] = in_minute.try_emplace(minute, 0);
+    if (fresh) {
+      auto already = store.CountInMinute(node, minute);
+      if (!already) return StoreFailure(already.error());
+      count->second = *already;
+    }
+    if (count->second >= kMaxRecordsPerMinute) {
+      rejected.push_back({i < batch.record_lines.size() ? batch.record_lines[i] : 0,
+                          {RejectKind::kInvalid, "payload t: node " + node + " already has " +
+                                                     std::to_string(kMaxRecordsPerMinute) +
+                                                     " records in the minute of " + record.t}});
+      continue;
+    }
     auto inserted = store.InsertRecord(record, now);
     if (!inserted) return StoreFailure(inserted.error());
     switch (*inserted) {
       case InsertResult::kStored:
         ++stored;
+        ++count->second;
         break;
       case InsertResult::kDuplicate:
         ++duplicates;
@@ -203,7 +226,10 @@ IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int6
                           {"stored", stored},
                           {"duplicates", duplicates},
                           {"forks", forks},
-                          {"rejected", RejectedJson(batch.rejected)}};
+                          {"rejected", nlohmann::json()}};
+  std::stable_sort(rejected.begin(), rejected.end(),
+                   [](const Rejected& a, const Rejected& b) { return a.line < b.line; });
+  reply["rejected"] = RejectedJson(rejected);
   for (const auto& [a, b] : *gaps) reply["gaps"].push_back({a, b});
   if (advanced->chain_break) reply["chain_break"] = *advanced->chain_break;
   if (!forks.empty()) {

@@ -5,9 +5,10 @@
 //   epoch are rejected.
 // - A batch may name at most kMaxKidsPerBatch distinct kids: lines with another kid are
 //   refused unlooked-up (an agent signs with one key; the registry is shared by everyone).
-// - At most kMaxRecordsPerMinute records of the batch may share one minute of t: the agent
-//   writes about one heartbeat and a few task or incident records a minute, so more is a
-//   node inflating its figures, and the rest of that minute is refused.
+// - At most kMaxRecordsPerMinute records of a node may share one minute of t, in a batch
+//   and with those already stored (ApplyBatch counts them; a duplicate is not one more): the
+//   agent writes about one heartbeat and a few task or incident records a minute, so more
+//   is a node inflating its figures, and the rest of that minute is refused.
 // - Valid records are inserted once by (node, epoch, seq): the same hash again is a
 //   duplicate, another hash a fork (kept aside, reported; the original stays).
 // - The watermark ack_seq of (node, epoch) advances from its stored value, record by record,
@@ -55,7 +56,8 @@ struct RejectedLine {
 // can be stored (no valid line, a store failure while reading keys).
 struct PreparedBatch {
   std::optional<IngestReply> refused;
-  std::vector<VerifiedRecord> records;  // all of one node and epoch, in line order
+  std::vector<VerifiedRecord> records;    // all of one node and epoch, in line order
+  std::vector<std::size_t> record_lines;  // the body line of each record
   std::vector<RejectedLine> rejected;
 };
 

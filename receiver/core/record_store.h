@@ -83,6 +83,9 @@ class RecordStore {
       const std::string& node, std::int64_t epoch, std::int64_t after_seq, int max_ranges) = 0;
   // The highest epoch with a stored record of the node (0 when none).
   virtual Result<std::int64_t> MaxEpoch(const std::string& node) = 0;
+  // How many stored records of the node have a `t` in the minute starting at `minute`
+  // (unix seconds), in any epoch.
+  virtual Result<std::int64_t> CountInMinute(const std::string& node, std::int64_t minute) = 0;
 };
 
 }  // namespace fleet::receiver

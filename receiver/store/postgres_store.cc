@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "agent/history/time_slices.h"
 #include "receiver/store/postgres_schema.h"
 
 namespace fleet::receiver {
@@ -45,6 +46,9 @@ constexpr std::array kStatements = {
               "(ORDER BY seq) AS before FROM records WHERE node = $1 AND epoch = $2 AND seq > $3) "
               "AS s WHERE seq > before + 1 ORDER BY seq LIMIT $4"},
     Statement{"max_epoch", "SELECT COALESCE(MAX(epoch), 0) FROM records WHERE node = $1"},
+    Statement{"count_in_minute",
+              "SELECT count(*) FROM records WHERE node = $1 AND t COLLATE \"C\" >= $2 "
+              "AND t COLLATE \"C\" < $3"},
     Statement{"find_key", "SELECT node, kid, public_key, revoked_at FROM nodes WHERE kid = $1"},
     Statement{"find_node", "SELECT node, kid FROM nodes WHERE node = $1 OR kid = $2"},
     Statement{"add_node",
@@ -291,6 +295,14 @@ Result<std::vector<std::pair<std::int64_t, std::int64_t>>> PostgresStore::Missin
 
 Result<std::int64_t> PostgresStore::MaxEpoch(const std::string& node) {
   auto rows = in_transaction_ ? RunInBatch("max_epoch", {node}) : RunAlone("max_epoch", {node});
+  if (!rows) return Error{rows.error()};
+  return rows->Int(0, 0);
+}
+
+Result<std::int64_t> PostgresStore::CountInMinute(const std::string& node, std::int64_t minute) {
+  const PgParams params = {node, FormatUtc(minute), FormatUtc(minute + 60)};
+  auto rows =
+      in_transaction_ ? RunInBatch("count_in_minute", params) : RunAlone("count_in_minute", params);
   if (!rows) return Error{rows.error()};
   return rows->Int(0, 0);
 }

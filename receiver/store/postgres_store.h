@@ -47,6 +47,7 @@ class PostgresStore : public RecordStore {
                                                                            std::int64_t after_seq,
                                                                            int max_ranges) override;
   Result<std::int64_t> MaxEpoch(const std::string& node) override;
+  Result<std::int64_t> CountInMinute(const std::string& node, std::int64_t minute) override;
 
   int schema_version() const { return schema_version_; }
   // The server process serving this connection (diagnostics, tests).

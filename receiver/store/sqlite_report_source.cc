@@ -99,7 +99,7 @@ Outcome SqliteReportSource::ForEachHeartbeat(const std::string& node, std::int64
       "SELECT json_extract(payload, '$.minute'), json_extract(payload, '$.up'), received_at "
       "FROM records r WHERE node = ? AND type = 'heartbeat' AND t >= ? AND t < ?"
       " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = r.node AND w.epoch = r.epoch "
-      "AND r.seq <= w.ack_seq)");
+      "AND r.seq <= w.ack_seq) ORDER BY r.epoch, r.seq");
   if (!stmt) return Error{stmt.error()};
   const std::string from = Text(begin - 86400), to = Text(end + 86400);
   (*stmt)
@@ -124,7 +124,7 @@ Outcome SqliteReportSource::ForEachTask(const std::string& node, std::int64_t be
       "SELECT json_extract(payload, '$.job'), json_extract(payload, '$.run_at'), "
       "json_extract(payload, '$.ok') FROM records r WHERE node = ? AND type = 'task' AND t >= ?"
       " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = r.node AND w.epoch = r.epoch "
-      "AND r.seq <= w.ack_seq)");
+      "AND r.seq <= w.ack_seq) ORDER BY r.epoch, r.seq");
   if (!stmt) return Error{stmt.error()};
   const std::string from = Text(begin);
   (*stmt)->Bind(1, std::string_view(node)).Bind(2, std::string_view(from));
@@ -147,7 +147,7 @@ Outcome SqliteReportSource::ForEachIncident(const std::string& node, std::int64_
       "json_extract(payload, '$.closed'), json_extract(payload, '$.summary') "
       "FROM records r WHERE node = ? AND type = 'incident'"
       " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = r.node AND w.epoch = r.epoch "
-      "AND r.seq <= w.ack_seq)");
+      "AND r.seq <= w.ack_seq) ORDER BY r.epoch, r.seq");
   if (!stmt) return Error{stmt.error()};
   (*stmt)->Bind(1, std::string_view(node));
   for (;;) {

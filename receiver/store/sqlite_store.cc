@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "agent/history/time_slices.h"
+
 namespace fleet::receiver {
 namespace {
 
@@ -38,6 +40,8 @@ CREATE TABLE IF NOT EXISTS forks (
   received_at INTEGER NOT NULL,
   PRIMARY KEY (node, epoch, seq, hash)
 );
+-- Records of a node by time: the rate bound at ingest, the reports' time ranges.
+CREATE INDEX IF NOT EXISTS records_by_node_t ON records (node, t);
 CREATE TABLE IF NOT EXISTS watermarks (
   node TEXT NOT NULL,
   epoch INTEGER NOT NULL,
@@ -104,6 +108,7 @@ Outcome SqliteStore::Prepare() {
        "before FROM records WHERE node = ?1 AND epoch = ?2 AND seq > ?3) WHERE seq > before + 1 "
        "ORDER BY seq LIMIT ?4"},
       {&max_epoch_, "SELECT COALESCE(MAX(epoch), 0) FROM records WHERE node = ?1"},
+      {&count_in_minute_, "SELECT count(*) FROM records WHERE node = ?1 AND t >= ?2 AND t < ?3"},
       {&find_key_, "SELECT node, kid, public_key, revoked_at FROM nodes WHERE kid = ?1"},
   };
   for (const auto& item : items) {
@@ -302,6 +307,18 @@ Result<std::int64_t> SqliteStore::MaxEpoch(const std::string& node) {
   max_epoch_->Reset();
   if (!row) return Error{row.error()};
   return epoch;
+}
+
+Result<std::int64_t> SqliteStore::CountInMinute(const std::string& node, std::int64_t minute) {
+  const std::string from = FormatUtc(minute), to = FormatUtc(minute + 60);
+  count_in_minute_->Bind(1, std::string_view(node))
+      .Bind(2, std::string_view(from))
+      .Bind(3, std::string_view(to));
+  auto row = count_in_minute_->Step();
+  const std::int64_t count = row && *row ? count_in_minute_->Int(0) : 0;
+  count_in_minute_->Reset();
+  if (!row) return Error{row.error()};
+  return count;
 }
 
 }  // namespace fleet::receiver

@@ -39,6 +39,7 @@ class SqliteStore : public RecordStore {
                                                                            std::int64_t after_seq,
                                                                            int max_ranges) override;
   Result<std::int64_t> MaxEpoch(const std::string& node) override;
+  Result<std::int64_t> CountInMinute(const std::string& node, std::int64_t minute) override;
 
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
@@ -54,6 +55,7 @@ class SqliteStore : public RecordStore {
   std::unique_ptr<SqliteStatement> links_from_;
   std::unique_ptr<SqliteStatement> missing_ranges_;
   std::unique_ptr<SqliteStatement> max_epoch_;
+  std::unique_ptr<SqliteStatement> count_in_minute_;
   std::unique_ptr<SqliteStatement> find_key_;
 };
 

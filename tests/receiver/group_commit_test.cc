@@ -76,6 +76,9 @@ class FaultyStore final : public RecordStore {
     return inner_.MissingRanges(n, e, after, max);
   }
   Result<std::int64_t> MaxEpoch(const std::string& n) override { return inner_.MaxEpoch(n); }
+  Result<std::int64_t> CountInMinute(const std::string& n, std::int64_t m) override {
+    return inner_.CountInMinute(n, m);
+  }
 
  private:
   RecordStore& inner_;

@@ -306,6 +306,9 @@ class FailingStore : public RecordStore {
     return real_.MissingRanges(n, e, after, max);
   }
   Result<std::int64_t> MaxEpoch(const std::string& n) override { return real_.MaxEpoch(n); }
+  Result<std::int64_t> CountInMinute(const std::string& n, std::int64_t m) override {
+    return real_.CountInMinute(n, m);
+  }
 
   int find_keys = 0;  // registry lookups asked of the store
 
@@ -651,6 +654,28 @@ TEST_CASE_TEMPLATE("at most 120 records of one minute of t in a batch", Maker,
     for (int seq = 1; seq <= 200; ++seq) all.push_back(seq);
     CHECK(other.Push(Body(spread, all))["stored"] == 200);
   }
+}
+
+TEST_CASE_TEMPLATE("at most 120 records of one minute of t across batches, counting what is stored",
+                   Maker, FLEET_RECEIVER_STORES) {
+  World<Maker> w;
+  auto chain = MakeChain(w.node, 1, 130);  // all at 2025-11-25T10:00:00Z
+  std::vector<int> first, second;
+  for (int seq = 1; seq <= 100; ++seq) first.push_back(seq);
+  for (int seq = 101; seq <= 130; ++seq) second.push_back(seq);
+  CHECK(w.Push(Body(chain, first))["stored"] == 100);
+  // The same batch again: duplicates, not more records of that minute.
+  Json again = w.Push(Body(chain, first));
+  CHECK(again["duplicates"] == 100);
+  CHECK(again["rejected"].empty());
+  Json reply = w.Push(Body(chain, second));
+  CHECK(reply["stored"] == 20);
+  CHECK(reply["ack_seq"] == 120);
+  REQUIRE(reply["rejected"].size() == 10);
+  CHECK(reply["rejected"][0]["line"] == 21);
+  CHECK(Reason(reply, 0) ==
+        "payload t: node node-1 already has 120 records in the minute of 2025-11-25T10:00:00Z");
+  CHECK(w.Stored() == 120);
 }
 
 }  // namespace

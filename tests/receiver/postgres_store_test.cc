@@ -9,6 +9,7 @@
 
 #include <thread>
 
+#include "agent/history/time_slices.h"
 #include "receiver/core/ingest.h"
 #include "receiver/store/open_store.h"
 #include "receiver/store/postgres_schema.h"
@@ -104,7 +105,13 @@ TEST_SUITE("postgres") {
     REQUIRE(a->AddNode(node.Entry()).ok());
     constexpr int kRecords = 300;
     constexpr int kBatch = 15;
-    auto chain = MakeChain(node, 1, kRecords);
+    // Six records a minute over the hour before kNow (at most 120 of a minute are taken).
+    std::vector<std::string> chain;
+    for (int seq = 1; seq <= kRecords; ++seq) {
+      auto payload = node.Payload(1, seq, seq == 1 ? GenesisHash() : ChainHash(chain.back()));
+      payload["t"] = FormatUtc(kNow - 3600 + seq * 10);
+      chain.push_back(node.Sign(payload));
+    }
     std::vector<std::string> bodies;
     for (int first = 1; first <= kRecords; first += kBatch) {
       std::vector<int> seqs;

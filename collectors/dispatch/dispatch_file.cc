@@ -40,7 +40,8 @@ class ShapeReader final : public nlohmann::json_sax<json> {
   bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception& e) override {
     // e.what() is "[json.exception.parse_error.101] parse error at line 1, column 5: ...".
     std::string_view what = e.what();
-    if (auto close = what.find("] "); close != std::string_view::npos) what.remove_prefix(close + 2);
+    if (auto close = what.find("] "); close != std::string_view::npos)
+      what.remove_prefix(close + 2);
     error = "not valid JSON: " + PrintableAscii(what);
     return false;
   }

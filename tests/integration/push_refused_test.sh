@@ -144,7 +144,9 @@ while True:
     open(sys.argv[2], \"a\").write(\"connection\\n\"); c.close()
 " "$2" "$1/connections" &
     echo $! >"$1/listener.pid"
+    # The agent starts only once the listener is up (within 5 s, else nothing runs).
     for _ in $(seq 50); do [[ -e "$1/connections.ready" ]] && break; sleep 0.1; done
+    [[ -e "$1/connections.ready" ]] || exit 1
     http_proxy="http://192.0.2.1:$2" exec "$3" run --config "$1/agent.yaml"
   ' _ "$pair" "$port" "$FLEET_AGENT" >>"$pair/agent.log" 2>&1 &
   agent_pid=$!

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/history/time_slices.h"
-#include "agent/records/jws.h"
+#include "base/utc_time.h"
+#include "protocol/jws.h"
 
 namespace {
 

@@ -6,12 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/collector.h"
 #include "collectors/cron/cron_check.h"
 #include "collectors/disk/disk_check.h"
 #include "collectors/dispatch/dispatch_check.h"
 #include "collectors/gateway/gateway_check.h"
 #include "collectors/tmux/tmux_check.h"
+#include "core/collector.h"
 
 namespace fleet {
 

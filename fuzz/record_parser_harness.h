@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/records/jws.h"
+#include "protocol/jws.h"
 #include "receiver/core/record_verify.h"
 
 namespace fleet::fuzz {

@@ -1,4 +1,5 @@
 #include "agent/check/check_report.h"
+#include "base/utc_time.h"
 
 #include <ctime>
 
@@ -29,15 +30,6 @@ std::string Pad(std::string_view text, std::size_t width) {
 
 }  // namespace
 
-std::string FormatRfc3339(std::chrono::system_clock::time_point time) {
-  std::time_t t = std::chrono::system_clock::to_time_t(time);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 std::string FormatTable(const CheckReport& report, bool colour) {
   std::size_t name_width = 4;
   for (const auto& r : report.round.results) name_width = std::max(name_width, r.name.size());
@@ -51,7 +43,7 @@ std::string FormatTable(const CheckReport& report, bool colour) {
   for (const auto& r : report.round.results) ++counts[static_cast<int>(r.status)];
   std::string overall(StatusLabel(report.round.overall));
   if (colour) overall = std::string(Colour(report.round.overall)) + overall + std::string(kReset);
-  out += "\n" + overall + " on " + report.node + " at " + FormatRfc3339(report.time) + ": " +
+  out += "\n" + overall + " on " + report.node + " at " + FormatUtc(report.time) + ": " +
          std::to_string(report.round.results.size()) + " checks, " +
          std::to_string(counts[static_cast<int>(Status::kCritical)]) + " critical, " +
          std::to_string(counts[static_cast<int>(Status::kWarning)]) + " warning, " +
@@ -70,7 +62,7 @@ nlohmann::json ToJson(const CheckReport& report) {
   }
   return {{"status", StatusName(report.round.overall)},
           {"node", report.node},
-          {"time", FormatRfc3339(report.time)},
+          {"time", FormatUtc(report.time)},
           {"checks", std::move(checks)}};
 }
 

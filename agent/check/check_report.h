@@ -21,7 +21,4 @@ struct CheckReport {
 std::string FormatTable(const CheckReport& report, bool colour);
 nlohmann::json ToJson(const CheckReport& report);
 
-// RFC 3339 UTC with seconds: "2026-06-13T12:00:00Z".
-std::string FormatRfc3339(std::chrono::system_clock::time_point time);
-
 }  // namespace fleet

@@ -6,7 +6,7 @@
 #include <optional>
 #include <thread>
 
-#include "agent/core/units.h"
+#include "base/units.h"
 
 namespace fleet {
 namespace {

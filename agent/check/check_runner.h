@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/collector.h"
+#include "core/collector.h"
 
 namespace fleet {
 

@@ -7,7 +7,7 @@
 #include "agent/daemon/state_dir.h"
 #include "agent/history/history_store.h"
 #include "agent/records/node_key.h"
-#include "agent/records/record_chain.h"
+#include "protocol/record_chain.h"
 
 namespace fleet {
 namespace {

@@ -13,7 +13,7 @@
 
 #include "agent/config/config_schema.h"
 #include "agent/config/yaml_text.h"
-#include "agent/core/units.h"
+#include "base/units.h"
 
 namespace fleet {
 namespace {

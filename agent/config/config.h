@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/core/os.h"
 #include "collectors/builtin.h"
+#include "core/os.h"
 
 namespace fleet {
 

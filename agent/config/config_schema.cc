@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <unordered_map>
 
-#include "agent/core/units.h"
+#include "base/units.h"
 
 namespace fleet::config {
 namespace {

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "agent/config/config.h"
-#include "agent/core/collector.h"
+#include "core/collector.h"
 
 namespace fleet {
 

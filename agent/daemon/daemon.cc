@@ -21,7 +21,6 @@
 #include "agent/check/check_report.h"
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
-#include "agent/core/units.h"
 #include "agent/daemon/error_log.h"
 #include "agent/daemon/node_clock.h"
 #include "agent/daemon/state_dir.h"
@@ -29,6 +28,8 @@
 #include "agent/history/spool.h"
 #include "agent/push/pusher.h"
 #include "agent/records/node_key.h"
+#include "base/units.h"
+#include "base/utc_time.h"
 
 namespace fleet {
 namespace {
@@ -448,19 +449,19 @@ void Daemon::WriteStatus(bool force) {
     statuses[name] = result.status;
     auto slot = slots_.find(name);
     auto checked = checked_at_.find(name);
-    checks.push_back({{"name", name},
-                      {"status", StatusName(result.status)},
-                      {"summary", result.summary},
-                      {"checked_at", checked != checked_at_.end()
-                                         ? nlohmann::json(FormatRfc3339(checked->second))
-                                         : nlohmann::json(nullptr)},
-                      {"duration_ms", static_cast<double>(result.duration.count()) / 1000.0},
-                      {"enabled", slot != slots_.end()}});
+    checks.push_back(
+        {{"name", name},
+         {"status", StatusName(result.status)},
+         {"summary", result.summary},
+         {"checked_at", checked != checked_at_.end() ? nlohmann::json(FormatUtc(checked->second))
+                                                     : nlohmann::json(nullptr)},
+         {"duration_ms", static_cast<double>(result.duration.count()) / 1000.0},
+         {"enabled", slot != slots_.end()}});
   }
   nlohmann::json evaluation = nullptr;
   if (evaluation_) {
     evaluation = {{"minute", FormatUtc(evaluation_->minute * 60)},
-                  {"at", FormatRfc3339(evaluation_->at)},
+                  {"at", FormatUtc(evaluation_->at)},
                   {"up", evaluation_->up},
                   {"heartbeat", evaluation_->written ? "written" : "queued"}};
   }
@@ -469,7 +470,7 @@ void Daemon::WriteStatus(bool force) {
       {"node", node_id_},
       {"agent", FLEET_VERSION},
       {"started", started_at_},
-      {"updated", FormatRfc3339(std::chrono::system_clock::now())},
+      {"updated", FormatUtc(std::chrono::system_clock::now())},
       {"config_file", options_.config_file},
       {"ready", ready_},
       {"stopping", stopping_},
@@ -553,7 +554,7 @@ int Daemon::Run() {
   accountant_ = std::make_unique<Accountant>(*store_, config.uptime_require,
                                              [this] { return clock_.Stamp(); });
   config_ = config;
-  started_at_ = FormatRfc3339(std::chrono::system_clock::now());
+  started_at_ = FormatUtc(std::chrono::system_clock::now());
   Report("history", accountant_->Start());
   if (!Configure(config)) return 1;
   ConfigurePush(UpstreamSettings{});  // sets the spool limit too

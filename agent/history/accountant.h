@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/check_result.h"
 #include "agent/history/history_store.h"
+#include "core/check_result.h"
 
 namespace fleet {
 

@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/result.h"
-#include "agent/core/status.h"
 #include "agent/history/spool.h"
-#include "agent/history/sqlite_db.h"
-#include "agent/history/time_slices.h"
 #include "agent/records/node_key.h"
+#include "base/result.h"
+#include "base/sqlite_db.h"
+#include "base/utc_time.h"
+#include "core/status.h"
 
 namespace fleet {
 

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "agent/core/result.h"
-#include "agent/history/sqlite_db.h"
+#include "base/result.h"
+#include "base/sqlite_db.h"
 
 namespace fleet {
 

@@ -3,7 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/history/meta_table.h"
-#include "agent/records/jws.h"
+#include "protocol/jws.h"
 
 namespace fleet {
 

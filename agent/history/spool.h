@@ -22,9 +22,9 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/result.h"
-#include "agent/history/sqlite_db.h"
 #include "agent/records/node_key.h"
+#include "base/result.h"
+#include "base/sqlite_db.h"
 
 namespace fleet {
 
@@ -47,7 +47,7 @@ struct SpoolState {
   std::int64_t records = 0;    // awaiting acknowledgement
   std::int64_t bytes = 0;      // their JWS text, one newline each
   std::int64_t shed = 0;       // detail records not made because the spool was full
-  std::int64_t oversized = 0;  // records not made: over kMaxRecordBytes (agent/records/jws.h)
+  std::int64_t oversized = 0;  // records not made: over kMaxRecordBytes (protocol/jws.h)
   std::int64_t epoch = 1;      // the epoch new records go to
   std::int64_t next_seq = 1;   // the seq the next record takes
   std::int64_t refused = 0;    // records set aside, refused for good

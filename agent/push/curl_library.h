@@ -7,7 +7,7 @@
 
 #include <curl/curl.h>
 
-#include "agent/core/result.h"
+#include "base/result.h"
 
 namespace fleet {
 

@@ -4,10 +4,10 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "agent/core/json_text.h"
-#include "agent/core/units.h"
 #include "agent/push/curl_library.h"
 #include "agent/push/push_policy.h"
+#include "base/json_text.h"
+#include "base/units.h"
 
 namespace fleet {
 namespace {

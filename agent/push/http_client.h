@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "agent/config/config.h"
-#include "agent/core/result.h"
+#include "base/result.h"
 
 namespace fleet {
 

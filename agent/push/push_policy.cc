@@ -8,7 +8,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "agent/core/json_text.h"
+#include "base/json_text.h"
 
 namespace fleet {
 namespace {

@@ -15,7 +15,7 @@
 #include <utility>
 #include <vector>
 
-#include "agent/core/result.h"
+#include "base/result.h"
 
 struct sockaddr;
 
@@ -120,7 +120,7 @@ struct AckEffect {
 Result<AckEffect> ApplyAck(const PushAck& ack, const std::string& node, const SentBatch& batch,
                            const SpoolHead& head);
 
-// Plain http:// goes to loopback only. By name: IsLoopbackHostName (agent/core/units.h).
+// Plain http:// goes to loopback only. By name: IsLoopbackHostName (base/units.h).
 // By address: every address connected to must be loopback (127.0.0.0/8, ::1, or
 // ::ffff:127.x.y.z), checked before connecting, as "localhost" is resolved like any name.
 bool IsLoopbackAddress(const sockaddr* address, std::size_t length);

@@ -3,11 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/check/check_report.h"
-#include "agent/core/json_text.h"
-#include "agent/core/units.h"
 #include "agent/history/spool.h"
 #include "agent/push/http_client.h"
-#include "agent/records/jws.h"
+#include "base/json_text.h"
+#include "base/units.h"
+#include "base/utc_time.h"
+#include "protocol/jws.h"
 
 namespace fleet {
 namespace {
@@ -19,7 +20,7 @@ constexpr milliseconds kIdlePoll = 5s;     // look at the spool even without a W
 constexpr milliseconds kReopenDelay = 5s;  // the spool or the client could not be opened
 constexpr milliseconds kBackoffBase = 1s;
 
-std::string Now() { return FormatRfc3339(std::chrono::system_clock::now()); }
+std::string Now() { return FormatUtc(std::chrono::system_clock::now()); }
 
 std::string Excerpt(const std::string& body) {
   std::string text = PrintableAscii(body, 200);
@@ -84,7 +85,7 @@ void Pusher::Fail(const std::string& state, const std::string& error, millisecon
   last_error_ = error;
   ++failures_;
   pending_delay_ = delay;
-  next_attempt_ = FormatRfc3339(std::chrono::system_clock::now() + delay);
+  next_attempt_ = FormatUtc(std::chrono::system_clock::now() + delay);
 }
 
 void Pusher::Sleep(milliseconds delay, bool wakeable) {

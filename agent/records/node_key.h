@@ -7,7 +7,7 @@
 #include <optional>
 #include <string>
 
-#include "agent/records/jws.h"
+#include "protocol/jws.h"
 
 namespace fleet {
 

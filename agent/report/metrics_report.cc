@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <map>
 
-#include "agent/core/units.h"
+#include "base/units.h"
 
 namespace fleet {
 namespace {

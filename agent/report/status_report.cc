@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "agent/core/units.h"
+#include "base/units.h"
 #include "collectors/cron/timestamp.h"
 
 namespace fleet {

@@ -12,8 +12,8 @@
 #include <optional>
 #include <string>
 
-#include "agent/core/result.h"
 #include "agent/history/history_store.h"
+#include "base/result.h"
 
 namespace fleet {
 

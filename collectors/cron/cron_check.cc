@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cmath>
 
-#include "agent/core/units.h"
+#include "base/units.h"
 #include "collectors/cron/cron_rules.h"
 #include "collectors/cron/jobs_file.h"
 

@@ -12,7 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "agent/core/collector.h"
+#include "core/collector.h"
 
 namespace fleet {
 

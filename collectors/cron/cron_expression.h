@@ -12,7 +12,7 @@
 #include <optional>
 #include <string_view>
 
-#include "agent/core/result.h"
+#include "base/result.h"
 
 namespace fleet {
 

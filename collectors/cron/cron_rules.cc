@@ -4,7 +4,7 @@
 #include <cmath>
 #include <vector>
 
-#include "agent/core/units.h"
+#include "base/units.h"
 #include "collectors/cron/cron_expression.h"
 
 namespace fleet {

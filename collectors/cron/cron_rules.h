@@ -22,9 +22,9 @@
 #include <optional>
 #include <string>
 
-#include "agent/core/check_result.h"
 #include "collectors/cron/jobs_file.h"
 #include "collectors/cron/timestamp.h"
+#include "core/check_result.h"
 
 namespace fleet {
 

@@ -4,7 +4,7 @@
 #include <set>
 #include <vector>
 
-#include "agent/core/json_text.h"
+#include "base/json_text.h"
 
 namespace fleet {
 namespace {

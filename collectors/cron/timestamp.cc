@@ -2,7 +2,7 @@
 
 #include <cstdio>
 
-#include "agent/core/json_text.h"
+#include "base/json_text.h"
 
 namespace fleet {
 namespace {
@@ -111,19 +111,6 @@ Result<Timestamp> ParseTimestamp(std::string_view text) {
   result.at = std::chrono::time_point_cast<std::chrono::system_clock::duration>(result.wall -
                                                                                 offset + fraction);
   return result;
-}
-
-std::string FormatUtc(std::chrono::system_clock::time_point at) {
-  const auto secs = std::chrono::floor<seconds>(at);
-  const auto day_point = std::chrono::floor<days>(secs);
-  const std::chrono::year_month_day ymd{day_point};
-  const std::chrono::hh_mm_ss hms{secs - day_point};
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                static_cast<int>(hms.seconds().count()));
-  return buf;
 }
 
 }  // namespace fleet

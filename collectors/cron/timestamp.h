@@ -9,7 +9,8 @@
 #include <string>
 #include <string_view>
 
-#include "agent/core/result.h"
+#include "base/result.h"
+#include "base/utc_time.h"
 
 namespace fleet {
 
@@ -22,8 +23,5 @@ struct Timestamp {
 };
 
 Result<Timestamp> ParseTimestamp(std::string_view text);
-
-// "2026-06-13T01:00:00Z": seconds precision, UTC.
-std::string FormatUtc(std::chrono::system_clock::time_point at);
 
 }  // namespace fleet

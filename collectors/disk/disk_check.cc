@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <limits>
 
-#include "agent/core/units.h"
+#include "base/units.h"
 
 namespace fleet {
 namespace {

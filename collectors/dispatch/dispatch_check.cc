@@ -3,7 +3,7 @@
 // never read), then ParseDispatchFile and the rules in dispatch_file.h.
 #include "collectors/dispatch/dispatch_check.h"
 
-#include "agent/core/units.h"
+#include "base/units.h"
 #include "collectors/dispatch/dispatch_file.h"
 
 namespace fleet {

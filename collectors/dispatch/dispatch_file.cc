@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "agent/core/json_text.h"
-#include "agent/core/units.h"
+#include "base/json_text.h"
+#include "base/units.h"
 
 namespace fleet {
 namespace {

@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/core/check_result.h"
-#include "agent/core/result.h"
+#include "base/result.h"
+#include "core/check_result.h"
 
 namespace fleet {
 

@@ -4,7 +4,8 @@
 #include <ctime>
 #include <optional>
 
-#include "agent/core/units.h"
+#include "base/units.h"
+#include "base/utc_time.h"
 #include "collectors/gateway/gateway_process.h"
 #include "collectors/gateway/systemd_units.h"
 
@@ -15,13 +16,8 @@ using nlohmann::json;
 
 constexpr std::uint32_t kRestartsWarning = 3;
 
-std::string FormatUtc(std::uint64_t usec) {
-  std::time_t t = static_cast<std::time_t>(usec / 1000000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+std::string FormatUsec(std::uint64_t usec) {
+  return FormatUtc(static_cast<UnixSeconds>(usec / 1000000));
 }
 
 // The commands as the reader of the summary (root, or the Hermes user) would type them.
@@ -46,7 +42,7 @@ std::vector<Finding> JudgeUnit(const UnitState& unit, const ManagerRef& manager,
   std::string since;
   std::string age;
   if (unit.state_change_usec > 0) {
-    since = " since " + FormatUtc(unit.state_change_usec);
+    since = " since " + FormatUsec(unit.state_change_usec);
     std::chrono::system_clock::time_point at{
         std::chrono::duration_cast<std::chrono::system_clock::duration>(
             std::chrono::microseconds(unit.state_change_usec))};
@@ -98,7 +94,7 @@ json UnitDetails(const UnitState& unit, const ManagerRef& manager) {
   if (manager.user_manager) details["user"] = manager.user.name;
   details["n_restarts"] = unit.n_restarts ? json(*unit.n_restarts) : json(nullptr);
   details["since"] =
-      unit.state_change_usec ? json(FormatUtc(unit.state_change_usec)) : json(nullptr);
+      unit.state_change_usec ? json(FormatUsec(unit.state_change_usec)) : json(nullptr);
   return details;
 }
 

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/collector.h"
+#include "core/collector.h"
 
 namespace fleet {
 

@@ -14,7 +14,7 @@
 #include <string_view>
 #include <vector>
 
-#include "agent/core/result.h"
+#include "base/result.h"
 
 namespace fleet {
 

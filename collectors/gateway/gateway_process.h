@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/collector.h"
 #include "collectors/gateway/gateway_files.h"
+#include "core/collector.h"
 
 namespace fleet {
 

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/core/os.h"
+#include "core/os.h"
 
 namespace fleet {
 

@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <set>
 
-#include "agent/core/units.h"
+#include "base/units.h"
 #include "collectors/tmux/tmux_parse.h"
 
 namespace fleet {

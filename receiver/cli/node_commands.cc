@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "agent/core/json_text.h"
+#include "base/json_text.h"
 #include "receiver/cli/receiver_cli.h"
 #include "receiver/store/open_store.h"
 

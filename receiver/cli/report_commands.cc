@@ -6,10 +6,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "agent/core/json_text.h"
-#include "agent/core/units.h"
-#include "agent/history/time_slices.h"
-#include "agent/records/jws.h"
+#include "base/json_text.h"
+#include "base/units.h"
+#include "base/utc_time.h"
+#include "protocol/jws.h"
 #include "receiver/cli/receiver_cli.h"
 #include "receiver/report/report_format.h"
 #include "receiver/report/statement.h"
@@ -44,12 +44,12 @@ Result<std::int64_t> ParseDate(const std::string& text, const std::string& what)
       year > 2200 || month < 1 || month > 12 || day < 1 || day > 31) {
     return Error{what + ": '" + PrintableAscii(text, 40) + "' is not a date (YYYY-MM-DD)"};
   }
-  const std::int64_t days = DaysFromCivil(year, month, day);
-  int y = 0;
-  unsigned m = 0, d = 0;
-  CivilFromDays(days, y, m, d);
-  if (m != month || d != day) return Error{what + ": " + text + " is not a day of that month"};
-  return days * 86400;
+  if (!std::chrono::year_month_day{std::chrono::year{year}, std::chrono::month{month},
+                                   std::chrono::day{day}}
+           .ok()) {
+    return Error{what + ": " + text + " is not a day of that month"};
+  }
+  return DaysFromCivil(year, month, day) * 86400;
 }
 
 std::string Date(std::int64_t t) { return FormatUtc(t).substr(0, 10); }

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "agent/core/result.h"
+#include "base/result.h"
 #include "receiver/core/record_verify.h"
 
 namespace fleet::receiver {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "agent/core/json_text.h"
-#include "receiver/core/record_time.h"
+#include "base/json_text.h"
+#include "base/utc_time.h"
 
 namespace fleet::receiver {
 namespace {
@@ -38,7 +38,7 @@ std::optional<std::int64_t> ChainNumber(const nlohmann::json* value) {
 // more than kMaxFutureSeconds. Returns its unix seconds or the rejection.
 std::variant<std::int64_t, Rejection> RecordTime(const std::string& name, const std::string& text,
                                                  std::int64_t now) {
-  const auto at = ParseRecordTime(text);
+  const auto at = ParseUtcSeconds(text);
   if (!at) {
     return Invalid("payload " + name + " must be RFC 3339 UTC like 2026-11-25T10:00:00Z, not '" +
                    PrintableAscii(text, 40) + "'");

@@ -19,13 +19,13 @@
 #include <string_view>
 #include <variant>
 
-#include "agent/core/result.h"
-#include "agent/records/jws.h"
+#include "base/result.h"
+#include "protocol/jws.h"
 
 namespace fleet::receiver {
 
 // A record (one line) larger than this is refused: an agent's records are a few hundred
-// bytes, their free-text fields cut to 1 KiB at most (the contract's bound, agent/records/jws.h).
+// bytes, their free-text fields cut to 1 KiB at most (the contract's bound, protocol/jws.h).
 inline constexpr std::size_t kMaxRecordBytes = fleet::kMaxRecordBytes;
 
 // A node's registered key, as the registry knows it.
@@ -68,6 +68,9 @@ struct Rejection {
 using VerifyOutcome = std::variant<VerifiedRecord, Rejection>;
 
 inline constexpr int kMaxPayloadDepth = 32;
+// A record's t (or a heartbeat's minute) more than this ahead of the receive time is
+// refused: a node's clock a few minutes fast still gets through, next month's minutes do not.
+inline constexpr std::int64_t kMaxFutureSeconds = 300;
 // epoch and seq are below this (2^53): integers every JSON reader (and double) holds exactly.
 inline constexpr std::int64_t kMaxChainNumber = std::int64_t{1} << 53;
 

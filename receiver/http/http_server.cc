@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
-#include "agent/core/json_text.h"
+#include "base/json_text.h"
 #include "receiver/http/connection_table.h"
 #include "receiver/http/refusal_log.h"
 

@@ -25,7 +25,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
-#include "agent/core/result.h"
+#include "base/result.h"
 
 namespace fleet::receiver {
 

@@ -20,11 +20,10 @@ std::string Percent(double value) {
 
 // Months from the month holding `t` to the month holding `month_begin` (0 = same month).
 int MonthsSince(std::int64_t t, std::int64_t month_begin) {
-  int y1 = 0, y2 = 0;
-  unsigned m1 = 0, m2 = 0, d = 0;
-  CivilFromDays(t >= 0 ? t / 86400 : (t - 86399) / 86400, y1, m1, d);
-  CivilFromDays(month_begin / 86400, y2, m2, d);
-  return (y2 - y1) * 12 + static_cast<int>(m2) - static_cast<int>(m1);
+  using namespace std::chrono;
+  const year_month_day from{floor<days>(sys_seconds{seconds{t}})};
+  const year_month_day to{floor<days>(sys_seconds{seconds{month_begin}})};
+  return (to.year() / to.month() - from.year() / from.month()).count();
 }
 
 std::vector<BonusLine> MonthlyBonuses(const OperatorUptime& op, const PayoutPolicy& policy) {
@@ -73,10 +72,9 @@ MonthStatement ComputeStatement(const MonthUptime& uptime, const Registry& regis
   statement.policy = policy;
   // Seven days after the month's last day.
   statement.bonuses_due = FormatUtc(uptime.month.end - 86400 + 7 * 86400).substr(0, 10);
-  int year = 0;
-  unsigned month = 0, day = 0;
-  CivilFromDays(uptime.month.begin / 86400, year, month, day);
-  const bool quarter_end = month % 3 == 0;
+  const std::chrono::year_month_day first{std::chrono::floor<std::chrono::days>(
+      std::chrono::sys_seconds{std::chrono::seconds{uptime.month.begin}})};
+  const bool quarter_end = static_cast<unsigned>(first.month()) % 3 == 0;
 
   std::map<std::string, const OperatorEntry*> entries;
   for (const auto& op : registry.operators) entries[op.id] = &op;

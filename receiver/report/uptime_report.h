@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/history/time_slices.h"
+#include "base/utc_time.h"
 #include "receiver/report/report_source.h"
 
 namespace fleet::receiver {

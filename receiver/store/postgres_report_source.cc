@@ -2,8 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/history/time_slices.h"
-#include "collectors/cron/timestamp.h"
+#include "base/utc_time.h"
 #include "receiver/store/postgres_schema.h"
 
 namespace fleet::receiver {
@@ -13,11 +12,7 @@ namespace {
 // in byte order (COLLATE "C", as SQLite compares them), whatever the database's collation.
 std::string Text(std::int64_t t) { return FormatUtc(t); }
 
-std::optional<std::int64_t> UnixOf(const std::string& text) {
-  auto parsed = ParseTimestamp(text);
-  if (!parsed) return std::nullopt;
-  return std::chrono::duration_cast<std::chrono::seconds>(parsed->at.time_since_epoch()).count();
-}
+std::optional<std::int64_t> UnixOf(const std::string& text) { return ParseRfc3339(text); }
 
 // SELECT the values of the top-level keys `keys` of a record's payload as raw JSON text
 // (NULL when absent), then the payload itself when PostgreSQL might read it otherwise than

@@ -10,7 +10,7 @@
 #include <span>
 #include <string_view>
 
-#include "agent/core/result.h"
+#include "base/result.h"
 #include "receiver/store/pg_connection.h"
 
 namespace fleet::receiver {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "agent/history/time_slices.h"
+#include "base/utc_time.h"
 #include "receiver/store/postgres_schema.h"
 
 namespace fleet::receiver {

@@ -2,8 +2,7 @@
 
 #include <sys/stat.h>
 
-#include "agent/history/time_slices.h"
-#include "collectors/cron/timestamp.h"
+#include "base/utc_time.h"
 
 namespace fleet::receiver {
 namespace {
@@ -19,11 +18,7 @@ CREATE TABLE IF NOT EXISTS referrals (
 // Record times are RFC 3339 UTC text ("2026-11-25T13:00:00Z"), which sort as times do.
 std::string Text(std::int64_t t) { return FormatUtc(t); }
 
-std::optional<std::int64_t> UnixOf(const std::string& text) {
-  auto parsed = ParseTimestamp(text);
-  if (!parsed) return std::nullopt;
-  return std::chrono::duration_cast<std::chrono::seconds>(parsed->at.time_since_epoch()).count();
-}
+std::optional<std::int64_t> UnixOf(const std::string& text) { return ParseRfc3339(text); }
 
 }  // namespace
 

@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "agent/history/sqlite_db.h"
+#include "base/sqlite_db.h"
 #include "receiver/report/report_source.h"
 
 namespace fleet::receiver {

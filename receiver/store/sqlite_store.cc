@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "agent/history/time_slices.h"
+#include "base/utc_time.h"
 
 namespace fleet::receiver {
 namespace {

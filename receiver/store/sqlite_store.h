@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "agent/history/sqlite_db.h"
+#include "base/sqlite_db.h"
 #include "receiver/core/record_store.h"
 
 namespace fleet::receiver {

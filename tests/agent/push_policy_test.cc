@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "agent/core/units.h"
 #include "agent/push/push_policy.h"
+#include "base/units.h"
 
 using namespace fleet;
 using namespace std::chrono_literals;

@@ -4,9 +4,9 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/history/history_store.h"
-#include "agent/records/jws.h"
 #include "agent/records/node_key.h"
-#include "agent/records/record_chain.h"
+#include "protocol/jws.h"
+#include "protocol/record_chain.h"
 #include "tests/support/temp_dir.h"
 
 using namespace fleet;

@@ -6,9 +6,9 @@
 
 #include "agent/history/history_store.h"
 #include "agent/history/spool.h"
-#include "agent/history/time_slices.h"
-#include "agent/records/jws.h"
-#include "agent/records/record_chain.h"
+#include "base/utc_time.h"
+#include "protocol/jws.h"
+#include "protocol/record_chain.h"
 #include "tests/support/temp_dir.h"
 
 using namespace fleet;

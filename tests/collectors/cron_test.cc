@@ -9,7 +9,7 @@
 #include <random>
 #include <string>
 
-#include "agent/core/json_text.h"
+#include "base/json_text.h"
 #include "collectors/cron/cron_check.h"
 #include "collectors/cron/cron_expression.h"
 #include "collectors/cron/cron_rules.h"

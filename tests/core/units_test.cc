@@ -1,7 +1,7 @@
 #include <doctest/doctest.h>
 
-#include "agent/core/status.h"
-#include "agent/core/units.h"
+#include "base/units.h"
+#include "core/status.h"
 
 using namespace fleet;
 using namespace std::chrono_literals;

@@ -8,7 +8,7 @@
 #include <limits>
 #include <map>
 
-#include "agent/history/time_slices.h"
+#include "base/utc_time.h"
 #include "receiver/core/unknown_kid_cache.h"
 
 #include "tests/receiver/store_factory.h"

@@ -9,7 +9,7 @@
 
 #include <thread>
 
-#include "agent/history/time_slices.h"
+#include "base/utc_time.h"
 #include "receiver/core/ingest.h"
 #include "receiver/store/open_store.h"
 #include "receiver/store/postgres_schema.h"

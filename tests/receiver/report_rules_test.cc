@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "agent/history/time_slices.h"
+#include "base/utc_time.h"
 #include "receiver/report/report_format.h"
 #include "receiver/report/statement.h"
 #include "receiver/report/uptime_report.h"

@@ -4,7 +4,7 @@
 
 #include <doctest/doctest.h>
 
-#include "agent/history/sqlite_db.h"
+#include "base/sqlite_db.h"
 #include "receiver/core/ingest.h"
 #include "tests/receiver/test_records.h"
 #include "tests/support/temp_dir.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/records/jws.h"
+#include "protocol/jws.h"
 #include "receiver/core/record_store.h"
 
 namespace fleet::receiver::testing {

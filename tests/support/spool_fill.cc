@@ -10,8 +10,8 @@
 #include <string>
 
 #include "agent/history/history_store.h"
-#include "agent/history/time_slices.h"
 #include "agent/records/node_key.h"
+#include "base/utc_time.h"
 
 int main(int argc, char** argv) {
   using namespace fleet;

@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/core/result.h"
+#include "base/result.h"
 
 namespace fleet {
 

@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "agent/core/status.h"
+#include "core/status.h"
 
 namespace fleet {
 

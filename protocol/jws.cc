@@ -1,4 +1,4 @@
-#include "agent/records/jws.h"
+#include "protocol/jws.h"
 
 #include <sodium.h>
 
@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/core/json_text.h"
+#include "base/json_text.h"
 
 namespace fleet {
 namespace {

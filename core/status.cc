@@ -1,4 +1,4 @@
-#include "agent/core/status.h"
+#include "core/status.h"
 
 namespace fleet {
 

@@ -1,4 +1,4 @@
-#include "agent/core/collector.h"
+#include "core/collector.h"
 
 #include <algorithm>
 

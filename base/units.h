@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "agent/core/result.h"
+#include "base/result.h"
 
 namespace fleet {
 

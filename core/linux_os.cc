@@ -13,7 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "agent/core/os.h"
+#include "core/os.h"
 
 extern char** environ;
 

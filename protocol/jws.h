@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "agent/core/result.h"
+#include "base/result.h"
 
 namespace fleet {
 

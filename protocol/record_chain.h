@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/records/jws.h"
+#include "protocol/jws.h"
 
 namespace fleet {
 

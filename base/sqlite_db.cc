@@ -1,4 +1,4 @@
-#include "agent/history/sqlite_db.h"
+#include "base/sqlite_db.h"
 
 namespace fleet {
 

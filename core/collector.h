@@ -1,7 +1,7 @@
 // Collector: one thing the agent checks (tmux, gateway, disk, cron, dispatch). A collector
 // is built from its options once and may be run many times; Run must not throw and must
 // return within the context's deadline when it waits on a program or D-Bus (the runner
-// still guards against one that does not). Collectors know only agent/core: never the
+// still guards against one that does not). Collectors know only core/ and base/: never the
 // scheduler, the spool or the network. Run may be called from a worker thread, but never
 // concurrently on the same collector.
 #pragma once
@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
-#include "agent/core/check_result.h"
-#include "agent/core/os.h"
+#include "core/check_result.h"
+#include "core/os.h"
 
 namespace fleet {
 

@@ -1,4 +1,4 @@
-#include "agent/core/units.h"
+#include "base/units.h"
 
 #include <algorithm>
 #include <charconv>

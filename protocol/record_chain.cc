@@ -1,4 +1,4 @@
-#include "agent/records/record_chain.h"
+#include "protocol/record_chain.h"
 
 #include <nlohmann/json.hpp>
 

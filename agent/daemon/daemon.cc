@@ -24,6 +24,7 @@
 #include "agent/daemon/error_log.h"
 #include "agent/daemon/node_clock.h"
 #include "agent/daemon/state_dir.h"
+#include "agent/daemon/thread_guard.h"
 #include "agent/history/accountant.h"
 #include "agent/history/spool.h"
 #include "agent/push/pusher.h"
@@ -196,25 +197,31 @@ void Daemon::StartCheck(const std::string& name) {
   in_flight_->fetch_add(1);
   std::thread([this, name, run, deadline, collector = slot.collector, os = os_, hermes = hermes_,
                in_flight = in_flight_] {
-    CheckContext context{*os, *hermes, deadline};
-    const auto started = steady_clock::now();
-    CheckResult result;
-    try {
-      result = collector->Run(context);
-    } catch (const std::exception& e) {
-      result = MakeResult(collector->Name(), Status::kUnknown,
-                          std::string("check failed unexpectedly: ") + e.what());
-    } catch (...) {
-      result = MakeResult(collector->Name(), Status::kUnknown,
-                          "check failed unexpectedly (an exception that is not std::exception)");
-    }
-    if (result.name.empty()) result.name = collector->Name();
-    result.duration =
-        std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started);
-    asio::post(io_, [this, name, run, result = std::move(result)]() mutable {
-      OnResult(name, run, std::move(result), false);
-    });
-    in_flight->fetch_sub(1);
+    RunGuarded(
+        "check " + name,
+        [&] {
+          CheckContext context{*os, *hermes, deadline};
+          const auto started = steady_clock::now();
+          CheckResult result;
+          try {
+            result = collector->Run(context);
+          } catch (const std::exception& e) {
+            result = MakeResult(collector->Name(), Status::kUnknown,
+                                std::string("check failed unexpectedly: ") + e.what());
+          } catch (...) {
+            result =
+                MakeResult(collector->Name(), Status::kUnknown,
+                           "check failed unexpectedly (an exception that is not std::exception)");
+          }
+          if (result.name.empty()) result.name = collector->Name();
+          result.duration =
+              std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started);
+          asio::post(io_, [this, name, run, result = std::move(result)]() mutable {
+            OnResult(name, run, std::move(result), false);
+          });
+          in_flight->fetch_sub(1);
+        },
+        ExitOnFatal);
   }).detach();
   slot.deadline->expires_at(deadline + kGrace);
   slot.deadline->async_wait([this, name, run](const boost::system::error_code& ec) {
@@ -587,8 +594,15 @@ int Daemon::Run() {
 }  // namespace
 
 int RunDaemon(const DaemonOptions& options) {
-  Daemon daemon(options);
-  return daemon.Run();
+  int code = kFatalExitCode;
+  RunGuarded(
+      "main",
+      [&] {
+        Daemon daemon(options);
+        code = daemon.Run();
+      },
+      ExitOnFatal);
+  return code;
 }
 
 }  // namespace fleet

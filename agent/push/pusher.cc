@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/check/check_report.h"
+#include "agent/daemon/thread_guard.h"
 #include "agent/history/spool.h"
 #include "agent/push/http_client.h"
 #include "base/json_text.h"
@@ -41,7 +42,10 @@ Pusher::Pusher(UpstreamSettings upstream, std::string state_dir, std::string nod
 Pusher::~Pusher() { Stop(); }
 
 void Pusher::Start() {
-  thread_ = std::thread([this] { Loop(); });
+  thread_ = std::thread([this] {
+    RunGuarded(
+        "pusher", [this] { Loop(); }, ExitOnFatal);
+  });
 }
 
 void Pusher::Wake() {

@@ -18,6 +18,11 @@ namespace fleet {
 
 inline constexpr int kDefaultMaxJsonDepth = 128;
 
+// Compact JSON text; invalid UTF-8 in a string becomes U+FFFD instead of an exception.
+inline std::string DumpJson(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 // Printable ASCII only (other bytes become '?'), at most max_chars.
 inline std::string PrintableAscii(std::string_view text, std::size_t max_chars = 200) {
   std::string out;

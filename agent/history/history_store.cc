@@ -1,6 +1,7 @@
 #include "agent/history/history_store.h"
 
 #include "agent/history/meta_table.h"
+#include "base/json_text.h"
 
 namespace fleet {
 namespace {
@@ -49,9 +50,6 @@ CREATE TABLE IF NOT EXISTS refused_records(
   PRIMARY KEY(epoch, seq));
 )sql";
 
-std::string Dump(const nlohmann::json& j) {
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 template <typename T>
 Result<T> Fail(const std::string& what, const Outcome& outcome) {
@@ -148,9 +146,9 @@ Outcome HistoryStore::AppendRecord(const std::string& type, nlohmann::json paylo
     auto prev = Meta("prev_hash");
     if (!prev) return Error{prev.error()};
     payload["prev"] = prev->value_or(GenesisHash());
-    jws = SignCompactJws(Dump(payload), key_->secret_key, key_->kid);
+    jws = SignCompactJws(DumpJson(payload), key_->secret_key, key_->kid);
   }
-  const std::string payload_text = Dump(payload);
+  const std::string payload_text = DumpJson(payload);
   const auto size = static_cast<std::int64_t>(jws ? jws->size() + 1 : payload_text.size() + 1);
   if (static_cast<std::size_t>(size - 1) > kMaxRecordBytes) {
     // The receiver refuses a record this large, and it would only wait in the spool: not
@@ -200,7 +198,7 @@ Result<bool> HistoryStore::AddHeartbeat(const HeartbeatEntry& entry, const Recor
   auto done = (*stmt)
                   ->Bind(1, entry.minute)
                   .Bind(2, std::int64_t{entry.up})
-                  .Bind(3, std::string_view(Dump(checks)))
+                  .Bind(3, std::string_view(DumpJson(checks)))
                   .Bind(4, stamp.wall)
                   .Bind(5, std::string_view(stamp.boot_id))
                   .Bind(6, stamp.mono_ms)

@@ -7,6 +7,7 @@
 
 #include "receiver/core/ingest.h"
 #include "receiver/http/refusal_log.h"
+#include "base/json_text.h"
 
 namespace fleet::receiver {
 namespace {
@@ -26,9 +27,6 @@ std::string MediaType(std::string_view content_type) {
   return out;
 }
 
-std::string Dump(const nlohmann::json& body) {
-  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 }  // namespace
 
@@ -79,15 +77,15 @@ void ReceiverApi::PostRecords(HttpRequest request, HttpRespond respond) {
       const std::string node = body.value("node", std::string("?"));
       if (auto rejected = body.find("rejected"); rejected != body.end() && !rejected->empty()) {
         LogNodeRefusal("node " + node + ": " + std::to_string(rejected->size()) +
-                       " record(s) rejected, first: " + Dump((*rejected)[0]));
+                       " record(s) rejected, first: " + DumpJson((*rejected)[0]));
       }
       if (auto forks = body.find("forks"); forks != body.end() && !forks->empty()) {
         LogNodeRefusal("node " + node + ": " + std::to_string(forks->size()) +
                        " record(s) clash with stored ones (forks, kept aside), first seq " +
-                       Dump((*forks)[0]));
+                       DumpJson((*forks)[0]));
       }
     }
-    respond({reply.status, Dump(reply.body), ""});
+    respond({reply.status, DumpJson(reply.body), ""});
   });
 }
 
@@ -95,7 +93,7 @@ void ReceiverApi::Health(HttpRespond respond) {
   committer_.Ping([respond = std::move(respond)](Outcome ok) {
     if (!ok) {
       return respond(
-          {503, Dump({{"ok", false}, {"error", "database unreachable: " + ok.error()}}), ""});
+          {503, DumpJson({{"ok", false}, {"error", "database unreachable: " + ok.error()}}), ""});
     }
     respond({200, R"({"ok":true})", ""});
   });

@@ -50,7 +50,6 @@ CREATE TABLE IF NOT EXISTS refused_records(
   PRIMARY KEY(epoch, seq));
 )sql";
 
-
 template <typename T>
 Result<T> Fail(const std::string& what, const Outcome& outcome) {
   return Error{what + ": " + outcome.error()};

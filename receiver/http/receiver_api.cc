@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/json_text.h"
 #include "receiver/core/ingest.h"
 #include "receiver/http/refusal_log.h"
-#include "base/json_text.h"
 
 namespace fleet::receiver {
 namespace {
@@ -26,7 +26,6 @@ std::string MediaType(std::string_view content_type) {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
 }
-
 
 }  // namespace
 

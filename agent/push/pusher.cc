@@ -3,8 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include "agent/check/check_report.h"
-#include "agent/daemon/thread_guard.h"
 #include "agent/history/spool.h"
+#include "agent/logging/thread_guard.h"
 #include "agent/push/http_client.h"
 #include "base/json_text.h"
 #include "base/units.h"

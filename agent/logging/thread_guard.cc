@@ -1,4 +1,4 @@
-#include "agent/daemon/thread_guard.h"
+#include "agent/logging/thread_guard.h"
 
 #include <spdlog/spdlog.h>
 

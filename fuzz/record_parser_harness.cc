@@ -228,7 +228,7 @@ std::string RecordPayload(const HarnessKey& key, std::int64_t epoch, std::int64_
   if (type == "heartbeat") {
     p["minute"] = "2026-11-25T10:00:00Z";
     p["up"] = true;
-    p["checks"] = {{"tmux", "ok"}, {"gateway", "warn"}};
+    p["checks"] = {{"tmux", "ok"}, {"gateway", "warning"}};
     p["ntp_synced"] = true;
   }
   return p.dump();

@@ -21,6 +21,7 @@
 
 #include "base/result.h"
 #include "protocol/jws.h"
+#include "protocol/records.h"
 
 namespace fleet::receiver {
 
@@ -72,7 +73,7 @@ inline constexpr int kMaxPayloadDepth = 32;
 // refused: a node's clock a few minutes fast still gets through, next month's minutes do not.
 inline constexpr std::int64_t kMaxFutureSeconds = 300;
 // epoch and seq are below this (2^53): integers every JSON reader (and double) holds exactly.
-inline constexpr std::int64_t kMaxChainNumber = std::int64_t{1} << 53;
+inline constexpr std::int64_t kMaxChainNumber = protocol::kMaxChainNumber;
 
 // now: the receive time, unix seconds.
 VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup, std::int64_t now);

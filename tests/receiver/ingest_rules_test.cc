@@ -435,7 +435,7 @@ TEST_CASE_TEMPLATE("t and minute are RFC 3339 UTC as the agent writes them, noth
   CHECK(Reason(minute, 0) == "payload minute must be on a minute boundary (seconds 00)");
   Json missing =
       w.Push(EditedChain(w.node, 1, [](int, Json& p) { p.erase("minute"); })[0] + "\n", 400);
-  CHECK(Reason(missing, 0) == "payload minute must be a string");
+  CHECK(Reason(missing, 0) == "payload minute is missing");
   CHECK(w.Stored() == 0);
   // A leap day and the last second of a day are times.
   auto leap = EditedChain(w.node, 2, [](int seq, Json& p) {

@@ -175,12 +175,44 @@ TEST_CASE("payload fields must have the contract's types") {
   check_refused(with("t", "2025-11-25T10:00:00.000Z"), "payload t must be RFC 3339 UTC");
   check_refused(with("minute", "2025-11-25T10:06:00Z"),
                 "payload minute 2025-11-25T10:06:00Z is 360 s ahead");
-  check_refused(without("epoch"), "epoch must be");
+  check_refused(without("epoch"), "payload epoch is missing");
   check_refused(with("prev", 5), "prev must be a string");
-  check_refused(without("type"), "type must be a string");
-  check_refused(with("t", nullptr), "t must be a string");
+  check_refused(without("type"), "payload type is missing");
+  check_refused(with("t", nullptr), "payload t must be RFC 3339 UTC");
   check_refused(with("node", nullptr), "node must be a string");
   check_refused(nlohmann::json::array({1, 2}), "not a JSON object");
+  // The typed payload of each record type (protocol/records.h): issue 12's cases.
+  check_refused(with("up", "0.9"), "payload up must be true or false");
+  check_refused(without("up"), "payload up is missing");
+  check_refused(with("type", "heartbeats"), "payload type 'heartbeats' is not one of");
+  check_refused(with("checks", {{"tmux", "warn"}}), "payload checks.tmux must be one of ok, warning");
+  check_refused(with("checks", "ok"), "payload checks must be an object");
+  check_refused(with("minute", "2025-11-25T10:00:30Z"), "payload minute must be on a minute boundary");
+  check_refused(with("minute", "2025-11-25T11:00:00+01:00"), "payload minute must be RFC 3339 UTC");
+  check_refused(with("extra", 1), "payload has unknown field 'extra'");
+  check_refused(with("agent", std::string(65, 'a')), "payload agent is longer than 64 bytes");
+  {
+    auto task = node.Payload(1, 1, GenesisHash(), "task");
+    task["ok"] = 1;
+    check_refused(task, "payload ok must be true or false");
+    task = node.Payload(1, 1, GenesisHash(), "task");
+    task["run_at"] = "2025-11-25T10:59:00+01:00";
+    check_refused(task, "payload run_at must be RFC 3339 UTC");
+    auto incident = node.Payload(1, 1, GenesisHash(), "incident");
+    incident["closed"] = "2025-11-25T09:00:00Z";  // before opened
+    check_refused(incident, "payload closed is before opened");
+    incident = node.Payload(1, 1, GenesisHash(), "incident");
+    incident.erase("summary");
+    check_refused(incident, "payload summary is missing");
+  }
+  // A duplicate key is refused, not picked (nlohmann and json_extract would pick differently).
+  {
+    std::string text = good.dump();
+    text.insert(text.size() - 1, ",\"up\":false");
+    const Rejection dup = Rejected(VerifyRecord(node.SignText(text), registry.Lookup(), kNow));
+    CHECK(dup.kind == RejectKind::kInvalid);
+    CHECK(dup.reason.find("duplicate") != std::string::npos);
+  }
   const Rejection why = Rejected(VerifyRecord(node.SignText("{\"v\":1,"), registry.Lookup(), kNow));
   CHECK(why.reason.find("not valid JSON") != std::string::npos);
   // A byte order mark before good JSON: refused (the reports' SQL JSON functions reject it).

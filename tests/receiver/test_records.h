@@ -48,6 +48,14 @@ struct TestNode {
       p["up"] = true;
       p["checks"] = {{"tmux", "ok"}};
       p["ntp_synced"] = true;
+    } else if (type == "task") {
+      p.update({{"job", "job-1"}, {"name", "job"}, {"run_at", "2025-11-25T09:59:00Z"},
+                {"ok", true}, {"error", nullptr}});
+    } else if (type == "incident") {
+      p.update({{"id", 1}, {"check", "tmux"}, {"opened", "2025-11-25T09:59:00Z"},
+                {"closed", nullptr}, {"summary", "down"}});
+    } else if (type == "agent_start") {
+      p.update({{"clean_previous_stop", true}, {"rebooted", false}});
     }
     return p;
   }

@@ -1,0 +1,322 @@
+#include "protocol/records.h"
+
+#include <algorithm>
+#include <array>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/json_text.h"
+#include "protocol/jws.h"
+
+namespace fleet::protocol {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::array<std::string_view, 5> kTypeNames = {"heartbeat", "task", "incident",
+                                                        "agent_start", "agent_stop"};
+constexpr std::array<std::string_view, 4> kStateNames = {"ok", "warning", "critical", "unknown"};
+
+const std::set<std::string_view> kEnvelopeFields = {"v",    "node", "epoch",   "seq",  "prev",
+                                                    "type", "t",    "boot",    "mono_ms", "agent"};
+
+bool HasControlCharacter(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7f;
+  });
+}
+
+// Reads the fields of one payload object, each at most once, remembering which were read
+// so the rest can be refused as unknown. The first refusal sticks; later reads are no-ops.
+class FieldReader {
+ public:
+  explicit FieldReader(const json& object) : object_(object) {}
+
+  const std::optional<Error>& failure() const { return failure_; }
+
+  std::string Text(const char* name, std::size_t max_bytes, bool identifier) {
+    const json* value = Find(name);
+    if (value == nullptr) return {};
+    if (!value->is_string()) return Fail<std::string>(name, "must be a string");
+    const auto& text = value->get_ref<const std::string&>();
+    if (text.size() > max_bytes) {
+      return Fail<std::string>(name, "is longer than " + std::to_string(max_bytes) + " bytes");
+    }
+    if (identifier && text.empty()) return Fail<std::string>(name, "must not be empty");
+    if (identifier && HasControlCharacter(text)) {
+      return Fail<std::string>(name, "must not contain control characters");
+    }
+    return text;
+  }
+
+  std::optional<std::string> NullableText(const char* name, std::size_t max_bytes) {
+    const json* value = Find(name);
+    if (value == nullptr || value->is_null()) return std::nullopt;
+    if (!value->is_string()) return Fail<std::optional<std::string>>(name, "must be a string or null");
+    const auto& text = value->get_ref<const std::string&>();
+    if (text.size() > max_bytes) {
+      return Fail<std::optional<std::string>>(
+          name, "is longer than " + std::to_string(max_bytes) + " bytes");
+    }
+    return text;
+  }
+
+  bool Bool(const char* name) {
+    const json* value = Find(name);
+    if (value == nullptr) return false;
+    if (!value->is_boolean()) return Fail<bool>(name, "must be true or false");
+    return value->get<bool>();
+  }
+
+  // An integer in [min, max); nlohmann holds non-negative numbers as unsigned, so 2^63
+  // and above never wrap through int64.
+  std::int64_t Integer(const char* name, std::int64_t min, std::int64_t max) {
+    const json* value = Find(name);
+    if (value == nullptr) return min;
+    const std::string range =
+        "must be an integer >= " + std::to_string(min) + " and < " +
+        (max == kMaxChainNumber ? std::string("2^53") : std::to_string(max));
+    if (value->is_number_unsigned()) {
+      const auto n = value->get<std::uint64_t>();
+      if (n < static_cast<std::uint64_t>(max) && static_cast<std::int64_t>(n) >= min) {
+        return static_cast<std::int64_t>(n);
+      }
+    } else if (value->is_number_integer()) {
+      const auto n = value->get<std::int64_t>();
+      if (n >= min && n < max) return n;
+    }
+    return Fail<std::int64_t>(name, range);
+  }
+
+  UnixSeconds Time(const char* name) {
+    const json* value = Find(name);
+    if (value == nullptr) return 0;
+    return TimeOf(name, *value);
+  }
+
+  std::optional<UnixSeconds> NullableTime(const char* name) {
+    const json* value = Find(name);
+    if (value == nullptr || value->is_null()) return std::nullopt;
+    return TimeOf(name, *value);
+  }
+
+  const json* Object(const char* name) {
+    const json* value = Find(name);
+    if (value == nullptr) return nullptr;
+    if (!value->is_object()) return Fail<const json*>(name, "must be an object");
+    return value;
+  }
+
+  // After the last read: any field not read is unknown.
+  void RefuseUnread() {
+    if (failure_) return;
+    for (const auto& [key, value] : object_.items()) {
+      if (!read_.count(key)) {
+        failure_ = Error{"payload has unknown field '" + PrintableAscii(key, 40) + "'"};
+        return;
+      }
+    }
+  }
+
+  // The first refusal sticks; `v` is the exception: an unknown version says only that.
+  template <typename T>
+  T Fail(const std::string& name, const std::string& why) {
+    if (!failure_ || name == "v") failure_ = Error{"payload " + name + " " + why};
+    return T{};
+  }
+
+ private:
+  const json* Find(const char* name) {
+    if (failure_) return nullptr;
+    read_.insert(name);
+    auto it = object_.find(name);
+    if (it == object_.end()) {
+      failure_ = Error{std::string("payload ") + name + " is missing"};
+      return nullptr;
+    }
+    return &*it;
+  }
+
+  UnixSeconds TimeOf(const char* name, const json& value) {
+    if (value.is_string()) {
+      const auto& text = value.get_ref<const std::string&>();
+      if (auto at = ParseUtcSeconds(text)) return *at;
+      if (HasControlCharacter(text)) return Fail<UnixSeconds>(name, "must not contain control characters");
+    }
+    const std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
+    return Fail<UnixSeconds>(
+        name, "must be RFC 3339 UTC like 2026-11-25T10:00:00Z, not '" + PrintableAscii(shown, 40) + "'");
+  }
+
+  const json& object_;
+  std::set<std::string> read_;
+  std::optional<Error> failure_;
+};
+
+Envelope ReadEnvelope(FieldReader& r) {
+  Envelope e;
+  r.Integer("v", kRecordVersion, kRecordVersion + 1);
+  if (r.failure()) {
+    return r.Fail<Envelope>("v", "must be " + std::to_string(kRecordVersion));
+  }
+  e.node = r.Text("node", kMaxIdBytes, true);
+  e.epoch = r.Integer("epoch", 1, kMaxChainNumber);
+  e.seq = r.Integer("seq", 1, kMaxChainNumber);
+  e.prev = r.Text("prev", kMaxIdBytes, true);
+  e.t = r.Time("t");
+  e.boot = r.Text("boot", kMaxIdBytes, false);
+  e.mono_ms = r.Integer("mono_ms", 0, kMaxChainNumber);
+  e.agent = r.Text("agent", kMaxIdBytes, false);
+  return e;
+}
+
+Heartbeat ReadHeartbeat(FieldReader& r) {
+  Heartbeat h;
+  h.minute = r.Time("minute");
+  if (!r.failure() && h.minute % 60 != 0) {
+    return r.Fail<Heartbeat>("minute", "must be on a minute boundary (seconds 00)");
+  }
+  h.up = r.Bool("up");
+  if (const json* checks = r.Object("checks")) {
+    if (checks->size() > kMaxChecks) {
+      return r.Fail<Heartbeat>("checks", "has more than " + std::to_string(kMaxChecks) + " entries");
+    }
+    for (const auto& [name, state] : checks->items()) {
+      const std::string field = "checks." + PrintableAscii(name, 40);
+      if (name.empty() || name.size() > kMaxIdBytes || HasControlCharacter(name)) {
+        return r.Fail<Heartbeat>(field, "is not a check name (1 to 64 bytes, no control characters)");
+      }
+      const auto parsed = state.is_string() ? ParseCheckState(state.get_ref<const std::string&>())
+                                            : std::nullopt;
+      if (!parsed) return r.Fail<Heartbeat>(field, "must be one of ok, warning, critical, unknown");
+      h.checks.emplace(name, *parsed);
+    }
+  }
+  h.ntp_synced = r.Bool("ntp_synced");
+  return h;
+}
+
+TaskRun ReadTaskRun(FieldReader& r) {
+  TaskRun task;
+  task.job = r.Text("job", kMaxJobBytes, true);
+  task.name = r.Text("name", kMaxJobBytes, false);
+  task.run_at = r.Time("run_at");
+  task.ok = r.Bool("ok");
+  task.error = r.NullableText("error", kMaxTextBytes);
+  return task;
+}
+
+Incident ReadIncident(FieldReader& r) {
+  Incident incident;
+  incident.id = r.Integer("id", 1, kMaxChainNumber);
+  incident.check = r.Text("check", kMaxIdBytes, true);
+  incident.opened = r.Time("opened");
+  incident.closed = r.NullableTime("closed");
+  incident.summary = r.Text("summary", kMaxTextBytes, false);
+  if (!r.failure() && incident.closed && *incident.closed < incident.opened) {
+    return r.Fail<Incident>("closed", "is before opened");
+  }
+  return incident;
+}
+
+json ChecksJson(const std::map<std::string, CheckState>& checks) {
+  json out = json::object();
+  for (const auto& [name, state] : checks) out[name] = CheckStateName(state);
+  return out;
+}
+
+}  // namespace
+
+std::string_view RecordTypeName(RecordType type) { return kTypeNames[static_cast<std::size_t>(type)]; }
+
+std::optional<RecordType> ParseRecordType(std::string_view name) {
+  for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
+    if (kTypeNames[i] == name) return static_cast<RecordType>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view CheckStateName(CheckState state) {
+  return kStateNames[static_cast<std::size_t>(state)];
+}
+
+std::optional<CheckState> ParseCheckState(std::string_view name) {
+  for (std::size_t i = 0; i < kStateNames.size(); ++i) {
+    if (kStateNames[i] == name) return static_cast<CheckState>(i);
+  }
+  return std::nullopt;
+}
+
+std::string EncodeRecord(const Record& record) {
+  const Envelope& e = record.envelope;
+  json p = {{"v", kRecordVersion},   {"node", e.node},  {"epoch", e.epoch},
+            {"seq", e.seq},          {"prev", e.prev},  {"type", RecordTypeName(record.Type())},
+            {"t", FormatUtc(e.t)},   {"boot", e.boot},  {"mono_ms", e.mono_ms},
+            {"agent", e.agent}};
+  std::visit(
+      [&p](const auto& body) {
+        using Body = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<Body, Heartbeat>) {
+          p["minute"] = FormatUtc(body.minute);
+          p["up"] = body.up;
+          p["checks"] = ChecksJson(body.checks);
+          p["ntp_synced"] = body.ntp_synced;
+        } else if constexpr (std::is_same_v<Body, TaskRun>) {
+          p["job"] = body.job;
+          p["name"] = body.name;
+          p["run_at"] = FormatUtc(body.run_at);
+          p["ok"] = body.ok;
+          p["error"] = body.error ? json(*body.error) : json(nullptr);
+        } else if constexpr (std::is_same_v<Body, Incident>) {
+          p["id"] = body.id;
+          p["check"] = body.check;
+          p["opened"] = FormatUtc(body.opened);
+          p["closed"] = body.closed ? json(FormatUtc(*body.closed)) : json(nullptr);
+          p["summary"] = body.summary;
+        } else if constexpr (std::is_same_v<Body, AgentStart>) {
+          p["clean_previous_stop"] = body.clean_previous_stop;
+          p["rebooted"] = body.rebooted;
+        }
+      },
+      record.body);
+  return DumpJson(p);
+}
+
+Result<Record> DecodeRecord(std::string_view payload_json) {
+  // A byte order mark is refused too (strict JSON): the databases' JSON functions do not
+  // skip one as nlohmann does.
+  auto parsed = ParseStrictJson(payload_json, kMaxPayloadDepth);
+  if (!parsed) return Error{"payload: " + parsed.error()};
+  if (!parsed->is_object()) return Error{"payload is not a JSON object"};
+  FieldReader r(*parsed);
+  Record record{ReadEnvelope(r), AgentStop{}};
+  const std::string type_name = r.Text("type", kMaxIdBytes, true);
+  if (r.failure()) return *r.failure();
+  const auto type = ParseRecordType(type_name);
+  if (!type) {
+    return Error{"payload type '" + PrintableAscii(type_name, 40) +
+                 "' is not one of heartbeat, task, incident, agent_start, agent_stop"};
+  }
+  switch (*type) {
+    case RecordType::kHeartbeat:
+      record.body = ReadHeartbeat(r);
+      break;
+    case RecordType::kTask:
+      record.body = ReadTaskRun(r);
+      break;
+    case RecordType::kIncident:
+      record.body = ReadIncident(r);
+      break;
+    case RecordType::kAgentStart:
+      record.body = AgentStart{r.Bool("clean_previous_stop"), r.Bool("rebooted")};
+      break;
+    case RecordType::kAgentStop:
+      break;
+  }
+  r.RefuseUnread();
+  if (r.failure()) return *r.failure();
+  return record;
+}
+
+}  // namespace fleet::protocol

@@ -1,0 +1,101 @@
+// Records: the typed payload of every record type an agent signs, and its encoding, in
+// one place (the wire contract; design.md "Record format"). A payload is one JSON object:
+// the envelope (v, node, epoch, seq, prev, type, t, boot, mono_ms, agent) and the fields
+// of its type. DecodeRecord is strict and total: strict JSON (no duplicate key, depth
+// limited), exact JSON types, every field required (null only where the type says so), no
+// unknown field, times RFC 3339 UTC as records carry them (base/utc_time.h), enums from
+// the closed set, strings within their size limit and free of control characters where
+// they are identifiers, epoch and seq in [1, 2^53), v exactly 1. A refusal is an Error
+// naming the field ("payload up must be true or false"). EncodeRecord writes what
+// DecodeRecord reads back unchanged (tests/protocol/records_test.cc). Pure.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "base/result.h"
+#include "base/utc_time.h"
+
+namespace fleet::protocol {
+
+inline constexpr std::int64_t kRecordVersion = 1;
+// epoch and seq are below this (2^53): integers every JSON reader (and double) holds exactly.
+inline constexpr std::int64_t kMaxChainNumber = std::int64_t{1} << 53;
+inline constexpr int kMaxPayloadDepth = 8;
+// Size limits, in bytes (free text is cut by the agent well before: 1 KiB).
+inline constexpr std::size_t kMaxIdBytes = 64;        // node, check names, boot, agent
+inline constexpr std::size_t kMaxJobBytes = 256;      // a task's job id and name
+inline constexpr std::size_t kMaxTextBytes = 1024;    // summary, error
+inline constexpr std::size_t kMaxChecks = 64;         // checks in one heartbeat
+
+enum class RecordType { kHeartbeat, kTask, kIncident, kAgentStart, kAgentStop };
+std::string_view RecordTypeName(RecordType type);
+std::optional<RecordType> ParseRecordType(std::string_view name);
+
+// A check's state as a heartbeat carries it ("ok", "warning", "critical", "unknown").
+enum class CheckState { kOk, kWarning, kCritical, kUnknown };
+std::string_view CheckStateName(CheckState state);
+std::optional<CheckState> ParseCheckState(std::string_view name);
+
+// What every record carries. prev is the chain hash of the record before (protocol/jws.h).
+struct Envelope {
+  std::string node;
+  std::int64_t epoch = 1;
+  std::int64_t seq = 1;
+  std::string prev;
+  UnixSeconds t = 0;  // when the agent made the record
+  std::string boot;   // the node's boot id
+  std::int64_t mono_ms = 0;
+  std::string agent;  // the agent's version
+};
+
+// One minute of the node's life: up when every expected check was fine in it.
+struct Heartbeat {
+  UnixSeconds minute = 0;  // the minute's start, on a minute boundary
+  bool up = false;
+  std::map<std::string, CheckState> checks;
+  bool ntp_synced = false;
+};
+
+// A finished run of a Hermes cron job; (job, run_at) names it.
+struct TaskRun {
+  std::string job;
+  std::string name;
+  UnixSeconds run_at = 0;
+  bool ok = false;
+  std::optional<std::string> error;  // null when ok
+};
+
+// An incident's state: a record when it opens (closed null) and one when it closes.
+struct Incident {
+  std::int64_t id = 0;  // the node's own incident number
+  std::string check;
+  UnixSeconds opened = 0;
+  std::optional<UnixSeconds> closed;
+  std::string summary;
+};
+
+struct AgentStart {
+  bool clean_previous_stop = false;
+  bool rebooted = false;
+};
+
+struct AgentStop {};
+
+using RecordBody = std::variant<Heartbeat, TaskRun, Incident, AgentStart, AgentStop>;
+
+struct Record {
+  Envelope envelope;
+  RecordBody body;
+  RecordType Type() const { return static_cast<RecordType>(body.index()); }
+};
+
+// The payload's JSON text (keys sorted, compact).
+std::string EncodeRecord(const Record& record);
+Result<Record> DecodeRecord(std::string_view payload_json);
+
+}  // namespace fleet::protocol

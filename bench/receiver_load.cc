@@ -22,6 +22,7 @@
 
 #include "base/utc_time.h"
 #include "protocol/jws.h"
+#include "protocol/records.h"
 
 namespace {
 
@@ -108,21 +109,12 @@ int main(int argc, char** argv) {
     std::string prev = fleet::GenesisHash(), body;
     for (long seq = 1; seq <= records; ++seq) {
       const fleet::UnixSeconds minute = (first + seq) * 60;
-      nlohmann::json payload = {{"v", 1},
-                                {"node", node.id},
-                                {"epoch", epoch},
-                                {"seq", seq},
-                                {"prev", prev},
-                                {"type", "heartbeat"},
-                                {"t", fleet::FormatUtc(minute + 1)},
-                                {"boot", "load"},
-                                {"mono_ms", seq * 60000},
-                                {"agent", "load"},
-                                {"minute", fleet::FormatUtc(minute)},
-                                {"up", true},
-                                {"checks", {{"disk", "ok"}}},
-                                {"ntp_synced", true}};
-      const std::string jws = fleet::SignCompactJws(payload.dump(), node.secret_key, node.kid);
+      namespace protocol = fleet::protocol;
+      const protocol::Record record{
+          {node.id, epoch, seq, prev, minute + 1, "load", seq * 60000, "load"},
+          protocol::Heartbeat{minute, true, {{"disk", protocol::CheckState::kOk}}, true}};
+      const std::string jws =
+          fleet::SignCompactJws(protocol::EncodeRecord(record), node.secret_key, node.kid);
       prev = fleet::ChainHash(jws);
       body += jws + "\n";
       if (seq % batch == 0 || seq == records) {

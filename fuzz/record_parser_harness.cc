@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "fuzz/memory_record_store.h"
+#include "protocol/records.h"
 #include "receiver/core/ingest.h"
 
 namespace fleet::fuzz {
@@ -172,6 +173,16 @@ void RunSigned(std::string_view data, ParserRun& run, Checker& check) {
   check.Expect(run.signed_status == 200 || run.signed_status == 400,
                "signed lines answered " + std::to_string(run.signed_status));
 
+  // The decoder is total and its encoding is a fixed point: what decodes encodes to a
+  // payload that decodes to the same record, and encodes the same again.
+  if (auto decoded = protocol::DecodeRecord(lines[0])) {
+    const std::string once = protocol::EncodeRecord(*decoded);
+    auto again = protocol::DecodeRecord(once);
+    check.Expect(again.ok(), "an encoded record does not decode: " + once);
+    check.Expect(again.ok() && protocol::EncodeRecord(*again) == once,
+                 "encode(decode(encode(r))) differs from encode(r): " + once);
+  }
+
   // (d) The first line as the protected header of a good record.
   const std::string jws =
       SignWithHeader(lines[0], RecordPayload(ActiveKey(), 1, 1, GenesisHash()), ActiveKey());
@@ -213,25 +224,35 @@ std::string SignPayload(std::string_view payload, const HarnessKey& key) {
   return SignCompactJws(payload, key.secret_key, key.kid);
 }
 
-std::string RecordPayload(const HarnessKey& key, std::int64_t epoch, std::int64_t seq,
-                          const std::string& prev, const std::string& type) {
-  nlohmann::json p = {{"v", 1},
-                      {"node", key.node},
-                      {"epoch", epoch},
-                      {"seq", seq},
-                      {"prev", prev},
-                      {"type", type},
-                      {"t", "2026-11-25T10:00:00Z"},
-                      {"boot", "97fe4a08-17ea-4d7f"},
-                      {"mono_ms", 1000 + seq},
-                      {"agent", "0.1.0"}};
-  if (type == "heartbeat") {
-    p["minute"] = "2026-11-25T10:00:00Z";
-    p["up"] = true;
-    p["checks"] = {{"tmux", "ok"}, {"gateway", "warning"}};
-    p["ntp_synced"] = true;
+protocol::Record HarnessRecord(const HarnessKey& key, std::int64_t epoch, std::int64_t seq,
+                               const std::string& prev, protocol::RecordType type) {
+  using namespace protocol;
+  constexpr UnixSeconds kAt = kNow - 3600;  // 2026-11-25T10:00:00Z
+  Record record{{key.node, epoch, seq, prev, kAt, "97fe4a08-17ea-4d7f", 1000 + seq, "0.1.0"},
+                AgentStop{}};
+  switch (type) {
+    case RecordType::kHeartbeat:
+      record.body = Heartbeat{
+          kAt, true, {{"tmux", CheckState::kOk}, {"gateway", CheckState::kWarning}}, true};
+      break;
+    case RecordType::kTask:
+      record.body = TaskRun{"a1b2c3", "backup", kAt - 60, true, std::nullopt};
+      break;
+    case RecordType::kIncident:
+      record.body = Incident{3, "gateway", kAt - 120, kAt, "gateway: not active (failed)"};
+      break;
+    case RecordType::kAgentStart:
+      record.body = AgentStart{true, false};
+      break;
+    case RecordType::kAgentStop:
+      break;
   }
-  return p.dump();
+  return record;
+}
+
+std::string RecordPayload(const HarnessKey& key, std::int64_t epoch, std::int64_t seq,
+                          const std::string& prev, protocol::RecordType type) {
+  return protocol::EncodeRecord(HarnessRecord(key, epoch, seq, prev, type));
 }
 
 ParserRun RunRecordParser(std::string_view data) {

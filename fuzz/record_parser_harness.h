@@ -4,7 +4,8 @@
 // that knows the harness's keys (one active, one revoked); (b) as an NDJSON batch to
 // IngestBatch over a fresh MemoryRecordStore; (c) line by line signed as record payloads
 // with the active key, to VerifyRecord and IngestBatch, so the payload, chain and watermark
-// rules are reached past the signature; (d) its first line signed as a JWS header. It
+// rules are reached past the signature, and the first line's payload decoded and
+// re-encoded (the contract's round trip); (d) its first line signed as a JWS header. It
 // returns the verdicts and every invariant it saw broken (the fuzz target aborts on any).
 // The keys come from constant seeds, so the signed seeds in fuzz/corpus/record_parser/
 // (RecordParserSeeds, written by record_parser_seeds) stay valid. Not thread-safe.
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "protocol/jws.h"
+#include "protocol/records.h"
 #include "receiver/core/record_verify.h"
 
 namespace fleet::fuzz {
@@ -40,9 +42,14 @@ std::string SignPayload(std::string_view payload, const HarnessKey& key);
 // A compact JWS with header_json taken as it is as the protected header, signed with key.
 std::string SignWithHeader(std::string_view header_json, std::string_view payload,
                            const HarnessKey& key);
-// An agent's heartbeat (or other type) payload for key's node, as design.md describes it.
+// An agent's record of the given type for key's node, made at 2026-11-25T10:00:00Z, and
+// its payload as the contract encodes it (protocol/records.h).
+protocol::Record HarnessRecord(const HarnessKey& key, std::int64_t epoch, std::int64_t seq,
+                               const std::string& prev,
+                               protocol::RecordType type = protocol::RecordType::kHeartbeat);
 std::string RecordPayload(const HarnessKey& key, std::int64_t epoch, std::int64_t seq,
-                          const std::string& prev, const std::string& type = "heartbeat");
+                          const std::string& prev,
+                          protocol::RecordType type = protocol::RecordType::kHeartbeat);
 
 struct ParserRun {
   bool header_read = false;                      // (a) ReadJwsHeader accepted the input

@@ -41,9 +41,7 @@ std::vector<Seed> RecordParserSeeds() {
 
   add("valid-heartbeat.jws", SignPayload(heartbeat, key));
   add("valid-task.jws",
-      SignPayload(WithField(RecordPayload(key, 2, 5, ChainHash("seq 4"), "task"), "task",
-                            {{"name", "backup"}, {"exit", 0}, {"seconds", 12.5}}),
-                  key));
+      SignPayload(RecordPayload(key, 2, 5, ChainHash("seq 4"), protocol::RecordType::kTask), key));
   {
     std::vector<std::string> chain;
     std::string prev = genesis;
@@ -53,7 +51,8 @@ std::vector<Seed> RecordParserSeeds() {
     }
     add("valid-chain.ndjson",
         chain[0] + "\n" + chain[1] + "\r\n\n" + chain[2] + "\n" + chain[3] + "\n" + chain[4]);
-    const std::string fork = SignPayload(RecordPayload(key, 1, 1, genesis, "incident"), key);
+    const std::string fork =
+        SignPayload(RecordPayload(key, 1, 1, genesis, protocol::RecordType::kIncident), key);
     add("valid-gap-fork.ndjson",
         chain[0] + "\n" + chain[2] + "\n" + fork + "\n" + chain[0] + "\n" +
             SignPayload(RecordPayload(RevokedKey(), 1, 1, genesis), RevokedKey()) +
@@ -68,10 +67,24 @@ std::vector<Seed> RecordParserSeeds() {
   add("bad-header-deep.jws",
       SignWithHeader(WithField(Header(key), "x", nlohmann::json::parse("[[[[[1]]]]]")), heartbeat,
                      key));
+  // Near misses the contract's types can express, then the ones only JSON text can.
+  auto changed = [&](auto change) {
+    protocol::Record record = HarnessRecord(key, 1, 1, genesis);
+    change(record);
+    return SignPayload(protocol::EncodeRecord(record), key);
+  };
+  add("bad-payload-node.jws", changed([](auto& r) { r.envelope.node = "fuzz-revoked"; }));
+  add("bad-payload-seq-zero.jws", changed([](auto& r) { r.envelope.seq = 0; }));
+  add("bad-payload-minute-second.jws",
+      changed([](auto& r) { std::get<protocol::Heartbeat>(r.body).minute += 30; }));
   add("bad-payload-version.jws", SignPayload(WithField(heartbeat, "v", 2), key));
-  add("bad-payload-node.jws", SignPayload(WithField(heartbeat, "node", "fuzz-revoked"), key));
-  add("bad-payload-seq-zero.jws", SignPayload(WithField(heartbeat, "seq", 0), key));
   add("bad-payload-epoch-text.jws", SignPayload(WithField(heartbeat, "epoch", "1"), key));
+  add("bad-payload-up-text.jws", SignPayload(WithField(heartbeat, "up", "0.9"), key));
+  add("bad-payload-up-twice.jws", SignPayload("{\"up\":false," + heartbeat.substr(1), key));
+  add("bad-payload-minute-offset.jws",
+      SignPayload(WithField(heartbeat, "minute", "2026-11-25T11:00:00+01:00"), key));
+  add("bad-payload-type.jws", SignPayload(WithField(heartbeat, "type", "uptime"), key));
+  add("bad-payload-unknown-field.jws", SignPayload(WithField(heartbeat, "load", 0.5), key));
   add("bad-payload-not-json.jws", SignPayload("heartbeat at 10:00", key));
   add("bad-payload-array.jws", SignPayload("[" + heartbeat + "]", key));
   add("bad-payload-deep.jws",

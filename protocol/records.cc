@@ -17,8 +17,8 @@ constexpr std::array<std::string_view, 5> kTypeNames = {"heartbeat", "task", "in
                                                         "agent_start", "agent_stop"};
 constexpr std::array<std::string_view, 4> kStateNames = {"ok", "warning", "critical", "unknown"};
 
-const std::set<std::string_view> kEnvelopeFields = {"v",    "node", "epoch",   "seq",  "prev",
-                                                    "type", "t",    "boot",    "mono_ms", "agent"};
+const std::set<std::string_view> kEnvelopeFields = {"v",    "node", "epoch", "seq",     "prev",
+                                                    "type", "t",    "boot",  "mono_ms", "agent"};
 
 bool HasControlCharacter(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) {
@@ -53,7 +53,8 @@ class FieldReader {
   std::optional<std::string> NullableText(const char* name, std::size_t max_bytes) {
     const json* value = Find(name);
     if (value == nullptr || value->is_null()) return std::nullopt;
-    if (!value->is_string()) return Fail<std::optional<std::string>>(name, "must be a string or null");
+    if (!value->is_string())
+      return Fail<std::optional<std::string>>(name, "must be a string or null");
     const auto& text = value->get_ref<const std::string&>();
     if (text.size() > max_bytes) {
       return Fail<std::optional<std::string>>(
@@ -74,9 +75,8 @@ class FieldReader {
   std::int64_t Integer(const char* name, std::int64_t min, std::int64_t max) {
     const json* value = Find(name);
     if (value == nullptr) return min;
-    const std::string range =
-        "must be an integer >= " + std::to_string(min) + " and < " +
-        (max == kMaxChainNumber ? std::string("2^53") : std::to_string(max));
+    const std::string range = "must be an integer >= " + std::to_string(min) + " and < " +
+                              (max == kMaxChainNumber ? std::string("2^53") : std::to_string(max));
     if (value->is_number_unsigned()) {
       const auto n = value->get<std::uint64_t>();
       if (n < static_cast<std::uint64_t>(max) && static_cast<std::int64_t>(n) >= min) {
@@ -142,11 +142,12 @@ class FieldReader {
     if (value.is_string()) {
       const auto& text = value.get_ref<const std::string&>();
       if (auto at = ParseUtcSeconds(text)) return *at;
-      if (HasControlCharacter(text)) return Fail<UnixSeconds>(name, "must not contain control characters");
+      if (HasControlCharacter(text))
+        return Fail<UnixSeconds>(name, "must not contain control characters");
     }
     const std::string shown = value.is_string() ? value.get<std::string>() : value.dump();
-    return Fail<UnixSeconds>(
-        name, "must be RFC 3339 UTC like 2026-11-25T10:00:00Z, not '" + PrintableAscii(shown, 40) + "'");
+    return Fail<UnixSeconds>(name, "must be RFC 3339 UTC like 2026-11-25T10:00:00Z, not '" +
+                                       PrintableAscii(shown, 40) + "'");
   }
 
   const json& object_;
@@ -180,15 +181,17 @@ Heartbeat ReadHeartbeat(FieldReader& r) {
   h.up = r.Bool("up");
   if (const json* checks = r.Object("checks")) {
     if (checks->size() > kMaxChecks) {
-      return r.Fail<Heartbeat>("checks", "has more than " + std::to_string(kMaxChecks) + " entries");
+      return r.Fail<Heartbeat>("checks",
+                               "has more than " + std::to_string(kMaxChecks) + " entries");
     }
     for (const auto& [name, state] : checks->items()) {
       const std::string field = "checks." + PrintableAscii(name, 40);
       if (name.empty() || name.size() > kMaxIdBytes || HasControlCharacter(name)) {
-        return r.Fail<Heartbeat>(field, "is not a check name (1 to 64 bytes, no control characters)");
+        return r.Fail<Heartbeat>(field,
+                                 "is not a check name (1 to 64 bytes, no control characters)");
       }
-      const auto parsed = state.is_string() ? ParseCheckState(state.get_ref<const std::string&>())
-                                            : std::nullopt;
+      const auto parsed =
+          state.is_string() ? ParseCheckState(state.get_ref<const std::string&>()) : std::nullopt;
       if (!parsed) return r.Fail<Heartbeat>(field, "must be one of ok, warning, critical, unknown");
       h.checks.emplace(name, *parsed);
     }
@@ -228,7 +231,9 @@ json ChecksJson(const std::map<std::string, CheckState>& checks) {
 
 }  // namespace
 
-std::string_view RecordTypeName(RecordType type) { return kTypeNames[static_cast<std::size_t>(type)]; }
+std::string_view RecordTypeName(RecordType type) {
+  return kTypeNames[static_cast<std::size_t>(type)];
+}
 
 std::optional<RecordType> ParseRecordType(std::string_view name) {
   for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
@@ -250,9 +255,9 @@ std::optional<CheckState> ParseCheckState(std::string_view name) {
 
 std::string EncodeRecord(const Record& record) {
   const Envelope& e = record.envelope;
-  json p = {{"v", kRecordVersion},   {"node", e.node},  {"epoch", e.epoch},
-            {"seq", e.seq},          {"prev", e.prev},  {"type", RecordTypeName(record.Type())},
-            {"t", FormatUtc(e.t)},   {"boot", e.boot},  {"mono_ms", e.mono_ms},
+  json p = {{"v", kRecordVersion}, {"node", e.node}, {"epoch", e.epoch},
+            {"seq", e.seq},        {"prev", e.prev}, {"type", RecordTypeName(record.Type())},
+            {"t", FormatUtc(e.t)}, {"boot", e.boot}, {"mono_ms", e.mono_ms},
             {"agent", e.agent}};
   std::visit(
       [&p](const auto& body) {
@@ -317,6 +322,16 @@ Result<Record> DecodeRecord(std::string_view payload_json) {
   r.RefuseUnread();
   if (r.failure()) return *r.failure();
   return record;
+}
+
+Result<std::string> MoveInChain(std::string_view payload_json, std::int64_t epoch, std::int64_t seq,
+                                const std::string& prev) {
+  auto payload = json::parse(payload_json, nullptr, false);
+  if (!payload.is_object()) return Error{"the payload is not a JSON object"};
+  payload["epoch"] = epoch;
+  payload["seq"] = seq;
+  payload["prev"] = prev;
+  return DumpJson(payload);
 }
 
 }  // namespace fleet::protocol

@@ -27,10 +27,10 @@ inline constexpr std::int64_t kRecordVersion = 1;
 inline constexpr std::int64_t kMaxChainNumber = std::int64_t{1} << 53;
 inline constexpr int kMaxPayloadDepth = 8;
 // Size limits, in bytes (free text is cut by the agent well before: 1 KiB).
-inline constexpr std::size_t kMaxIdBytes = 64;        // node, check names, boot, agent
-inline constexpr std::size_t kMaxJobBytes = 256;      // a task's job id and name
-inline constexpr std::size_t kMaxTextBytes = 1024;    // summary, error
-inline constexpr std::size_t kMaxChecks = 64;         // checks in one heartbeat
+inline constexpr std::size_t kMaxIdBytes = 64;      // node, check names, boot, agent
+inline constexpr std::size_t kMaxJobBytes = 256;    // a task's job id and name
+inline constexpr std::size_t kMaxTextBytes = 1024;  // summary, error
+inline constexpr std::size_t kMaxChecks = 64;       // checks in one heartbeat
 
 enum class RecordType { kHeartbeat, kTask, kIncident, kAgentStart, kAgentStop };
 std::string_view RecordTypeName(RecordType type);
@@ -97,5 +97,11 @@ struct Record {
 // The payload's JSON text (keys sorted, compact).
 std::string EncodeRecord(const Record& record);
 Result<Record> DecodeRecord(std::string_view payload_json);
+
+// The payload with its place in the chain (epoch, seq, prev) replaced and every other
+// field as it was, even one this version would not decode: for the agent's spool, which
+// re-chains the records after a refused one. An Error when it is not a JSON object.
+Result<std::string> MoveInChain(std::string_view payload_json, std::int64_t epoch, std::int64_t seq,
+                                const std::string& prev);
 
 }  // namespace fleet::protocol

@@ -2,6 +2,7 @@
 
 #include "agent/history/meta_table.h"
 #include "base/json_text.h"
+#include "protocol/records.h"
 
 namespace fleet {
 namespace {
@@ -49,6 +50,20 @@ CREATE TABLE IF NOT EXISTS refused_records(
   payload TEXT NOT NULL, jws TEXT, reason TEXT NOT NULL, refused_at INTEGER NOT NULL,
   PRIMARY KEY(epoch, seq));
 )sql";
+
+protocol::CheckState CheckStateOf(Status status) {
+  switch (status) {
+    case Status::kOk:
+      return protocol::CheckState::kOk;
+    case Status::kWarning:
+      return protocol::CheckState::kWarning;
+    case Status::kCritical:
+      return protocol::CheckState::kCritical;
+    case Status::kUnknown:
+      break;
+  }
+  return protocol::CheckState::kUnknown;
+}
 
 template <typename T>
 Result<T> Fail(const std::string& what, const Outcome& outcome) {
@@ -124,30 +139,21 @@ Result<std::int64_t> HistoryStore::MetaInt(const std::string& key, std::int64_t 
   return ReadMetaInt(*db_, key, fallback);
 }
 
-Outcome HistoryStore::AppendRecord(const std::string& type, nlohmann::json payload,
-                                   const RecordStamp& stamp) {
+Outcome HistoryStore::AppendRecord(protocol::RecordBody body, const RecordStamp& stamp) {
   auto epoch = MetaInt("epoch", 1);
   if (!epoch) return Error{epoch.error()};
   auto next_seq = MetaInt("next_seq", 1);
   if (!next_seq) return Error{next_seq.error()};
   const std::int64_t seq = *next_seq;
-  payload["v"] = 1;
-  payload["node"] = node_id_;
-  payload["epoch"] = *epoch;
-  payload["seq"] = seq;
-  payload["type"] = type;
-  payload["t"] = FormatUtc(stamp.wall);
-  payload["boot"] = stamp.boot_id;
-  payload["mono_ms"] = stamp.mono_ms;
-  payload["agent"] = agent_version_;
+  auto prev = Meta("prev_hash");
+  if (!prev) return Error{prev.error()};
+  const protocol::Record record{{node_id_, *epoch, seq, prev->value_or(GenesisHash()), stamp.wall,
+                                 stamp.boot_id, stamp.mono_ms, agent_version_},
+                                std::move(body)};
+  const std::string type(protocol::RecordTypeName(record.Type()));
+  const std::string payload_text = protocol::EncodeRecord(record);
   std::optional<std::string> jws;
-  if (key_) {
-    auto prev = Meta("prev_hash");
-    if (!prev) return Error{prev.error()};
-    payload["prev"] = prev->value_or(GenesisHash());
-    jws = SignCompactJws(DumpJson(payload), key_->secret_key, key_->kid);
-  }
-  const std::string payload_text = DumpJson(payload);
+  if (key_) jws = SignCompactJws(payload_text, key_->secret_key, key_->kid);
   const auto size = static_cast<std::int64_t>(jws ? jws->size() + 1 : payload_text.size() + 1);
   if (static_cast<std::size_t>(size - 1) > kMaxRecordBytes) {
     // The receiver refuses a record this large, and it would only wait in the spool: not
@@ -159,7 +165,8 @@ Outcome HistoryStore::AppendRecord(const std::string& type, nlohmann::json paylo
   }
   auto spooled = MetaInt("spool_bytes", 0);
   if (!spooled) return Error{spooled.error()};
-  if (type != "heartbeat" && *spooled + size > static_cast<std::int64_t>(spool_limit_)) {
+  if (record.Type() != protocol::RecordType::kHeartbeat &&
+      *spooled + size > static_cast<std::int64_t>(spool_limit_)) {
     // The spool is full: detail is shed (its history row stays), heartbeats are kept. No
     // seq is taken, so the chain stays unbroken.
     auto shed = MetaInt("shed_records", 0);
@@ -188,8 +195,12 @@ Outcome HistoryStore::AppendRecord(const std::string& type, nlohmann::json paylo
 Result<bool> HistoryStore::AddHeartbeat(const HeartbeatEntry& entry, const RecordStamp& stamp) {
   SqliteTransaction tx(*db_);
   if (auto begun = tx.Begin(); !begun) return Fail<bool>("heartbeat", begun);
-  nlohmann::json checks = nlohmann::json::object();
-  for (const auto& [name, status] : entry.checks) checks[name] = StatusName(status);
+  protocol::Heartbeat beat{entry.minute * 60, entry.up, {}, entry.ntp_synced};
+  nlohmann::json checks = nlohmann::json::object();  // the history row's copy
+  for (const auto& [name, status] : entry.checks) {
+    checks[name] = StatusName(status);
+    beat.checks.emplace(name, CheckStateOf(status));
+  }
   auto stmt = db_->Prepare(
       "INSERT OR IGNORE INTO heartbeats(minute, up, checks, t, boot_id, mono_ms, ntp_synced) "
       "VALUES(?,?,?,?,?,?,?)");
@@ -205,11 +216,7 @@ Result<bool> HistoryStore::AddHeartbeat(const HeartbeatEntry& entry, const Recor
                   .Run();
   if (!done) return Fail<bool>("heartbeat", done);
   if (db_->Changes() == 0) return false;  // this minute already has its heartbeat
-  nlohmann::json fields = {{"minute", FormatUtc(entry.minute * 60)},
-                           {"up", entry.up},
-                           {"checks", checks},
-                           {"ntp_synced", entry.ntp_synced}};
-  if (auto appended = AppendRecord("heartbeat", std::move(fields), stamp); !appended) {
+  if (auto appended = AppendRecord(std::move(beat), stamp); !appended) {
     return Fail<bool>("heartbeat record", appended);
   }
   if (auto committed = tx.Commit(); !committed) return Fail<bool>("heartbeat", committed);
@@ -234,12 +241,10 @@ Result<bool> HistoryStore::AddTask(const TaskEntry& entry, const RecordStamp& st
                   .Run();
   if (!done) return Fail<bool>("task", done);
   if (db_->Changes() == 0) return false;  // counted before
-  nlohmann::json fields = {{"job", entry.job},
-                           {"name", entry.name},
-                           {"run_at", entry.run_at},
-                           {"ok", entry.ok},
-                           {"error", entry.error ? nlohmann::json(*entry.error) : nullptr}};
-  if (auto appended = AppendRecord("task", std::move(fields), stamp); !appended) {
+  // The record carries the run time in UTC (the contract's form); the history row keeps
+  // Hermes's text, offset and fraction included, as the run's identity.
+  protocol::TaskRun run{entry.job, entry.name, entry.run_at_unix, entry.ok, entry.error};
+  if (auto appended = AppendRecord(std::move(run), stamp); !appended) {
     return Fail<bool>("task record", appended);
   }
   if (auto committed = tx.Commit(); !committed) return Fail<bool>("task", committed);
@@ -260,12 +265,8 @@ Result<std::int64_t> HistoryStore::OpenIncident(const std::string& check,
                   .Run();
   if (!done) return Fail<std::int64_t>("incident", done);
   const std::int64_t id = db_->LastInsertId();
-  nlohmann::json fields = {{"id", id},
-                           {"check", check},
-                           {"opened", FormatUtc(stamp.wall)},
-                           {"closed", nullptr},
-                           {"summary", summary}};
-  if (auto appended = AppendRecord("incident", std::move(fields), stamp); !appended) {
+  protocol::Incident opened{id, check, stamp.wall, std::nullopt, summary};
+  if (auto appended = AppendRecord(std::move(opened), stamp); !appended) {
     return Fail<std::int64_t>("incident record", appended);
   }
   if (auto committed = tx.Commit(); !committed) return Fail<std::int64_t>("incident", committed);
@@ -283,14 +284,9 @@ Outcome HistoryStore::CloseIncident(std::int64_t id, const RecordStamp& stamp) {
   auto row = (*stmt)->Step();
   if (!row) return Error{row.error()};
   if (!*row) return Success();  // already closed
-  nlohmann::json fields = {{"id", id},
-                           {"check", (*stmt)->Text(0)},
-                           {"opened", FormatUtc((*stmt)->Int(1))},
-                           {"closed", FormatUtc(stamp.wall)},
-                           {"summary", (*stmt)->Text(2)}};
+  protocol::Incident closed{id, (*stmt)->Text(0), (*stmt)->Int(1), stamp.wall, (*stmt)->Text(2)};
   (*stmt)->Reset();
-  if (auto appended = AppendRecord("incident", std::move(fields), stamp); !appended)
-    return appended;
+  if (auto appended = AppendRecord(std::move(closed), stamp); !appended) return appended;
   return tx.Commit();
 }
 
@@ -319,9 +315,9 @@ Outcome HistoryStore::AddAgentStart(const AgentStartEntry& entry, const RecordSt
                   .Bind(4, std::int64_t{entry.rebooted})
                   .Run();
   if (!done) return done;
-  nlohmann::json fields = {{"clean_previous_stop", entry.clean_previous_stop},
-                           {"rebooted", entry.rebooted}};
-  if (auto appended = AppendRecord("agent_start", std::move(fields), stamp); !appended)
+  if (auto appended =
+          AppendRecord(protocol::AgentStart{entry.clean_previous_stop, entry.rebooted}, stamp);
+      !appended)
     return appended;
   if (auto set = SetMeta("running", "1"); !set) return set;
   if (auto set = SetMeta("boot_id", stamp.boot_id); !set) return set;
@@ -335,8 +331,7 @@ Outcome HistoryStore::AddAgentStop(const RecordStamp& stamp) {
       db_->Prepare("UPDATE agent_runs SET stopped = ? WHERE id = (SELECT max(id) FROM agent_runs)");
   if (!stmt) return Error{stmt.error()};
   if (auto done = (*stmt)->Bind(1, stamp.wall).Run(); !done) return done;
-  if (auto appended = AppendRecord("agent_stop", nlohmann::json::object(), stamp); !appended)
-    return appended;
+  if (auto appended = AppendRecord(protocol::AgentStop{}, stamp); !appended) return appended;
   if (auto set = SetMeta("running", "0"); !set) return set;
   return tx.Commit();
 }

@@ -1,7 +1,7 @@
 // HistoryStore: the node's own history in one SQLite database (WAL, synchronous=FULL) in
 // the state directory: a heartbeat per UTC minute, finished cron runs (tasks, each once by
 // job id + run time), incidents, disk samples for the trend, agent starts and stops, and
-// for every entry a record (the payload the receiver reads, design.md "Record payloads")
+// for every entry a record (encoded by the wire contract, protocol/records.h)
 // appended in the same transaction, so history and outbound records never disagree. A
 // record over kMaxRecordBytes (the receiver's bound) is never made: counted in meta
 // `oversized_records` instead, its history row kept, no seq taken. Not
@@ -22,6 +22,7 @@
 #include "base/sqlite_db.h"
 #include "base/utc_time.h"
 #include "core/status.h"
+#include "protocol/records.h"
 
 namespace fleet {
 
@@ -138,8 +139,9 @@ class HistoryStore {
   HistoryStore(std::unique_ptr<SqliteDb> db, std::string node_id, std::string agent_version,
                std::optional<NodeKey> key);
   Outcome CreateSchema(std::int64_t first_epoch);
-  // Appends a record of `type` with `fields` (a JSON object) inside the open transaction.
-  Outcome AppendRecord(const std::string& type, nlohmann::json fields, const RecordStamp& stamp);
+  // Appends the record of `body` (encoded by the contract, protocol/records.h) inside the
+  // open transaction.
+  Outcome AppendRecord(protocol::RecordBody body, const RecordStamp& stamp);
   Result<std::int64_t> MetaInt(const std::string& key, std::int64_t fallback);
 
   std::unique_ptr<SqliteDb> db_;

@@ -1,9 +1,8 @@
 #include "agent/history/spool.h"
 
-#include <nlohmann/json.hpp>
-
 #include "agent/history/meta_table.h"
 #include "protocol/jws.h"
+#include "protocol/records.h"
 
 namespace fleet {
 
@@ -130,14 +129,10 @@ Result<std::int64_t> Rechain(SqliteDb& db, const NodeKey& key, std::int64_t epoc
     }
     if (rows.empty()) break;
     for (const Row& row : rows) {
-      auto payload = nlohmann::json::parse(row.payload, nullptr, false);
-      if (!payload.is_object()) return Error{"a spooled record's payload is damaged"};
       const std::int64_t new_seq = *next_seq + moved;
-      payload["epoch"] = *current;
-      payload["seq"] = new_seq;
-      payload["prev"] = prev_hash;
-      const std::string text =
-          payload.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      auto moved_payload = protocol::MoveInChain(row.payload, *current, new_seq, prev_hash);
+      if (!moved_payload) return Error{"a spooled record's payload is damaged"};
+      const std::string& text = *moved_payload;
       const std::string jws = SignCompactJws(text, key.secret_key, key.kid);
       (*insert)->Reset();
       auto stored = (*insert)

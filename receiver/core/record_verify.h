@@ -68,7 +68,6 @@ struct Rejection {
 
 using VerifyOutcome = std::variant<VerifiedRecord, Rejection>;
 
-inline constexpr int kMaxPayloadDepth = 32;
 // A record's t (or a heartbeat's minute) more than this ahead of the receive time is
 // refused: a node's clock a few minutes fast still gets through, next month's minutes do not.
 inline constexpr std::int64_t kMaxFutureSeconds = 300;

@@ -7,6 +7,7 @@
 #include "agent/records/node_key.h"
 #include "protocol/jws.h"
 #include "protocol/record_chain.h"
+#include "protocol/records.h"
 #include "tests/support/temp_dir.h"
 
 using namespace fleet;
@@ -182,5 +183,49 @@ TEST_CASE("the store signs each record once, chained by prev, verifiable as a fi
     ChainVerdict v = VerifyRecordChain({lines[0], fork, lines[2]}, key.public_key);
     CHECK(v.bad_line == 3);
     CHECK(v.reason == "prev does not match the record before");
+  }
+}
+
+TEST_CASE("every record the store makes decodes under the contract, a task's run time in UTC") {
+  testing::TempDir dir;
+  NodeKey key = KeyFromSeedByte(5);
+  auto store = HistoryStore::Open(dir.path(), false, "node-1", "test", key).value();
+  RecordStamp stamp{1781352000, "boot", 1000};
+  REQUIRE(store->AddAgentStart({false, true}, stamp).ok());
+  REQUIRE(store
+              ->AddHeartbeat({MinuteOf(stamp.wall),
+                              false,
+                              {{"disk", Status::kOk}, {"tmux", Status::kCritical}},
+                              true},
+                             stamp)
+              .ok());
+  // Hermes writes last_run_at with its offset and microseconds.
+  TaskEntry task{"a1b2c3d4e5f6", "backup", "2026-06-13T13:59:30.250000+02:00",
+                 1781351970,     false,    "empty answer"};
+  REQUIRE(store->AddTask(task, stamp).value());
+  const auto id = store->OpenIncident("tmux", "pane dead", stamp).value();
+  REQUIRE(store->CloseIncident(id, {stamp.wall + 120, "boot", 121000}).ok());
+  REQUIRE(store->AddAgentStop(stamp).ok());
+  auto lines = store->SignedRecords().value();
+  REQUIRE(lines.size() == 6);
+  std::vector<protocol::Record> records;
+  for (const auto& line : lines) {
+    auto decoded = protocol::DecodeRecord(VerifyCompactJws(line, key.public_key)->payload);
+    REQUIRE_MESSAGE(decoded.ok(), decoded.error());
+    records.push_back(*decoded);
+  }
+  CHECK(std::get<protocol::AgentStart>(records[0].body).rebooted);
+  const auto& beat = std::get<protocol::Heartbeat>(records[1].body);
+  CHECK(beat.minute == 1781352000);
+  CHECK(beat.checks.at("tmux") == protocol::CheckState::kCritical);
+  const auto& run = std::get<protocol::TaskRun>(records[2].body);
+  CHECK(run.run_at == 1781351970);  // 11:59:30Z
+  CHECK(run.error == "empty answer");
+  CHECK_FALSE(std::get<protocol::Incident>(records[3].body).closed);
+  CHECK(std::get<protocol::Incident>(records[4].body).closed == stamp.wall + 120);
+  CHECK(records[5].Type() == protocol::RecordType::kAgentStop);
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    CHECK(records[i].envelope.seq == static_cast<std::int64_t>(i + 1));
+    CHECK(records[i].envelope.node == "node-1");
   }
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "protocol/jws.h"
+#include "protocol/records.h"
 #include "receiver/core/record_store.h"
 
 namespace fleet::receiver::testing {
@@ -31,32 +32,32 @@ struct TestNode {
     return {node, operator_id, kid, public_key, 1700000000, std::nullopt};
   }
 
+  // A payload as the contract encodes it (protocol/records.h), made 2025-11-25T10:00:00Z,
+  // as JSON the tests can edit.
   nlohmann::json Payload(std::int64_t epoch, std::int64_t seq, const std::string& prev,
                          const std::string& type = "heartbeat") const {
-    nlohmann::json p = {{"v", 1},
-                        {"node", node},
-                        {"epoch", epoch},
-                        {"seq", seq},
-                        {"prev", prev},
-                        {"type", type},
-                        {"t", "2025-11-25T10:00:00Z"},
-                        {"boot", "97fe4a08-17ea-4d7f"},
-                        {"mono_ms", 1000 + seq},
-                        {"agent", "0.1.0"}};
-    if (type == "heartbeat") {
-      p["minute"] = "2025-11-25T10:00:00Z";
-      p["up"] = true;
-      p["checks"] = {{"tmux", "ok"}};
-      p["ntp_synced"] = true;
-    } else if (type == "task") {
-      p.update({{"job", "job-1"}, {"name", "job"}, {"run_at", "2025-11-25T09:59:00Z"},
-                {"ok", true}, {"error", nullptr}});
-    } else if (type == "incident") {
-      p.update({{"id", 1}, {"check", "tmux"}, {"opened", "2025-11-25T09:59:00Z"},
-                {"closed", nullptr}, {"summary", "down"}});
-    } else if (type == "agent_start") {
-      p.update({{"clean_previous_stop", true}, {"rebooted", false}});
+    using namespace protocol;
+    constexpr UnixSeconds kAt = 1764064800;  // 2025-11-25T10:00:00Z
+    Record record{{node, epoch, seq, prev, kAt, "97fe4a08-17ea-4d7f", 1000 + seq % 1000, "0.1.0"},
+                  AgentStop{}};
+    switch (ParseRecordType(type).value_or(RecordType::kAgentStop)) {
+      case RecordType::kHeartbeat:
+        record.body = Heartbeat{kAt, true, {{"tmux", CheckState::kOk}}, true};
+        break;
+      case RecordType::kTask:
+        record.body = TaskRun{"job-1", "job", kAt - 60, true, std::nullopt};
+        break;
+      case RecordType::kIncident:
+        record.body = Incident{1, "tmux", kAt - 60, std::nullopt, "down"};
+        break;
+      case RecordType::kAgentStart:
+        record.body = AgentStart{true, false};
+        break;
+      case RecordType::kAgentStop:
+        break;
     }
+    auto p = nlohmann::json::parse(EncodeRecord(record));
+    if (!ParseRecordType(type)) p["type"] = type;  // a type the contract does not know
     return p;
   }
   std::string Sign(const nlohmann::json& payload) const {

@@ -16,12 +16,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "base/utc_time.h"
 #include "protocol/jws.h"
+#include "protocol/push_reply.h"
 #include "protocol/records.h"
 
 namespace {
@@ -194,9 +194,8 @@ int main(int argc, char** argv) {
               .count());
       long status = 0;
       curl_easy_getinfo(slot->curl, CURLINFO_RESPONSE_CODE, &status);
-      auto ack = nlohmann::json::parse(slot->reply, nullptr, false);
-      if (code != CURLE_OK || status != 200 || ack.is_discarded() || !ack.contains("ack_seq") ||
-          !ack["rejected"].empty()) {
+      const auto ack = fleet::protocol::DecodePushAck(slot->reply);
+      if (code != CURLE_OK || status != 200 || !ack || !ack->rejected.empty()) {
         if (failures++ < 3) {
           std::fprintf(stderr, "batch failed: curl %d, HTTP %ld: %.200s\n", code, status,
                        slot->reply.c_str());

@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "fuzz/memory_record_store.h"
+#include "protocol/push_reply.h"
 #include "protocol/records.h"
 #include "receiver/core/ingest.h"
 
@@ -97,11 +98,13 @@ int IngestChecked(std::string_view body, std::string* dumped, Checker& check) {
     check.Expect(false, "the ingest reply carries bytes that are not UTF-8");
   }
   if (s == 200) {
-    check.Expect(reply.body.value("node", "") == ActiveKey().node, "200 for another node");
-    const auto ack = reply.body.value("ack_seq", std::int64_t{-1});
-    const auto mark =
-        store.LoadWatermark(ActiveKey().node, reply.body.value("epoch", std::int64_t{0}));
-    check.Expect(ack >= 0 && mark && mark->ack_seq == ack, "ack_seq is not the stored watermark");
+    // What the agent reads back (protocol/push_reply.h) must decode.
+    const auto ack = protocol::DecodePushAck(text);
+    check.Expect(ack.ok(), "the 200 reply does not decode as a push acknowledgement: " + text);
+    check.Expect(ack.ok() && ack->node == ActiveKey().node, "200 for another node");
+    const auto mark = store.LoadWatermark(ActiveKey().node, ack.ok() ? ack->epoch : 0);
+    check.Expect(ack.ok() && mark && mark->ack_seq == ack->ack_seq,
+                 "ack_seq is not the stored watermark");
     check.Expect(store.RecordCount() >= 1, "200 with no record stored");
   } else {
     check.Expect(store.RecordCount() == 0 && store.ForkCount() == 0,

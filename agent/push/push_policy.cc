@@ -13,87 +13,9 @@
 namespace fleet {
 namespace {
 
-constexpr std::size_t kMaxReplyBytes = 1 << 20;
 constexpr auto kMaxRetryAfter = std::chrono::seconds(3600);
 
-Result<std::int64_t> Integer(const nlohmann::json& object, const char* key, std::int64_t min) {
-  auto it = object.find(key);
-  if (it == object.end() || !it->is_number_integer()) {
-    return Error{std::string("reply has no integer '") + key + "'"};
-  }
-  const auto value = it->get<std::int64_t>();
-  if (value < min) return Error{std::string("reply '") + key + "' is out of range"};
-  return value;
-}
-
 }  // namespace
-
-Result<PushAck> ParsePushAck(std::string_view body) {
-  if (body.size() > kMaxReplyBytes) return Error{"reply is larger than 1 MiB"};
-  auto parsed = ParseJsonText(body);
-  if (!parsed) return Error{"reply is not JSON: " + parsed.error()};
-  const nlohmann::json& j = *parsed;
-  if (!j.is_object()) return Error{"reply is not a JSON object"};
-  PushAck ack;
-  auto node = j.find("node");
-  if (node == j.end() || !node->is_string()) return Error{"reply has no string 'node'"};
-  ack.node = node->get<std::string>();
-  auto epoch = Integer(j, "epoch", 1);
-  if (!epoch) return Error{epoch.error()};
-  ack.epoch = *epoch;
-  auto ack_seq = Integer(j, "ack_seq", 0);
-  if (!ack_seq) return Error{ack_seq.error()};
-  ack.ack_seq = *ack_seq;
-  for (const char* key : {"stored", "duplicates"}) {
-    if (j.contains(key)) {
-      auto n = Integer(j, key, 0);
-      if (!n) return Error{n.error()};
-      (std::string_view(key) == "stored" ? ack.stored : ack.duplicates) = *n;
-    }
-  }
-  if (auto gaps = j.find("gaps"); gaps != j.end()) {
-    if (!gaps->is_array()) return Error{"reply 'gaps' is not a list"};
-    for (const auto& gap : *gaps) {
-      if (!gap.is_array() || gap.size() != 2 || !gap[0].is_number_integer() ||
-          !gap[1].is_number_integer() || gap[0].get<std::int64_t>() < 1 ||
-          gap[1].get<std::int64_t>() < gap[0].get<std::int64_t>()) {
-        return Error{"reply 'gaps' holds something other than [first, last] ranges"};
-      }
-      ack.gaps.emplace_back(gap[0].get<std::int64_t>(), gap[1].get<std::int64_t>());
-    }
-  }
-  if (auto forks = j.find("forks"); forks != j.end()) {
-    if (!forks->is_array()) return Error{"reply 'forks' is not a list"};
-    for (const auto& seq : *forks) {
-      if (!seq.is_number_integer()) return Error{"reply 'forks' holds a non-integer"};
-      ack.forks.push_back(seq.get<std::int64_t>());
-    }
-  }
-  if (auto rejected = j.find("rejected"); rejected != j.end()) {
-    if (!rejected->is_array()) return Error{"reply 'rejected' is not a list"};
-    for (const auto& item : *rejected) {
-      RejectedLine line;
-      if (item.is_object()) {
-        if (auto n = item.find("line"); n != item.end() && n->is_number_integer()) {
-          line.line = std::max<std::int64_t>(n->get<std::int64_t>(), 0);
-        }
-      }
-      const bool has_reason =
-          item.is_object() && item.contains("reason") && item["reason"].is_string();
-      line.reason = PrintableAscii(
-          has_reason ? item["reason"].get<std::string>()
-                     : item.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-          200);
-      ack.rejected.push_back(std::move(line));
-    }
-  }
-  if (j.contains("next_epoch") && !j["next_epoch"].is_null()) {
-    auto next = Integer(j, "next_epoch", 1);
-    if (!next) return Error{next.error()};
-    ack.next_epoch = *next;
-  }
-  return ack;
-}
 
 ReplyKind ClassifyReply(long http_status) {
   if (http_status == 200) return ReplyKind::kAcknowledged;

@@ -1,9 +1,10 @@
 // PushPolicy: the pure rules of the push protocol (design.md, "Push protocol"), apart from
 // the HTTP client and the spool so they can be tested with literals: what a receiver's
-// reply means (acknowledged, retry later, refused), the acknowledgement's fields, the
-// Retry-After delay, full-jitter exponential backoff, what an acknowledgement does to the
-// spool (which records leave, which the receiver refused for good, whether a new epoch must
-// start), and which hosts plain http may reach (loopback only, by name and by address).
+// reply means (acknowledged, retry later, refused; the reply itself is decoded by
+// protocol/push_reply.h), the Retry-After delay, full-jitter exponential backoff, what an
+// acknowledgement does to the spool (which records leave, which the receiver refused for good,
+// whether a new epoch must start), and which hosts plain http may reach (loopback only, by name and
+// by address).
 #pragma once
 
 #include <chrono>
@@ -16,33 +17,15 @@
 #include <vector>
 
 #include "base/result.h"
+#include "protocol/push_reply.h"
 
 struct sockaddr;
 
 namespace fleet {
 
-// A line of a batch the receiver would not take, as its reply names it.
-struct RejectedLine {
-  std::int64_t line = 0;  // 1-based line of the batch; 0 when the reply did not say
-  std::string reason;     // printable, at most 200 characters
-  bool operator==(const RejectedLine&) const = default;
-};
-
-// The receiver's 200 reply.
-struct PushAck {
-  std::string node;
-  std::int64_t epoch = 0;
-  std::int64_t ack_seq = 0;  // everything up to here is durably stored
-  std::vector<std::pair<std::int64_t, std::int64_t>> gaps;  // inclusive ranges it misses
-  std::int64_t stored = 0;
-  std::int64_t duplicates = 0;
-  std::vector<std::int64_t> forks;  // seqs it holds a different record for
-  std::vector<RejectedLine> rejected;
-  std::optional<std::int64_t> next_epoch;  // with forks: where the node should go on
-};
-
-// Parses and checks the reply body (at most 1 MiB; JSON depth-limited); never throws.
-Result<PushAck> ParsePushAck(std::string_view body);
+// The receiver's reply is the wire contract's (protocol/push_reply.h).
+using protocol::PushAck;
+using protocol::RejectedLine;
 
 enum class ReplyKind {
   kAcknowledged,  // 200: parse the acknowledgement

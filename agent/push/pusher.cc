@@ -240,7 +240,7 @@ void Pusher::HandleReply(Spool& spool, const SentBatch& batch, const HttpReply& 
     case ReplyKind::kAcknowledged:
       break;
   }
-  auto ack = ParsePushAck(reply.body);
+  auto ack = protocol::DecodePushAck(reply.body);
   if (!ack) {
     Fail("retrying", status + " with an unusable reply: " + ack.error(), backoff_.Next());
     return;

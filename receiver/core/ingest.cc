@@ -1,5 +1,7 @@
 #include "receiver/core/ingest.h"
 
+#include "protocol/push_reply.h"
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -31,20 +33,24 @@ std::int64_t FloorMinute(std::int64_t unix_seconds) {
   return std::chrono::floor<std::chrono::minutes>(std::chrono::seconds{unix_seconds}).count();
 }
 
-IngestReply ErrorReply(int status, const std::string& message) {
-  return {status, nlohmann::json{{"error", message}}, false};
+using Rejected = RejectedLine;
+
+std::vector<protocol::RejectedLine> WireRejected(const std::vector<Rejected>& rejected) {
+  std::vector<protocol::RejectedLine> out;
+  out.reserve(rejected.size());
+  for (const auto& r : rejected) {
+    out.push_back({static_cast<std::int64_t>(r.line), r.why.reason});
+  }
+  return out;
+}
+
+IngestReply ErrorReply(int status, const std::string& message,
+                       const std::vector<Rejected>& rejected = {}) {
+  return {status, protocol::EncodePushRefusal({message, WireRejected(rejected)}), false};
 }
 
 IngestReply StoreFailure(const std::string& what) {
-  return {503, nlohmann::json{{"error", "storing the batch: " + what}}, true};
-}
-
-using Rejected = RejectedLine;
-
-nlohmann::json RejectedJson(const std::vector<Rejected>& rejected) {
-  auto out = nlohmann::json::array();
-  for (const auto& r : rejected) out.push_back({{"line", r.line}, {"reason", r.why.reason}});
-  return out;
+  return {503, protocol::EncodePushRefusal({"storing the batch: " + what, {}}), true};
 }
 
 // Status for a batch where nothing verified.
@@ -126,7 +132,7 @@ PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key, std
     }
     if (auto* why = std::get_if<Rejection>(&outcome)) {
       if (why->kind == RejectKind::kStoreError) {
-        batch.refused = IngestReply{503, nlohmann::json{{"error", why->reason}}, true};
+        batch.refused = IngestReply{503, protocol::EncodePushRefusal({why->reason, {}}), true};
         return batch;
       }
       rejected.push_back({line.number, std::move(*why)});
@@ -154,11 +160,10 @@ PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key, std
     }
   }
   if (records.empty()) {
-    IngestReply reply =
-        ErrorReply(NothingValidStatus(rejected), "line " + std::to_string(rejected.front().line) +
-                                                     ": " + rejected.front().why.reason);
-    reply.body["rejected"] = RejectedJson(rejected);
-    batch.refused = std::move(reply);
+    batch.refused = ErrorReply(
+        NothingValidStatus(rejected),
+        "line " + std::to_string(rejected.front().line) + ": " + rejected.front().why.reason,
+        rejected);
   }
   return batch;
 }
@@ -168,9 +173,9 @@ IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int6
   const auto& records = batch.records;
   const std::string& node = records.front().node;
   const std::int64_t epoch = records.front().epoch;
-  int stored = 0;
-  int duplicates = 0;
-  auto forks = nlohmann::json::array();
+  protocol::PushAck ack;
+  ack.node = node;
+  ack.epoch = epoch;
   std::vector<RejectedLine> rejected = batch.rejected;
   // Records of the node in each minute of t, stored before or by this batch: at most
   // kMaxRecordsPerMinute across batches (a record already stored is a duplicate, not one
@@ -196,14 +201,14 @@ IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int6
     if (!inserted) return StoreFailure(inserted.error());
     switch (*inserted) {
       case InsertResult::kStored:
-        ++stored;
+        ++ack.stored;
         ++count->second;
         break;
       case InsertResult::kDuplicate:
-        ++duplicates;
+        ++ack.duplicates;
         break;
       case InsertResult::kFork:
-        forks.push_back(record.seq);
+        ack.forks.push_back(record.seq);
         break;
     }
   }
@@ -219,25 +224,18 @@ IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int6
   }
   auto gaps = store.MissingRanges(node, epoch, advanced->mark.ack_seq, kMaxGapRanges);
   if (!gaps) return StoreFailure(gaps.error());
-  nlohmann::json reply = {{"node", node},
-                          {"epoch", epoch},
-                          {"ack_seq", advanced->mark.ack_seq},
-                          {"gaps", nlohmann::json::array()},
-                          {"stored", stored},
-                          {"duplicates", duplicates},
-                          {"forks", forks},
-                          {"rejected", nlohmann::json()}};
+  ack.ack_seq = advanced->mark.ack_seq;
+  ack.gaps = std::move(*gaps);
   std::stable_sort(rejected.begin(), rejected.end(),
                    [](const Rejected& a, const Rejected& b) { return a.line < b.line; });
-  reply["rejected"] = RejectedJson(rejected);
-  for (const auto& [a, b] : *gaps) reply["gaps"].push_back({a, b});
-  if (advanced->chain_break) reply["chain_break"] = *advanced->chain_break;
-  if (!forks.empty()) {
+  ack.rejected = WireRejected(rejected);
+  ack.chain_break = advanced->chain_break;
+  if (!ack.forks.empty()) {
     auto max_epoch = store.MaxEpoch(node);
     if (!max_epoch) return StoreFailure(max_epoch.error());
-    reply["next_epoch"] = *max_epoch + 1;
+    ack.next_epoch = *max_epoch + 1;
   }
-  return {200, std::move(reply), false};
+  return {200, protocol::EncodePushAck(ack), false};
 }
 
 IngestReply IngestBatch(RecordStore& store, std::string_view body, std::int64_t now) {

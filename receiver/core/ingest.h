@@ -13,15 +13,14 @@
 //   duplicate, another hash a fork (kept aside, reported; the original stays).
 // - The watermark ack_seq of (node, epoch) advances from its stored value, record by record,
 //   only while the next seq is stored and its prev is the hash of the record before.
-// Reply 200 {"node","epoch","ack_seq","gaps","stored","duplicates","forks","rejected"}
-// plus "chain_break" (the seq after ack_seq when stored but not linking) and "next_epoch"
-// (when forks were seen). No valid line: 401 when every kid is unknown, 403 when every
-// bad line is an unknown or revoked kid and one is revoked, else 400; store failures 503.
-// Pure apart from the store; `now` is the receive time (unix seconds).
-// The rules come in two steps so many batches can share one transaction (group_commit.h):
-// PrepareBatch verifies, reading only keys (on any thread, through any connection), and
-// ApplyBatch writes inside a transaction the caller holds. IngestBatch is both, in a
-// transaction of its own.
+// Reply 200: a PushAck (protocol/push_reply.h), chain_break set when the seq after ack_seq
+// is stored but does not link, next_epoch when forks were seen. No valid line: 401 when every kid
+// is unknown, 403 when every bad line is an unknown or revoked kid and one is revoked, else 400;
+// store failures 503 (each a PushRefusal). Pure apart from the store; `now` is the receive time
+// (unix seconds). The rules come in two steps so many batches can share one transaction
+// (group_commit.h): PrepareBatch verifies, reading only keys (on any thread, through any
+// connection), and ApplyBatch writes inside a transaction the caller holds. IngestBatch is both, in
+// a transaction of its own.
 #pragma once
 
 #include <cstdint>

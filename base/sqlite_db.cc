@@ -1,28 +1,38 @@
 #include "base/sqlite_db.h"
 
+#include <limits>
+
 namespace fleet {
 
-SqliteStatement& SqliteStatement::Bind(int index, std::int64_t value) {
-  sqlite3_bind_int64(stmt_, index, value);
+SqliteStatement& SqliteStatement::Checked(int index, int rc) {
+  if (rc != SQLITE_OK && !bind_error_) {
+    bind_error_ = "binding parameter " + std::to_string(index) + ": " + sqlite3_errstr(rc);
+  }
   return *this;
+}
+
+SqliteStatement& SqliteStatement::Bind(int index, std::int64_t value) {
+  return Checked(index, sqlite3_bind_int64(stmt_, index, value));
 }
 SqliteStatement& SqliteStatement::Bind(int index, std::string_view value) {
-  sqlite3_bind_text(stmt_, index, value.data(), static_cast<int>(value.size()), SQLITE_TRANSIENT);
-  return *this;
+  if (value.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) {
+    return Checked(index, SQLITE_TOOBIG);
+  }
+  return Checked(index, sqlite3_bind_text(stmt_, index, value.data(),
+                                          static_cast<int>(value.size()), SQLITE_TRANSIENT));
 }
 SqliteStatement& SqliteStatement::Bind(int index, double value) {
-  sqlite3_bind_double(stmt_, index, value);
-  return *this;
+  return Checked(index, sqlite3_bind_double(stmt_, index, value));
 }
 SqliteStatement& SqliteStatement::BindNull(int index) {
-  sqlite3_bind_null(stmt_, index);
-  return *this;
+  return Checked(index, sqlite3_bind_null(stmt_, index));
 }
 SqliteStatement& SqliteStatement::Bind(int index, const std::optional<std::string>& value) {
   return value ? Bind(index, std::string_view(*value)) : BindNull(index);
 }
 
 Result<bool> SqliteStatement::Step() {
+  if (bind_error_) return Error{*bind_error_};
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
   if (rc == SQLITE_DONE) return false;
@@ -45,6 +55,7 @@ Outcome SqliteStatement::Run() {
 void SqliteStatement::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
+  bind_error_.reset();
 }
 
 std::string SqliteStatement::Text(int column) const {

@@ -29,7 +29,8 @@ class SqliteStatement {
   SqliteStatement& BindNull(int index);
   SqliteStatement& Bind(int index, const std::optional<std::string>& value);
 
-  // One step: true when a row is ready, false when done; errors as values.
+  // One step: true when a row is ready, false when done; errors as values. A Bind that
+  // failed (no such parameter, a value too big) makes the next Step fail with its reason.
   Result<bool> Step();
   // Steps to the end (for statements without rows).
   Outcome Run();
@@ -41,8 +42,11 @@ class SqliteStatement {
   std::string Text(int column) const;
 
  private:
+  SqliteStatement& Checked(int index, int rc);
+
   sqlite3* db_;
   sqlite3_stmt* stmt_;
+  std::optional<std::string> bind_error_;  // the first failed Bind since Reset
 };
 
 class SqliteDb {

@@ -31,6 +31,7 @@ nlohmann::json Figures(const UptimeFigures& f, bool late_minutes_count) {
           {"uptime_percent", Round2(f.UptimePercent(late_minutes_count))},
           {"up_live", f.up_live},
           {"up_late", f.up_late},
+          {"conflicting", f.conflicting},
           {"task_runs", f.task_runs},
           {"task_ok", f.task_ok},
           {"task_completion_percent", tasks ? nlohmann::json(Round2(*tasks)) : nlohmann::json()},
@@ -143,6 +144,15 @@ std::string LeftOutFigure(const LeftOutNode& n) {
          std::to_string(kMeasuredMinutesForBase) + " minutes a node needs to count toward base";
 }
 
+// "node-1: 2026-11-03T04:05Z .. 04:09Z (5 minutes)".
+std::string ConflictFigure(const ConflictingMinutes& c) {
+  const std::int64_t count = (c.last - c.first) / 60 + 1;
+  std::string figure = c.node + ": " + FormatUtc(c.first);
+  if (c.last != c.first) figure += " .. " + FormatUtc(c.last);
+  return figure + " (" + std::to_string(count) + (count == 1 ? " minute" : " minutes") +
+         " claimed up and down, counted down)";
+}
+
 }  // namespace
 
 nlohmann::json StatementToJson(const MonthStatement& s) {
@@ -163,6 +173,11 @@ nlohmann::json StatementToJson(const MonthStatement& s) {
     for (const auto& n : o.left_out) {
       left_out.push_back({{"node", n.node}, {"measured_minutes", n.measured_minutes}});
     }
+    nlohmann::json conflicts = nlohmann::json::array();
+    for (const auto& c : o.conflicts) {
+      conflicts.push_back(
+          {{"node", c.node}, {"first", FormatUtc(c.first)}, {"last", FormatUtc(c.last)}});
+    }
     operators.push_back({{"operator", o.operator_id},
                          {"name", o.name},
                          {"nodes", o.nodes},
@@ -173,6 +188,8 @@ nlohmann::json StatementToJson(const MonthStatement& s) {
                          {"bonuses", std::move(bonuses)},
                          {"late_up_minutes", o.late_up_minutes},
                          {"late_minutes_counted", o.late_minutes_counted},
+                         {"conflicting_minutes", o.conflicting_minutes},
+                         {"conflicts", std::move(conflicts)},
                          {"partner", o.partner},
                          {"referred_operators", o.referred_operators},
                          {"commissions", std::move(commissions)},
@@ -193,6 +210,9 @@ std::string StatementToCsv(const MonthStatement& s) {
     out += Csv(o.operator_id) + ",base," + Csv(BaseFigure(o)) + ",true," + Fixed(o.base) + "\n";
     for (const auto& n : o.left_out) {
       out += Csv(o.operator_id) + ",left_out," + Csv(LeftOutFigure(n)) + ",false,0.00\n";
+    }
+    for (const auto& c : o.conflicts) {
+      out += Csv(o.operator_id) + ",conflict," + Csv(ConflictFigure(c)) + ",false,0.00\n";
     }
     for (const auto& b : o.bonuses) {
       out += Csv(o.operator_id) + "," + b.name + "," + Csv(b.figure) + "," +
@@ -217,6 +237,7 @@ std::string StatementToTable(const MonthStatement& s) {
     out << "\n" << o.operator_id << (o.name.empty() ? "" : " (" + o.name + ")") << "\n";
     out << "  base        " << Money(o.base) << "  " << BaseFigure(o) << "\n";
     for (const auto& n : o.left_out) out << "  left out    " << LeftOutFigure(n) << "\n";
+    for (const auto& c : o.conflicts) out << "  conflict    " << ConflictFigure(c) << "\n";
     for (const auto& b : o.bonuses) {
       char name[16];
       std::snprintf(name, sizeof name, "%-11s", b.name.c_str());

@@ -80,7 +80,11 @@ MonthStatement ComputeStatement(const MonthUptime& uptime, const Registry& regis
   for (const auto& op : registry.operators) entries[op.id] = &op;
   std::map<std::string, std::int64_t> measured;              // operator -> nodes measured enough
   std::map<std::string, std::vector<LeftOutNode>> left_out;  // operator -> the others
+  std::map<std::string, std::vector<ConflictingMinutes>> conflicts;  // operator -> ranges
   for (const auto& node : uptime.nodes) {
+    for (const auto& [from, to] : node.conflicting_minutes) {
+      conflicts[node.operator_id].push_back({node.node, from, to});
+    }
     const std::int64_t minutes = node.figures.up + node.figures.down;
     if (minutes >= kMeasuredMinutesForBase) {
       ++measured[node.operator_id];
@@ -103,6 +107,8 @@ MonthStatement ComputeStatement(const MonthUptime& uptime, const Registry& regis
     s.bonuses = MonthlyBonuses(op, policy);
     s.late_up_minutes = op.figures.up_late;
     s.late_minutes_counted = policy.late_minutes_count;
+    s.conflicting_minutes = op.figures.conflicting;
+    s.conflicts = std::move(conflicts[op.operator_id]);
     // Retention: quarter-end months, for operators active six months or more by its end.
     BonusLine retention{"retention", false, 0, ""};
     auto entry = entries.find(op.operator_id);

@@ -6,11 +6,12 @@
 // operators active 6+ months), and partner commissions (20% of each referred operator's
 // base and bonuses during that operator's first 12 months, for partners with at least 2
 // referred operators). Whether minutes that arrived late from a spool count toward the
-// uptime bonus is a policy flag; the statement shows how many did. A node counts toward
-// the base (and makes its operator eligible for retention) only when it was measured in
-// the month: heartbeats, up or down, for at least kMeasuredMinutesForBase minutes (7 days);
-// a registered node that never reported, or was revoked early, is listed as left out with
-// the minutes it was measured. Pure.
+// uptime bonus is a policy flag; the statement shows how many did. Minutes whose
+// heartbeats disagreed (up and down) count as down and are listed, node by node. A node counts
+// toward the base (and makes its operator eligible for retention) only when it was measured in the
+// month: heartbeats, up or down, for at least kMeasuredMinutesForBase minutes (7 days); a
+// registered node that never reported, or was revoked early, is listed as left out with the minutes
+// it was measured. Pure.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +41,13 @@ struct LeftOutNode {
   std::int64_t measured_minutes = 0;  // up or down, under kMeasuredMinutesForBase
 };
 
+// Minutes of a node whose heartbeats disagreed (one up, another down): counted as down.
+struct ConflictingMinutes {
+  std::string node;
+  std::int64_t first = 0;  // unix seconds of the first minute's start
+  std::int64_t last = 0;   // of the last minute's start (inclusive)
+};
+
 struct CommissionLine {
   std::string referred;
   double base_part = 0;
@@ -58,6 +66,8 @@ struct OperatorStatement {
   std::vector<BonusLine> bonuses;  // uptime, tasks, incidents, retention
   std::int64_t late_up_minutes = 0;
   bool late_minutes_counted = true;
+  std::int64_t conflicting_minutes = 0;
+  std::vector<ConflictingMinutes> conflicts;  // by node, then time
   bool partner = false;
   std::int64_t referred_operators = 0;
   std::vector<CommissionLine> commissions;

@@ -12,8 +12,18 @@ constexpr std::int64_t kResolveWithin = 30 * 60;
 // apart); one received earlier claims a minute that had not passed and is not counted.
 constexpr std::int64_t kClockSkew = 5;
 
-// Minute states in one node's month: 0 unmeasured, else the first report seen.
-enum : std::uint8_t { kUnmeasured = 0, kUpLive, kUpLate, kDown };
+// What one node's heartbeats claimed about one minute of its month, as bits: none is
+// unmeasured; an up claim and a down claim for the same minute are a conflict.
+enum : std::uint8_t { kUnmeasured = 0, kUpLive = 1, kUpLate = 2, kDown = 4 };
+
+// Consecutive minutes (unix seconds of their starts) as inclusive ranges.
+void AddToRanges(std::vector<std::pair<std::int64_t, std::int64_t>>& ranges, std::int64_t minute) {
+  if (!ranges.empty() && ranges.back().second + 60 == minute) {
+    ranges.back().second = minute;
+  } else {
+    ranges.emplace_back(minute, minute);
+  }
+}
 
 }  // namespace
 
@@ -40,6 +50,7 @@ void UptimeFigures::Add(const UptimeFigures& o) {
   incidents += o.incidents;
   incidents_resolved_in_30m += o.incidents_resolved_in_30m;
   incidents_open += o.incidents_open;
+  conflicting += o.conflicting;
   if (o.longest_incident_s > longest_incident_s) {
     longest_incident_s = o.longest_incident_s;
     longest_incident_check = o.longest_incident_check;
@@ -59,7 +70,7 @@ Result<MonthUptime> ComputeUptime(ReportSource& source, const Registry& registry
     const std::int64_t from = std::max(month.begin, node.added_at - node.added_at % kDay);
     const std::int64_t to = std::min(month.end, node.revoked_at.value_or(month.end));
     if (to <= from) continue;
-    NodeUptime row{node.node, node.operator_id, {}};
+    NodeUptime row{node.node, node.operator_id, {}, {}};
     UptimeFigures& f = row.figures;
     // A minute counts when it began while the node was registered (revoked mid-minute: that
     // minute is in).
@@ -72,15 +83,23 @@ Result<MonthUptime> ComputeUptime(ReportSource& source, const Registry& registry
       if (index >= minutes.size()) return;
       const std::int64_t minute_end = beat.minute + 60;
       if (beat.received_at < minute_end - kClockSkew) return;  // before the minute was over
-      auto& slot = minutes[index];
       const bool live = beat.received_at <= minute_end + live_within_s;
-      const std::uint8_t state = !beat.up ? kDown : live ? kUpLive : kUpLate;
-      // The same minute twice (two epochs, a replayed spool): the best account wins
-      // (up live, then up late, then down), never counted twice.
-      if (slot == kUnmeasured || state < slot) slot = state;
+      minutes[index] |= !beat.up ? kDown : live ? kUpLive : kUpLate;
     });
     if (!beats) return Error{beats.error()};
-    for (std::uint8_t state : minutes) {
+    for (std::size_t i = 0; i < minutes.size(); ++i) {
+      std::uint8_t state = minutes[i];
+      // The same minute twice (two epochs, a replayed spool) is counted once. Claims that
+      // agree: up live if any up claim came live. Claims that disagree (up and down) are a
+      // conflict: the minute is down, whatever came first or later, and it is listed. So a
+      // minute that came live as down is never turned up by a record that came later.
+      if ((state & kDown) && (state & (kUpLive | kUpLate))) {
+        ++f.conflicting;
+        AddToRanges(row.conflicting_minutes, from + static_cast<std::int64_t>(i) * 60);
+        state = kDown;
+      } else if (state & kUpLive) {
+        state = kUpLive;
+      }
       switch (state) {
         case kUpLive:
           ++f.up, ++f.up_live;

@@ -1,8 +1,9 @@
 // UptimeReport: a calendar month (UTC) of each node and operator: up, down and
 // unmeasured minutes, uptime % (up over every minute the node was registered in the
 // month), up minutes that arrived live (received between the minute's end and
-// `live_within` after it) versus late from a spool, task runs and completion %, incidents (all are
-// critical: the agent opens one when a check goes CRITICAL), how many were resolved within 30
+// `live_within` after it) versus late from a spool, minutes with conflicting claims (one
+// heartbeat up, another down: counted down and listed), task runs and completion %, incidents (all
+// are critical: the agent opens one when a check goes CRITICAL), how many were resolved within 30
 // minutes, and the longest. A node counts from 00:00 UTC of the day it was added, until it was
 // revoked (the minute it was revoked in included). A heartbeat received more than 5 s before its
 // minute ended claims time that had not passed and is not counted. Only records the
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/utc_time.h"
@@ -27,6 +29,7 @@ struct UptimeFigures {
   std::int64_t unmeasured = 0;
   std::int64_t up_live = 0;
   std::int64_t up_late = 0;
+  std::int64_t conflicting = 0;  // claimed up and down: counted in down
   std::int64_t task_runs = 0;
   std::int64_t task_ok = 0;
   std::int64_t incidents = 0;
@@ -44,6 +47,8 @@ struct NodeUptime {
   std::string node;
   std::string operator_id;
   UptimeFigures figures;
+  // The conflicting minutes, as inclusive ranges of minute starts (unix seconds).
+  std::vector<std::pair<std::int64_t, std::int64_t>> conflicting_minutes;
 };
 
 struct OperatorUptime {

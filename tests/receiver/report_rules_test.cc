@@ -91,7 +91,8 @@ TEST_CASE("uptime: registered minutes, up, down, unmeasured, live and late") {
   source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
   source.Node("n1", "op", Day(2026, 1, 1));
   source.Beats("n1", kOctober.begin, kOctober.begin + 1000 * 60, 10);  // 900 up, 100 down
-  // The same minutes again from another epoch, late: never counted twice, the live one wins.
+  // The same minutes again from another epoch, late, all up: never counted twice; where
+  // the first account was down, the claims conflict and the minute stays down.
   source.Beats("n1", kOctober.begin, kOctober.begin + 100 * 60, 0, 3600);
   // 200 more minutes that arrived a day late.
   source.Beats("n1", kOctober.begin + 2000 * 60, kOctober.begin + 2200 * 60, 0, 86400);
@@ -99,15 +100,75 @@ TEST_CASE("uptime: registered minutes, up, down, unmeasured, live and late") {
   REQUIRE(report.nodes.size() == 1);
   const UptimeFigures& f = report.nodes[0].figures;
   CHECK(f.minutes == 31 * 1440);
-  CHECK(f.up == 900 + 10 + 200);  // the down minutes of the first 100 were reported up later
-  CHECK(f.down == 90);
+  CHECK(f.up == 900 + 200);
+  CHECK(f.down == 100);
+  CHECK(f.conflicting == 10);  // minutes 10, 20 .. 100: live down, later up
   CHECK(f.unmeasured == 31 * 1440 - 1200);
   CHECK(f.up_live == 900);
-  CHECK(f.up_late == 210);
-  CHECK(f.UptimePercent(true) == doctest::Approx(100.0 * 1110 / 44640));
+  CHECK(f.up_late == 200);
+  CHECK(f.UptimePercent(true) == doctest::Approx(100.0 * 1100 / 44640));
   CHECK(f.UptimePercent(false) == doctest::Approx(100.0 * 900 / 44640));
-  // With a longer live cut the day-old minutes are still late, the hour-old ones live.
-  CHECK(Uptime(source, kOctober, 7200).nodes[0].figures.up_live == 910);
+  // With a longer live cut the day-old minutes are still late; the hour-old up claims are
+  // live now but still conflict with the live down ones.
+  const UptimeFigures longer = Uptime(source, kOctober, 7200).nodes[0].figures;
+  CHECK(longer.up_live == 900);
+  CHECK(longer.conflicting == 10);
+}
+
+TEST_CASE("payout rule: conflicting claims for a minute count as down and are listed") {
+  FakeSource source;
+  source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
+  source.Node("n1", "op", Day(2026, 1, 1));
+  source.Node("n2", "op", Day(2026, 1, 1));
+  const std::int64_t m0 = kOctober.begin + 600 * 60;
+  // n1: minute m0 came live as down; a spool replayed it a day later as up.
+  source.beats["n1"].push_back({m0, false, m0 + 65});
+  source.beats["n1"].push_back({m0, true, m0 + 86400});
+  // The other order: m0+1 and m0+2 came live as up, later down; m0+5 agrees with itself.
+  for (std::int64_t m : {m0 + 60, m0 + 120}) {
+    source.beats["n1"].push_back({m, true, m + 65});
+    source.beats["n1"].push_back({m, false, m + 7200});
+  }
+  source.beats["n1"].push_back({m0 + 300, true, m0 + 365});
+  source.beats["n1"].push_back({m0 + 300, true, m0 + 86400});
+  // n2: the same minute twice, both down; and twice up (live and late): no conflict.
+  source.beats["n2"].push_back({m0, false, m0 + 65});
+  source.beats["n2"].push_back({m0, false, m0 + 86400});
+  source.beats["n2"].push_back({m0 + 60, true, m0 + 86400});
+  source.beats["n2"].push_back({m0 + 60, true, m0 + 125});
+
+  MonthUptime report = Uptime(source, kOctober);
+  REQUIRE(report.nodes.size() == 2);
+  const NodeUptime& n1 = report.nodes[0];
+  CHECK(n1.figures.conflicting == 3);
+  CHECK(n1.figures.down == 3);
+  CHECK(n1.figures.up == 1);
+  CHECK(n1.figures.up_live == 1);
+  REQUIRE(n1.conflicting_minutes.size() == 1);  // m0 .. m0+2 in one range
+  CHECK(n1.conflicting_minutes[0] == std::pair<std::int64_t, std::int64_t>(m0, m0 + 120));
+  const NodeUptime& n2 = report.nodes[1];
+  CHECK(n2.figures.conflicting == 0);
+  CHECK(n2.figures.down == 1);
+  CHECK(n2.figures.up_live == 1);
+  CHECK(n2.conflicting_minutes.empty());
+
+  const MonthStatement statement = ComputeStatement(report, source.registry, {});
+  const OperatorStatement& op = Of(statement, "op");
+  CHECK(op.conflicting_minutes == 3);
+  REQUIRE(op.conflicts.size() == 1);
+  CHECK(op.conflicts[0].node == "n1");
+  CHECK(op.conflicts[0].first == m0);
+  CHECK(op.conflicts[0].last == m0 + 120);
+  const std::string table = StatementToTable(statement);
+  CHECK(table.find("conflict    n1: 2026-10-01T10:00:00Z .. 2026-10-01T10:02:00Z (3 minutes "
+                   "claimed up and down, counted down)") != std::string::npos);
+  const auto json = StatementToJson(statement);
+  CHECK(json["operators"][0]["conflicting_minutes"] == 3);
+  CHECK(json["operators"][0]["conflicts"][0] == nlohmann::json{{"node", "n1"},
+                                                               {"first", "2026-10-01T10:00:00Z"},
+                                                               {"last", "2026-10-01T10:02:00Z"}});
+  CHECK(StatementToCsv(statement).find("op,conflict,\"n1: 2026-10-01T10:00:00Z .. ") !=
+        std::string::npos);
 }
 
 TEST_CASE("uptime: a node added mid-month counts from that day, a revoked one until then") {

@@ -44,6 +44,8 @@ class FieldReader {
       return Fail<std::string>(name, "is longer than " + std::to_string(max_bytes) + " bytes");
     }
     if (identifier && text.empty()) return Fail<std::string>(name, "must not be empty");
+    if (!identifier && text.find('\0') != std::string::npos)
+      return Fail<std::string>(name, "must not contain NUL");
     if (identifier && HasControlCharacter(text)) {
       return Fail<std::string>(name, "must not contain control characters");
     }
@@ -59,6 +61,9 @@ class FieldReader {
     if (text.size() > max_bytes) {
       return Fail<std::optional<std::string>>(
           name, "is longer than " + std::to_string(max_bytes) + " bytes");
+    }
+    if (text.find('\0') != std::string::npos) {
+      return Fail<std::optional<std::string>>(name, "must not contain NUL");
     }
     return text;
   }
@@ -251,6 +256,10 @@ std::optional<CheckState> ParseCheckState(std::string_view name) {
     if (kStateNames[i] == name) return static_cast<CheckState>(i);
   }
   return std::nullopt;
+}
+
+std::string EncodeCheckStates(const std::map<std::string, CheckState>& checks) {
+  return DumpJson(ChecksJson(checks));
 }
 
 std::string EncodeRecord(const Record& record) {

@@ -4,10 +4,11 @@
 // of its type. DecodeRecord is strict and total: strict JSON (no duplicate key, depth
 // limited), exact JSON types, every field required (null only where the type says so), no
 // unknown field, times RFC 3339 UTC as records carry them (base/utc_time.h), enums from
-// the closed set, strings within their size limit and free of control characters where
-// they are identifiers, epoch and seq in [1, 2^53), v exactly 1. A refusal is an Error
-// naming the field ("payload up must be true or false"). EncodeRecord writes what
-// DecodeRecord reads back unchanged (tests/protocol/records_test.cc). Pure.
+// the closed set, strings within their size limit, free of NUL (which PostgreSQL text
+// cannot hold) and of any control character where they are identifiers, epoch and seq in [1, 2^53),
+// v exactly 1. A refusal is an Error naming the field ("payload up must be true or false").
+// EncodeRecord writes what DecodeRecord reads back unchanged (tests/protocol/records_test.cc).
+// Pure.
 #pragma once
 
 #include <cstdint>
@@ -96,6 +97,9 @@ struct Record {
 
 // The payload's JSON text (keys sorted, compact).
 std::string EncodeRecord(const Record& record);
+// A heartbeat's checks as the payload carries them ({"name":"state",...}), for a store's
+// typed column.
+std::string EncodeCheckStates(const std::map<std::string, CheckState>& checks);
 Result<Record> DecodeRecord(std::string_view payload_json);
 
 // The payload with its place in the chain (epoch, seq, prev) replaced and every other

@@ -82,6 +82,7 @@ VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup, std::
   record.type = std::string(protocol::RecordTypeName(decoded->Type()));
   record.t = FormatUtc(e.t);
   record.t_unix = e.t;
+  record.decoded = std::move(decoded).value();
   record.payload = std::move(verified->payload);
   record.jws = std::string(line);
   record.hash = ChainHash(line);

@@ -45,13 +45,14 @@ struct VerifiedRecord {
   std::string node;
   std::int64_t epoch = 0;
   std::int64_t seq = 0;
-  std::string prev;         // chain hash of the record before (GenesisHash at seq 1)
-  std::string type;         // heartbeat, task, incident, agent_start, agent_stop...
-  std::string t;            // RFC 3339 UTC, as the agent wrote it
-  std::string payload;      // the JSON text
-  std::string jws;          // the compact JWS, as received
-  std::string hash;         // ChainHash(jws): what the next record's prev must be
-  std::int64_t t_unix = 0;  // t in unix seconds (last: aggregates list the fields above)
+  std::string prev;          // chain hash of the record before (GenesisHash at seq 1)
+  std::string type;          // heartbeat, task, incident, agent_start, agent_stop...
+  std::string t;             // RFC 3339 UTC, as the agent wrote it
+  std::string payload;       // the JSON text
+  std::string jws;           // the compact JWS, as received
+  std::string hash;          // ChainHash(jws): what the next record's prev must be
+  std::int64_t t_unix = 0;   // t in unix seconds
+  protocol::Record decoded;  // the payload as the contract decodes it: the typed columns
 };
 
 enum class RejectKind {

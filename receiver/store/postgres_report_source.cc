@@ -1,44 +1,17 @@
 #include "receiver/store/postgres_report_source.h"
 
-#include <nlohmann/json.hpp>
-
-#include "base/utc_time.h"
 #include "receiver/store/postgres_schema.h"
 
 namespace fleet::receiver {
 namespace {
 
-// Record times are RFC 3339 UTC text ("2026-11-25T13:00:00Z"), which sort as times do
-// in byte order (COLLATE "C", as SQLite compares them), whatever the database's collation.
-std::string Text(std::int64_t t) { return FormatUtc(t); }
+// Only chained, acknowledged records: at or below their epoch's watermark (typed row h),
+// in the order of the records' primary key, as SQLite reads them.
+constexpr std::string_view kAcknowledged =
+    " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = h.node AND w.epoch = h.epoch"
+    " AND h.seq <= w.ack_seq) ORDER BY h.epoch, h.seq";
 
-std::optional<std::int64_t> UnixOf(const std::string& text) { return ParseRfc3339(text); }
-
-// SELECT the values of the top-level keys `keys` of a record's payload as raw JSON text
-// (NULL when absent), then the payload itself when PostgreSQL might read it otherwise than
-// json_extract(payload, '$.key') does, then `more` (optional). PostgreSQL reads it when it
-// has no \u escape (no \u0000, no escaped key) and each key's quoted name appears at most
-// once in it (so a repeated key, whose first value SQLite takes and PostgreSQL the last, is
-// left to SQLite). Only chained, acknowledged records (at or below the watermark of their
-// epoch). A node's records in the order of its primary key, as SQLite reads them.
-std::string FieldsQuery(const std::vector<std::string>& keys, const std::string& more,
-                        const std::string& where) {
-  std::string plain = "strpos(r.payload, E'\\\\u') = 0";
-  for (const auto& key : keys) {
-    const std::string quoted = "'\"" + key + "\"'";
-    plain +=
-        " AND strpos(substr(r.payload, strpos(r.payload, " + quoted + ") + 1), " + quoted + ") = 0";
-  }
-  std::string sql = "SELECT ";
-  for (const auto& key : keys) {
-    sql += "CASE WHEN g.plain THEN (r.payload::json -> '" + key + "')::text END, ";
-  }
-  sql += "CASE WHEN NOT g.plain THEN r.payload END" + (more.empty() ? "" : ", " + more) +
-         " FROM records r CROSS JOIN LATERAL (SELECT " + plain + " AS plain) AS g WHERE " + where +
-         " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = r.node AND w.epoch = r.epoch"
-         " AND r.seq <= w.ack_seq) ORDER BY r.epoch, r.seq";
-  return sql;
-}
+std::string Num(std::int64_t n) { return std::to_string(n); }
 
 }  // namespace
 
@@ -51,12 +24,7 @@ Result<std::unique_ptr<PostgresReportSource>> PostgresReportSource::Open(
     if ((*db)->Broken()) return Error{current.error()};
     if (auto version = ApplyMigrations(**db); !version) return Error{version.error()};
   }
-  auto json = SqliteDb::Open(":memory:", SqliteDb::Mode::kReadWrite);
-  if (!json) return Error{json.error()};
-  auto extract = (*json)->Prepare("SELECT json_extract(?1, ?2)");
-  if (!extract) return Error{"sqlite json_extract: " + extract.error()};
-  return std::unique_ptr<PostgresReportSource>(new PostgresReportSource(
-      std::move(db).value(), std::move(json).value(), std::move(extract).value()));
+  return std::unique_ptr<PostgresReportSource>(new PostgresReportSource(std::move(db).value()));
 }
 
 Outcome PostgresReportSource::EnsureConnected() {
@@ -137,96 +105,29 @@ Outcome PostgresReportSource::Stream(const std::string& sql, const PgParams& par
   return Success();
 }
 
-Result<PostgresReportSource::Field> PostgresReportSource::Extract(const std::string& json,
-                                                                  const std::string& path) {
-  extract_->Reset();
-  extract_->Bind(1, std::string_view(json)).Bind(2, std::string_view(path));
-  auto stepped = extract_->Step();
-  if (!stepped || !*stepped) {
-    extract_->Reset();
-    return Error{"sqlite json_extract: " + (stepped ? std::string("no row") : stepped.error())};
-  }
-  Field field{extract_->IsNull(0), extract_->Int(0), extract_->Text(0)};
-  extract_->Reset();
-  return field;
-}
-
-// The keys' values of row i: PostgreSQL's raw JSON text when it read the payload (the common
-// cases here, the rest through json_extract(value, '$')), else json_extract on the payload.
-// numeric[k]: whether key k is read as a number (Int), else as text.
-Result<std::vector<PostgresReportSource::Field>> PostgresReportSource::Fields(
-    const PgResult& rows, int i, const std::vector<bool>& numeric,
-    const std::vector<std::string>& keys) {
-  const int payload_column = static_cast<int>(keys.size());
-  std::vector<Field> fields;
-  fields.reserve(keys.size());
-  for (int k = 0; k < payload_column; ++k) {
-    if (!rows.IsNull(i, payload_column)) {
-      auto field = Extract(rows.Text(i, payload_column), "$." + keys[k]);
-      if (!field) return Error{field.error()};
-      fields.push_back(std::move(field).value());
-      continue;
-    }
-    if (rows.IsNull(i, k)) {  // no such key
-      fields.emplace_back();
-      continue;
-    }
-    std::string raw = rows.Text(i, k);
-    if (raw.empty() || raw == "null") {
-      fields.emplace_back();
-    } else if (raw == "true" || raw == "false") {
-      const bool yes = raw == "true";
-      fields.push_back({false, yes ? 1 : 0, yes ? "1" : "0"});
-    } else if (!numeric[k] && raw.size() >= 2 && raw.front() == '"' &&
-               raw.find('\\') == std::string::npos) {
-      fields.push_back({false, 0, raw.substr(1, raw.size() - 2)});
-    } else if (!numeric[k] && raw.front() == '"') {  // escapes (\n, \", ...; no \u here)
-      auto text = nlohmann::json::parse(raw, nullptr, false);
-      if (!text.is_string()) return Error{"postgresql: a payload string cannot be read"};
-      fields.push_back({false, 0, text.get<std::string>()});
-    } else {  // a number, object or array; a string read as a number
-      auto field = Extract(raw, "$");
-      if (!field) return Error{field.error()};
-      fields.push_back(std::move(field).value());
-    }
-  }
-  return fields;
-}
-
 Outcome PostgresReportSource::ForEachHeartbeat(
     const std::string& node, std::int64_t begin, std::int64_t end,
     const std::function<void(const HeartbeatRow&)>& row) {
-  // A heartbeat is made just after its minute; queued ones later. Look a day around.
-  static const std::vector<std::string> kKeys = {"minute", "up"};
-  static const std::vector<bool> kNumeric = {false, true};
   static const std::string kSql =
-      FieldsQuery(kKeys, "r.received_at",
-                  "r.node = $1 AND r.type = 'heartbeat' AND r.t COLLATE \"C\" >= $2 "
-                  "AND r.t COLLATE \"C\" < $3");
-  return Stream(kSql, {node, Text(begin - 86400), Text(end + 86400)},
-                [&](const PgResult& rows, int i) -> Outcome {
-                  auto f = Fields(rows, i, kNumeric, kKeys);
-                  if (!f) return Error{f.error()};
-                  auto minute = UnixOf((*f)[0].text);
-                  if (!minute || *minute < begin || *minute >= end) return Success();
-                  row({*minute, (*f)[1].integer != 0, rows.Int(i, 3)});
-                  return Success();
-                });
+      "SELECT h.minute, h.up, r.received_at FROM heartbeats h JOIN records r "
+      "ON r.node = h.node AND r.epoch = h.epoch AND r.seq = h.seq "
+      "WHERE h.node = $1 AND h.minute >= $2 AND h.minute < $3" +
+      std::string(kAcknowledged);
+  return Stream(kSql, {node, Num(begin), Num(end)}, [&](const PgResult& rows, int i) -> Outcome {
+    row({rows.Int(i, 0), rows.Text(i, 1) == "t", rows.Int(i, 2)});
+    return Success();
+  });
 }
 
 Outcome PostgresReportSource::ForEachTask(const std::string& node, std::int64_t begin,
                                           std::int64_t end,
                                           const std::function<void(const TaskRow&)>& row) {
-  static const std::vector<std::string> kKeys = {"job", "run_at", "ok"};
-  static const std::vector<bool> kNumeric = {false, false, true};
   static const std::string kSql =
-      FieldsQuery(kKeys, "", "r.node = $1 AND r.type = 'task' AND r.t COLLATE \"C\" >= $2");
-  return Stream(kSql, {node, Text(begin)}, [&](const PgResult& rows, int i) -> Outcome {
-    auto f = Fields(rows, i, kNumeric, kKeys);
-    if (!f) return Error{f.error()};
-    auto run_at = UnixOf((*f)[1].text);
-    if (!run_at || *run_at < begin || *run_at >= end) return Success();
-    row({(*f)[0].text, *run_at, (*f)[2].integer != 0});
+      "SELECT h.job, h.run_at, h.ok FROM task_runs h "
+      "WHERE h.node = $1 AND h.run_at >= $2 AND h.run_at < $3" +
+      std::string(kAcknowledged);
+  return Stream(kSql, {node, Num(begin), Num(end)}, [&](const PgResult& rows, int i) -> Outcome {
+    row({rows.Text(i, 0), rows.Int(i, 1), rows.Text(i, 2) == "t"});
     return Success();
   });
 }
@@ -234,19 +135,13 @@ Outcome PostgresReportSource::ForEachTask(const std::string& node, std::int64_t 
 Outcome PostgresReportSource::ForEachIncident(const std::string& node, std::int64_t begin,
                                               std::int64_t end,
                                               const std::function<void(const IncidentRow&)>& row) {
-  static const std::vector<std::string> kKeys = {"check", "opened", "closed", "summary"};
-  static const std::vector<bool> kNumeric = {false, false, false, false};
-  static const std::string kSql = FieldsQuery(kKeys, "", "r.node = $1 AND r.type = 'incident'");
-  return Stream(kSql, {node}, [&](const PgResult& rows, int i) -> Outcome {
-    auto f = Fields(rows, i, kNumeric, kKeys);
-    if (!f) return Error{f.error()};
-    auto opened = UnixOf((*f)[1].text);
-    if (!opened || *opened >= end) return Success();
-    IncidentRow incident{(*f)[0].text, *opened, std::nullopt, (*f)[3].text};
-    if (!(*f)[2].null) {
-      incident.closed = UnixOf((*f)[2].text);
-      if (incident.closed && *incident.closed < begin) return Success();
-    }
+  static const std::string kSql =
+      "SELECT h.check_name, h.opened, h.closed, h.summary FROM incidents h "
+      "WHERE h.node = $1 AND h.opened < $3 AND (h.closed IS NULL OR h.closed >= $2)" +
+      std::string(kAcknowledged);
+  return Stream(kSql, {node, Num(begin), Num(end)}, [&](const PgResult& rows, int i) -> Outcome {
+    IncidentRow incident{rows.Text(i, 0), rows.Int(i, 1), std::nullopt, rows.Text(i, 3)};
+    if (!rows.IsNull(i, 2)) incident.closed = rows.Int(i, 2);
     row(incident);
     return Success();
   });

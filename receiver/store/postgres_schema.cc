@@ -1,6 +1,9 @@
 #include "receiver/store/postgres_schema.h"
 
 #include <array>
+#include <type_traits>
+#include <variant>
+#include <vector>
 
 namespace fleet::receiver {
 namespace {
@@ -70,10 +73,88 @@ constexpr std::string_view kRecordsByTime = R"sql(
 CREATE INDEX records_by_node_t ON records (node, t COLLATE "C");
 )sql";
 
+// The decoded fields of each stored record (protocol/records.h), a table per record type
+// with fields, keyed like records: what the reports read. Times are unix seconds.
+constexpr std::string_view kTypedTables = R"sql(
+CREATE TABLE heartbeats (
+  node TEXT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL,
+  minute BIGINT NOT NULL, up BOOLEAN NOT NULL, checks TEXT NOT NULL,
+  ntp_synced BOOLEAN NOT NULL,
+  PRIMARY KEY (node, epoch, seq)
+);
+CREATE INDEX heartbeats_by_minute ON heartbeats (node, minute);
+CREATE TABLE task_runs (
+  node TEXT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL,
+  job TEXT NOT NULL, name TEXT NOT NULL, run_at BIGINT NOT NULL, ok BOOLEAN NOT NULL,
+  error TEXT,
+  PRIMARY KEY (node, epoch, seq)
+);
+CREATE INDEX task_runs_by_run_at ON task_runs (node, run_at);
+CREATE TABLE incidents (
+  node TEXT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL,
+  incident_id BIGINT NOT NULL, check_name TEXT NOT NULL, opened BIGINT NOT NULL,
+  closed BIGINT, summary TEXT NOT NULL,
+  PRIMARY KEY (node, epoch, seq)
+);
+CREATE INDEX incidents_by_opened ON incidents (node, opened);
+CREATE TABLE agent_starts (
+  node TEXT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL,
+  clean_previous_stop BOOLEAN NOT NULL, rebooted BOOLEAN NOT NULL,
+  PRIMARY KEY (node, epoch, seq)
+);
+)sql";
+
+constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kTypedInserts = {{
+    {"insert_heartbeat",
+     "INSERT INTO heartbeats (node, epoch, seq, minute, up, checks, ntp_synced) "
+     "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"},
+    {"insert_task",
+     "INSERT INTO task_runs (node, epoch, seq, job, name, run_at, ok, error) "
+     "VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $9 = 'true' THEN $8 END) "
+     "ON CONFLICT DO NOTHING"},
+    {"insert_incident",
+     "INSERT INTO incidents (node, epoch, seq, incident_id, check_name, opened, closed, summary) "
+     "VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, '')::bigint, $8) ON CONFLICT DO NOTHING"},
+    {"insert_agent_start",
+     "INSERT INTO agent_starts (node, epoch, seq, clean_previous_stop, rebooted) "
+     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"},
+}};
+
+std::string Bool(bool value) { return value ? "true" : "false"; }
+
+// Typed rows for the records stored before migration 4, a page at a time in key order.
+Outcome FillTypedTables(PgConnection& db) {
+  constexpr int kPage = 2000;
+  std::string node;
+  std::int64_t epoch = 0, seq = 0;
+  for (;;) {
+    auto page = db.Exec(
+        "SELECT node, epoch, seq, payload FROM records WHERE (node, epoch, seq) > ($1, $2, $3) "
+        "ORDER BY node, epoch, seq LIMIT " +
+            std::to_string(kPage),
+        {node, std::to_string(epoch), std::to_string(seq)});
+    if (!page) return Error{page.error()};
+    for (int i = 0; i < page->Rows(); ++i) {
+      node = page->Text(i, 0);
+      epoch = page->Int(i, 1);
+      seq = page->Int(i, 2);
+      auto decoded = protocol::DecodeRecord(page->Text(i, 3));
+      if (!decoded) continue;  // stored under older, looser rules: the reports leave it out
+      if (auto row = TypedRowOf(node, epoch, seq, *decoded)) {
+        if (auto done = db.Exec(std::string(row->sql), row->params); !done) {
+          return Error{done.error()};
+        }
+      }
+    }
+    if (page->Rows() < kPage) return Success();
+  }
+}
+
 constexpr std::array kMigrations = {
-    PgMigration{1, "nodes, records, forks, watermarks", kInitial},
-    PgMigration{2, "operators, referrals", kRegistry},
-    PgMigration{3, "records by node and time", kRecordsByTime},
+    PgMigration{1, "nodes, records, forks, watermarks", kInitial, nullptr},
+    PgMigration{2, "operators, referrals", kRegistry, nullptr},
+    PgMigration{3, "records by node and time", kRecordsByTime, nullptr},
+    PgMigration{4, "typed columns of records", kTypedTables, FillTypedTables},
 };
 
 Result<int> MigrateInTransaction(PgConnection& db) {
@@ -101,6 +182,12 @@ Result<int> MigrateInTransaction(PgConnection& db) {
     if (auto done = db.Exec(migration.sql); !done) {
       return Error{"schema migration " + std::to_string(migration.version) + ": " + done.error()};
     }
+    if (migration.fill != nullptr) {
+      if (auto filled = migration.fill(db); !filled) {
+        return Error{"schema migration " + std::to_string(migration.version) + ": " +
+                     filled.error()};
+      }
+    }
     if (auto noted = db.Exec("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
                              {std::to_string(migration.version), std::string(migration.name)});
         !noted) {
@@ -114,6 +201,38 @@ Result<int> MigrateInTransaction(PgConnection& db) {
 }  // namespace
 
 std::span<const PgMigration> PostgresMigrations() { return kMigrations; }
+
+std::span<const std::pair<std::string_view, std::string_view>> TypedRowStatements() {
+  return kTypedInserts;
+}
+
+std::optional<PgTypedRow> TypedRowOf(const std::string& node, std::int64_t epoch, std::int64_t seq,
+                                     const protocol::Record& record) {
+  const auto insert = [&](std::size_t which, std::vector<std::string> fields) {
+    PgParams params = {node, std::to_string(epoch), std::to_string(seq)};
+    for (auto& field : fields) params.push_back(std::move(field));
+    return PgTypedRow{kTypedInserts[which].first, kTypedInserts[which].second, std::move(params)};
+  };
+  return std::visit(
+      [&](const auto& body) -> std::optional<PgTypedRow> {
+        using Body = std::decay_t<decltype(body)>;
+        if constexpr (std::is_same_v<Body, protocol::Heartbeat>) {
+          return insert(0, {std::to_string(body.minute), Bool(body.up),
+                            protocol::EncodeCheckStates(body.checks), Bool(body.ntp_synced)});
+        } else if constexpr (std::is_same_v<Body, protocol::TaskRun>) {
+          return insert(1, {body.job, body.name, std::to_string(body.run_at), Bool(body.ok),
+                            body.error.value_or(""), Bool(body.error.has_value())});
+        } else if constexpr (std::is_same_v<Body, protocol::Incident>) {
+          return insert(2, {std::to_string(body.id), body.check, std::to_string(body.opened),
+                            body.closed ? std::to_string(*body.closed) : "", body.summary});
+        } else if constexpr (std::is_same_v<Body, protocol::AgentStart>) {
+          return insert(3, {Bool(body.clean_previous_stop), Bool(body.rebooted)});
+        } else {
+          return std::nullopt;
+        }
+      },
+      record.body);
+}
 
 Result<int> ApplyMigrations(PgConnection& db) {
   if (auto begun = db.Exec("BEGIN"); !begun) return Error{begun.error()};

@@ -93,6 +93,9 @@ Outcome PostgresStore::Prepare() {
   for (const auto& statement : kStatements) {
     if (auto done = db_->Prepare(statement.name, statement.sql); !done) return done;
   }
+  for (const auto& [name, sql] : TypedRowStatements()) {
+    if (auto done = db_->Prepare(std::string(name), std::string(sql)); !done) return done;
+  }
   return Success();
 }
 
@@ -238,7 +241,14 @@ Result<InsertResult> PostgresStore::InsertRecord(const VerifiedRecord& r,
   auto inserted = RunInBatch("insert_record", {r.node, epoch, seq, r.type, r.t, r.prev, r.hash,
                                                r.payload, r.jws, Num(received_at)});
   if (!inserted) return Error{inserted.error()};
-  if (inserted->Affected() == 1) return InsertResult::kStored;
+  if (inserted->Affected() == 1) {
+    if (auto row = TypedRowOf(r.node, r.epoch, r.seq, r.decoded)) {
+      if (auto typed = RunInBatch(std::string(row->name), row->params); !typed) {
+        return Error{typed.error()};
+      }
+    }
+    return InsertResult::kStored;
+  }
   auto stored = RunInBatch("record_hash", {r.node, epoch, seq});
   if (!stored) return Error{stored.error()};
   if (stored->Rows() == 1 && stored->Text(0, 0) == r.hash) return InsertResult::kDuplicate;

@@ -2,7 +2,7 @@
 
 #include <sys/stat.h>
 
-#include "base/utc_time.h"
+#include "receiver/store/sqlite_store.h"
 
 namespace fleet::receiver {
 namespace {
@@ -15,16 +15,18 @@ CREATE TABLE IF NOT EXISTS referrals (
   PRIMARY KEY (partner, referred));
 )sql";
 
-// Record times are RFC 3339 UTC text ("2026-11-25T13:00:00Z"), which sort as times do.
-std::string Text(std::int64_t t) { return FormatUtc(t); }
-
-std::optional<std::int64_t> UnixOf(const std::string& text) { return ParseRfc3339(text); }
+// Only chained, acknowledged records: at or below their epoch's watermark (typed row h).
+const std::string kAcknowledged =
+    " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = h.node AND w.epoch = h.epoch "
+    "AND h.seq <= w.ack_seq) ORDER BY h.epoch, h.seq";
 
 }  // namespace
 
 Result<std::unique_ptr<SqliteReportSource>> SqliteReportSource::Open(const std::string& path) {
   struct stat info {};
   if (::stat(path.c_str(), &info) != 0) return Error{path + ": no such database"};
+  // Opening the store brings an older database's schema up to date (typed tables).
+  if (auto store = SqliteStore::Open(path, false); !store) return Error{store.error()};
   auto db = SqliteDb::Open(path, SqliteDb::Mode::kReadWrite);
   if (!db) return Error{db.error()};
   if (auto done = (*db)->Exec(kRegistrySchema); !done) return Error{path + ": " + done.error()};
@@ -89,25 +91,18 @@ Result<Registry> SqliteReportSource::LoadRegistry() {
 Outcome SqliteReportSource::ForEachHeartbeat(const std::string& node, std::int64_t begin,
                                              std::int64_t end,
                                              const std::function<void(const HeartbeatRow&)>& row) {
-  // A heartbeat is made just after its minute; queued ones later. Look a day around.
   auto stmt = db_->Prepare(
-      "SELECT json_extract(payload, '$.minute'), json_extract(payload, '$.up'), received_at "
-      "FROM records r WHERE node = ? AND type = 'heartbeat' AND t >= ? AND t < ?"
-      " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = r.node AND w.epoch = r.epoch "
-      "AND r.seq <= w.ack_seq) ORDER BY r.epoch, r.seq");
+      std::string("SELECT h.minute, h.up, r.received_at FROM heartbeats h JOIN records r ") +
+      "ON r.node = h.node AND r.epoch = h.epoch AND r.seq = h.seq "
+      "WHERE h.node = ?1 AND h.minute >= ?2 AND h.minute < ?3" +
+      kAcknowledged);
   if (!stmt) return Error{stmt.error()};
-  const std::string from = Text(begin - 86400), to = Text(end + 86400);
-  (*stmt)
-      ->Bind(1, std::string_view(node))
-      .Bind(2, std::string_view(from))
-      .Bind(3, std::string_view(to));
+  (*stmt)->Bind(1, std::string_view(node)).Bind(2, begin).Bind(3, end);
   for (;;) {
     auto next = (*stmt)->Step();
     if (!next) return Error{next.error()};
     if (!*next) break;
-    auto minute = UnixOf((*stmt)->Text(0));
-    if (!minute || *minute < begin || *minute >= end) continue;
-    row({*minute, (*stmt)->Int(1) != 0, (*stmt)->Int(2)});
+    row({(*stmt)->Int(0), (*stmt)->Int(1) != 0, (*stmt)->Int(2)});
   }
   return Success();
 }
@@ -115,21 +110,15 @@ Outcome SqliteReportSource::ForEachHeartbeat(const std::string& node, std::int64
 Outcome SqliteReportSource::ForEachTask(const std::string& node, std::int64_t begin,
                                         std::int64_t end,
                                         const std::function<void(const TaskRow&)>& row) {
-  auto stmt = db_->Prepare(
-      "SELECT json_extract(payload, '$.job'), json_extract(payload, '$.run_at'), "
-      "json_extract(payload, '$.ok') FROM records r WHERE node = ? AND type = 'task' AND t >= ?"
-      " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = r.node AND w.epoch = r.epoch "
-      "AND r.seq <= w.ack_seq) ORDER BY r.epoch, r.seq");
+  auto stmt = db_->Prepare(std::string("SELECT job, run_at, ok FROM task_runs h") +
+                           " WHERE node = ?1 AND run_at >= ?2 AND run_at < ?3" + kAcknowledged);
   if (!stmt) return Error{stmt.error()};
-  const std::string from = Text(begin);
-  (*stmt)->Bind(1, std::string_view(node)).Bind(2, std::string_view(from));
+  (*stmt)->Bind(1, std::string_view(node)).Bind(2, begin).Bind(3, end);
   for (;;) {
     auto next = (*stmt)->Step();
     if (!next) return Error{next.error()};
     if (!*next) break;
-    auto run_at = UnixOf((*stmt)->Text(1));
-    if (!run_at || *run_at < begin || *run_at >= end) continue;
-    row({(*stmt)->Text(0), *run_at, (*stmt)->Int(2) != 0});
+    row({(*stmt)->Text(0), (*stmt)->Int(1), (*stmt)->Int(2) != 0});
   }
   return Success();
 }
@@ -138,24 +127,16 @@ Outcome SqliteReportSource::ForEachIncident(const std::string& node, std::int64_
                                             std::int64_t end,
                                             const std::function<void(const IncidentRow&)>& row) {
   auto stmt = db_->Prepare(
-      "SELECT json_extract(payload, '$.check'), json_extract(payload, '$.opened'), "
-      "json_extract(payload, '$.closed'), json_extract(payload, '$.summary') "
-      "FROM records r WHERE node = ? AND type = 'incident'"
-      " AND EXISTS (SELECT 1 FROM watermarks w WHERE w.node = r.node AND w.epoch = r.epoch "
-      "AND r.seq <= w.ack_seq) ORDER BY r.epoch, r.seq");
+      std::string("SELECT check_name, opened, closed, summary FROM incidents h WHERE node = ?1 ") +
+      "AND opened < ?3 AND (closed IS NULL OR closed >= ?2)" + kAcknowledged);
   if (!stmt) return Error{stmt.error()};
-  (*stmt)->Bind(1, std::string_view(node));
+  (*stmt)->Bind(1, std::string_view(node)).Bind(2, begin).Bind(3, end);
   for (;;) {
     auto next = (*stmt)->Step();
     if (!next) return Error{next.error()};
     if (!*next) break;
-    auto opened = UnixOf((*stmt)->Text(1));
-    if (!opened || *opened >= end) continue;
-    IncidentRow incident{(*stmt)->Text(0), *opened, std::nullopt, (*stmt)->Text(3)};
-    if (!(*stmt)->IsNull(2)) {
-      incident.closed = UnixOf((*stmt)->Text(2));
-      if (incident.closed && *incident.closed < begin) continue;
-    }
+    IncidentRow incident{(*stmt)->Text(0), (*stmt)->Int(1), std::nullopt, (*stmt)->Text(3)};
+    if (!(*stmt)->IsNull(2)) incident.closed = (*stmt)->Int(2);
     row(incident);
   }
   return Success();

@@ -1,7 +1,7 @@
 // SqliteReportSource: the monthly reports' view of a SQLite receiver database (the
 // ReportSource interface), plus the parts of the registry only the reports use: operators
 // (id, name, start date) and partner referrals, in tables of their own next to the
-// store's nodes. Reads record payloads with SQLite's JSON functions; one connection.
+// store's nodes. Reads the records' typed columns (sqlite_store.h); one connection.
 #pragma once
 
 #include <memory>

@@ -1,7 +1,10 @@
 // SqliteStore: the RecordStore in one SQLite file (WAL, synchronous=FULL), created with its
 // schema when missing. Tables: nodes (registry, public keys only), records (one row per
 // (node, epoch, seq): the JWS, its payload JSON, chain fields and receive time), forks
-// (records that arrived for a taken place), watermarks (ack_seq per node and epoch).
+// (records that arrived for a taken place), watermarks (ack_seq per node and epoch), and
+// the decoded fields of each stored record in typed columns (heartbeats, task_runs,
+// incidents, agent_starts), written with the record; a database from before those tables
+// gets them filled from its payloads when opened (PRAGMA user_version 1).
 // Statements are prepared once and reused. One connection: not thread-safe (see
 // record_store.h); other processes (the `nodes` commands) may use the file meanwhile.
 #pragma once
@@ -10,6 +13,7 @@
 #include <string>
 
 #include "base/sqlite_db.h"
+#include "protocol/records.h"
 #include "receiver/core/record_store.h"
 
 namespace fleet::receiver {
@@ -41,9 +45,16 @@ class SqliteStore : public RecordStore {
   Result<std::int64_t> MaxEpoch(const std::string& node) override;
   Result<std::int64_t> CountInMinute(const std::string& node, std::int64_t minute) override;
 
+  // Records the upgrade at this Open found stored under older, looser rules: no typed row,
+  // so the reports leave them out (0 when there was nothing to upgrade).
+  std::int64_t undecodable_records() const { return undecodable_records_; }
+
  private:
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Outcome Prepare();
+  Outcome Upgrade();
+  Outcome InsertTyped(const std::string& node, std::int64_t epoch, std::int64_t seq,
+                      const protocol::Record& record);
 
   std::unique_ptr<SqliteDb> db_;
   bool in_transaction_ = false;
@@ -57,6 +68,11 @@ class SqliteStore : public RecordStore {
   std::unique_ptr<SqliteStatement> max_epoch_;
   std::unique_ptr<SqliteStatement> count_in_minute_;
   std::unique_ptr<SqliteStatement> find_key_;
+  std::unique_ptr<SqliteStatement> insert_heartbeat_;
+  std::unique_ptr<SqliteStatement> insert_task_;
+  std::unique_ptr<SqliteStatement> insert_incident_;
+  std::unique_ptr<SqliteStatement> insert_start_;
+  std::int64_t undecodable_records_ = 0;
 };
 
 }  // namespace fleet::receiver

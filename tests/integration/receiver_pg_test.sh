@@ -40,7 +40,7 @@ expect_eq "records made" 240 "$n"
 
 out=$("$receiver" nodes add --db "$db" --node test-node --operator op-1 --jwk "$work/node.jwk")
 expect_eq "nodes add on PostgreSQL" 0 $?
-expect_eq "the schema is migrated (3: records by node and time)" 3 "$(sql 'SELECT max(version) FROM schema_migrations')"
+expect_eq "the schema is migrated (4: typed columns of records)" 4 "$(sql 'SELECT max(version) FROM schema_migrations')"
 err=$("$receiver" nodes add --db "$db" --node test-node --operator op-1 --jwk "$work/node.jwk" 2>&1)
 expect_eq "adding it again: runtime error" 1 $?
 expect_match "... says so" "already exists" "$err"
@@ -89,6 +89,10 @@ stored=$(cat "$work"/batch.*.[ab] | jq -s 'map(.stored)|add')
 dups=$(cat "$work"/batch.*.[ab] | jq -s 'map(.duplicates)|add')
 expect_eq "stored once in all: the replies" "$n $n" "$stored $dups"
 expect_eq "stored once in all: the table" "$n|$n|$n" "$(sql 'SELECT count(*), count(DISTINCT seq), max(seq) FROM records')"
+beats=$(sql "select count(*) from records where type = 'heartbeat'")
+[[ $beats -gt 0 ]] || { echo "FAIL: no heartbeat records to look at"; exit 1; }
+expect_eq "each heartbeat's decoded fields in the typed table, once" "$beats|$beats" \
+  "$(sql 'select count(*), count(distinct minute) from heartbeats')"
 expect_eq "no forks" 0 "$(sql 'SELECT count(*) FROM forks')"
 expect_eq "the watermark" "$n" "$(sql "SELECT ack_seq FROM watermarks WHERE node = 'test-node' AND epoch = 1")"
 last=$(ls "$work"/batch.* | grep -v '\.[ab]$\|\.s[ab]$' | tail -1)

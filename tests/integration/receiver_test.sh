@@ -119,6 +119,10 @@ expect_eq "the rest: everything acknowledged" "[$n,[],$((n - 2)),0]" \
   "$(reply '[.ack_seq,.gaps,.stored,.duplicates]')"
 expect_eq "node and epoch" '["test-node",1]' "$(reply '[.node,.epoch]')"
 expect_eq "stored once each" "$n|$n|$n" "$(sql 'select count(*), count(distinct seq), max(seq) from records')"
+beats=$(sql "select count(*) from records where type = 'heartbeat'")
+[[ $beats -gt 0 ]] || { echo "FAIL: no heartbeat records to look at"; exit 1; }
+expect_eq "each heartbeat's decoded fields in the typed table, once" "$beats|$beats" \
+  "$(sql 'select count(*), count(distinct minute) from heartbeats')"
 expect_eq "receive times stored" 0 "$(sql "select count(*) from records where received_at < $(($(date +%s) - 600))")"
 expect_eq "the watermark" "$n" "$(sql "select ack_seq from watermarks where node='test-node' and epoch=1")"
 expect_eq "replay: status" 200 "$(post "$work/records")"

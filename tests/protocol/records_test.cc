@@ -229,3 +229,16 @@ TEST_CASE("moving a payload in the chain keeps every other field, even unknown o
   CHECK_FALSE(MoveInChain("not json", 1, 1, "x").ok());
   CHECK_FALSE(MoveInChain("[1]", 1, 1, "x").ok());
 }
+
+TEST_CASE("free text may hold any character but NUL, which PostgreSQL text cannot store") {
+  json task = json::parse(
+      EncodeRecord({SomeEnvelope(), TaskRun{"job", "n\tname", kAt, false, "line 1\nline 2"}}));
+  CHECK(DecodeRecord(task.dump()).ok());
+  task["error"] = std::string("a\0b", 3);
+  CHECK(Refusal(task) == "payload error must not contain NUL");
+  task["error"] = nullptr;
+  task["name"] = std::string("a\0b", 3);
+  CHECK(Refusal(task) == "payload name must not contain NUL");
+  CHECK(EncodeCheckStates({{"tmux", CheckState::kCritical}, {"disk", CheckState::kOk}}) ==
+        R"({"disk":"ok","tmux":"critical"})");
+}

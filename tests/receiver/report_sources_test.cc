@@ -1,9 +1,10 @@
 // The reports' two sources on the same stored records: PostgresReportSource must give what
-// SqliteReportSource gives (the reference), row for row and in the same order: heartbeats,
-// task runs and incidents at the month's edges, repeats, more rows than one cursor page,
-// payloads with mistyped values, repeated keys, \u escapes (\u0000 too) and odd spacing;
-// the registry in byte order; and so the same uptime and statement JSON. Needs the server
-// at FLEET_TEST_PG_URL (suite "postgres": receiver_main.cc leaves it out, saying so).
+// SqliteReportSource gives (the reference), row for row and in the same order, from the
+// records' typed columns: heartbeats, task runs and incidents at the month's edges,
+// repeats, more rows than one cursor page, text with escapes and non-ASCII; the registry in
+// byte order; and so the same uptime and statement JSON. A database from before the typed
+// columns gets them filled from its payloads. Needs the server at FLEET_TEST_PG_URL (suite
+// "postgres": receiver_main.cc leaves it out, saying so).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -12,12 +13,14 @@
 #include <tuple>
 
 #include "base/utc_time.h"
+#include "protocol/records.h"
 #include "receiver/report/report_format.h"
 #include "receiver/report/statement.h"
 #include "receiver/report/uptime_report.h"
 #include "receiver/store/open_report_source.h"
 #include "receiver/store/postgres_report_source.h"
 #include "receiver/store/sqlite_report_source.h"
+#include "receiver/store/sqlite_store.h"
 #include "tests/receiver/store_factory.h"
 
 namespace fleet::receiver {
@@ -31,12 +34,44 @@ const Period kOctober = *ParseMonth("2026-10");
 std::int64_t Minute(int day, int hour, int minute) {
   return kOctober.begin + (day - 1) * 86400 + hour * 3600 + minute * 60;
 }
-std::string Utc(std::int64_t t) { return FormatUtc(t); }
 
 struct Rec {
-  std::string node, type, t, payload;
+  std::string node;
+  protocol::RecordBody body;
+  std::int64_t t = 0;  // when the agent made it
   std::int64_t epoch = 1, received_at = 0;
 };
+
+protocol::RecordBody BeatBody(std::int64_t minute, bool up) {
+  return protocol::Heartbeat{minute, up, {{"tmux", protocol::CheckState::kOk}}, true};
+}
+protocol::RecordBody TaskBody(const std::string& job, std::int64_t run_at, bool ok) {
+  return protocol::TaskRun{job, "name of " + job, run_at, ok,
+                           ok ? std::nullopt : std::optional<std::string>("x")};
+}
+protocol::RecordBody IncidentBody(const std::string& check, std::int64_t opened,
+                                  std::optional<std::int64_t> closed, const std::string& summary) {
+  return protocol::Incident{1, check, opened, closed, summary};
+}
+
+// A record as VerifyRecord would pass it on: payload encoded by the contract, decoded too.
+VerifiedRecord Verified(const std::string& node, std::int64_t epoch, std::int64_t seq,
+                        std::int64_t t, protocol::RecordBody body) {
+  protocol::Record record{{node, epoch, seq, "prev", t, "boot", 1, "test"}, std::move(body)};
+  VerifiedRecord v;
+  v.node = node;
+  v.epoch = epoch;
+  v.seq = seq;
+  v.prev = "prev";
+  v.type = std::string(protocol::RecordTypeName(record.Type()));
+  v.t = FormatUtc(t);
+  v.payload = protocol::EncodeRecord(record);
+  v.jws = "jws";
+  v.hash = node + std::to_string(epoch) + "-" + std::to_string(seq);
+  v.t_unix = t;
+  v.decoded = std::move(record);
+  return v;
+}
 
 // Records stored alike in a SQLite and a PostgreSQL store, then read through both sources.
 struct TwoDatabases {
@@ -50,10 +85,7 @@ struct TwoDatabases {
     for (RecordStore* store : {sqlite.get(), pg.get()}) REQUIRE(store->Begin().ok());
     for (const auto& r : recs) {
       const std::int64_t seq = ++next_seq[{r.node, r.epoch}];
-      VerifiedRecord v{
-          r.node,    r.epoch, seq,
-          "prev",    r.type,  r.t,
-          r.payload, "jws",   r.node + std::to_string(r.epoch) + "-" + std::to_string(seq)};
+      const VerifiedRecord v = Verified(r.node, r.epoch, seq, r.t, r.body);
       for (RecordStore* store : {sqlite.get(), pg.get()}) {
         auto done = store->InsertRecord(v, r.received_at);
         REQUIRE_MESSAGE(done.ok(), (done ? "" : done.error()));
@@ -132,10 +164,6 @@ std::string Difference(const std::vector<Row>& got, const std::vector<Row>& want
   return "";
 }
 
-std::string BeatPayload(std::int64_t minute, const std::string& up, const std::string& extra = "") {
-  return R"({"v":1,"type":"heartbeat","minute":")" + Utc(minute) + R"(","up":)" + up + extra + "}";
-}
-
 // Heartbeats of minutes 1..6 in epoch 1 and 1..2 in epoch 2, acknowledged up to seq 3 of
 // epoch 1 and nothing of epoch 2 (seq 4 stored past a gap, its chain not reached yet): the
 // source returns the first three minutes only, then all of epoch 1 once the watermark moves.
@@ -156,15 +184,8 @@ void CheckOnlyAcknowledgedCount(const OpenSource& open_source) {
     for (std::int64_t seq = 1; seq <= (epoch == 1 ? 6 : 2); ++seq) {
       if (epoch == 1 && seq == 4) continue;  // the gap
       const std::int64_t minute = Minute(2, 0, static_cast<int>(seq));
-      VerifiedRecord v{"n1",
-                       epoch,
-                       seq,
-                       "prev",
-                       "heartbeat",
-                       Utc(minute + 60),
-                       BeatPayload(minute, "true"),
-                       "jws",
-                       "h" + std::to_string(epoch) + "-" + std::to_string(seq)};
+      VerifiedRecord v = Verified("n1", epoch, seq, minute + 60, BeatBody(minute, true));
+      v.hash = "h" + std::to_string(epoch) + "-" + std::to_string(seq);
       REQUIRE(store.InsertRecord(v, minute + 65).ok());
     }
   }
@@ -175,15 +196,8 @@ void CheckOnlyAcknowledgedCount(const OpenSource& open_source) {
   CHECK(std::get<0>(rows.beats[0]) == Minute(2, 0, 1));
   CHECK(std::get<0>(rows.beats[2]) == Minute(2, 0, 3));
   REQUIRE(store.Begin().ok());
-  VerifiedRecord filled{"n1",
-                        1,
-                        4,
-                        "prev",
-                        "heartbeat",
-                        Utc(Minute(2, 0, 5)),
-                        BeatPayload(Minute(2, 0, 4), "true"),
-                        "jws",
-                        "h1-4"};
+  VerifiedRecord filled = Verified("n1", 1, 4, Minute(2, 0, 5), BeatBody(Minute(2, 0, 4), true));
+  filled.hash = "h1-4";
   REQUIRE(store.InsertRecord(filled, Minute(2, 0, 5)).ok());
   REQUIRE(store.SaveWatermark("n1", 1, {6, "h1-6"}).ok());
   REQUIRE(store.Commit().ok());
@@ -191,6 +205,53 @@ void CheckOnlyAcknowledgedCount(const OpenSource& open_source) {
 }
 
 }  // namespace
+
+// What an older receiver left: a stored heartbeat with no typed row, and one stored under
+// the looser rules before strict decoding ("up":"0.9"): after the upgrade the first counts,
+// the second is left out.
+template <typename Source>
+void CheckUpgradedRows(Source& source) {
+  Rows rows = Read(source, "n1", kOctober);
+  REQUIRE(rows.beats.size() == 1);
+  CHECK(std::get<0>(rows.beats[0]) == Minute(2, 0, 0));
+  CHECK(std::get<1>(rows.beats[0]));
+}
+
+const std::string kLooseHeartbeat =
+    R"({"v":1,"node":"n1","epoch":1,"seq":2,"type":"heartbeat","minute":"2026-10-02T00:01:00Z",)"
+    R"("up":"0.9"})";
+
+TEST_CASE("report sources: an older SQLite database gets its typed rows when opened") {
+  SqliteStoreMaker maker;
+  {
+    auto store = maker.Make();
+    REQUIRE(store->Begin().ok());
+    REQUIRE(
+        store
+            ->InsertRecord(Verified("n1", 1, 1, Minute(2, 0, 1), BeatBody(Minute(2, 0, 0), true)),
+                           Minute(2, 0, 1))
+            .ok());
+    REQUIRE(store->SaveWatermark("n1", 1, {2, "h"}).ok());
+    REQUIRE(store->Commit().ok());
+  }
+  {
+    auto db = SqliteDb::Open(maker.path, SqliteDb::Mode::kReadWrite).value();
+    REQUIRE(db->Exec("DELETE FROM heartbeats; PRAGMA user_version = 0").ok());
+    auto insert = db->Prepare(
+                        "INSERT INTO records VALUES ('n1', 1, 2, 'heartbeat', "
+                        "'2026-10-02T00:02:00Z', 'p', 'h', ?1, 'jws', 1790000000)")
+                      .value();
+    REQUIRE(insert->Bind(1, std::string_view(kLooseHeartbeat)).Run().ok());
+  }
+  auto store = SqliteStore::Open(maker.path, false);
+  REQUIRE(store.ok());
+  CHECK((*store)->undecodable_records() == 1);
+  auto source = SqliteReportSource::Open(maker.path);
+  REQUIRE(source.ok());
+  CheckUpgradedRows(**source);
+  // Opened again: nothing to do.
+  CHECK(SqliteStore::Open(maker.path, false).value()->undecodable_records() == 0);
+}
 
 TEST_CASE("report sources: SQLite counts only chained, acknowledged records") {
   CheckOnlyAcknowledgedCount<SqliteStoreMaker>(
@@ -207,78 +268,46 @@ TEST_SUITE("postgres") {
     TwoDatabases dbs;
     const std::int64_t late = Minute(1, 0, 0) + 40 * 86400;  // received in November
     std::vector<Rec> recs;
-    auto beat = [&](std::int64_t minute, const std::string& payload, std::int64_t epoch = 1,
+    auto beat = [&](std::int64_t minute, bool up, std::int64_t epoch = 1,
                     std::int64_t t_offset = 60) {
-      recs.push_back({"n1", "heartbeat", Utc(minute + t_offset), payload, epoch, late});
+      recs.push_back({"n1", BeatBody(minute, up), minute + t_offset, epoch, late});
     };
-    // The month's edges and the day around it that the query looks at.
+    // The month's edges.
     for (std::int64_t m : {Minute(1, 0, 0) - 60, Minute(1, 0, 0), Minute(15, 12, 0),
                            Minute(31, 23, 59), Minute(31, 23, 59) + 60}) {
-      beat(m, BeatPayload(m, "true"));
+      beat(m, true);
     }
-    beat(Minute(2, 0, 0), BeatPayload(Minute(2, 0, 0), "true"), 1, 2 * 86400);  // t two days later
-    beat(Minute(1, 0, 0), BeatPayload(Minute(1, 0, 0), "false"), 2);            // a repeat, epoch 2
-    // Values of another type, as SQLite's json_extract and column_int64 turn them.
-    int i = 0;
-    for (const char* up :
-         {R"("1")", R"(" 2x")", R"("0.9")", "0.5", "1.5", "-1", R"("true")", "null", "[1]",
-          R"({"a": 1})", "1e400", "100000000000000000000", R"("\u0031")", "0", "false", "-0.0"}) {
-      ++i;
-      beat(Minute(3, 0, i), BeatPayload(Minute(3, 0, i), up));
-    }
-    beat(Minute(4, 0, 0), R"({"up":true})");  // no minute
-    beat(Minute(4, 0, 1), R"({"minute":1790000000,"up":true})");
-    beat(Minute(4, 0, 2), R"({"minute":"2026-10-04T02:02:00+02:00","up":true})");
-    beat(Minute(4, 0, 3), R"({"minute":"2026-10-04T00:03:00\u005a","up":true})");
-    beat(Minute(4, 0, 4), BeatPayload(Minute(4, 0, 4), "true", R"(,"checks":{"x":"a\u0000b"})"));
-    beat(Minute(4, 0, 5), R"({"minute":"2026-10-04T00:05:00Z","minute":"2026-10-04T00:55:00Z",)"
-                          R"("up":false,"up":true})");  // repeated keys: the first counts
-    beat(Minute(4, 0, 6), R"({"\u006dinute":"2026-10-04T00:06:00Z","up":true})");
-    beat(Minute(4, 0, 7), R"({ "minute" : "2026-10-04T00:07:00Z" ,
-                               "up" : true , "checks" : { "x" : [ 1 , 2 ] } })");
-    beat(Minute(4, 0, 8), R"({"minute":["2026-10-04T00:08:00Z"],"up":true})");
+    beat(Minute(2, 0, 0), true, 1, 2 * 86400);  // t two days later
+    beat(Minute(1, 0, 0), false, 2);            // a repeat, epoch 2
     // More rows than one cursor page, in order.
     for (int m = 0; m < PostgresReportSource::kPageRows + 500; ++m) {
-      beat(Minute(10, 0, 0) + m * 60,
-           BeatPayload(Minute(10, 0, 0) + m * 60, m % 7 == 0 ? "false" : "true"), 3);
+      beat(Minute(10, 0, 0) + m * 60, m % 7 != 0, 3);
     }
-    // Tasks: the t filter, the run_at range, job and ok of every type, a repeated run.
-    auto task = [&](const std::string& t, const std::string& payload) {
-      recs.push_back({"n1", "task", t, payload, 1, late});
+    // Tasks: the run_at range, a repeated run, text with escapes and non-ASCII.
+    const std::int64_t in = Minute(5, 0, 0);
+    auto task = [&](const std::string& job, std::int64_t run_at, bool ok) {
+      recs.push_back({"n1", TaskBody(job, run_at, ok), in + 60, 1, late});
     };
-    const std::string in = Utc(Minute(5, 0, 0));
-    task(in, R"({"job":"a","run_at":")" + in + R"(","ok":true})");
-    task(in, R"({"job":"a","run_at":")" + in + R"(","ok":false})");
-    task(in, R"({"job":"b\"q\n\/","run_at":")" + in + R"(","ok":2})");
-    task(in, R"({"job":12.50,"run_at":")" + in + R"(","ok":"yes"})");
-    task(in, R"({"job":1E2,"run_at":")" + in + R"(","ok":"7 days"})");
-    task(in, R"({"job":-0,"run_at":")" + in + R"(","ok":true})");
-    task(in, R"({"job":{"x": [1, 2.50, "é"]},"run_at":")" + in + R"(","ok":true})");
-    task(in, R"({"job":true,"run_at":")" + in + R"(","ok":true})");
-    task(in, R"({"job":null,"run_at":")" + in + R"(","ok":true})");
-    task(in, R"({"run_at":")" + in + R"(","ok":true})");
-    task(in, R"({"job":"\u00e9t\u00e9","run_at":")" + in + R"(","ok":true})");
-    task(in, R"({"job":"été","run_at":")" + in + R"(","ok":1})");
-    task(in, R"({"job":"sep","run_at":"2026-09-30T23:59:59Z","ok":true})");
-    task(in, R"({"job":"nov","run_at":"2026-11-01T00:00:00Z","ok":true})");
-    task(Utc(kOctober.begin - 1), R"({"job":"early-t","run_at":")" + in + R"(","ok":true})");
-    task(Utc(kOctober.end + 5 * 86400), R"({"job":"late-t","run_at":")" + in + R"(","ok":true})");
-    // Incidents: open, closed, closed before the month, opened after it, odd `closed`.
-    auto incident = [&](const std::string& payload) {
-      recs.push_back({"n1", "incident", in, payload, 1, late});
+    task("a", in, true);
+    task("a", in, false);
+    task("b\"q/\\", in, true);
+    task("\u00e9t\u00e9 été", in, true);
+    task("sep", kOctober.begin - 1, true);
+    task("first", kOctober.begin, true);
+    task("last", kOctober.end - 1, true);
+    task("nov", kOctober.end, true);
+    // Incidents: open, closed, closed before the month, opened after it.
+    const std::int64_t sep = kOctober.begin - 2 * 86400, oct = Minute(6, 10, 0);
+    auto incident = [&](const std::string& check, std::int64_t opened,
+                        std::optional<std::int64_t> closed, const std::string& summary) {
+      recs.push_back({"n1", IncidentBody(check, opened, closed, summary), oct + 3600, 1, late});
     };
-    const std::string sep = "2026-09-29T10:00:00Z", oct = Utc(Minute(6, 10, 0));
-    incident(R"({"check":"tmux","opened":")" + oct + R"(","closed":null,"summary":"down"})");
-    incident(R"({"check":"tmux","opened":")" + oct + R"(","closed":")" + Utc(Minute(6, 10, 20)) +
-             R"(","summary":"up again"})");
-    incident(R"({"check":"disk","opened":")" + sep + R"(","closed":"2026-09-30T10:00:00Z"})");
-    incident(R"({"check":"disk","opened":")" + sep + R"(","closed":"2026-10-01T10:00:00Z"})");
-    incident(R"({"check":"cron","opened":"2026-11-01T00:00:00Z","closed":null})");
-    incident(R"({"check":"gw","opened":")" + oct + R"(","closed":"soon","summary":12})");
-    incident(R"({"check":"gw2","opened":")" + oct + R"(","summary":"caf\u00e9\u0000"})");
-    incident(R"({"check":7,"opened":")" + oct + R"(","closed":false,"summary":[1, {"a" : null}]})");
-    recs.push_back(
-        {"n2", "heartbeat", Utc(Minute(1, 0, 1)), BeatPayload(Minute(1, 0, 0), "true"), 1, 9});
+    incident("tmux", oct, std::nullopt, "down");
+    incident("tmux", oct, Minute(6, 10, 20), "up again\nline 2");
+    incident("disk", sep, sep + 86400, "");
+    incident("disk", sep, kOctober.begin + 36000, "café");
+    incident("cron", kOctober.end, std::nullopt, "");
+    recs.push_back({"n2", BeatBody(Minute(1, 0, 0), true), Minute(1, 0, 1), 1, 9});
     dbs.Store(recs);
 
     auto sqlite = SqliteReportSource::Open(dbs.sqlite_maker.path);
@@ -297,16 +326,14 @@ TEST_SUITE("postgres") {
     }
     // The reference itself, so that both going wrong alike is seen too.
     const Rows oct_rows = Read(**pg, "n1", kOctober);
-    CHECK(oct_rows.beats.size() == 3 + 1 + 1 + 16 + 5 + PostgresReportSource::kPageRows + 500);
+    CHECK(oct_rows.beats.size() == 3 + 1 + 1 + PostgresReportSource::kPageRows + 500);
     CHECK(std::count(oct_rows.beats.begin(), oct_rows.beats.end(),
-                     Beat(Minute(4, 0, 5), false, late)) == 1);
-    CHECK(std::count_if(oct_rows.beats.begin(), oct_rows.beats.end(), [&](const Beat& b) {
-            return std::get<0>(b) == Minute(4, 0, 6);  // an escaped key: not "minute"
-          }) == 0);
-    CHECK(oct_rows.tasks.size() == 13);
-    CHECK(std::get<0>(oct_rows.tasks[3]) == "12.5");
-    CHECK(std::get<0>(oct_rows.tasks[6]) == R"({"x":[1,2.50,"é"]})");
-    CHECK(oct_rows.incidents.size() == 6);
+                     Beat(Minute(1, 0, 0), false, late)) == 1);
+    CHECK(oct_rows.tasks.size() == 6);  // not "sep" nor "nov"
+    CHECK(std::get<0>(oct_rows.tasks[2]) == "b\"q/\\");
+    CHECK(std::get<0>(oct_rows.tasks[3]) == "\u00e9t\u00e9 été");
+    CHECK(oct_rows.incidents.size() == 3);
+    CHECK(std::get<3>(oct_rows.incidents[1]) == "up again\nline 2");
   }
 
   TEST_CASE("report sources: the same registry and the same reports from both databases") {
@@ -326,12 +353,10 @@ TEST_SUITE("postgres") {
     for (const char* node : {"a-node", "b-node", "B-node"}) {
       for (int m = 0; m < 3000; m += 1) {
         const std::int64_t minute = Minute(5, 0, 0) + m * 60;
-        recs.push_back({node, "heartbeat", Utc(minute + 60),
-                        BeatPayload(minute, m % 50 ? "true" : "false"), 1,
-                        minute + 70 + (m % 3) * 900});
+        recs.push_back(
+            {node, BeatBody(minute, m % 50 != 0), minute + 60, 1, minute + 70 + (m % 3) * 900});
       }
-      recs.push_back({node, "task", Utc(Minute(6, 0, 0)),
-                      R"({"job":"j","run_at":")" + Utc(Minute(6, 0, 0)) + R"(","ok":true})", 1, 0});
+      recs.push_back({node, TaskBody("j", Minute(6, 0, 0), true), Minute(6, 0, 0), 1, 0});
     }
     dbs.Store(recs);
     auto sqlite = OpenReportSource(dbs.sqlite_maker.path);
@@ -378,6 +403,37 @@ TEST_SUITE("postgres") {
     REQUIRE(october->nodes.size() == 3);
     CHECK(october->nodes[0].figures.up == 2940);
     CHECK(october->nodes[0].figures.up_live == 980);
+  }
+
+  TEST_CASE("report sources: an older PostgreSQL database gets its typed rows by migration 4") {
+    PostgresStoreMaker maker;
+    {
+      auto store = maker.Make();
+      REQUIRE(store->Begin().ok());
+      REQUIRE(
+          store
+              ->InsertRecord(Verified("n1", 1, 1, Minute(2, 0, 1), BeatBody(Minute(2, 0, 0), true)),
+                             Minute(2, 0, 1))
+              .ok());
+      REQUIRE(store->SaveWatermark("n1", 1, {2, "h"}).ok());
+      REQUIRE(store->Commit().ok());
+    }
+    auto admin = maker.Admin();
+    REQUIRE(admin
+                ->Exec("DROP TABLE heartbeats, task_runs, incidents, agent_starts; "
+                       "DELETE FROM schema_migrations WHERE version = 4")
+                .ok());
+    REQUIRE(admin
+                ->Exec("INSERT INTO records VALUES ('n1', 1, 2, 'heartbeat', "
+                       "'2026-10-02T00:02:00Z', 'p', 'h', $1, 'jws', 1790000000)",
+                       {kLooseHeartbeat})
+                .ok());
+    auto source = PostgresReportSource::Open(maker.url);
+    REQUIRE_MESSAGE(source.ok(), (source ? "" : source.error()));
+    CheckUpgradedRows(**source);
+    auto version = admin->Exec("SELECT max(version) FROM schema_migrations");
+    REQUIRE(version.ok());
+    CHECK(version->Int(0, 0) == 4);
   }
 
   TEST_CASE("report sources: a fresh PostgreSQL database gets the registry tables") {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <vector>
 
 #include "base/json_text.h"
 #include "protocol/jws.h"
@@ -16,9 +16,6 @@ using nlohmann::json;
 constexpr std::array<std::string_view, 5> kTypeNames = {"heartbeat", "task", "incident",
                                                         "agent_start", "agent_stop"};
 constexpr std::array<std::string_view, 4> kStateNames = {"ok", "warning", "critical", "unknown"};
-
-const std::set<std::string_view> kEnvelopeFields = {"v",    "node", "epoch", "seq",     "prev",
-                                                    "type", "t",    "boot",  "mono_ms", "agent"};
 
 bool HasControlCharacter(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) {
@@ -117,7 +114,8 @@ class FieldReader {
   void RefuseUnread() {
     if (failure_) return;
     for (const auto& [key, value] : object_.items()) {
-      if (!read_.count(key)) {
+      if (std::none_of(read_.begin(), read_.end(),
+                       [&key](std::string_view name) { return name == key; })) {
         failure_ = Error{"payload has unknown field '" + PrintableAscii(key, 40) + "'"};
         return;
       }
@@ -134,7 +132,7 @@ class FieldReader {
  private:
   const json* Find(const char* name) {
     if (failure_) return nullptr;
-    read_.insert(name);
+    read_.push_back(name);
     auto it = object_.find(name);
     if (it == object_.end()) {
       failure_ = Error{std::string("payload ") + name + " is missing"};
@@ -156,7 +154,7 @@ class FieldReader {
   }
 
   const json& object_;
-  std::set<std::string> read_;
+  std::vector<std::string_view> read_;  // a payload has at most 16 fields: a list will do
   std::optional<Error> failure_;
 };
 

@@ -77,7 +77,9 @@ seq_before=$(world_sql 'select max(seq) from records')
 tasks_before=$(world_sql 'select count(*) from tasks')
 cp "$world/agent.yaml" "$world/good.yaml"
 sed -i "s/expect: \[BURN, BURN2, FORGE\]/expcet: [BURN]/" "$world/agent.yaml"
-kill -HUP $daemon; sleep 1
+kill -HUP $daemon
+wait_for 10 grep -q "reload refused" "$world/daemon.log"
+expect_eq "the broken reload is refused, saying so" 0 $?
 expect_eq "still running after a broken reload" 0 "$(kill -0 $daemon; echo $?)"
 expect_match "the broken key is named with its position" "agent.yaml:[0-9]+:[0-9]+: .*expcet" "$(cat "$world/daemon.log")"
 expect_eq "reload count unchanged" 0 "$("$agent" status --state-dir "$world/state" --json | jq .reloads)"

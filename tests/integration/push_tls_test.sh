@@ -42,8 +42,18 @@ receiver_start || fail "receiver did not start"
 url="https://127.0.0.1:$proxy_port"
 spool_fill 100
 
-nothing_sent() {  # nothing_sent WHAT ERROR_REGEX
-  wait_for 15 status_has ".push.failures_in_a_row >= 2 and (.push.last_error | test(\"$2\"))"
+# reload N: SIGHUP, then wait until the agent says it applied reload N (status .reloads),
+# so what follows is about the new configuration, not the old one still running.
+reload() {
+  kill -HUP "$agent_pid"
+  wait_for 10 status_has ".reloads == $1"
+  expect_eq "reload $1 applied" 0 $?
+}
+
+nothing_sent() {  # nothing_sent WHAT ERROR_REGEX: two more failed attempts from now, that error
+  local before
+  before=$(status_json | jq '.push.failures_in_a_row // 0')
+  wait_for 15 status_has ".push.failures_in_a_row >= $before + 2 and (.push.last_error | test(\"$2\"))"
   expect_eq "$1: the agent keeps failing" 0 $?
   expect_eq "$1: no request reached the server" 0 "$(grep -c . "$pair/proxy.log")"
   expect_eq "$1: no record at the receiver" 0 "$(receiver_sql 'select count(*) from records')"
@@ -55,19 +65,17 @@ agent_start
 nothing_sent "certificate from an untrusted CA" "certificate"
 
 agent_config "$url"
-kill -HUP "$agent_pid"
-sleep 1
+reload 1
 nothing_sent "system trust store (the test CA is not in it)" "certificate"
 
 agent_config "$url" "  ca_file: $pki/test-ca.pem
   pinned_pubkey: \"$wrong_pin\""
-kill -HUP "$agent_pid"
-sleep 1
+reload 2
 nothing_sent "trusted CA, wrong pinned key" "pinned public key"
 
 agent_config "$url" "  ca_file: $pki/test-ca.pem
   pinned_pubkey: \"$pin\""
-kill -HUP "$agent_pid"
+reload 3
 wait_for 30 all_delivered
 expect_eq "trusted CA and the right pin: delivered" 0 $?
 expect_exactly_once "over TLS"

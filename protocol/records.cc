@@ -113,7 +113,8 @@ class FieldReader {
   // After the last read: any field not read is unknown.
   void RefuseUnread() {
     if (failure_) return;
-    for (const auto& [key, value] : object_.items()) {
+    for (const auto& item : object_.items()) {
+      const std::string& key = item.key();  // not a structured binding: clang 14 captures
       if (std::none_of(read_.begin(), read_.end(),
                        [&key](std::string_view name) { return name == key; })) {
         failure_ = Error{"payload has unknown field '" + PrintableAscii(key, 40) + "'"};

@@ -185,9 +185,11 @@ TEST_CASE("payload fields must have the contract's types") {
   check_refused(with("up", "0.9"), "payload up must be true or false");
   check_refused(without("up"), "payload up is missing");
   check_refused(with("type", "heartbeats"), "payload type 'heartbeats' is not one of");
-  check_refused(with("checks", {{"tmux", "warn"}}), "payload checks.tmux must be one of ok, warning");
+  check_refused(with("checks", {{"tmux", "warn"}}),
+                "payload checks.tmux must be one of ok, warning");
   check_refused(with("checks", "ok"), "payload checks must be an object");
-  check_refused(with("minute", "2025-11-25T10:00:30Z"), "payload minute must be on a minute boundary");
+  check_refused(with("minute", "2025-11-25T10:00:30Z"),
+                "payload minute must be on a minute boundary");
   check_refused(with("minute", "2025-11-25T11:00:00+01:00"), "payload minute must be RFC 3339 UTC");
   check_refused(with("extra", 1), "payload has unknown field 'extra'");
   check_refused(with("agent", std::string(65, 'a')), "payload agent is longer than 64 bytes");

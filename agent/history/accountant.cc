@@ -2,8 +2,7 @@
 
 #include <algorithm>
 
-#include "collectors/cron/cron_rules.h"
-#include "collectors/cron/timestamp.h"
+#include "base/text.h"
 
 namespace fleet {
 namespace {
@@ -14,12 +13,6 @@ constexpr UnixSeconds kDiskSampleEvery = 600;
 
 Outcome First(Outcome a, Outcome b) { return a.ok() ? b : a; }
 
-std::optional<std::string> OptionalText(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  if (it == j.end() || !it->is_string()) return std::nullopt;
-  return it->get<std::string>();
-}
-
 }  // namespace
 
 bool IsUp(const std::map<std::string, Status>& latest, const std::vector<std::string>& require) {
@@ -29,35 +22,19 @@ bool IsUp(const std::map<std::string, Status>& latest, const std::vector<std::st
   });
 }
 
-std::vector<TaskEntry> FinishedRuns(const nlohmann::json& cron_details) {
-  std::vector<TaskEntry> runs;
-  if (!cron_details.is_object()) return runs;
-  auto jobs = cron_details.find("jobs");
-  if (jobs == cron_details.end() || !jobs->is_array()) return runs;
-  for (const auto& job : *jobs) {
-    if (!job.is_object()) continue;
-    auto id = OptionalText(job, "id");
-    auto run_at = OptionalText(job, "last_run_at");
-    auto status = OptionalText(job, "last_status");
-    // Ids and run times far longer than Hermes writes are not a run we can count once.
-    if (!id || id->empty() || id->size() > 256 || !run_at || run_at->size() > 64 || !status) {
-      continue;
-    }
-    auto parsed = ParseTimestamp(*run_at);
-    if (!parsed) continue;  // an unreadable run time cannot be deduplicated safely
-    TaskEntry task;
-    task.job = *id;
-    // A record stays small (the receiver refuses records over 64 KiB): names and errors
-    // are cut, on a UTF-8 boundary.
-    task.name = TruncateUtf8(OptionalText(job, "name").value_or(*id), 256);
-    task.run_at = *run_at;
-    task.run_at_unix = ToUnixSeconds(parsed->at);
-    task.ok = *status == "ok";
-    if (!task.ok)
-      task.error = TruncateUtf8(OptionalText(job, "last_error").value_or(*status), 1024);
-    runs.push_back(std::move(task));
-  }
-  return runs;
+// The task record of a finished run, or nothing for a run that cannot be counted once: an
+// id or run time far longer than Hermes writes. Free text is cut, on a UTF-8 boundary, so
+// the record stays small (the receiver refuses records over 64 KiB).
+std::optional<TaskEntry> TaskOf(const FinishedRun& run) {
+  if (run.job.empty() || run.job.size() > 256 || run.run_at.size() > 64) return std::nullopt;
+  TaskEntry task;
+  task.job = run.job;
+  task.name = TruncateUtf8(run.name.empty() ? run.job : run.name, 256);
+  task.run_at = run.run_at;
+  task.run_at_unix = run.run_at_unix;
+  task.ok = run.ok;
+  if (!run.ok) task.error = TruncateUtf8(run.error, 1024);
+  return task;
 }
 
 Accountant::Accountant(HistoryStore& store, std::vector<std::string> uptime_require,
@@ -85,14 +62,15 @@ Outcome Accountant::Observe(const CheckResult& result) {
   latest_[result.name] = result;
   const RecordStamp stamp = stamp_();
   TrackIncident(result, stamp);
-  if (result.name == "cron") {
-    for (auto& task : FinishedRuns(result.details)) {
+  for (const FinishedRun& run : result.finished_runs) {
+    if (auto task = TaskOf(run)) {
       // Already queued: the same run seen again while the store is failing.
-      const bool queued = std::any_of(
-          pending_tasks_.begin(), pending_tasks_.end(),
-          [&](const auto& p) { return p.first.job == task.job && p.first.run_at == task.run_at; });
+      const bool queued =
+          std::any_of(pending_tasks_.begin(), pending_tasks_.end(), [&](const auto& p) {
+            return p.first.job == task->job && p.first.run_at == task->run_at;
+          });
       if (!queued && pending_tasks_.size() < kMaxQueuedEntries) {
-        pending_tasks_.emplace_back(std::move(task), stamp);
+        pending_tasks_.emplace_back(std::move(*task), stamp);
       }
     }
   }

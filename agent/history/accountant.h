@@ -1,8 +1,9 @@
 // Accountant: turns check results into the node's history (design.md "Uptime, tasks and
 // incidents"). It keeps the latest result per check; every minute it applies the uptime
 // rule (up when every check in uptime.require has a result and none is CRITICAL) and
-// writes that minute's heartbeat; each finished Hermes cron run seen in the cron check's
-// details becomes a task, counted once by (job id, last_run_at); a check turning CRITICAL
+// writes that minute's heartbeat; each finished run a check reports (CheckResult's
+// finished_runs: the cron check's Hermes jobs) becomes a task, counted once by (job id,
+// run time as written); a check turning CRITICAL
 // opens an incident that its recovery (OK or WARNING; UNKNOWN keeps it open) closes.
 // Writes that fail (disk full, read-only state dir) are not lost: heartbeats, tasks and
 // incident openings/closings wait in bounded queues, in order, and are written with their
@@ -15,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,10 +32,10 @@ inline constexpr std::size_t kMaxSummaryBytes = 1024;
 // Pure: the uptime rule on the latest statuses.
 bool IsUp(const std::map<std::string, Status>& latest, const std::vector<std::string>& require);
 
-// Pure: the finished runs listed in the cron check's details ("jobs": [{id, name,
-// last_run_at, last_status, last_error}]). A run is finished when it has a last_run_at
-// and a non-null last_status; "ok" is success, anything else a failure.
-std::vector<TaskEntry> FinishedRuns(const nlohmann::json& cron_details);
+// Pure: the task record of a check's finished run; nothing for a run that cannot be
+// counted once (no id, an id over 256 bytes or a run time over 64). Name and error are cut
+// to 256 and 1024 bytes on a UTF-8 boundary.
+std::optional<TaskEntry> TaskOf(const FinishedRun& run);
 
 class Accountant {
  public:

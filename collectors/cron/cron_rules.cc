@@ -250,8 +250,26 @@ MissedRunGrace GraceFor(const CronSchedule& schedule, const std::optional<Timest
   return {std::max<seconds>(grace, minutes(5)), basis};
 }
 
+// The job's last run, when it has finished one whose time reads (a run at a time that does
+// not parse cannot be counted once).
+std::optional<FinishedRun> FinishedRunOf(const CronJob& job, RunOutcome outcome) {
+  if (outcome == RunOutcome::kNeverRun || !job.last_run_at || job.id.empty()) return std::nullopt;
+  auto parsed = ParseTimestamp(*job.last_run_at);
+  if (!parsed) return std::nullopt;
+  FinishedRun run;
+  run.job = job.id;
+  run.name = job.name.empty() ? job.id : job.name;
+  run.run_at = *job.last_run_at;
+  run.run_at_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(parsed->at.time_since_epoch()).count();
+  run.ok = outcome == RunOutcome::kOk;
+  if (!run.ok) run.error = job.last_error.empty() ? *job.last_status : job.last_error;
+  return run;
+}
+
 CheckResult EvaluateCronJobs(const JobsFile& file, const CronRuleInput& input) {
   std::vector<Finding> findings;
+  std::vector<FinishedRun> runs;
   json jobs = json::array();
   json totals = {{"jobs", 0},   {"enabled", 0},   {"ok", 0},
                  {"failed", 0}, {"never_run", 0}, {"delivery_failed", 0},
@@ -260,6 +278,7 @@ CheckResult EvaluateCronJobs(const JobsFile& file, const CronRuleInput& input) {
   bool streak_assumed = false;
   for (const CronJob& job : file.jobs) {
     JobEvaluation eval = EvaluateJob(job, input, findings);
+    if (auto run = FinishedRunOf(job, eval.outcome)) runs.push_back(std::move(*run));
     totals["jobs"] = totals["jobs"].get<int>() + 1;
     auto bump = [&totals](const char* key) { totals[key] = totals[key].get<int>() + 1; };
     if (!job.enabled || *job.enabled) bump("enabled");
@@ -302,19 +321,12 @@ CheckResult EvaluateCronJobs(const JobsFile& file, const CronRuleInput& input) {
   }
   if (!file.problems.empty()) details["problems"] = file.problems;
 
-  if (findings.empty()) {
-    return MakeResult("cron", Status::kOk, OkSummary(totals), std::move(details));
-  }
   Status status = Status::kOk;
   for (const auto& f : findings) status = Worse(status, f.status);
-  return MakeResult("cron", status, Summarize(findings), std::move(details));
-}
-
-std::string TruncateUtf8(std::string_view text, std::size_t max_bytes) {
-  if (text.size() <= max_bytes) return std::string(text);
-  std::size_t cut = max_bytes;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return std::string(text.substr(0, cut)) + "...";
+  std::string summary = findings.empty() ? OkSummary(totals) : Summarize(findings);
+  CheckResult result = MakeResult("cron", status, std::move(summary), std::move(details));
+  result.finished_runs = std::move(runs);
+  return result;
 }
 
 }  // namespace fleet

@@ -22,6 +22,7 @@
 #include <optional>
 #include <string>
 
+#include "base/text.h"
 #include "collectors/cron/jobs_file.h"
 #include "collectors/cron/timestamp.h"
 #include "core/check_result.h"
@@ -44,8 +45,5 @@ struct CronRuleInput {
 };
 
 CheckResult EvaluateCronJobs(const JobsFile& file, const CronRuleInput& input);
-
-// At most max_bytes of valid UTF-8 text, cut at a character boundary, "..." appended.
-std::string TruncateUtf8(std::string_view text, std::size_t max_bytes);
 
 }  // namespace fleet

@@ -33,17 +33,14 @@ struct Fixture {
   }
 };
 
-nlohmann::json CronJobs(const std::string& run_at, const std::string& status) {
-  return {{"jobs",
-           {{{"id", "a1b2c3d4e5f6"},
-             {"name", "daily-report"},
-             {"last_run_at", run_at},
-             {"last_status", status},
-             {"last_error", status == "ok" ? nlohmann::json(nullptr) : nlohmann::json("Timeout")}},
-            {{"id", "0000000000ff"},
-             {"name", "never"},
-             {"last_run_at", nullptr},
-             {"last_status", nullptr}}}}};
+// The cron check's result once job a1b2c3d4e5f6 ("daily-report") has run at `hour`:00 on
+// 2028-02-28, as `run_at` (Hermes's text for that instant).
+CheckResult CronRan(Status status, const std::string& run_at, int hour, bool ok) {
+  CheckResult result = MakeResult("cron", status, "cron");
+  result.finished_runs.push_back(FinishedRun{"a1b2c3d4e5f6", "daily-report", run_at,
+                                             DaysFromCivil(2028, 2, 28) * 86400 + hour * 3600, ok,
+                                             ok ? "" : "Timeout"});
+  return result;
 }
 
 }  // namespace
@@ -80,13 +77,13 @@ TEST_CASE("one heartbeat per minute; minutes without one are unmeasured") {
 TEST_CASE("a finished cron run is one task, across repeats and restarts") {
   Fixture f;
   REQUIRE(f.accountant->Start().ok());
-  auto cron = f.Result("cron", Status::kOk, CronJobs("2028-02-28T22:00:00+00:00", "ok"));
+  auto cron = CronRan(Status::kOk, "2028-02-28T22:00:00+00:00", 22, true);
   REQUIRE(f.accountant->Observe(cron).ok());
   REQUIRE(f.accountant->Observe(cron).ok());
   f.Reopen();  // a restart
   REQUIRE(f.accountant->Start().ok());
   REQUIRE(f.accountant->Observe(cron).ok());
-  auto next = f.Result("cron", Status::kWarning, CronJobs("2028-02-28T22:30:00+00:00", "error"));
+  auto next = CronRan(Status::kWarning, "2028-02-28T23:00:00+00:00", 23, false);
   REQUIRE(f.accountant->Observe(next).ok());
   auto tasks = f.store->Tasks(0, f.now + 86400).value();
   REQUIRE(tasks.size() == 2);
@@ -96,17 +93,25 @@ TEST_CASE("a finished cron run is one task, across repeats and restarts") {
   CHECK(tasks[1].job == "a1b2c3d4e5f6");
 }
 
-TEST_CASE("finished runs: only jobs with a run time and a status, garbage ignored") {
-  CHECK(FinishedRuns(nlohmann::json::array()).empty());
-  CHECK(FinishedRuns({{"jobs", "nope"}}).empty());
-  CHECK(FinishedRuns({{"jobs", {1, "x", nullptr}}}).empty());
-  CHECK(
-      FinishedRuns({{"jobs", {{{"id", "a"}, {"last_run_at", "yesterday"}, {"last_status", "ok"}}}}})
-          .empty());  // an unparsable run time cannot be deduplicated
-  auto runs = FinishedRuns(CronJobs("2028-02-28T22:00:00Z", "delivery_failed"));
-  REQUIRE(runs.size() == 1);
-  CHECK_FALSE(runs[0].ok);
-  CHECK(runs[0].name == "daily-report");
+TEST_CASE("a finished run's task: ids and times longer than Hermes writes are not counted") {
+  FinishedRun run{"a1", "", "2028-02-28T22:00:00Z", 1, false, "boom"};
+  auto task = TaskOf(run);
+  REQUIRE(task.has_value());
+  CHECK(task->name == "a1");  // no name: the id
+  CHECK(task->error == "boom");
+  run.ok = true;
+  CHECK_FALSE(TaskOf(run)->error.has_value());
+  CHECK_FALSE(TaskOf(FinishedRun{"", "x", "2028-02-28T22:00:00Z", 1, true, ""}).has_value());
+  CHECK_FALSE(TaskOf(FinishedRun{std::string(257, 'j'), "x", "2028-02-28T22:00:00Z", 1, true, ""}));
+  CHECK_FALSE(TaskOf(FinishedRun{"a1", "x", std::string(65, '2'), 1, true, ""}).has_value());
+  // Free text is cut to fit a record, on a character boundary.
+  std::string long_text;
+  while (long_text.size() < 4096) long_text += "\xC3\xA9";
+  auto cut = TaskOf(FinishedRun{"a1", long_text, "2028-02-28T22:00:00Z", 1, false, long_text});
+  REQUIRE(cut.has_value());
+  CHECK(cut->name.size() == 256 + 3);
+  CHECK(cut->error->size() == 1024 + 3);
+  CHECK(cut->error->substr(1024) == "...");
 }
 
 TEST_CASE("incidents open on CRITICAL, stay open through UNKNOWN, close on recovery") {
@@ -274,9 +279,7 @@ TEST_CASE("an incident and a task seen while the store fails are written later, 
   CHECK_FALSE(f.accountant->Observe(f.Result("disk", Status::kCritical)).ok());
   f.now += 120;
   CHECK_FALSE(
-      f.accountant
-          ->Observe(f.Result("cron", Status::kOk, CronJobs("2028-02-28T22:00:00+00:00", "ok")))
-          .ok());
+      f.accountant->Observe(CronRan(Status::kOk, "2028-02-28T22:00:00+00:00", 22, true)).ok());
   f.now += 60;
   CHECK_FALSE(f.accountant->Observe(f.Result("disk", Status::kOk)).ok());  // recovered meanwhile
   CHECK(f.accountant->queued_entries() == 3);

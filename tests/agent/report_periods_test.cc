@@ -39,13 +39,11 @@ struct Node {
   }
   // The cron check seeing one more finished run of job `id`.
   void TaskRun(const std::string& id, const std::string& run_at, bool ok) {
-    nlohmann::json jobs = {
-        {"jobs",
-         {{{"id", id},
-           {"last_run_at", run_at},
-           {"last_status", ok ? "ok" : "error"},
-           {"last_error", ok ? nlohmann::json(nullptr) : nlohmann::json("boom")}}}}};
-    REQUIRE(accountant.Observe(MakeResult("cron", Status::kOk, "cron", jobs)).ok());
+    const auto unix = ParseRfc3339(run_at);
+    REQUIRE(unix.has_value());
+    CheckResult cron = MakeResult("cron", Status::kOk, "cron");
+    cron.finished_runs.push_back(FinishedRun{id, id, run_at, *unix, ok, ok ? "" : "boom"});
+    REQUIRE(accountant.Observe(cron).ok());
   }
   MetricsReport Report(const Period& period, UnixSeconds as_of) {
     auto report = ReadReport(*store, "n1", period, as_of);

@@ -156,12 +156,10 @@ TEST_CASE("history size counts the history, not the spool, read without the writ
   now += 240;
   REQUIRE(accountant.Observe(MakeResult("tmux", Status::kOk, "back")).ok());
   REQUIRE(accountant.Observe(MakeResult("tmux", Status::kCritical, "gone again")).ok());
-  nlohmann::json jobs = {{"jobs",
-                          {{{"id", "j1"},
-                            {"last_run_at", "2026-06-13T11:00:00Z"},
-                            {"last_status", "error"},
-                            {"last_error", "boom"}}}}};
-  REQUIRE(accountant.Observe(MakeResult("cron", Status::kWarning, "failed", jobs)).ok());
+  CheckResult cron = MakeResult("cron", Status::kWarning, "failed");
+  cron.finished_runs.push_back(FinishedRun{
+      "j1", "j1", "2026-06-13T11:00:00Z", *ParseUtcSeconds("2026-06-13T11:00:00Z"), false, "boom"});
+  REQUIRE(accountant.Observe(cron).ok());
   // 1 agent_start, 3 incident records (open, close, open), 3 heartbeats, 1 task.
   CHECK(store->Size().value().spool_records == 8);
 

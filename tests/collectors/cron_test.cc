@@ -389,6 +389,37 @@ TEST_CASE("cron: a failed delivery is a WARNING of its own, not a failed run") {
   CHECK(EvaluateOne(job).status == Status::kCritical);
 }
 
+TEST_CASE("cron: the result lists each finished run, typed, for the accountant") {
+  json ok = Job("daily-report", Interval(60));
+  ok["last_status"] = "success";  // Hermes's other word for ok
+  json failed = Job("market-watch", Interval(30));
+  failed["last_status"] = "error";
+  failed["last_error"] = "Timeout after 300s";
+  json undelivered = Job("", Interval(30));  // no name: the id names it
+  undelivered["last_status"] = "delivery_failed";
+  json never = Job("never", Interval(30));
+  never["last_status"] = nullptr;
+  never["last_run_at"] = nullptr;
+  json unreadable = Job("garbled", Interval(30));
+  unreadable["last_run_at"] = "yesterday";  // cannot be counted once
+  auto result = Evaluate({ok, failed, undelivered, never, unreadable});
+  REQUIRE(result.finished_runs.size() == 3);
+  const FinishedRun& first = result.finished_runs[0];
+  CHECK(first.job == "daily-report-id");
+  CHECK(first.name == "daily-report");
+  CHECK(first.run_at == Local(-20min));  // as written: with the job, the run's identity
+  CHECK(first.run_at_unix == std::chrono::floor<std::chrono::seconds>(testing::FakeEpoch() - 20min)
+                                 .time_since_epoch()
+                                 .count());
+  CHECK(first.ok);
+  CHECK(first.error.empty());
+  CHECK_FALSE(result.finished_runs[1].ok);
+  CHECK(result.finished_runs[1].error == "Timeout after 300s");
+  CHECK(result.finished_runs[2].name == "-id");
+  CHECK_FALSE(result.finished_runs[2].ok);
+  CHECK(result.finished_runs[2].error == "delivery_failed");  // no error text: the status
+}
+
 TEST_CASE("cron: an unknown last_status is shown as written and raises nothing") {
   json job = Job("quiet", Interval(30));
   job["last_status"] = "silent";

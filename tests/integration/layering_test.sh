@@ -16,6 +16,9 @@ declare -A may_include=(
   [protocol]="base"
   [core]="base"
   [collectors]="base core"
+  # The history gets what checks found out in their results (CheckResult), never from a
+  # collector's own rules.
+  [agent/history]="agent base core protocol"
   [receiver]="base protocol"
   [fuzz]="base protocol receiver"
   [bench]="base protocol"

@@ -3,7 +3,8 @@
 # after storing, 200 with garbage, a truncated reply, a dropped connection, 429 with
 # Retry-After, a reply slower than the agent's timeout, 401. The agent retries what is
 # worth retrying with backoff, honours Retry-After, pauses slowly after 401 with one clear
-# log line, and loses nothing: every record arrives exactly once.
+# log line, and loses nothing: every record arrives exactly once. Then SIGTERM in the
+# middle of a 600 s Retry-After: the agent stops within a second.
 set -uo pipefail
 here=$(dirname "$0")
 source "$here/lib/assert.sh"
@@ -40,4 +41,29 @@ expect_eq "a refused batch is logged once, clearly" 1 \
 expect_match "garbage reply logged as unusable" "unusable reply: reply is not JSON" "$(cat "$pair/agent.log")"
 dups=$(grep -c . "$pair/proxy.log")
 echo "proxy saw $dups requests"
+
+# SIGTERM in the middle of a long Retry-After: the agent stops at once, it does not sleep
+# the wait out. A fresh proxy on the same port answers 429 with Retry-After: 600.
+agent_stop TERM
+kill "$proxy_pid"; wait "$proxy_pid" 2>/dev/null
+python3 "$here/lib/chaos_proxy.py" --listen "$proxy_port" --upstream "http://127.0.0.1:$receiver_port" \
+  --plan "429:600" --log "$pair/proxy-429.log" >"$pair/proxy-429.out" 2>&1 &
+proxy_pid=$!
+wait_for 10 grep -q listening "$pair/proxy-429.out" || fail "second proxy did not start"
+spool_fill 10
+agent_start
+status_has() { "$FLEET_AGENT" status --state-dir "$pair/state" --json 2>/dev/null | jq -e "$1" >/dev/null; }
+# The observable: the agent took the 429 and set its next attempt about 600 s ahead.
+wait_for 30 status_has '.push.last_error != null and (.push.last_error | test("HTTP 429"))
+  and (.push.next_attempt | fromdateiso8601) - now > 500'
+expect_eq "the agent waits out Retry-After: 600 (next attempt ~600 s ahead)" 0 $?
+started=$(date +%s%N)
+kill -TERM "$agent_pid"
+wait "$agent_pid"
+rc=$?
+stopped_ms=$((($(date +%s%N) - started) / 1000000))
+agent_pid=
+expect_eq "SIGTERM during the wait: clean exit" 0 "$rc"
+expect_eq "... within a second (${stopped_ms} ms), not after the wait" 1 "$((stopped_ms < 1000))"
+expect_eq "... and no second request during the wait" 1 "$(grep -c . "$pair/proxy-429.log")"
 finish

@@ -104,21 +104,61 @@ CREATE TABLE agent_starts (
 );
 )sql";
 
-constexpr std::array<std::pair<std::string_view, std::string_view>, 4> kTypedInserts = {{
-    {"insert_heartbeat",
-     "INSERT INTO heartbeats (node, epoch, seq, minute, up, checks, ntp_synced) "
-     "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING"},
-    {"insert_task",
-     "INSERT INTO task_runs (node, epoch, seq, job, name, run_at, ok, error) "
-     "VALUES ($1, $2, $3, $4, $5, $6, $7, CASE WHEN $9 = 'true' THEN $8 END) "
-     "ON CONFLICT DO NOTHING"},
-    {"insert_incident",
-     "INSERT INTO incidents (node, epoch, seq, incident_id, check_name, opened, closed, summary) "
-     "VALUES ($1, $2, $3, $4, $5, $6, NULLIF($7, '')::bigint, $8) ON CONFLICT DO NOTHING"},
-    {"insert_agent_start",
-     "INSERT INTO agent_starts (node, epoch, seq, clean_previous_stop, rebooted) "
-     "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING"},
+// A typed table's insert: its columns after (node, epoch, seq), and their values from the
+// statement's parameters $4 on (typed explicitly: the values are also SELECTed).
+struct TypedInsert {
+  std::string_view name;
+  std::string_view table;
+  std::string_view columns;
+  std::string_view values;
+};
+
+constexpr std::array<TypedInsert, 4> kTypedInserts = {{
+    {"insert_heartbeat", "heartbeats", "minute, up, checks, ntp_synced",
+     "$4::bigint, $5::boolean, $6::text, $7::boolean"},
+    {"insert_task", "task_runs", "job, name, run_at, ok, error",
+     "$4::text, $5::text, $6::bigint, $7::boolean, CASE WHEN $9::text = 'true' THEN $8::text END"},
+    {"insert_incident", "incidents", "incident_id, check_name, opened, closed, summary",
+     "$4::bigint, $5::text, $6::bigint, NULLIF($7::text, '')::bigint, $8::text"},
+    {"insert_agent_start", "agent_starts", "clean_previous_stop, rebooted",
+     "$4::boolean, $5::boolean"},
 }};
+
+// Parameter n of `values` as $n + shift ($1..$3, the key, stay).
+std::string ShiftParameters(std::string_view values, int shift) {
+  std::string out;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (values[i] != '$') {
+      out += values[i];
+      continue;
+    }
+    std::size_t end = i + 1;
+    int n = 0;
+    while (end < values.size() && values[end] >= '0' && values[end] <= '9') {
+      n = n * 10 + (values[end++] - '0');
+    }
+    out += "$" + std::to_string(n > 3 ? n + shift : n);
+    i = end - 1;
+  }
+  return out;
+}
+
+std::string TypedInsertSql(const TypedInsert& insert) {
+  return "INSERT INTO " + std::string(insert.table) + " (node, epoch, seq, " +
+         std::string(insert.columns) + ") VALUES ($1, $2, $3, " + std::string(insert.values) +
+         ") ON CONFLICT DO NOTHING";
+}
+
+const std::vector<std::pair<std::string, std::string>>& TypedStatements() {
+  static const auto statements = [] {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const auto& insert : kTypedInserts) {
+      out.emplace_back(std::string(insert.name), TypedInsertSql(insert));
+    }
+    return out;
+  }();
+  return statements;
+}
 
 std::string Bool(bool value) { return value ? "true" : "false"; }
 
@@ -141,7 +181,7 @@ Outcome FillTypedTables(PgConnection& db) {
       auto decoded = protocol::DecodeRecord(page->Text(i, 3));
       if (!decoded) continue;  // stored under older, looser rules: the reports leave it out
       if (auto row = TypedRowOf(node, epoch, seq, *decoded)) {
-        if (auto done = db.Exec(std::string(row->sql), row->params); !done) {
+        if (auto done = db.Exec(row->sql, row->params); !done) {
           return Error{done.error()};
         }
       }
@@ -202,8 +242,20 @@ Result<int> MigrateInTransaction(PgConnection& db) {
 
 std::span<const PgMigration> PostgresMigrations() { return kMigrations; }
 
-std::span<const std::pair<std::string_view, std::string_view>> TypedRowStatements() {
-  return kTypedInserts;
+std::span<const std::pair<std::string, std::string>> TypedRowStatements() {
+  return TypedStatements();
+}
+
+std::string StoredWithTypedRowSql(std::string_view record_insert, std::string_view name,
+                                  int record_parameters) {
+  for (const auto& insert : kTypedInserts) {
+    if (insert.name != name) continue;
+    return "WITH stored AS (" + std::string(record_insert) + " RETURNING 1) INSERT INTO " +
+           std::string(insert.table) + " (node, epoch, seq, " + std::string(insert.columns) +
+           ") SELECT $1, $2::bigint, $3::bigint, " +
+           ShiftParameters(insert.values, record_parameters - 3) + " FROM stored";
+  }
+  return {};
 }
 
 std::optional<PgTypedRow> TypedRowOf(const std::string& node, std::int64_t epoch, std::int64_t seq,
@@ -211,7 +263,8 @@ std::optional<PgTypedRow> TypedRowOf(const std::string& node, std::int64_t epoch
   const auto insert = [&](std::size_t which, std::vector<std::string> fields) {
     PgParams params = {node, std::to_string(epoch), std::to_string(seq)};
     for (auto& field : fields) params.push_back(std::move(field));
-    return PgTypedRow{kTypedInserts[which].first, kTypedInserts[which].second, std::move(params)};
+    return PgTypedRow{kTypedInserts[which].name, TypedStatements()[which].second,
+                      std::move(params)};
   };
   return std::visit(
       [&](const auto& body) -> std::optional<PgTypedRow> {

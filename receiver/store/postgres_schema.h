@@ -34,13 +34,19 @@ struct PgMigration {
 // the store), and its parameters. nullopt for a type without fields (agent_stop).
 struct PgTypedRow {
   std::string_view name;
-  std::string_view sql;
-  PgParams params;
+  std::string sql;
+  PgParams params;  // $1..$3 the key (node, epoch, seq), then the fields
 };
 std::optional<PgTypedRow> TypedRowOf(const std::string& node, std::int64_t epoch, std::int64_t seq,
                                      const protocol::Record& record);
-// Every statement TypedRowOf may name, for preparing.
-std::span<const std::pair<std::string_view, std::string_view>> TypedRowStatements();
+// Every statement TypedRowOf may name (name, SQL), for preparing.
+std::span<const std::pair<std::string, std::string>> TypedRowStatements();
+// One statement, one round trip: `record_insert` (an INSERT of the record whose first three
+// parameters are node, epoch, seq, of record_parameters in all) and, when it stored a row,
+// the typed row `name` (its fields as parameters record_parameters + 1 on). Its affected
+// count is 1 when the record was stored.
+std::string StoredWithTypedRowSql(std::string_view record_insert, std::string_view name,
+                                  int record_parameters);
 
 std::span<const PgMigration> PostgresMigrations();
 

@@ -94,7 +94,11 @@ Outcome PostgresStore::Prepare() {
     if (auto done = db_->Prepare(statement.name, statement.sql); !done) return done;
   }
   for (const auto& [name, sql] : TypedRowStatements()) {
-    if (auto done = db_->Prepare(std::string(name), std::string(sql)); !done) return done;
+    if (auto done =
+            db_->Prepare("stored_" + name, StoredWithTypedRowSql(kStatements[0].sql, name, 10));
+        !done) {
+      return done;
+    }
   }
   return Success();
 }
@@ -238,17 +242,17 @@ Result<InsertResult> PostgresStore::InsertRecord(const VerifiedRecord& r,
   if (auto locked = LockWatermark(r.node, r.epoch); !locked) return Error{locked.error()};
   const std::string epoch = Num(r.epoch);
   const std::string seq = Num(r.seq);
-  auto inserted = RunInBatch("insert_record", {r.node, epoch, seq, r.type, r.t, r.prev, r.hash,
-                                               r.payload, r.jws, Num(received_at)});
-  if (!inserted) return Error{inserted.error()};
-  if (inserted->Affected() == 1) {
-    if (auto row = TypedRowOf(r.node, r.epoch, r.seq, r.decoded)) {
-      if (auto typed = RunInBatch(std::string(row->name), row->params); !typed) {
-        return Error{typed.error()};
-      }
-    }
-    return InsertResult::kStored;
+  PgParams params = {r.node, epoch,  seq,       r.type, r.t,
+                     r.prev, r.hash, r.payload, r.jws,  Num(received_at)};
+  // The record and its typed row in one statement: one round trip.
+  std::string statement = "insert_record";
+  if (auto row = TypedRowOf(r.node, r.epoch, r.seq, r.decoded)) {
+    statement = "stored_" + std::string(row->name);
+    params.insert(params.end(), row->params.begin() + 3, row->params.end());
   }
+  auto inserted = RunInBatch(statement, params);
+  if (!inserted) return Error{inserted.error()};
+  if (inserted->Affected() == 1) return InsertResult::kStored;
   auto stored = RunInBatch("record_hash", {r.node, epoch, seq});
   if (!stored) return Error{stored.error()};
   if (stored->Rows() == 1 && stored->Text(0, 0) == r.hash) return InsertResult::kDuplicate;

@@ -22,7 +22,9 @@
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
 #include "agent/daemon/error_log.h"
+#include "agent/daemon/minute_schedule.h"
 #include "agent/daemon/node_clock.h"
+#include "agent/daemon/spool_watch.h"
 #include "agent/daemon/state_dir.h"
 #include "agent/history/accountant.h"
 #include "agent/history/spool.h"
@@ -88,8 +90,10 @@ class Daemon {
   void StartCheck(const std::string& name);
   void ScheduleCheck(const std::string& name, milliseconds delay);
   void OnResult(const std::string& name, std::uint64_t run, CheckResult result, bool late);
-  void ScheduleMinute();
-  void Heartbeat();
+  // The uptime rule's wakes: from ready on, the heartbeat of each minute that ended.
+  void StartMinutes();
+  void OnMinuteWake();
+  void Heartbeat(UnixMinute minute, std::chrono::system_clock::time_point now);
   void ScheduleWatchdog(milliseconds every);
   void AwaitSignal();
   void Reload();
@@ -98,8 +102,6 @@ class Daemon {
   void Report(const std::string& key, const Outcome& outcome);
   // Starts, restarts (upstream changed) or stops the pusher to match config_.upstream.
   void ConfigurePush(const UpstreamSettings& previous);
-  // Logs the spool crossing 80% of spool.max_size and detail being shed; JSON for status.
-  nlohmann::json WatchSpool();
 
   DaemonOptions options_;
   asio::io_context io_;
@@ -117,11 +119,12 @@ class Daemon {
   // Wall time of each check's last result (slots are rebuilt by a reload; this is not).
   std::map<std::string, std::chrono::system_clock::time_point> checked_at_;
   std::optional<Evaluation> evaluation_;
+  // Set once the first evaluation is done (ready); a reload keeps it.
+  std::optional<MinuteSchedule> minutes_;
   std::unique_ptr<HistoryStore> store_;
   std::unique_ptr<Accountant> accountant_;
   std::unique_ptr<Pusher> pusher_;
-  bool spool_warned_ = false;
-  std::int64_t shed_logged_ = -1;
+  SpoolWatch spool_watch_;
   NodeClock clock_;
   RepeatingErrorLog errors_;
   std::shared_ptr<std::atomic<int>> in_flight_ = std::make_shared<std::atomic<int>>(0);
@@ -248,7 +251,7 @@ void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult re
   slot.answered = true;
   slot.deadline->cancel();
   slot.last_result_at = steady_clock::now();
-  checked_at_[name] = std::chrono::system_clock::now();
+  checked_at_[name] = os_->Now();
 
   const auto& latest = accountant_->latest();
   auto previous = latest.find(name);
@@ -262,8 +265,7 @@ void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult re
   if (!ready_ && std::all_of(slots_.begin(), slots_.end(),
                              [](const auto& s) { return s.second.last_result_at.has_value(); })) {
     ready_ = true;
-    Heartbeat();
-    ScheduleMinute();
+    StartMinutes();
     Notify("READY=1");
     spdlog::info("first evaluation done; node {} is {}", node_id_,
                  IsUp(
@@ -279,24 +281,22 @@ void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult re
   WriteStatus(false);
 }
 
-void Daemon::ScheduleMinute() {
-  // Fire just after the next wall-clock minute starts; recomputed every time, so a clock
-  // that jumps is followed (a minute seen twice keeps its first heartbeat).
-  const auto now = std::chrono::system_clock::now();
-  const auto into = now.time_since_epoch() % std::chrono::minutes(1);
-  auto delay =
-      std::chrono::duration_cast<milliseconds>(std::chrono::minutes(1) - into) + milliseconds(500);
-  minute_timer_.expires_after(delay);
+void Daemon::StartMinutes() {
+  minutes_.emplace(os_->Now());
+  OnMinuteWake();
+}
+
+void Daemon::OnMinuteWake() {
+  const auto now = os_->Now();
+  const MinuteSchedule::Wake wake = minutes_->OnWake(now);
+  if (wake.evaluate) Heartbeat(*wake.evaluate, now);
+  minute_timer_.expires_after(wake.wait);
   minute_timer_.async_wait([this](const boost::system::error_code& ec) {
-    if (ec || stopping_) return;
-    Heartbeat();
-    ScheduleMinute();
+    if (!ec && !stopping_) OnMinuteWake();
   });
 }
 
-void Daemon::Heartbeat() {
-  const auto now = std::chrono::system_clock::now();
-  const UnixMinute minute = MinuteOf(ToUnixSeconds(now));
+void Daemon::Heartbeat(UnixMinute minute, std::chrono::system_clock::time_point now) {
   const Outcome written = accountant_->Heartbeat(minute, clock_.NtpSynced());
   Report("history", written);
   std::map<std::string, Status> statuses;
@@ -392,52 +392,6 @@ void Daemon::ConfigurePush(const UpstreamSettings& previous) {
   pusher_->Start();
 }
 
-nlohmann::json Daemon::WatchSpool() {
-  auto state = store_->SpoolStatus();
-  if (!state) return {{"error", state.error()}};
-  const auto max = static_cast<double>(config_.spool.max_size);
-  const double percent = 100.0 * static_cast<double>(state->bytes) / max;
-  if (percent >= 80.0 && !spool_warned_) {
-    spool_warned_ = true;
-    spdlog::warn(
-        "spool at {:.0f}% of spool.max_size ({} of {}); when full, detail records are "
-        "shed and heartbeats kept",
-        percent, FormatBytes(static_cast<std::uint64_t>(state->bytes)),
-        FormatBytes(config_.spool.max_size));
-  } else if (percent < 70.0 && spool_warned_) {
-    spool_warned_ = false;
-    spdlog::info("spool back under 70% of spool.max_size");
-  }
-  if (shed_logged_ < 0) shed_logged_ = state->shed;
-  if (state->shed > shed_logged_) {
-    spdlog::error(
-        "spool full: {} detail record(s) shed so far (their history stays on this "
-        "node; heartbeats are kept); the upstream has not acknowledged records for a "
-        "while",
-        state->shed);
-    shed_logged_ = state->shed;
-  }
-  return {{"records", state->records},
-          {"bytes", state->bytes},
-          {"max_bytes", config_.spool.max_size},
-          {"percent", std::round(percent * 10.0) / 10.0},
-          // Full: no room left for a detail record, so they are shed now.
-          {"full", state->bytes + 64 * 1024 >= static_cast<std::int64_t>(config_.spool.max_size)},
-          {"shed_records", state->shed},
-          {"oversized_records", state->oversized},
-          // Refused for good by the receiver, kept aside in history.db (refused_records).
-          {"refused_records", state->refused},
-          {"last_refused", state->last_refused
-                               ? nlohmann::json{{"epoch", state->last_refused->epoch},
-                                                {"seq", state->last_refused->seq},
-                                                {"type", state->last_refused->type},
-                                                {"reason", state->last_refused->reason},
-                                                {"at", FormatUtc(state->last_refused->refused_at)}}
-                               : nlohmann::json(nullptr)},
-          {"epoch", state->epoch},
-          {"next_seq", state->next_seq}};
-}
-
 void Daemon::Report(const std::string& key, const Outcome& outcome) {
   if (outcome.ok()) {
     errors_.Clear(key);
@@ -477,7 +431,7 @@ void Daemon::WriteStatus(bool force) {
       {"node", node_id_},
       {"agent", FLEET_VERSION},
       {"started", started_at_},
-      {"updated", FormatUtc(std::chrono::system_clock::now())},
+      {"updated", FormatUtc(os_->Now())},
       {"config_file", options_.config_file},
       {"ready", ready_},
       {"stopping", stopping_},
@@ -488,7 +442,7 @@ void Daemon::WriteStatus(bool force) {
       {"queued_entries", accountant_->queued_entries()},
       {"history_write_failures", errors_.repeats("history")},
       {"checks", std::move(checks)},
-      {"spool", WatchSpool()},
+      {"spool", spool_watch_.Observe(store_->SpoolStatus(), config_.spool.max_size)},
       {"push", pusher_ ? pusher_->Status() : nlohmann::json{{"state", "off"}, {"url", nullptr}}}};
   auto written = WriteFileAtomically(
       config_.state_dir + "/status.json",
@@ -535,7 +489,7 @@ int Daemon::Run() {
     return ::access((config.state_dir + "/" + name).c_str(), F_OK) == 0;
   };
   if (key->has_value() && !exists("history.db") && exists("status.json")) {
-    first_epoch = MinuteOf(ToUnixSeconds(std::chrono::system_clock::now()));
+    first_epoch = MinuteOf(ToUnixSeconds(os_->Now()));
     spdlog::warn(
         "{}/history.db is gone but an agent ran here before: the spool was lost; records "
         "start again in epoch {}",
@@ -561,7 +515,7 @@ int Daemon::Run() {
   accountant_ = std::make_unique<Accountant>(*store_, config.uptime_require,
                                              [this] { return clock_.Stamp(); });
   config_ = config;
-  started_at_ = FormatUtc(std::chrono::system_clock::now());
+  started_at_ = FormatUtc(os_->Now());
   Report("history", accountant_->Start());
   if (!Configure(config)) return 1;
   ConfigurePush(UpstreamSettings{});  // sets the spool limit too
@@ -572,10 +526,9 @@ int Daemon::Run() {
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
     ScheduleWatchdog(milliseconds(std::max<std::uint64_t>(watchdog_usec / 2000, 100)));
   }
-  if (slots_.empty()) {  // nothing to check: evaluate right away
+  if (slots_.empty()) {  // nothing to check: ready right away
     ready_ = true;
-    Heartbeat();
-    ScheduleMinute();
+    StartMinutes();
     Notify("READY=1");
   }
   io_.run();

@@ -1,7 +1,8 @@
 // Daemon: `fleet-agent run`. One Boost.Asio event loop on the main thread: each check on
 // its own timer (its `interval`), run on a worker thread under its deadline and its result
-// posted back to the loop; the uptime rule every minute on the latest results; systemd
-// notifications (READY=1 after the first evaluation, WATCHDOG=1 from the loop, STATUS=);
+// posted back to the loop; the uptime rule on the latest results for each minute that
+// ends (MinuteSchedule, on the wall clock of the Os seam); systemd notifications (READY=1
+// after every check's first result, WATCHDOG=1 from the loop, STATUS=);
 // SIGHUP reloads the configuration (a broken file is refused and the old one kept),
 // SIGTERM/SIGINT stop cleanly with an agent_stop record. History lives in the state
 // directory (HistoryStore); a status.json beside it tells `fleet-agent status` what the

@@ -4,10 +4,11 @@
 # previous stop was not clean, and every minute a run evaluated has its heartbeat: the
 # daemon names a minute in status.json (`last_evaluation`, heartbeat "written") only after
 # that minute's heartbeat committed, so the minute read just before the kill must be there,
-# exactly. Most runs die within a second (the first evaluation); one a minute, up to
-# CRASH_LONG_RUNS (5), starts 5 s before a minute boundary and dies 0.4-1 s after it,
-# around the minute timer's heartbeat (it fires 0.5 s past the boundary), so that path is
-# killed mid-way too. So the loop lasts at least 5 minutes, with more short runs.
+# exactly. Most runs die within a second (around the first evaluation of every check,
+# ready); one a minute, up to CRASH_LONG_RUNS (5), starts 5 s before a minute boundary and
+# dies 0.4-1 s after it, around the heartbeat of the minute that just ended (written up to
+# 0.5 s past the boundary), so that path is killed mid-way too. So the loop lasts at least
+# 5 minutes, with more short runs.
 set -uo pipefail
 here=$(dirname "$0")
 source "$here/lib/assert.sh"
@@ -32,6 +33,11 @@ evaluated_minute() {
      | .last_evaluation.minute | fromdateiso8601 / 60 | floor' \
     "$world/state/status.json" 2>/dev/null
 }
+# True once the run with pid $1 has every check's first result (status.json .ready).
+run_ready() {
+  jq -e --argjson pid "$1" 'select(.pid == $pid and .ready == true)' \
+    "$world/state/status.json" >/dev/null 2>&1
+}
 start_daemon() {
   "$agent" run --config "$world/agent.yaml" 2>>"$world/daemon.log" &
   daemon=$!
@@ -47,6 +53,7 @@ kill_daemon() {
 evaluated=()   # the minute each run had evaluated when it was killed
 long_done=0
 long_ticked=0  # long runs whose minute timer's heartbeat was written before the kill
+readied=0      # short runs that were ready before the kill
 corrupt=0
 
 short_run() {
@@ -55,6 +62,7 @@ short_run() {
   local m
   m=$(evaluated_minute "$daemon")
   [[ -n "$m" ]] && evaluated+=("$m")
+  run_ready "$daemon" && readied=$((readied + 1))
   kill_daemon
 }
 
@@ -63,20 +71,20 @@ long_run() {
   local boundary=$((($(now_ms) / 60000 + 1) * 60000))
   start_daemon
   sleep_until_ms $((boundary - 300))
-  local before after
-  before=$(evaluated_minute "$daemon")
+  local ready=0 after
+  run_ready "$daemon" && ready=1
   sleep_until_ms $((boundary + 400 + RANDOM % 600))
   after=$(evaluated_minute "$daemon")
   kill_daemon
   long_done=$((long_done + 1))
-  if [[ -z "$before" ]]; then
+  if ((ready == 0)); then
     fail "long run $long_done: not ready 0.3 s before the boundary"
     return
   fi
-  evaluated+=("$before")
   if [[ -n "$after" ]]; then
     evaluated+=("$after")
-    ((after == boundary / 60000)) && long_ticked=$((long_ticked + 1))
+    # The minute it became ready in, which had just ended.
+    ((after == boundary / 60000 - 1)) && long_ticked=$((long_ticked + 1))
   fi
   [[ "$(world_sql 'pragma integrity_check')" == ok ]] || corrupt=$((corrupt + 1))
 }
@@ -114,9 +122,9 @@ for m in "${evaluated[@]}"; do
   have=$(world_sql "select count(*) from heartbeats where minute = $m")
   ((have == 1)) || { missing=$((missing + 1)); echo "no heartbeat for evaluated minute $m"; }
 done
-echo "runs killed: $killed; evaluated minutes checked: ${#evaluated[@]}; agent_runs rows: $runs;" \
+echo "runs killed: $killed; ready when killed (short runs): $readied; evaluated minutes checked: ${#evaluated[@]}; agent_runs rows: $runs;" \
   "long runs: $long_done, $long_ticked of them killed after their minute's heartbeat"
-((${#evaluated[@]} > killed / 4)) || fail "too few runs reached their first evaluation (${#evaluated[@]})"
+((readied > killed / 4)) || fail "too few short runs were ready when killed ($readied of $killed)"
 expect_eq "long runs" "$long_runs" "$long_done"
 ((long_runs == 0 || long_ticked > 0)) || fail "no long run got as far as its minute timer's heartbeat"
 expect_eq "evaluated minutes without their heartbeat" 0 "$missing"

@@ -25,7 +25,11 @@ wait_for 10 status_has '.ready == true'; expect_eq "daemon ready" 0 $?
 wait_for 10 status_has '[.checks[]|select(.status=="ok")]|length == 4'
 expect_eq "all four checks OK on a healthy node" 0 $?
 expect_eq "node up" true "$("$agent" status --state-dir "$world/state" --json | jq .up)"
-expect_eq "one heartbeat so far, up" "1|1" "$(world_sql 'select count(*), sum(up) from heartbeats')"
+# A heartbeat covers a minute that has ended: the first is the minute of ready's, written
+# just after that minute's end (the receiver does not count a minute that arrives before).
+wait_for 75 sql_at_least 'select count(*) from heartbeats' 1
+expect_eq "the first heartbeat: up, written after its minute ended, within 10 s" "1|1|1" \
+  "$(world_sql 'select count(*), sum(up), t >= minute * 60 + 60 and t <= minute * 60 + 70 from heartbeats')"
 expect_eq "the finished cron run is a task" "1" "$(world_sql "select count(*) from tasks where ok=1")"
 
 # status: each check's last result with its age, the minute evaluated, the history's size.

@@ -29,17 +29,23 @@ for _ in $(seq 50); do jq -e .ready "$world/state/status.json" >/dev/null 2>&1 &
 expect_eq "daemon ready" true "$(jq .ready "$world/state/status.json")"
 dd if=/dev/zero of="$world/state/fill" bs=64k status=none 2>/dev/null  # until ENOSPC
 start_minute=$(($(date +%s) / 60))
-# Stay full across a minute boundary, so a heartbeat has to wait.
-while (($(date +%s) / 60 <= start_minute)); do sleep 1; done
-sleep 3
+wait_for 20 grep -q "history: .*full" "$world/daemon.log"
+expect_eq "the full disk is noticed" 0 $?
+# Stay full across a minute boundary (and 3 s on, the heartbeat is due 0-0.5 s after it):
+# the heartbeat of the minute that ended has to wait in memory.
+while (($(date +%s) < (start_minute + 1) * 60 + 3)); do sleep 0.2; done
 expect_eq "still running while full" 0 "$(kill -0 $daemon; echo $?)"
 errors=$(grep -c "history: .*full.*(logged once while it repeats)" "$world/daemon.log")
 expect_eq "the full disk is logged once" 1 "$errors"
+space_back=$(date +%s)
 rm -f "$world/state/fill"
-for _ in $(seq 50); do grep -q "history: recovered after" "$world/daemon.log" && break; sleep 0.2; done
+wait_for 20 grep -q "history: recovered after" "$world/daemon.log"
 expect_match "recovery is logged with a count" "history: recovered after [0-9]+ failures" "$(cat "$world/daemon.log")"
-sleep 2
-expect_eq "the held-back heartbeat was written" 1 "$(world_sql "select count(*) from heartbeats where minute = $((start_minute + 1))")"
+heartbeat_of() { [[ "$(world_sql "select count(*) from heartbeats where minute = $1")" == 1 ]]; }
+wait_for 10 heartbeat_of "$start_minute"
+expect_eq "the held-back heartbeat (the minute that ended while full) was written" 0 $?
+expect_eq "... stamped when it was due, while the disk was full, not when written" 1 \
+  "$(world_sql "select t < $space_back from heartbeats where minute = $start_minute")"
 expect_eq "the disk incident was recorded" 1 "$(world_sql "select count(*) from incidents where check_name = 'disk'")"
 kill -TERM $daemon; wait $daemon; rc=$?; daemon=""
 expect_eq "clean stop" 0 "$rc"

@@ -77,13 +77,19 @@ std::vector<Seed> RecordParserSeeds() {
   add("bad-payload-seq-zero.jws", changed([](auto& r) { r.envelope.seq = 0; }));
   add("bad-payload-minute-second.jws",
       changed([](auto& r) { std::get<protocol::Heartbeat>(r.body).minute += 30; }));
-  add("bad-payload-version.jws", SignPayload(WithField(heartbeat, "v", 2), key));
-  add("bad-payload-epoch-text.jws", SignPayload(WithField(heartbeat, "epoch", "1"), key));
-  add("bad-payload-up-text.jws", SignPayload(WithField(heartbeat, "up", "0.9"), key));
-  add("bad-payload-up-twice.jws", SignPayload("{\"up\":false," + heartbeat.substr(1), key));
+  add("bad-payload-version.jws", SignPayload(WithField(heartbeat, protocol::fields::kV, 2), key));
+  add("bad-payload-epoch-text.jws",
+      SignPayload(WithField(heartbeat, protocol::fields::kEpoch, "1"), key));
+  add("bad-payload-up-text.jws",
+      SignPayload(WithField(heartbeat, protocol::fields::kUp, "0.9"), key));
+  add("bad-payload-up-twice.jws",
+      SignPayload("{\"" + std::string(protocol::fields::kUp) + "\":false," + heartbeat.substr(1),
+                  key));
   add("bad-payload-minute-offset.jws",
-      SignPayload(WithField(heartbeat, "minute", "2026-11-25T11:00:00+01:00"), key));
-  add("bad-payload-type.jws", SignPayload(WithField(heartbeat, "type", "uptime"), key));
+      SignPayload(WithField(heartbeat, protocol::fields::kMinute, "2026-11-25T11:00:00+01:00"),
+                  key));
+  add("bad-payload-type.jws",
+      SignPayload(WithField(heartbeat, protocol::fields::kType, "uptime"), key));
   add("bad-payload-unknown-field.jws", SignPayload(WithField(heartbeat, "load", 0.5), key));
   add("bad-payload-not-json.jws", SignPayload("heartbeat at 10:00", key));
   add("bad-payload-array.jws", SignPayload("[" + heartbeat + "]", key));

@@ -126,7 +126,7 @@ class FieldReader {
   // The first refusal sticks; `v` is the exception: an unknown version says only that.
   template <typename T>
   T Fail(const std::string& name, const std::string& why) {
-    if (!failure_ || name == "v") failure_ = Error{"payload " + name + " " + why};
+    if (!failure_ || name == fields::kV) failure_ = Error{"payload " + name + " " + why};
     return T{};
   }
 
@@ -161,35 +161,35 @@ class FieldReader {
 
 Envelope ReadEnvelope(FieldReader& r) {
   Envelope e;
-  r.Integer("v", kRecordVersion, kRecordVersion + 1);
+  r.Integer(fields::kV, kRecordVersion, kRecordVersion + 1);
   if (r.failure()) {
-    return r.Fail<Envelope>("v", "must be " + std::to_string(kRecordVersion));
+    return r.Fail<Envelope>(fields::kV, "must be " + std::to_string(kRecordVersion));
   }
-  e.node = r.Text("node", kMaxIdBytes, true);
-  e.epoch = r.Integer("epoch", 1, kMaxChainNumber);
-  e.seq = r.Integer("seq", 1, kMaxChainNumber);
-  e.prev = r.Text("prev", kMaxIdBytes, true);
-  e.t = r.Time("t");
-  e.boot = r.Text("boot", kMaxIdBytes, false);
-  e.mono_ms = r.Integer("mono_ms", 0, kMaxChainNumber);
-  e.agent = r.Text("agent", kMaxIdBytes, false);
+  e.node = r.Text(fields::kNode, kMaxIdBytes, true);
+  e.epoch = r.Integer(fields::kEpoch, 1, kMaxChainNumber);
+  e.seq = r.Integer(fields::kSeq, 1, kMaxChainNumber);
+  e.prev = r.Text(fields::kPrev, kMaxIdBytes, true);
+  e.t = r.Time(fields::kT);
+  e.boot = r.Text(fields::kBoot, kMaxIdBytes, false);
+  e.mono_ms = r.Integer(fields::kMonoMs, 0, kMaxChainNumber);
+  e.agent = r.Text(fields::kAgent, kMaxIdBytes, false);
   return e;
 }
 
 Heartbeat ReadHeartbeat(FieldReader& r) {
   Heartbeat h;
-  h.minute = r.Time("minute");
+  h.minute = r.Time(fields::kMinute);
   if (!r.failure() && h.minute % 60 != 0) {
-    return r.Fail<Heartbeat>("minute", "must be on a minute boundary (seconds 00)");
+    return r.Fail<Heartbeat>(fields::kMinute, "must be on a minute boundary (seconds 00)");
   }
-  h.up = r.Bool("up");
-  if (const json* checks = r.Object("checks")) {
+  h.up = r.Bool(fields::kUp);
+  if (const json* checks = r.Object(fields::kChecks)) {
     if (checks->size() > kMaxChecks) {
-      return r.Fail<Heartbeat>("checks",
+      return r.Fail<Heartbeat>(fields::kChecks,
                                "has more than " + std::to_string(kMaxChecks) + " entries");
     }
     for (const auto& [name, state] : checks->items()) {
-      const std::string field = "checks." + PrintableAscii(name, 40);
+      const std::string field = std::string(fields::kChecks) + "." + PrintableAscii(name, 40);
       if (name.empty() || name.size() > kMaxIdBytes || HasControlCharacter(name)) {
         return r.Fail<Heartbeat>(field,
                                  "is not a check name (1 to 64 bytes, no control characters)");
@@ -200,29 +200,29 @@ Heartbeat ReadHeartbeat(FieldReader& r) {
       h.checks.emplace(name, *parsed);
     }
   }
-  h.ntp_synced = r.Bool("ntp_synced");
+  h.ntp_synced = r.Bool(fields::kNtpSynced);
   return h;
 }
 
 TaskRun ReadTaskRun(FieldReader& r) {
   TaskRun task;
-  task.job = r.Text("job", kMaxJobBytes, true);
-  task.name = r.Text("name", kMaxJobBytes, false);
-  task.run_at = r.Time("run_at");
-  task.ok = r.Bool("ok");
-  task.error = r.NullableText("error", kMaxTextBytes);
+  task.job = r.Text(fields::kJob, kMaxJobBytes, true);
+  task.name = r.Text(fields::kName, kMaxJobBytes, false);
+  task.run_at = r.Time(fields::kRunAt);
+  task.ok = r.Bool(fields::kOk);
+  task.error = r.NullableText(fields::kError, kMaxTextBytes);
   return task;
 }
 
 Incident ReadIncident(FieldReader& r) {
   Incident incident;
-  incident.id = r.Integer("id", 1, kMaxChainNumber);
-  incident.check = r.Text("check", kMaxIdBytes, true);
-  incident.opened = r.Time("opened");
-  incident.closed = r.NullableTime("closed");
-  incident.summary = r.Text("summary", kMaxTextBytes, false);
+  incident.id = r.Integer(fields::kId, 1, kMaxChainNumber);
+  incident.check = r.Text(fields::kCheck, kMaxIdBytes, true);
+  incident.opened = r.Time(fields::kOpened);
+  incident.closed = r.NullableTime(fields::kClosed);
+  incident.summary = r.Text(fields::kSummary, kMaxTextBytes, false);
   if (!r.failure() && incident.closed && *incident.closed < incident.opened) {
-    return r.Fail<Incident>("closed", "is before opened");
+    return r.Fail<Incident>(fields::kClosed, "is before opened");
   }
   return incident;
 }
@@ -263,33 +263,34 @@ std::string EncodeCheckStates(const std::map<std::string, CheckState>& checks) {
 
 std::string EncodeRecord(const Record& record) {
   const Envelope& e = record.envelope;
-  json p = {{"v", kRecordVersion}, {"node", e.node}, {"epoch", e.epoch},
-            {"seq", e.seq},        {"prev", e.prev}, {"type", RecordTypeName(record.Type())},
-            {"t", FormatUtc(e.t)}, {"boot", e.boot}, {"mono_ms", e.mono_ms},
-            {"agent", e.agent}};
+  json p = {{fields::kV, kRecordVersion}, {fields::kNode, e.node},
+            {fields::kEpoch, e.epoch},    {fields::kSeq, e.seq},
+            {fields::kPrev, e.prev},      {fields::kType, RecordTypeName(record.Type())},
+            {fields::kT, FormatUtc(e.t)}, {fields::kBoot, e.boot},
+            {fields::kMonoMs, e.mono_ms}, {fields::kAgent, e.agent}};
   std::visit(
       [&p](const auto& body) {
         using Body = std::decay_t<decltype(body)>;
         if constexpr (std::is_same_v<Body, Heartbeat>) {
-          p["minute"] = FormatUtc(body.minute);
-          p["up"] = body.up;
-          p["checks"] = ChecksJson(body.checks);
-          p["ntp_synced"] = body.ntp_synced;
+          p[fields::kMinute] = FormatUtc(body.minute);
+          p[fields::kUp] = body.up;
+          p[fields::kChecks] = ChecksJson(body.checks);
+          p[fields::kNtpSynced] = body.ntp_synced;
         } else if constexpr (std::is_same_v<Body, TaskRun>) {
-          p["job"] = body.job;
-          p["name"] = body.name;
-          p["run_at"] = FormatUtc(body.run_at);
-          p["ok"] = body.ok;
-          p["error"] = body.error ? json(*body.error) : json(nullptr);
+          p[fields::kJob] = body.job;
+          p[fields::kName] = body.name;
+          p[fields::kRunAt] = FormatUtc(body.run_at);
+          p[fields::kOk] = body.ok;
+          p[fields::kError] = body.error ? json(*body.error) : json(nullptr);
         } else if constexpr (std::is_same_v<Body, Incident>) {
-          p["id"] = body.id;
-          p["check"] = body.check;
-          p["opened"] = FormatUtc(body.opened);
-          p["closed"] = body.closed ? json(FormatUtc(*body.closed)) : json(nullptr);
-          p["summary"] = body.summary;
+          p[fields::kId] = body.id;
+          p[fields::kCheck] = body.check;
+          p[fields::kOpened] = FormatUtc(body.opened);
+          p[fields::kClosed] = body.closed ? json(FormatUtc(*body.closed)) : json(nullptr);
+          p[fields::kSummary] = body.summary;
         } else if constexpr (std::is_same_v<Body, AgentStart>) {
-          p["clean_previous_stop"] = body.clean_previous_stop;
-          p["rebooted"] = body.rebooted;
+          p[fields::kCleanPreviousStop] = body.clean_previous_stop;
+          p[fields::kRebooted] = body.rebooted;
         }
       },
       record.body);
@@ -304,7 +305,7 @@ Result<Record> DecodeRecord(std::string_view payload_json) {
   if (!parsed->is_object()) return Error{"payload is not a JSON object"};
   FieldReader r(*parsed);
   Record record{ReadEnvelope(r), AgentStop{}};
-  const std::string type_name = r.Text("type", kMaxIdBytes, true);
+  const std::string type_name = r.Text(fields::kType, kMaxIdBytes, true);
   if (r.failure()) return *r.failure();
   const auto type = ParseRecordType(type_name);
   if (!type) {
@@ -322,7 +323,7 @@ Result<Record> DecodeRecord(std::string_view payload_json) {
       record.body = ReadIncident(r);
       break;
     case RecordType::kAgentStart:
-      record.body = AgentStart{r.Bool("clean_previous_stop"), r.Bool("rebooted")};
+      record.body = AgentStart{r.Bool(fields::kCleanPreviousStop), r.Bool(fields::kRebooted)};
       break;
     case RecordType::kAgentStop:
       break;
@@ -336,9 +337,9 @@ Result<std::string> MoveInChain(std::string_view payload_json, std::int64_t epoc
                                 const std::string& prev) {
   auto payload = json::parse(payload_json, nullptr, false);
   if (!payload.is_object()) return Error{"the payload is not a JSON object"};
-  payload["epoch"] = epoch;
-  payload["seq"] = seq;
-  payload["prev"] = prev;
+  payload[fields::kEpoch] = epoch;
+  payload[fields::kSeq] = seq;
+  payload[fields::kPrev] = prev;
   return DumpJson(payload);
 }
 

@@ -23,6 +23,37 @@
 
 namespace fleet::protocol {
 
+// The payload's field names, spelled here once: the encoder, the decoder and whatever
+// names a field in a refusal use these.
+namespace fields {
+inline constexpr char kV[] = "v";
+inline constexpr char kNode[] = "node";
+inline constexpr char kEpoch[] = "epoch";
+inline constexpr char kSeq[] = "seq";
+inline constexpr char kPrev[] = "prev";
+inline constexpr char kType[] = "type";
+inline constexpr char kT[] = "t";
+inline constexpr char kBoot[] = "boot";
+inline constexpr char kMonoMs[] = "mono_ms";
+inline constexpr char kAgent[] = "agent";
+inline constexpr char kMinute[] = "minute";
+inline constexpr char kUp[] = "up";
+inline constexpr char kChecks[] = "checks";
+inline constexpr char kNtpSynced[] = "ntp_synced";
+inline constexpr char kJob[] = "job";
+inline constexpr char kName[] = "name";
+inline constexpr char kRunAt[] = "run_at";
+inline constexpr char kOk[] = "ok";
+inline constexpr char kError[] = "error";
+inline constexpr char kId[] = "id";
+inline constexpr char kCheck[] = "check";
+inline constexpr char kOpened[] = "opened";
+inline constexpr char kClosed[] = "closed";
+inline constexpr char kSummary[] = "summary";
+inline constexpr char kCleanPreviousStop[] = "clean_previous_stop";
+inline constexpr char kRebooted[] = "rebooted";
+}  // namespace fields
+
 inline constexpr std::int64_t kRecordVersion = 1;
 // epoch and seq are below this (2^53): integers every JSON reader (and double) holds exactly.
 inline constexpr std::int64_t kMaxChainNumber = std::int64_t{1} << 53;

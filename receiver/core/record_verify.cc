@@ -69,10 +69,11 @@ VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup, std::
     return Invalid("payload names node '" + PrintableAscii(e.node, 64) + "' but kid " +
                    PrintableAscii(key.kid, 64) + " belongs to node '" + key.node + "'");
   }
-  if (auto why = RefuseFuture("t", e.t, now)) return std::move(*why);
+  if (auto why = RefuseFuture(protocol::fields::kT, e.t, now)) return std::move(*why);
   if (const auto* beat = std::get_if<protocol::Heartbeat>(&decoded->body)) {
     // The minute a heartbeat covers is what uptime counts: bounded like t.
-    if (auto why = RefuseFuture("minute", beat->minute, now)) return std::move(*why);
+    if (auto why = RefuseFuture(protocol::fields::kMinute, beat->minute, now))
+      return std::move(*why);
   }
   VerifiedRecord record;
   record.node = e.node;

@@ -24,13 +24,13 @@
 #include "agent/daemon/error_log.h"
 #include "agent/daemon/minute_schedule.h"
 #include "agent/daemon/node_clock.h"
+#include "agent/daemon/node_history.h"
 #include "agent/daemon/spool_watch.h"
 #include "agent/daemon/state_dir.h"
 #include "agent/history/accountant.h"
 #include "agent/history/spool.h"
 #include "agent/logging/thread_guard.h"
 #include "agent/push/pusher.h"
-#include "agent/records/node_key.h"
 #include "base/units.h"
 #include "base/utc_time.h"
 
@@ -262,10 +262,13 @@ void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult re
   Report("history", accountant_->Observe(result));
   if (pusher_) pusher_->Wake();  // an incident may have opened or closed
 
+  bool became_ready = false;
   if (!ready_ && std::all_of(slots_.begin(), slots_.end(),
                              [](const auto& s) { return s.second.last_result_at.has_value(); })) {
     ready_ = true;
+    became_ready = true;
     StartMinutes();
+    WriteStatus(true);  // status.json and STATUS= say so before READY=1 goes out
     Notify("READY=1");
     spdlog::info("first evaluation done; node {} is {}", node_id_,
                  IsUp(
@@ -278,7 +281,7 @@ void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult re
                      ? "up"
                      : "down");
   }
-  WriteStatus(false);
+  if (!became_ready) WriteStatus(false);
 }
 
 void Daemon::StartMinutes() {
@@ -474,41 +477,9 @@ int Daemon::Run() {
     spdlog::error("{}", prepared.error());
     return 1;
   }
-  auto key = LoadNodeKey(config.state_dir);
-  if (!key) {
-    spdlog::error("cannot read the node key: {}", key.error());
-    return 1;
-  }
-  // A history created now in a state directory an agent already ran in (its status.json
-  // is there): the spool was lost (deleted, a new disk). Its old epochs are unknown here,
-  // so the new one is the current Unix minute, which none of them can hold (epochs only
-  // grow, by one or to a later minute). Should it clash anyway, the receiver's fork reply
-  // moves the node on. A node set up with `keygen` before its first run starts at 1.
-  std::int64_t first_epoch = 1;
-  const auto exists = [&](const char* name) {
-    return ::access((config.state_dir + "/" + name).c_str(), F_OK) == 0;
-  };
-  if (key->has_value() && !exists("history.db") && exists("status.json")) {
-    first_epoch = MinuteOf(ToUnixSeconds(os_->Now()));
-    spdlog::warn(
-        "{}/history.db is gone but an agent ran here before: the spool was lost; records "
-        "start again in epoch {}",
-        config.state_dir, first_epoch);
-  }
-  if (!key->has_value()) {
-    auto created = CreateNodeKey(config.state_dir, false);
-    if (!created) {
-      spdlog::error("cannot create the node key: {}", created.error());
-      return 1;
-    }
-    spdlog::info("created the node key {}; register this public key with the foundation: {}",
-                 NodeKeyPath(config.state_dir), PublicJwk(created->public_key));
-    *key = *created;
-  }
-  auto store = HistoryStore::Open(config.state_dir, false, ResolveNodeId(config), FLEET_VERSION,
-                                  **key, first_epoch);
+  auto store = OpenNodeHistory(config.state_dir, ResolveNodeId(config), os_->Now());
   if (!store) {
-    spdlog::error("cannot open the history: {}", store.error());
+    spdlog::error("{}", store.error());
     return 1;
   }
   store_ = std::move(store).value();
@@ -529,6 +500,7 @@ int Daemon::Run() {
   if (slots_.empty()) {  // nothing to check: ready right away
     ready_ = true;
     StartMinutes();
+    WriteStatus(true);
     Notify("READY=1");
   }
   io_.run();

@@ -41,8 +41,9 @@ expect_eq "watchdog pings keep it running" "active|0" \
 
 sdbox_run sed -i 's/interval: 1s/interval: 2s/' /etc/fleet-agent/agent.yaml
 sdbox_run systemctl reload fleet-agent-test.service
-sleep 1
-expect_match "reload applied" "configuration reloaded" "$(sdbox_run journalctl -u fleet-agent-test.service --no-pager)"
+reloaded() { sdbox_run journalctl -u fleet-agent-test.service --no-pager | grep -q "configuration reloaded"; }
+wait_for 10 reloaded
+expect_eq "reload applied (logged 'configuration reloaded')" 0 $?
 expect_eq "reload: still active" active "$(sdbox_run systemctl is-active fleet-agent-test.service)"
 
 pid=$(sdbox_run systemctl show -p MainPID --value fleet-agent-test.service)

@@ -27,6 +27,7 @@
 #include "agent/daemon/node_history.h"
 #include "agent/daemon/spool_watch.h"
 #include "agent/daemon/state_dir.h"
+#include "agent/daemon/status_document.h"
 #include "agent/history/accountant.h"
 #include "agent/history/spool.h"
 #include "agent/logging/thread_guard.h"
@@ -63,14 +64,6 @@ struct CheckSlot {
   bool running = false;   // a worker thread holds the collector
   bool answered = true;   // the current run's result (or its timeout) was counted
   std::optional<steady_clock::time_point> last_result_at;
-};
-
-// The last minute the uptime rule was applied to, for status.json.
-struct Evaluation {
-  UnixMinute minute = 0;
-  std::chrono::system_clock::time_point at;  // when
-  bool up = false;
-  bool written = false;  // its heartbeat is committed (else queued in memory)
 };
 
 class Daemon {
@@ -407,46 +400,33 @@ void Daemon::WriteStatus(bool force) {
   const auto now = steady_clock::now();
   if (!force && now - last_status_write_ < kStatusEvery) return;
   last_status_write_ = now;
-  nlohmann::json checks = nlohmann::json::array();
+  StatusFacts facts;
+  facts.pid = ::getpid();
+  facts.node = node_id_;
+  facts.agent_version = FLEET_VERSION;
+  facts.started = started_at_;
+  facts.now = os_->Now();
+  facts.config_file = options_.config_file;
+  facts.ready = ready_;
+  facts.stopping = stopping_;
+  facts.reloads = reloads_;
+  facts.evaluation = evaluation_;
+  facts.queued_heartbeats = accountant_->queued_heartbeats();
+  facts.queued_entries = accountant_->queued_entries();
+  facts.history_write_failures = errors_.repeats("history");
   std::map<std::string, Status> statuses;
   for (const auto& [name, result] : accountant_->latest()) {
     statuses[name] = result.status;
-    auto slot = slots_.find(name);
     auto checked = checked_at_.find(name);
-    checks.push_back(
-        {{"name", name},
-         {"status", StatusName(result.status)},
-         {"summary", result.summary},
-         {"checked_at", checked != checked_at_.end() ? nlohmann::json(FormatUtc(checked->second))
-                                                     : nlohmann::json(nullptr)},
-         {"duration_ms", static_cast<double>(result.duration.count()) / 1000.0},
-         {"enabled", slot != slots_.end()}});
+    facts.checks.push_back(
+        {name, result.status, result.summary,
+         checked != checked_at_.end() ? std::optional(checked->second) : std::nullopt,
+         result.duration, slots_.contains(name)});
   }
-  nlohmann::json evaluation = nullptr;
-  if (evaluation_) {
-    evaluation = {{"minute", FormatUtc(evaluation_->minute * 60)},
-                  {"at", FormatUtc(evaluation_->at)},
-                  {"up", evaluation_->up},
-                  {"heartbeat", evaluation_->written ? "written" : "queued"}};
-  }
-  nlohmann::json status = {
-      {"pid", ::getpid()},
-      {"node", node_id_},
-      {"agent", FLEET_VERSION},
-      {"started", started_at_},
-      {"updated", FormatUtc(os_->Now())},
-      {"config_file", options_.config_file},
-      {"ready", ready_},
-      {"stopping", stopping_},
-      {"up", IsUp(statuses, config_.uptime_require)},
-      {"reloads", reloads_},
-      {"last_evaluation", std::move(evaluation)},
-      {"queued_heartbeats", accountant_->queued_heartbeats()},
-      {"queued_entries", accountant_->queued_entries()},
-      {"history_write_failures", errors_.repeats("history")},
-      {"checks", std::move(checks)},
-      {"spool", spool_watch_.Observe(store_->SpoolStatus(), config_.spool.max_size)},
-      {"push", pusher_ ? pusher_->Status() : nlohmann::json{{"state", "off"}, {"url", nullptr}}}};
+  facts.up = IsUp(statuses, config_.uptime_require);
+  facts.spool = spool_watch_.Observe(store_->SpoolStatus(), config_.spool.max_size);
+  facts.push = pusher_ ? pusher_->Status() : nlohmann::json{{"state", "off"}, {"url", nullptr}};
+  const nlohmann::json status = StatusDocument(facts);
   auto written = WriteFileAtomically(
       config_.state_dir + "/status.json",
       status.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
@@ -457,9 +437,7 @@ void Daemon::WriteStatus(bool force) {
       if (!ec && !stopping_) WriteStatus(true);
     });
   }
-  std::string line = std::string(ready_ ? (status["up"].get<bool>() ? "up" : "DOWN") : "starting");
-  for (const auto& [name, s] : statuses) line += " " + name + "=" + std::string(StatusName(s));
-  Notify("STATUS=" + line);
+  Notify("STATUS=" + StatusLine(facts));
 }
 
 int Daemon::Run() {

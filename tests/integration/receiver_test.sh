@@ -25,9 +25,11 @@ receiver_store_up "$work" || { echo "cannot set up the receiver's database"; exi
 db=$receiver_db
 sql() { receiver_sql "$1"; }
 
-# Real agent records: a node key, then two short runs of the daemon with no checks
-# (agent_start, heartbeat, agent_stop each).
-agent_records() {  # agent_records STATE_DIR OUT_FILE
+# Real agent records: a node key, then two runs of the daemon with no checks: the first
+# until its first heartbeat (the minute it started in has ended: up to a minute), the
+# second for 2 s (agent_start, heartbeat, agent_stop, agent_start, agent_stop). With
+# QUICK, both runs last 2 s (no heartbeat).
+agent_records() {  # agent_records STATE_DIR OUT_FILE [QUICK]
   mkdir -p "$work/home"
   cat >"$work/agent.yaml" <<YAML
 node: {id: test-node}
@@ -40,8 +42,20 @@ checks:
   cron: {enabled: false}
   dispatch: {enabled: false}
 YAML
-  local i
-  for i in 1 2; do timeout -s TERM 2 "$agent" run --config "$work/agent.yaml" 2>>"$work/agent.log"; done
+  if [[ -z "${3:-}" ]]; then
+    "$agent" run --config "$work/agent.yaml" 2>>"$work/agent.log" &
+    local daemon=$! beats=0
+    for _ in $(seq 375); do  # 75 s
+      beats=$(sqlite3 -readonly "$1/history.db" "select count(*) from records where type = 'heartbeat'" 2>/dev/null)
+      ((${beats:-0} >= 1)) && break
+      sleep 0.2
+    done
+    kill -TERM $daemon; wait $daemon
+    ((${beats:-0} >= 1)) || { echo "no heartbeat from the agent within 75 s"; cat "$work/agent.log"; exit 1; }
+  else
+    timeout -s TERM 2 "$agent" run --config "$work/agent.yaml" 2>>"$work/agent.log"
+  fi
+  timeout -s TERM 2 "$agent" run --config "$work/agent.yaml" 2>>"$work/agent.log"
   "$agent" records --state-dir "$1" >"$2"
 }
 "$agent" keygen --state-dir "$work/state" >/dev/null || { echo "fleet-agent keygen failed"; exit 1; }
@@ -52,7 +66,7 @@ if ((n < 5)); then echo "the agent wrote $n records, expected at least 5"; cat "
 kid=$(jq -r .kid "$work/node.jwk")
 "$agent" keygen --state-dir "$work/state2" >/dev/null
 "$agent" pubkey --state-dir "$work/state2" --jwk >"$work/other.jwk"
-agent_records "$work/state2" "$work/other-records"
+agent_records "$work/state2" "$work/other-records" quick
 
 # nodes add / list / revoke and their errors.
 out=$("$receiver" nodes add --db "$db" --node test-node --operator op-1 --jwk "$work/node.jwk")

@@ -112,7 +112,7 @@ class Daemon {
   // Wall time of each check's last result (slots are rebuilt by a reload; this is not).
   std::map<std::string, std::chrono::system_clock::time_point> checked_at_;
   std::optional<Evaluation> evaluation_;
-  // Set once the first evaluation is done (ready); a reload keeps it.
+  // Set once every check has answered once (ready); a reload keeps it.
   std::optional<MinuteSchedule> minutes_;
   std::unique_ptr<HistoryStore> store_;
   std::unique_ptr<Accountant> accountant_;
@@ -263,7 +263,7 @@ void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult re
     StartMinutes();
     WriteStatus(true);  // status.json and STATUS= say so before READY=1 goes out
     Notify("READY=1");
-    spdlog::info("first evaluation done; node {} is {}", node_id_,
+    spdlog::info("every check answered once; node {} is {}", node_id_,
                  IsUp(
                      [&] {
                        std::map<std::string, Status> s;

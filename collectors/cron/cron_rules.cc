@@ -16,6 +16,7 @@ using std::chrono::minutes;
 using std::chrono::seconds;
 
 constexpr std::size_t kDetailErrorBytes = 200;
+constexpr std::size_t kRunErrorBytes = 4096;  // a finished run's error, before the record's cut
 constexpr std::size_t kSummaryErrorBytes = 80;
 
 // One line for a summary: the first line, control characters as spaces, cut at a word
@@ -263,7 +264,11 @@ std::optional<FinishedRun> FinishedRunOf(const CronJob& job, RunOutcome outcome)
   run.run_at_unix =
       std::chrono::duration_cast<std::chrono::seconds>(parsed->at.time_since_epoch()).count();
   run.ok = outcome == RunOutcome::kOk;
-  if (!run.ok) run.error = job.last_error.empty() ? *job.last_status : job.last_error;
+  // A jobs.json error can be megabytes; the task record keeps 1 KiB of it (TaskOf).
+  if (!run.ok) {
+    run.error =
+        TruncateUtf8(job.last_error.empty() ? *job.last_status : job.last_error, kRunErrorBytes);
+  }
   return run;
 }
 

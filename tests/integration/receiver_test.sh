@@ -44,14 +44,13 @@ checks:
 YAML
   if [[ -z "${3:-}" ]]; then
     "$agent" run --config "$work/agent.yaml" 2>>"$work/agent.log" &
-    local daemon=$! beats=0
-    for _ in $(seq 375); do  # 75 s
-      beats=$(sqlite3 -readonly "$1/history.db" "select count(*) from records where type = 'heartbeat'" 2>/dev/null)
-      ((${beats:-0} >= 1)) && break
-      sleep 0.2
-    done
+    local daemon=$! beat=0
+    has_heartbeat() {
+      (($(sqlite3 -readonly "$1/history.db" "select count(*) from records where type = 'heartbeat'") >= 1))
+    }
+    wait_for 75 has_heartbeat "$1" && beat=1
     kill -TERM $daemon; wait $daemon
-    ((${beats:-0} >= 1)) || { echo "no heartbeat from the agent within 75 s"; cat "$work/agent.log"; exit 1; }
+    ((beat)) || { echo "no heartbeat from the agent within 75 s"; cat "$work/agent.log"; exit 1; }
   else
     timeout -s TERM 2 "$agent" run --config "$work/agent.yaml" 2>>"$work/agent.log"
   fi

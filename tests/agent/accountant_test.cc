@@ -3,6 +3,7 @@
 #include "agent/history/accountant.h"
 #include "agent/history/history_store.h"
 #include "agent/report/metrics_report.h"
+#include "protocol/records.h"
 #include "tests/support/temp_dir.h"
 
 using namespace fleet;
@@ -41,6 +42,13 @@ CheckResult CronRan(Status status, const std::string& run_at, int hour, bool ok)
                                              DaysFromCivil(2028, 2, 28) * 86400 + hour * 3600, ok,
                                              ok ? "" : "Timeout"});
   return result;
+}
+
+// A payload the store wrote, decoded under the contract.
+protocol::Record Decoded(const std::string& payload) {
+  auto decoded = protocol::DecodeRecord(payload);
+  REQUIRE_MESSAGE(decoded.ok(), decoded.error());
+  return *decoded;
 }
 
 }  // namespace
@@ -155,7 +163,9 @@ TEST_CASE("an incident's summary is cut where the record is made, on a UTF-8 bou
   REQUIRE(stmt->Step().value());
   const std::string payload = stmt->Text(0);
   CHECK(payload.size() < 4 * 1024);  // far below the receiver's 64 KiB
-  CHECK(nlohmann::json::parse(payload)["summary"] == summary);
+  // Read as JSON, not decoded: the cut summary with its "..." (1026 bytes here) is over the
+  // contract's kMaxTextBytes, so DecodeRecord refuses this payload.
+  CHECK(nlohmann::json::parse(payload)[protocol::fields::kSummary] == summary);
 }
 
 TEST_CASE("agent_start says whether the last stop was clean and the machine rebooted") {
@@ -187,25 +197,28 @@ TEST_CASE("records: gapless seq with the design's common fields") {
   auto db = SqliteDb::Open(f.dir.path() + "/history.db", SqliteDb::Mode::kReadOnly).value();
   auto stmt = db->Prepare("SELECT seq, payload FROM records ORDER BY seq").value();
   std::int64_t expected = 1;
-  std::vector<std::string> types;
+  std::vector<protocol::RecordType> types;
   while (stmt->Step().value()) {
     CHECK(stmt->Int(0) == expected);
-    auto payload = nlohmann::json::parse(stmt->Text(1));
-    CHECK(payload["seq"] == expected);
-    CHECK(payload["v"] == 1);
-    CHECK(payload["node"] == "node-1");
-    CHECK(payload["epoch"] == 1);
-    CHECK(payload["boot"] == "boot-a");
-    CHECK(payload["t"] == FormatUtc(f.now));
-    types.push_back(payload["type"]);
-    if (payload["type"] == "heartbeat") {
-      CHECK(payload["minute"] == FormatUtc(MinuteOf(f.now) * 60));
-      CHECK(payload["up"] == false);
-      CHECK(payload["checks"]["gateway"] == "critical");
+    // It decodes, so its version is the contract's (v 1): the decoder takes no other.
+    const protocol::Record record = Decoded(stmt->Text(1));
+    const protocol::Envelope& envelope = record.envelope;
+    CHECK(envelope.seq == expected);
+    CHECK(envelope.node == "node-1");
+    CHECK(envelope.epoch == 1);
+    CHECK(envelope.boot == "boot-a");
+    CHECK(envelope.t == f.now);
+    types.push_back(record.Type());
+    if (const auto* beat = std::get_if<protocol::Heartbeat>(&record.body)) {
+      CHECK(beat->minute == MinuteOf(f.now) * 60);
+      CHECK_FALSE(beat->up);
+      CHECK(beat->checks.at("gateway") == protocol::CheckState::kCritical);
     }
     ++expected;
   }
-  CHECK(types == std::vector<std::string>{"agent_start", "incident", "heartbeat", "agent_stop"});
+  using protocol::RecordType;
+  CHECK(types == std::vector<RecordType>{RecordType::kAgentStart, RecordType::kIncident,
+                                         RecordType::kHeartbeat, RecordType::kAgentStop});
 }
 
 TEST_CASE("a read-only state keeps heartbeats queued and writes them when it can") {

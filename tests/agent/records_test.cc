@@ -1,8 +1,6 @@
 #include <doctest/doctest.h>
 #include <sodium.h>
 
-#include <nlohmann/json.hpp>
-
 #include "agent/history/history_store.h"
 #include "agent/records/node_key.h"
 #include "protocol/jws.h"
@@ -22,6 +20,15 @@ NodeKey KeyFromSeedByte(unsigned char b) {
   crypto_sign_seed_keypair(key.public_key.data(), key.secret_key.data(), seed);
   key.kid = KeyId(key.public_key);
   return key;
+}
+
+// A signed record's payload, verified with the key and decoded under the contract.
+protocol::Record Decoded(const std::string& jws, const NodeKey& key) {
+  auto verified = VerifyCompactJws(jws, key.public_key);
+  REQUIRE_MESSAGE(verified.ok(), verified.error());
+  auto decoded = protocol::DecodeRecord(verified->payload);
+  REQUIRE_MESSAGE(decoded.ok(), decoded.error());
+  return *decoded;
 }
 
 }  // namespace
@@ -57,10 +64,8 @@ TEST_CASE("the store signs each record once, chained by prev, verifiable as a fi
   ChainVerdict verdict = VerifyRecordChain(lines, key.public_key);
   CHECK(verdict.ok());
   CHECK(verdict.records == 3);
-  auto first = nlohmann::json::parse(VerifyCompactJws(lines[0], key.public_key)->payload);
-  CHECK(first["prev"] == GenesisHash());
-  auto second = nlohmann::json::parse(VerifyCompactJws(lines[1], key.public_key)->payload);
-  CHECK(second["prev"] == ChainHash(lines[0]));
+  CHECK(Decoded(lines[0], key).envelope.prev == GenesisHash());
+  CHECK(Decoded(lines[1], key).envelope.prev == ChainHash(lines[0]));
 
   SUBCASE("a gap, a reorder, a foreign key and a fork are named by line") {
     CHECK(VerifyRecordChain({lines[0], lines[2]}, key.public_key).bad_line == 2);
@@ -68,9 +73,11 @@ TEST_CASE("the store signs each record once, chained by prev, verifiable as a fi
     CHECK(VerifyRecordChain(lines, KeyFromSeedByte(4).public_key).bad_line == 1);
     // A second record at seq 2 with other content, correctly signed: prev is right but
     // the third record no longer chains onto it.
-    auto forked = nlohmann::json::parse(VerifyCompactJws(lines[1], key.public_key)->payload);
-    forked["up"] = false;
-    std::string fork = SignCompactJws(forked.dump(), key.secret_key, key.kid);
+    protocol::Record forked = Decoded(lines[1], key);
+    auto& beat = std::get<protocol::Heartbeat>(forked.body);
+    REQUIRE(beat.up);
+    beat.up = false;
+    std::string fork = SignCompactJws(protocol::EncodeRecord(forked), key.secret_key, key.kid);
     ChainVerdict v = VerifyRecordChain({lines[0], fork, lines[2]}, key.public_key);
     CHECK(v.bad_line == 3);
     CHECK(v.reason == "prev does not match the record before");

@@ -2,13 +2,12 @@
 #include <sodium.h>
 #include <sqlite3.h>
 
-#include <nlohmann/json.hpp>
-
 #include "agent/history/history_store.h"
 #include "agent/history/spool.h"
 #include "base/utc_time.h"
 #include "protocol/jws.h"
 #include "protocol/record_chain.h"
+#include "protocol/records.h"
 #include "tests/support/temp_dir.h"
 
 using namespace fleet;
@@ -31,8 +30,15 @@ void AddMinutes(HistoryStore& store, UnixMinute first, int count) {
   }
 }
 
-nlohmann::json Payload(const std::string& jws, const NodeKey& key) {
-  return nlohmann::json::parse(VerifyCompactJws(jws, key.public_key).value().payload);
+// A spooled record's payload, verified with the key and decoded under the contract.
+protocol::Record Decoded(const std::string& jws, const NodeKey& key) {
+  auto decoded = protocol::DecodeRecord(VerifyCompactJws(jws, key.public_key).value().payload);
+  REQUIRE_MESSAGE(decoded.ok(), decoded.error());
+  return *decoded;
+}
+
+UnixSeconds MinuteIn(const protocol::Record& record) {
+  return std::get<protocol::Heartbeat>(record.body).minute;
 }
 
 std::vector<std::string> Texts(const std::vector<SpooledRecord>& batch) {
@@ -71,7 +77,7 @@ TEST_CASE("spool: oldest first, bounded by records and bytes, leaves only when r
   CHECK(spool->OldestBatch(100, 1 << 20).value().front().seq == 5);
   // The daemon's store goes on from where it was: removal takes no seq back.
   AddMinutes(*store, 29'000'010, 1);
-  CHECK(Payload(spool->OldestBatch(100, 1 << 20).value().back().jws, key)["seq"] == 11);
+  CHECK(Decoded(spool->OldestBatch(100, 1 << 20).value().back().jws, key).envelope.seq == 11);
 }
 
 TEST_CASE("spool: a new epoch starts at seq 1 from the genesis hash; the old one drains first") {
@@ -89,10 +95,10 @@ TEST_CASE("spool: a new epoch starts at seq 1 from the genesis hash; the old one
   REQUIRE(spool->Remove(1, 1, 3).value() == 3);
   auto new_epoch = spool->OldestBatch(100, 1 << 20).value();
   REQUIRE(new_epoch.size() == 2);
-  auto first = Payload(new_epoch[0].jws, key);
-  CHECK(first["epoch"] == 5);
-  CHECK(first["seq"] == 1);
-  CHECK(first["prev"] == GenesisHash());
+  const protocol::Envelope first = Decoded(new_epoch[0].jws, key).envelope;
+  CHECK(first.epoch == 5);
+  CHECK(first.seq == 1);
+  CHECK(first.prev == GenesisHash());
   CHECK(VerifyRecordChain(Texts(new_epoch), key.public_key).ok());
 }
 
@@ -113,7 +119,9 @@ TEST_CASE("spool full: detail is shed, heartbeats are kept, no seq is skipped") 
   auto lines = store->SignedRecords().value();
   ChainVerdict verdict = VerifyRecordChain(lines, key.public_key);
   CHECK(verdict.ok());
-  for (const auto& line : lines) CHECK(Payload(line, key)["type"] == "heartbeat");
+  for (const auto& line : lines) {
+    CHECK(Decoded(line, key).Type() == protocol::RecordType::kHeartbeat);
+  }
   // Once acknowledged records leave, detail is spooled again.
   auto spool = Spool::Open(dir.path()).value();
   REQUIRE(spool->Remove(1, 1, 6).value() == 6);
@@ -181,7 +189,7 @@ TEST_CASE("spool: a record refused for good is kept aside whole and closes its e
   auto kept = db->Prepare("SELECT jws, payload FROM refused_records").value();
   REQUIRE(kept->Step().value());
   CHECK(kept->Text(0) == refused_jws);
-  CHECK(Payload(kept->Text(0), key)["seq"] == 5);
+  CHECK(Decoded(kept->Text(0), key).envelope.seq == 5);
 
   // The rest of epoch 1 is still pushed (oldest first, without seq 5); new records start
   // epoch 2 at seq 1 from the genesis hash.
@@ -192,8 +200,8 @@ TEST_CASE("spool: a record refused for good is kept aside whole and closes its e
   REQUIRE(spool->Remove(1, 1, 10).value() == 9);
   auto new_epoch = spool->OldestBatch(100, 1 << 20).value();
   REQUIRE(new_epoch.size() == 1);
-  CHECK(Payload(new_epoch[0].jws, key)["epoch"] == 2);
-  CHECK(Payload(new_epoch[0].jws, key)["prev"] == GenesisHash());
+  CHECK(Decoded(new_epoch[0].jws, key).envelope.epoch == 2);
+  CHECK(Decoded(new_epoch[0].jws, key).envelope.prev == GenesisHash());
 
   // A record of a closed epoch closes nothing more; one no longer spooled changes nothing.
   AddMinutes(*store, 29'000'011, 1);
@@ -231,12 +239,12 @@ TEST_CASE(
   std::string prev = GenesisHash();
   std::int64_t bytes = 0;
   for (std::size_t i = 0; i < moved.size(); ++i) {
-    const auto payload = Payload(moved[i].jws, key);  // signed by the node's key
+    const auto record = Decoded(moved[i].jws, key);  // signed by the node's key
     CHECK(moved[i].epoch == 2);
-    CHECK(payload["epoch"] == 2);
-    CHECK(payload["seq"] == static_cast<std::int64_t>(i + 1));
-    CHECK(payload["prev"] == prev);
-    CHECK(payload["minute"] == FormatUtc((29'000'005 + static_cast<std::int64_t>(i)) * 60));
+    CHECK(record.envelope.epoch == 2);
+    CHECK(record.envelope.seq == static_cast<std::int64_t>(i + 1));
+    CHECK(record.envelope.prev == prev);
+    CHECK(MinuteIn(record) == (29'000'005 + static_cast<std::int64_t>(i)) * 60);
     prev = ChainHash(moved[i].jws);
     bytes += static_cast<std::int64_t>(moved[i].jws.size() + 1);
   }
@@ -251,8 +259,8 @@ TEST_CASE(
   REQUIRE(spool->Remove(2, 1, 2).value() == 2);
   auto third = spool->OldestBatch(100, 1 << 20).value();
   REQUIRE(third.size() == 6);
-  CHECK(Payload(third[1].jws, key)["prev"] == ChainHash(third[0].jws));
-  CHECK(Payload(third[5].jws, key)["minute"] == FormatUtc(29'000'021 * 60));
+  CHECK(Decoded(third[1].jws, key).envelope.prev == ChainHash(third[0].jws));
+  CHECK(MinuteIn(Decoded(third[5].jws, key)) == 29'000'021 * 60);
 }
 
 TEST_CASE("a record over the receiver's size bound is never made; the chain goes on") {

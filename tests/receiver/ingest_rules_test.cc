@@ -19,9 +19,11 @@ namespace {
 
 using testing::Body;
 using testing::MakeChain;
+using testing::Member;
 using testing::SignWithHeader;
 using testing::TestNode;
 using Json = nlohmann::json;
+namespace fields = protocol::fields;
 
 constexpr std::int64_t kNow = 1764064800;  // 2025-11-25T10:00:00Z, the test records' t
 
@@ -377,9 +379,9 @@ TEST_CASE_TEMPLATE("records dated more than 300 s ahead of the receive time are 
   // seq 1 at the receive time, seq 2 at the bound, seq 3 one second past it, seq 4 a
   // heartbeat written now that claims a minute of next month.
   auto chain = EditedChain(w.node, 4, [](int seq, Json& p) {
-    if (seq == 2) p["t"] = "2025-11-25T10:05:00Z";
-    if (seq == 3) p["t"] = "2025-11-25T10:05:01Z";
-    if (seq == 4) p["minute"] = "2025-12-25T10:00:00Z";
+    if (seq == 2) p[fields::kT] = "2025-11-25T10:05:00Z";
+    if (seq == 3) p[fields::kT] = "2025-11-25T10:05:01Z";
+    if (seq == 4) p[fields::kMinute] = "2025-12-25T10:00:00Z";
   });
   Json reply = w.Push(Body(chain, {1, 2, 3, 4}));
   CHECK(reply["stored"] == 2);
@@ -396,8 +398,9 @@ TEST_CASE_TEMPLATE("records dated more than 300 s ahead of the receive time are 
 
   SUBCASE("a month of future minutes in one batch stores nothing") {
     World<Maker> other;
-    auto month = EditedChain(other.node, 30,
-                             [](int seq, Json& p) { p["minute"] = FormatUtc(kNow + 86400 * seq); });
+    auto month = EditedChain(other.node, 30, [](int seq, Json& p) {
+      p[fields::kMinute] = FormatUtc(kNow + 86400 * seq);
+    });
     std::vector<int> seqs(30);
     for (int i = 0; i < 30; ++i) seqs[i] = i + 1;
     Json refused = other.Push(Body(month, seqs), 400);
@@ -423,24 +426,25 @@ TEST_CASE_TEMPLATE("t and minute are RFC 3339 UTC as the agent writes them, noth
     CAPTURE(t);
     const std::string jws = w.node.Sign([&] {
       Json p = w.node.Payload(1, 1, GenesisHash());
-      p["t"] = t;
+      p[fields::kT] = t;
       return p;
     }());
     Json reply = w.Push(jws + "\n", 400);
     CHECK(Reason(reply, 0).starts_with("payload t must be RFC 3339 UTC like"));
   }
   Json minute = w.Push(
-      EditedChain(w.node, 1, [](int, Json& p) { p["minute"] = "2025-11-25T09:59:30Z"; })[0] + "\n",
+      EditedChain(w.node, 1, [](int, Json& p) { p[fields::kMinute] = "2025-11-25T09:59:30Z"; })[0] +
+          "\n",
       400);
   CHECK(Reason(minute, 0) == "payload minute must be on a minute boundary (seconds 00)");
   Json missing =
-      w.Push(EditedChain(w.node, 1, [](int, Json& p) { p.erase("minute"); })[0] + "\n", 400);
+      w.Push(EditedChain(w.node, 1, [](int, Json& p) { p.erase(fields::kMinute); })[0] + "\n", 400);
   CHECK(Reason(missing, 0) == "payload minute is missing");
   CHECK(w.Stored() == 0);
   // A leap day and the last second of a day are times.
   auto leap = EditedChain(w.node, 2, [](int seq, Json& p) {
-    p["t"] = seq == 1 ? "2024-02-29T23:59:59Z" : "2025-11-25T09:59:59Z";
-    p["minute"] = seq == 1 ? "2024-02-29T23:59:00Z" : "2025-11-25T09:59:00Z";
+    p[fields::kT] = seq == 1 ? "2024-02-29T23:59:59Z" : "2025-11-25T09:59:59Z";
+    p[fields::kMinute] = seq == 1 ? "2024-02-29T23:59:00Z" : "2025-11-25T09:59:00Z";
   });
   CHECK(w.Push(Body(leap, {1, 2}))["stored"] == 2);
 }
@@ -460,7 +464,7 @@ TEST_CASE_TEMPLATE("epoch and seq lie in [1, 2^53)", Maker, FLEET_RECEIVER_STORE
                           Json(std::numeric_limits<std::uint64_t>::max()),
                           Json(-1),
                           Json(0)};
-  for (const char* field : {"epoch", "seq"}) {
+  for (const char* field : {fields::kEpoch, fields::kSeq}) {
     for (const Json& value : too_big) {
       CAPTURE(field);
       CAPTURE(value.dump());
@@ -481,14 +485,14 @@ TEST_CASE_TEMPLATE("control characters in node, type, t and prev are refused", M
                    FLEET_RECEIVER_STORES) {
   World<Maker> w;
   const std::string nul(1, '\0');
-  const std::pair<const char*, std::string> cases[] = {{"node", "node-1" + nul},
-                                                       {"node", "node-1\n"},
-                                                       {"type", "agent_stop" + nul},
-                                                       {"type", "agent\x7fstop"},
-                                                       {"t", "2025-11-25T10:00:00Z" + nul},
-                                                       {"t", "2025-11-25T10:00:00Z\r"},
-                                                       {"prev", GenesisHash() + nul},
-                                                       {"prev", "\t" + GenesisHash()}};
+  const std::pair<const char*, std::string> cases[] = {{fields::kNode, "node-1" + nul},
+                                                       {fields::kNode, "node-1\n"},
+                                                       {fields::kType, "agent_stop" + nul},
+                                                       {fields::kType, "agent\x7fstop"},
+                                                       {fields::kT, "2025-11-25T10:00:00Z" + nul},
+                                                       {fields::kT, "2025-11-25T10:00:00Z\r"},
+                                                       {fields::kPrev, GenesisHash() + nul},
+                                                       {fields::kPrev, "\t" + GenesisHash()}};
   for (const auto& [field, value] : cases) {
     CAPTURE(field);
     Json p = w.node.Payload(1, 1, GenesisHash());
@@ -525,7 +529,7 @@ TEST_CASE_TEMPLATE("the JWS header holds alg, kid and typ once; no payload key t
   }
   // The payload: a repeated seq (nlohmann keeps the last), and one inside checks.
   std::string twice = payload;
-  twice.insert(twice.size() - 1, ",\"seq\":2");
+  twice.insert(twice.size() - 1, "," + Member(fields::kSeq, "2"));
   Json reply = w.Push(w.node.SignText(twice) + "\n", 400);
   CHECK(Reason(reply, 0) == "payload: duplicate key 'seq'");
   std::string nested = payload;
@@ -648,7 +652,7 @@ TEST_CASE_TEMPLATE("at most 120 records of one minute of t in a batch", Maker,
   SUBCASE("spread over two minutes, 200 records are fine") {
     World<Maker> other;
     auto spread = EditedChain(other.node, 200, [](int seq, Json& p) {
-      p["t"] = FormatUtc(kNow - 120 + (seq <= 100 ? 0 : 60) + seq % 60);
+      p[fields::kT] = FormatUtc(kNow - 120 + (seq <= 100 ? 0 : 60) + seq % 60);
     });
     std::vector<int> all;
     for (int seq = 1; seq <= 200; ++seq) all.push_back(seq);

@@ -109,7 +109,7 @@ TEST_SUITE("postgres") {
     std::vector<std::string> chain;
     for (int seq = 1; seq <= kRecords; ++seq) {
       auto payload = node.Payload(1, seq, seq == 1 ? GenesisHash() : ChainHash(chain.back()));
-      payload["t"] = FormatUtc(kNow - 3600 + seq * 10);
+      payload[protocol::fields::kT] = FormatUtc(kNow - 3600 + seq * 10);
       chain.push_back(node.Sign(payload));
     }
     std::vector<std::string> bodies;
@@ -200,8 +200,8 @@ TEST_SUITE("postgres") {
     REQUIRE(IngestBatch(store, fork, kNow + 100).status == 200);
     auto admin = maker.Admin();
     CHECK(Query(*admin, "SELECT received_at FROM records WHERE seq = 2") == std::to_string(kNow));
-    CHECK(Query(*admin, "SELECT payload::json->>'minute' FROM records WHERE seq = 1") ==
-          "2025-11-25T10:00:00Z");
+    CHECK(Query(*admin, std::string("SELECT payload::json->>'") + protocol::fields::kMinute +
+                            "' FROM records WHERE seq = 1") == "2025-11-25T10:00:00Z");
     CHECK(Query(*admin, "SELECT jws FROM records WHERE seq = 2") == chain[1]);
     CHECK(Query(*admin, "SELECT jws || ' ' || received_at FROM forks WHERE seq = 2") ==
           fork + " " + std::to_string(kNow + 100));

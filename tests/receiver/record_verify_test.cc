@@ -9,7 +9,9 @@
 namespace fleet::receiver {
 namespace {
 
+using testing::Member;
 using testing::TestNode;
+namespace fields = protocol::fields;
 
 constexpr std::int64_t kNow = 1764064800;  // 2025-11-25T10:00:00Z, the test records' t
 
@@ -56,7 +58,9 @@ TEST_CASE("a good record verifies and yields its chain fields") {
   CHECK(record.t == "2025-11-25T10:00:00Z");
   CHECK(record.jws == jws);
   CHECK(record.hash == ChainHash(jws));
-  CHECK(nlohmann::json::parse(record.payload)["minute"] == "2025-11-25T10:00:00Z");
+  auto decoded = protocol::DecodeRecord(record.payload);  // the payload text, as signed
+  REQUIRE_MESSAGE(decoded.ok(), decoded.error());
+  CHECK(std::get<protocol::Heartbeat>(decoded->body).minute == kNow);
 }
 
 TEST_CASE("tampered records are refused") {
@@ -162,60 +166,67 @@ TEST_CASE("payload fields must have the contract's types") {
     p.erase(key);
     return p;
   };
-  check_refused(with("v", 2), "v must be 1");
-  check_refused(without("v"), "v must be 1");
-  check_refused(with("seq", 0), "seq must be an integer >= 1");
-  check_refused(with("seq", "1"), "seq must be an integer >= 1");
-  check_refused(with("seq", 1.5), "seq must be an integer >= 1");
-  check_refused(with("epoch", -1), "epoch must be an integer >= 1");
-  check_refused(with("epoch", std::int64_t{1} << 53), "epoch must be an integer >= 1 and < 2^53");
-  check_refused(with("seq", std::uint64_t{1} << 63), "seq must be an integer >= 1 and < 2^53");
-  check_refused(with("type", std::string("task\0", 5)), "type must not contain control characters");
-  check_refused(with("t", "2025-11-25T10:05:01Z"), "payload t 2025-11-25T10:05:01Z is 301 s ahead");
-  check_refused(with("t", "2025-11-25T10:00:00.000Z"), "payload t must be RFC 3339 UTC");
-  check_refused(with("minute", "2025-11-25T10:06:00Z"),
+  check_refused(with(fields::kV, 2), "v must be 1");
+  check_refused(without(fields::kV), "v must be 1");
+  check_refused(with(fields::kSeq, 0), "seq must be an integer >= 1");
+  check_refused(with(fields::kSeq, "1"), "seq must be an integer >= 1");
+  check_refused(with(fields::kSeq, 1.5), "seq must be an integer >= 1");
+  check_refused(with(fields::kEpoch, -1), "epoch must be an integer >= 1");
+  check_refused(with(fields::kEpoch, std::int64_t{1} << 53),
+                "epoch must be an integer >= 1 and < 2^53");
+  check_refused(with(fields::kSeq, std::uint64_t{1} << 63),
+                "seq must be an integer >= 1 and < 2^53");
+  check_refused(with(fields::kType, std::string("task\0", 5)),
+                "type must not contain control characters");
+  check_refused(with(fields::kT, "2025-11-25T10:05:01Z"),
+                "payload t 2025-11-25T10:05:01Z is 301 s ahead");
+  check_refused(with(fields::kT, "2025-11-25T10:00:00.000Z"), "payload t must be RFC 3339 UTC");
+  check_refused(with(fields::kMinute, "2025-11-25T10:06:00Z"),
                 "payload minute 2025-11-25T10:06:00Z is 360 s ahead");
-  check_refused(without("epoch"), "payload epoch is missing");
-  check_refused(with("prev", 5), "prev must be a string");
-  check_refused(without("type"), "payload type is missing");
-  check_refused(with("t", nullptr), "payload t must be RFC 3339 UTC");
-  check_refused(with("node", nullptr), "node must be a string");
+  check_refused(without(fields::kEpoch), "payload epoch is missing");
+  check_refused(with(fields::kPrev, 5), "prev must be a string");
+  check_refused(without(fields::kType), "payload type is missing");
+  check_refused(with(fields::kT, nullptr), "payload t must be RFC 3339 UTC");
+  check_refused(with(fields::kNode, nullptr), "node must be a string");
   check_refused(nlohmann::json::array({1, 2}), "not a JSON object");
   // The typed payload of each record type (protocol/records.h): issue 12's cases.
-  check_refused(with("up", "0.9"), "payload up must be true or false");
-  check_refused(without("up"), "payload up is missing");
-  check_refused(with("type", "heartbeats"), "payload type 'heartbeats' is not one of");
-  check_refused(with("checks", {{"tmux", "warn"}}),
+  check_refused(with(fields::kUp, "0.9"), "payload up must be true or false");
+  check_refused(without(fields::kUp), "payload up is missing");
+  check_refused(with(fields::kType, "heartbeats"), "payload type 'heartbeats' is not one of");
+  check_refused(with(fields::kChecks, {{"tmux", "warn"}}),
                 "payload checks.tmux must be one of ok, warning");
-  check_refused(with("checks", "ok"), "payload checks must be an object");
-  check_refused(with("minute", "2025-11-25T10:00:30Z"),
+  check_refused(with(fields::kChecks, "ok"), "payload checks must be an object");
+  check_refused(with(fields::kMinute, "2025-11-25T10:00:30Z"),
                 "payload minute must be on a minute boundary");
-  check_refused(with("minute", "2025-11-25T11:00:00+01:00"), "payload minute must be RFC 3339 UTC");
+  check_refused(with(fields::kMinute, "2025-11-25T11:00:00+01:00"),
+                "payload minute must be RFC 3339 UTC");
   check_refused(with("extra", 1), "payload has unknown field 'extra'");
-  check_refused(with("agent", std::string(65, 'a')), "payload agent is longer than 64 bytes");
+  check_refused(with(fields::kAgent, std::string(65, 'a')),
+                "payload agent is longer than 64 bytes");
   {
     auto task = node.Payload(1, 1, GenesisHash(), "task");
-    task["ok"] = 1;
+    task[fields::kOk] = 1;
     check_refused(task, "payload ok must be true or false");
     task = node.Payload(1, 1, GenesisHash(), "task");
-    task["run_at"] = "2025-11-25T10:59:00+01:00";
+    task[fields::kRunAt] = "2025-11-25T10:59:00+01:00";
     check_refused(task, "payload run_at must be RFC 3339 UTC");
     auto incident = node.Payload(1, 1, GenesisHash(), "incident");
-    incident["closed"] = "2025-11-25T09:00:00Z";  // before opened
+    incident[fields::kClosed] = "2025-11-25T09:00:00Z";  // before opened
     check_refused(incident, "payload closed is before opened");
     incident = node.Payload(1, 1, GenesisHash(), "incident");
-    incident.erase("summary");
+    incident.erase(fields::kSummary);
     check_refused(incident, "payload summary is missing");
   }
   // A duplicate key is refused, not picked (nlohmann and json_extract would pick differently).
   {
     std::string text = good.dump();
-    text.insert(text.size() - 1, ",\"up\":false");
+    text.insert(text.size() - 1, "," + Member(fields::kUp, "false"));
     const Rejection dup = Rejected(VerifyRecord(node.SignText(text), registry.Lookup(), kNow));
     CHECK(dup.kind == RejectKind::kInvalid);
     CHECK(dup.reason.find("duplicate") != std::string::npos);
   }
-  const Rejection why = Rejected(VerifyRecord(node.SignText("{\"v\":1,"), registry.Lookup(), kNow));
+  const std::string cut = "{" + Member(fields::kV, "1") + ",";  // JSON cut short
+  const Rejection why = Rejected(VerifyRecord(node.SignText(cut), registry.Lookup(), kNow));
   CHECK(why.reason.find("not valid JSON") != std::string::npos);
   // A byte order mark before good JSON: refused (the reports' SQL JSON functions reject it).
   const Rejection bom =

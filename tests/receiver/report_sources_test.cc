@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <tuple>
 
 #include "base/utc_time.h"
@@ -207,7 +208,7 @@ void CheckOnlyAcknowledgedCount(const OpenSource& open_source) {
 }  // namespace
 
 // What an older receiver left: a stored heartbeat with no typed row, and one stored under
-// the looser rules before strict decoding ("up":"0.9"): after the upgrade the first counts,
+// the looser rules before strict decoding (up "0.9"): after the upgrade the first counts,
 // the second is left out.
 template <typename Source>
 void CheckUpgradedRows(Source& source) {
@@ -217,9 +218,20 @@ void CheckUpgradedRows(Source& source) {
   CHECK(std::get<1>(rows.beats[0]));
 }
 
-const std::string kLooseHeartbeat =
-    R"({"v":1,"node":"n1","epoch":1,"seq":2,"type":"heartbeat","minute":"2026-10-02T00:01:00Z",)"
-    R"("up":"0.9"})";
+namespace {
+
+// n1's heartbeat of 2026-10-02T00:01:00Z (seq 2) as the contract encodes it, but up "0.9".
+std::string LooseHeartbeat() {
+  const protocol::Record record{{"n1", 1, 2, "prev", Minute(2, 0, 2), "boot", 1, "test"},
+                                BeatBody(Minute(2, 0, 1), true)};
+  auto payload = nlohmann::json::parse(protocol::EncodeRecord(record));
+  payload[protocol::fields::kUp] = "0.9";
+  return payload.dump();
+}
+
+}  // namespace
+
+const std::string kLooseHeartbeat = LooseHeartbeat();
 
 TEST_CASE("report sources: an older SQLite database gets its typed rows when opened") {
   SqliteStoreMaker maker;

@@ -57,7 +57,7 @@ struct TestNode {
         break;
     }
     auto p = nlohmann::json::parse(EncodeRecord(record));
-    if (!ParseRecordType(type)) p["type"] = type;  // a type the contract does not know
+    if (!ParseRecordType(type)) p[fields::kType] = type;  // a type the contract does not know
     return p;
   }
   std::string Sign(const nlohmann::json& payload) const {
@@ -67,6 +67,12 @@ struct TestNode {
     return SignCompactJws(payload, secret_key, kid);
   }
 };
+
+// The JSON text `"field":value_json`, for payloads only JSON text can make (a key twice,
+// JSON cut short): the field named by protocol::fields.
+inline std::string Member(const char* field, const std::string& value_json) {
+  return nlohmann::json(field).dump() + ":" + value_json;
+}
 
 // A compact JWS of payload under header_json taken as it is (headers the agent never writes).
 inline std::string SignWithHeader(const TestNode& node, const std::string& header_json,

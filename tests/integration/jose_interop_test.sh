@@ -51,7 +51,7 @@ expect_match "jose saw them all" "jose verified $count records" "$out"
 out=$("$agent" verify "$work/records.ndjson" --jwk "$work/node.jwk"); rc=$?
 expect_eq "fleet-agent verify: good file" 0 "$rc"
 
-# Tamper with the second record's payload (flip "up" or change a field), keep its signature.
+# Tamper with the second record's payload (one character of it), keep its signature.
 tamper_line2() {  # swaps one payload character of line 2 for another valid base64url one
   awk -F. 'NR==2 { c = substr($2, 10, 1); r = (c == "A") ? "B" : "A"; $2 = substr($2, 1, 9) r substr($2, 11) } { print }' OFS=. "$1"
 }

@@ -8,12 +8,9 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <cmath>
 #include <cstdlib>
 #include <map>
 #include <thread>
@@ -21,6 +18,7 @@
 #include "agent/check/check_report.h"
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
+#include "agent/daemon/check_scheduler.h"
 #include "agent/daemon/error_log.h"
 #include "agent/daemon/minute_schedule.h"
 #include "agent/daemon/node_clock.h"
@@ -42,7 +40,6 @@ namespace asio = boost::asio;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
-constexpr milliseconds kGrace{200};
 constexpr milliseconds kStatusEvery{5000};
 
 void SetUpLogging() {
@@ -55,17 +52,6 @@ void SetUpLogging() {
 
 void Notify(const std::string& state) { sd_notify(0, state.c_str()); }
 
-struct CheckSlot {
-  std::shared_ptr<Collector> collector;
-  CheckSettings settings;
-  std::unique_ptr<asio::steady_timer> timer;
-  std::unique_ptr<asio::steady_timer> deadline;
-  std::uint64_t run = 0;  // id of the current run
-  bool running = false;   // a worker thread holds the collector
-  bool answered = true;   // the current run's result (or its timeout) was counted
-  std::optional<steady_clock::time_point> last_result_at;
-};
-
 class Daemon {
  public:
   explicit Daemon(DaemonOptions options)
@@ -74,15 +60,15 @@ class Daemon {
         minute_timer_(io_),
         watchdog_timer_(io_),
         status_timer_(io_),
-        os_(MakeLinuxOs()) {}
+        os_(MakeLinuxOs()),
+        checks_(io_, os_, [this](CheckResult result) { OnAnswer(std::move(result)); }) {}
 
   int Run();
 
  private:
   bool Configure(const AgentConfig& config);
-  void StartCheck(const std::string& name);
-  void ScheduleCheck(const std::string& name, milliseconds delay);
-  void OnResult(const std::string& name, std::uint64_t run, CheckResult result, bool late);
+  // A check's answer for this run (its result, or the UNKNOWN of a run that timed out).
+  void OnAnswer(CheckResult result);
   // The uptime rule's wakes: from ready on, the heartbeat of each minute that ended.
   void StartMinutes();
   void OnMinuteWake();
@@ -108,8 +94,8 @@ class Daemon {
   std::shared_ptr<const HermesTarget> hermes_;
   AgentConfig config_;
   std::string node_id_;
-  std::map<std::string, CheckSlot> slots_;
-  // Wall time of each check's last result (slots are rebuilt by a reload; this is not).
+  CheckScheduler checks_;
+  // Wall time of each check's last answer.
   std::map<std::string, std::chrono::system_clock::time_point> checked_at_;
   std::optional<Evaluation> evaluation_;
   // Set once every check has answered once (ready); a reload keeps it.
@@ -120,7 +106,6 @@ class Daemon {
   SpoolWatch spool_watch_;
   NodeClock clock_;
   RepeatingErrorLog errors_;
-  std::shared_ptr<std::atomic<int>> in_flight_ = std::make_shared<std::atomic<int>>(0);
   bool ready_ = false;
   bool stopping_ = false;
   std::uint64_t reloads_ = 0;
@@ -137,113 +122,23 @@ bool Daemon::Configure(const AgentConfig& config) {
   hermes_ = std::make_shared<const HermesTarget>(std::move(target).value());
   config_ = config;
   node_id_ = ResolveNodeId(config);
-  for (auto& [name, slot] : slots_) {
-    slot.timer->cancel();
-    slot.deadline->cancel();
-  }
-  std::map<std::string, CheckSlot> slots;
-  for (const auto& name : BuiltinCheckNames()) {
-    auto it = config.settings.find(name);
-    CheckSettings settings = it != config.settings.end() ? it->second : CheckSettings{};
-    if (!settings.enabled) continue;
-    CheckSlot slot;
-    slot.collector = MakeBuiltinCollector(name, config.checks);
-    slot.settings = settings;
-    slot.timer = std::make_unique<asio::steady_timer>(io_);
-    slot.deadline = std::make_unique<asio::steady_timer>(io_);
-    if (auto old = slots_.find(name); old != slots_.end()) slot.run = old->second.run + 1;
-    slots.emplace(name, std::move(slot));
-  }
-  slots_ = std::move(slots);
+  checks_.Configure(config, hermes_);
   if (accountant_) {
     accountant_->set_uptime_require(config.uptime_require);
     std::vector<std::string> gone;
     for (const auto& [name, result] : accountant_->latest()) {
-      if (!slots_.contains(name)) gone.push_back(name);
+      if (!checks_.Has(name)) gone.push_back(name);
     }
     for (const auto& name : gone) {
       accountant_->Forget(name);
       checked_at_.erase(name);
     }
   }
-  for (const auto& [name, slot] : slots_) ScheduleCheck(name, milliseconds(0));
   return true;
 }
 
-void Daemon::ScheduleCheck(const std::string& name, milliseconds delay) {
-  auto it = slots_.find(name);
-  if (it == slots_.end()) return;
-  it->second.timer->expires_after(delay);
-  it->second.timer->async_wait([this, name](const boost::system::error_code& ec) {
-    if (!ec && !stopping_) StartCheck(name);
-  });
-}
-
-void Daemon::StartCheck(const std::string& name) {
-  // A timer whose wait had completed before a reload removed or renamed its check.
-  auto found = slots_.find(name);
-  if (found == slots_.end()) return;
-  CheckSlot& slot = found->second;
-  ScheduleCheck(name, slot.settings.interval);
-  if (slot.running) return;  // the previous run is still stuck; it was reported UNKNOWN
-  slot.running = true;
-  slot.answered = false;
-  const std::uint64_t run = ++slot.run;
-  const auto deadline = steady_clock::now() + slot.settings.timeout;
-  in_flight_->fetch_add(1);
-  std::thread([this, name, run, deadline, collector = slot.collector, os = os_, hermes = hermes_,
-               in_flight = in_flight_] {
-    RunGuarded(
-        "check " + name,
-        [&] {
-          CheckContext context{*os, *hermes, deadline};
-          const auto started = steady_clock::now();
-          CheckResult result;
-          try {
-            result = collector->Run(context);
-          } catch (const std::exception& e) {
-            result = MakeResult(collector->Name(), Status::kUnknown,
-                                std::string("check failed unexpectedly: ") + e.what());
-          } catch (...) {
-            result =
-                MakeResult(collector->Name(), Status::kUnknown,
-                           "check failed unexpectedly (an exception that is not std::exception)");
-          }
-          if (result.name.empty()) result.name = collector->Name();
-          result.duration =
-              std::chrono::duration_cast<std::chrono::microseconds>(steady_clock::now() - started);
-          asio::post(io_, [this, name, run, result = std::move(result)]() mutable {
-            OnResult(name, run, std::move(result), false);
-          });
-          in_flight->fetch_sub(1);
-        },
-        ExitOnFatal);
-  }).detach();
-  slot.deadline->expires_at(deadline + kGrace);
-  slot.deadline->async_wait([this, name, run](const boost::system::error_code& ec) {
-    if (ec) return;
-    auto it = slots_.find(name);
-    if (it == slots_.end() || it->second.run != run || it->second.answered) return;
-    auto timeout_ms = it->second.settings.timeout.count();
-    OnResult(
-        name, run,
-        MakeResult(name, Status::kUnknown,
-                   "did not answer within its timeout of " + std::to_string(timeout_ms) + " ms",
-                   {{"timed_out", true}}),
-        true);
-  });
-}
-
-void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult result,
-                      bool timed_out) {
-  auto it = slots_.find(name);
-  if (it == slots_.end() || it->second.run != run) return;  // from before a reload
-  CheckSlot& slot = it->second;
-  if (!timed_out) slot.running = false;
-  if (slot.answered) return;  // already reported UNKNOWN at its deadline
-  slot.answered = true;
-  slot.deadline->cancel();
-  slot.last_result_at = steady_clock::now();
+void Daemon::OnAnswer(CheckResult result) {
+  const std::string name = result.name;
   checked_at_[name] = os_->Now();
 
   const auto& latest = accountant_->latest();
@@ -256,8 +151,7 @@ void Daemon::OnResult(const std::string& name, std::uint64_t run, CheckResult re
   if (pusher_) pusher_->Wake();  // an incident may have opened or closed
 
   bool became_ready = false;
-  if (!ready_ && std::all_of(slots_.begin(), slots_.end(),
-                             [](const auto& s) { return s.second.last_result_at.has_value(); })) {
+  if (!ready_ && checks_.AllAnswered()) {
     ready_ = true;
     became_ready = true;
     StartMinutes();
@@ -359,6 +253,7 @@ void Daemon::Reload() {
 void Daemon::Stop(const std::string& why) {
   if (stopping_) return;
   stopping_ = true;
+  checks_.Stop();
   Notify("STOPPING=1");
   spdlog::info("stopping on {}", why);
   Report("history", accountant_->Stop());
@@ -421,7 +316,7 @@ void Daemon::WriteStatus(bool force) {
     facts.checks.push_back(
         {name, result.status, result.summary,
          checked != checked_at_.end() ? std::optional(checked->second) : std::nullopt,
-         result.duration, slots_.contains(name)});
+         result.duration, checks_.Has(name)});
   }
   facts.up = IsUp(statuses, config_.uptime_require);
   facts.spool = spool_watch_.Observe(store_->SpoolStatus(), config_.spool.max_size);
@@ -469,13 +364,13 @@ int Daemon::Run() {
   if (!Configure(config)) return 1;
   ConfigurePush(UpstreamSettings{});  // sets the spool limit too
   spdlog::info("fleet-agent {} running for node {}: {} checks, state in {}", FLEET_VERSION,
-               node_id_, slots_.size(), config_.state_dir);
+               node_id_, checks_.size(), config_.state_dir);
   AwaitSignal();
   std::uint64_t watchdog_usec = 0;
   if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
     ScheduleWatchdog(milliseconds(std::max<std::uint64_t>(watchdog_usec / 2000, 100)));
   }
-  if (slots_.empty()) {  // nothing to check: ready right away
+  if (checks_.size() == 0) {  // nothing to check: ready right away
     ready_ = true;
     StartMinutes();
     WriteStatus(true);
@@ -484,10 +379,10 @@ int Daemon::Run() {
   io_.run();
   // Workers stuck in a collector still hold shared state; give them a moment, then leave
   // without running destructors under their feet.
-  for (int i = 0; i < 20 && in_flight_->load() > 0; ++i)
+  for (int i = 0; i < 20 && checks_.InFlight() > 0; ++i)
     std::this_thread::sleep_for(milliseconds(50));
-  if (in_flight_->load() > 0) {
-    spdlog::warn("{} check(s) still running at exit; leaving them", in_flight_->load());
+  if (checks_.InFlight() > 0) {
+    spdlog::warn("{} check(s) still running at exit; leaving them", checks_.InFlight());
     spdlog::shutdown();
     std::_Exit(0);
   }

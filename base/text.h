@@ -1,5 +1,6 @@
 // Text helpers every side needs. TruncateUtf8 cuts free text (a summary, an error, a job
-// name) to a byte budget without splitting a UTF-8 character, "..." appended when it cuts.
+// name) to a byte budget without splitting a UTF-8 character: what it returns, "..."
+// included when it cuts, is never longer than the budget (a record field's size limit).
 // Pure; never throws beyond std::bad_alloc.
 #pragma once
 
@@ -9,7 +10,8 @@
 
 namespace fleet {
 
-// At most max_bytes of the text (plus "..." when cut), cut at a character boundary.
+// The text when it fits in max_bytes; otherwise its start, cut at a character boundary,
+// and "...", max_bytes at most in all.
 std::string TruncateUtf8(std::string_view text, std::size_t max_bytes);
 
 }  // namespace fleet

@@ -26,14 +26,16 @@ bool IsUp(const std::map<std::string, Status>& latest, const std::vector<std::st
 // id or run time far longer than Hermes writes. Free text is cut, on a UTF-8 boundary, so
 // the record stays small (the receiver refuses records over 64 KiB).
 std::optional<TaskEntry> TaskOf(const FinishedRun& run) {
-  if (run.job.empty() || run.job.size() > 256 || run.run_at.size() > 64) return std::nullopt;
+  if (run.job.empty() || run.job.size() > protocol::kMaxJobBytes || run.run_at.size() > 64) {
+    return std::nullopt;
+  }
   TaskEntry task;
   task.job = run.job;
-  task.name = TruncateUtf8(run.name.empty() ? run.job : run.name, 256);
+  task.name = TruncateUtf8(run.name.empty() ? run.job : run.name, protocol::kMaxJobBytes);
   task.run_at = run.run_at;
   task.run_at_unix = run.run_at_unix;
   task.ok = run.ok;
-  if (!run.ok) task.error = TruncateUtf8(run.error, 1024);
+  if (!run.ok) task.error = TruncateUtf8(run.error, protocol::kMaxTextBytes);
   return task;
 }
 

@@ -8,9 +8,10 @@
 // Writes that fail (disk full, read-only state dir) are not lost: heartbeats, tasks and
 // incident openings/closings wait in bounded queues, in order, and are written with their
 // original timestamps on the next attempt that succeeds. Free text is cut where records
-// are made, on a UTF-8 character boundary with "..." appended, so a record stays far below
-// the receiver's 64 KiB: an incident's summary at kMaxSummaryBytes, a task's name at 256
-// bytes and its error at 1024. Single-threaded.
+// are made, on a UTF-8 character boundary with "..." appended, to the contract's size limit
+// of its field (protocol/records.h), so the receiver never refuses a record for its size:
+// an incident's summary and a task's error to kMaxTextBytes, a task's name to kMaxJobBytes.
+// Single-threaded.
 #pragma once
 
 #include <deque>
@@ -22,19 +23,20 @@
 
 #include "agent/history/history_store.h"
 #include "core/check_result.h"
+#include "protocol/records.h"
 
 namespace fleet {
 
 // An incident summary (a check's one-line summary, which may quote a tmux session name or a
-// file's content) is cut to this many bytes, "..." appended.
-inline constexpr std::size_t kMaxSummaryBytes = 1024;
+// file's content) is cut to this many bytes, "..." included.
+inline constexpr std::size_t kMaxSummaryBytes = protocol::kMaxTextBytes;
 
 // Pure: the uptime rule on the latest statuses.
 bool IsUp(const std::map<std::string, Status>& latest, const std::vector<std::string>& require);
 
 // Pure: the task record of a check's finished run; nothing for a run that cannot be
-// counted once (no id, an id over 256 bytes or a run time over 64). Name and error are cut
-// to 256 and 1024 bytes on a UTF-8 boundary.
+// counted once (no id, an id over kMaxJobBytes or a run time over 64 bytes). Name and error
+// are cut to kMaxJobBytes and kMaxTextBytes on a UTF-8 boundary.
 std::optional<TaskEntry> TaskOf(const FinishedRun& run);
 
 class Accountant {

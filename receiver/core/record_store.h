@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,6 +73,12 @@ class RecordStore {
   // forks, with its receive time.
   virtual Result<InsertResult> InsertRecord(const VerifiedRecord& record,
                                             std::int64_t received_at) = 0;
+  // The records of one batch (one node and epoch), in order, each stored as InsertRecord
+  // would store it one after the other (a record repeated in the batch is a duplicate or a
+  // fork of the first), with a result per record. A store may do it in fewer round trips;
+  // this default calls InsertRecord for each.
+  virtual Result<std::vector<InsertResult>> InsertRecords(std::span<const VerifiedRecord> records,
+                                                          std::int64_t received_at);
   virtual Result<Watermark> LoadWatermark(const std::string& node, std::int64_t epoch) = 0;
   virtual Outcome SaveWatermark(const std::string& node, std::int64_t epoch,
                                 const Watermark& mark) = 0;
@@ -86,6 +94,9 @@ class RecordStore {
   // How many stored records of the node have a `t` in the minute starting at `minute`
   // (unix seconds), in any epoch.
   virtual Result<std::int64_t> CountInMinute(const std::string& node, std::int64_t minute) = 0;
+  // CountInMinute for each of `minutes`, by minute. This default asks for each.
+  virtual Result<std::map<std::int64_t, std::int64_t>> CountInMinutes(
+      const std::string& node, std::span<const std::int64_t> minutes);
 };
 
 }  // namespace fleet::receiver

@@ -100,6 +100,21 @@ Result<PgResult> PgConnection::RunPrepared(const std::string& name, const PgPara
                               nullptr, nullptr, 0));
 }
 
+void PgArray::AddText(std::string_view element) {
+  if (text_.size() > 1) text_ += ',';
+  text_ += '"';
+  for (char c : element) {
+    if (c == '"' || c == '\\') text_ += '\\';
+    text_ += c;
+  }
+  text_ += '"';
+}
+
+void PgArray::AddNull() {
+  if (text_.size() > 1) text_ += ',';
+  text_ += "NULL";
+}
+
 bool PgConnection::Broken() const { return PQstatus(conn_) != CONNECTION_OK; }
 
 Outcome PgConnection::Reset() {

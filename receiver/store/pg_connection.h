@@ -36,6 +36,21 @@ class PgResult {
 
 using PgParams = std::vector<std::string>;
 
+// A one-dimensional array parameter in PostgreSQL's text form ({"a","b",NULL}), for a
+// statement that takes a column of values at once (unnest($1::text[])). Every element is
+// quoted, so any text (commas, braces, quotes, backslashes) goes through unchanged.
+class PgArray {
+ public:
+  void AddText(std::string_view element);
+  void AddInt(std::int64_t element) { AddText(std::to_string(element)); }
+  void AddBool(bool element) { AddText(element ? "t" : "f"); }
+  void AddNull();
+  std::string Text() const { return text_ + "}"; }
+
+ private:
+  std::string text_ = "{";
+};
+
 class PgConnection {
  public:
   // conninfo: a postgresql:// URI or key=value text, as libpq takes it (connect_timeout

@@ -1,6 +1,7 @@
 #include "receiver/store/postgres_schema.h"
 
 #include <array>
+#include <set>
 #include <type_traits>
 #include <variant>
 #include <vector>
@@ -241,6 +242,125 @@ Result<int> MigrateInTransaction(PgConnection& db) {
 }  // namespace
 
 std::span<const PgMigration> PostgresMigrations() { return kMigrations; }
+
+const std::string& BatchInsertSql() {
+  // $1 node, $2 epoch, $3..$9 the records' columns, $10 received_at; then each typed
+  // table's key (seq, hash: the record it belongs to) and fields, as kTypedTables.
+  static const std::string sql = R"sql(
+WITH input AS (
+  SELECT * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                       $8::text[], $9::text[])
+    WITH ORDINALITY AS i(seq, type, t, prev, hash, payload, jws, ord)
+), stored AS (
+  INSERT INTO records (node, epoch, seq, type, t, prev, hash, payload, jws, received_at)
+  SELECT $1, $2::bigint, seq, type, t, prev, hash, payload, jws, $10::bigint
+  FROM input ORDER BY ord
+  ON CONFLICT (node, epoch, seq) DO NOTHING
+  RETURNING seq, hash
+), heartbeat_rows AS (
+  INSERT INTO heartbeats (node, epoch, seq, minute, up, checks, ntp_synced)
+  SELECT $1, $2::bigint, x.seq, x.minute, x.up, x.checks, x.ntp_synced
+  FROM unnest($11::bigint[], $12::text[], $13::bigint[], $14::boolean[], $15::text[],
+              $16::boolean[]) AS x(seq, hash, minute, up, checks, ntp_synced)
+  JOIN stored USING (seq, hash)
+  ON CONFLICT DO NOTHING
+), task_rows AS (
+  INSERT INTO task_runs (node, epoch, seq, job, name, run_at, ok, error)
+  SELECT $1, $2::bigint, x.seq, x.job, x.name, x.run_at, x.ok, x.error
+  FROM unnest($17::bigint[], $18::text[], $19::text[], $20::text[], $21::bigint[],
+              $22::boolean[], $23::text[]) AS x(seq, hash, job, name, run_at, ok, error)
+  JOIN stored USING (seq, hash)
+  ON CONFLICT DO NOTHING
+), incident_rows AS (
+  INSERT INTO incidents (node, epoch, seq, incident_id, check_name, opened, closed, summary)
+  SELECT $1, $2::bigint, x.seq, x.incident_id, x.check_name, x.opened, x.closed, x.summary
+  FROM unnest($24::bigint[], $25::text[], $26::bigint[], $27::text[], $28::bigint[],
+              $29::bigint[], $30::text[])
+    AS x(seq, hash, incident_id, check_name, opened, closed, summary)
+  JOIN stored USING (seq, hash)
+  ON CONFLICT DO NOTHING
+), start_rows AS (
+  INSERT INTO agent_starts (node, epoch, seq, clean_previous_stop, rebooted)
+  SELECT $1, $2::bigint, x.seq, x.clean_previous_stop, x.rebooted
+  FROM unnest($31::bigint[], $32::text[], $33::boolean[], $34::boolean[])
+    AS x(seq, hash, clean_previous_stop, rebooted)
+  JOIN stored USING (seq, hash)
+  ON CONFLICT DO NOTHING
+)
+SELECT seq, hash FROM stored
+)sql";
+  return sql;
+}
+
+PgParams BatchInsertParams(std::span<const VerifiedRecord> records, std::int64_t received_at) {
+  enum Column { kSeq, kType, kT, kPrev, kHash, kPayload, kJws, kRecordColumns };
+  std::array<PgArray, kRecordColumns> columns;
+  std::array<PgArray, 6> beats;      // seq, hash, minute, up, checks, ntp_synced
+  std::array<PgArray, 7> tasks;      // seq, hash, job, name, run_at, ok, error
+  std::array<PgArray, 7> incidents;  // seq, hash, incident_id, check_name, opened, closed, summary
+  std::array<PgArray, 4> starts;     // seq, hash, clean_previous_stop, rebooted
+  std::set<std::pair<std::int64_t, std::string>> typed;  // a record repeated: one typed row
+  for (const VerifiedRecord& r : records) {
+    columns[kSeq].AddInt(r.seq);
+    columns[kType].AddText(r.type);
+    columns[kT].AddText(r.t);
+    columns[kPrev].AddText(r.prev);
+    columns[kHash].AddText(r.hash);
+    columns[kPayload].AddText(r.payload);
+    columns[kJws].AddText(r.jws);
+    if (!typed.emplace(r.seq, r.hash).second) continue;
+    const auto key = [&](auto& table) {
+      table[0].AddInt(r.seq);
+      table[1].AddText(r.hash);
+    };
+    std::visit(
+        [&](const auto& body) {
+          using Body = std::decay_t<decltype(body)>;
+          if constexpr (std::is_same_v<Body, protocol::Heartbeat>) {
+            key(beats);
+            beats[2].AddInt(body.minute);
+            beats[3].AddBool(body.up);
+            beats[4].AddText(protocol::EncodeCheckStates(body.checks));
+            beats[5].AddBool(body.ntp_synced);
+          } else if constexpr (std::is_same_v<Body, protocol::TaskRun>) {
+            key(tasks);
+            tasks[2].AddText(body.job);
+            tasks[3].AddText(body.name);
+            tasks[4].AddInt(body.run_at);
+            tasks[5].AddBool(body.ok);
+            if (body.error) {
+              tasks[6].AddText(*body.error);
+            } else {
+              tasks[6].AddNull();
+            }
+          } else if constexpr (std::is_same_v<Body, protocol::Incident>) {
+            key(incidents);
+            incidents[2].AddInt(body.id);
+            incidents[3].AddText(body.check);
+            incidents[4].AddInt(body.opened);
+            if (body.closed) {
+              incidents[5].AddInt(*body.closed);
+            } else {
+              incidents[5].AddNull();
+            }
+            incidents[6].AddText(body.summary);
+          } else if constexpr (std::is_same_v<Body, protocol::AgentStart>) {
+            key(starts);
+            starts[2].AddBool(body.clean_previous_stop);
+            starts[3].AddBool(body.rebooted);
+          }
+        },
+        r.decoded.body);
+  }
+  PgParams params = {records.front().node, std::to_string(records.front().epoch)};
+  for (const auto& column : columns) params.push_back(column.Text());
+  params.push_back(std::to_string(received_at));
+  for (const auto& column : beats) params.push_back(column.Text());
+  for (const auto& column : tasks) params.push_back(column.Text());
+  for (const auto& column : incidents) params.push_back(column.Text());
+  for (const auto& column : starts) params.push_back(column.Text());
+  return params;
+}
 
 std::span<const std::pair<std::string, std::string>> TypedRowStatements() {
   return TypedStatements();

@@ -19,6 +19,7 @@
 
 #include "base/result.h"
 #include "protocol/records.h"
+#include "receiver/core/record_verify.h"
 #include "receiver/store/pg_connection.h"
 
 namespace fleet::receiver {
@@ -47,6 +48,15 @@ std::span<const std::pair<std::string, std::string>> TypedRowStatements();
 // count is 1 when the record was stored.
 std::string StoredWithTypedRowSql(std::string_view record_insert, std::string_view name,
                                   int record_parameters);
+
+// One statement, one round trip, for the records of a batch (one node and epoch) and their
+// typed rows: each column of values travels as one array parameter (unnest). Records go in
+// batch order, ON CONFLICT DO NOTHING (so a seq taken, before or earlier in the batch, is
+// left out), and a typed row only with the record it belongs to. Its rows are the (seq,
+// hash) of every record it stored.
+const std::string& BatchInsertSql();
+// The parameters of BatchInsertSql for `records` (not empty, all of one node and epoch).
+PgParams BatchInsertParams(std::span<const VerifiedRecord> records, std::int64_t received_at);
 
 std::span<const PgMigration> PostgresMigrations();
 

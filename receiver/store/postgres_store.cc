@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include "base/utc_time.h"
 #include "receiver/store/postgres_schema.h"
@@ -23,6 +24,9 @@ constexpr std::array kStatements = {
               "ON CONFLICT (node, epoch, seq) DO NOTHING"},
     Statement{"record_hash",
               "SELECT hash FROM records WHERE node = $1 AND epoch = $2 AND seq = $3"},
+    Statement{"record_hashes",
+              "SELECT seq, hash FROM records WHERE node = $1 AND epoch = $2 "
+              "AND seq = ANY($3::bigint[])"},
     Statement{"insert_fork",
               "INSERT INTO forks (node, epoch, seq, hash, jws, received_at) "
               "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING"},
@@ -49,6 +53,10 @@ constexpr std::array kStatements = {
     Statement{"count_in_minute",
               "SELECT count(*) FROM records WHERE node = $1 AND t COLLATE \"C\" >= $2 "
               "AND t COLLATE \"C\" < $3"},
+    Statement{"count_in_minutes",
+              "SELECT b.minute, (SELECT count(*) FROM records WHERE node = $1 "
+              "AND t COLLATE \"C\" >= b.lo AND t COLLATE \"C\" < b.hi) "
+              "FROM unnest($2::bigint[], $3::text[], $4::text[]) AS b(minute, lo, hi)"},
     Statement{"find_key", "SELECT node, kid, public_key, revoked_at FROM nodes WHERE kid = $1"},
     Statement{"find_node", "SELECT node, kid FROM nodes WHERE node = $1 OR kid = $2"},
     Statement{"add_node",
@@ -93,6 +101,7 @@ Outcome PostgresStore::Prepare() {
   for (const auto& statement : kStatements) {
     if (auto done = db_->Prepare(statement.name, statement.sql); !done) return done;
   }
+  if (auto done = db_->Prepare("insert_records", BatchInsertSql()); !done) return done;
   for (const auto& [name, sql] : TypedRowStatements()) {
     if (auto done =
             db_->Prepare("stored_" + name, StoredWithTypedRowSql(kStatements[0].sql, name, 10));
@@ -261,6 +270,55 @@ Result<InsertResult> PostgresStore::InsertRecord(const VerifiedRecord& r,
   return InsertResult::kFork;
 }
 
+Result<std::vector<InsertResult>> PostgresStore::InsertRecords(
+    std::span<const VerifiedRecord> records, std::int64_t received_at) {
+  std::vector<InsertResult> results;
+  if (records.empty()) return results;
+  const std::string& node = records.front().node;
+  const std::int64_t epoch = records.front().epoch;
+  if (auto locked = LockWatermark(node, epoch); !locked) return Error{locked.error()};
+  auto stored = RunInBatch("insert_records", BatchInsertParams(records, received_at));
+  if (!stored) return Error{stored.error()};
+  std::map<std::int64_t, std::string> fresh;  // seq -> hash of each record this batch stored
+  for (int i = 0; i < stored->Rows(); ++i) fresh.emplace(stored->Int(i, 0), stored->Text(i, 1));
+  // The seqs the statement left out because they were taken before the batch: their hashes
+  // tell a duplicate from a fork.
+  std::map<std::int64_t, std::string> held;  // seq -> hash of the record stored there
+  PgArray taken;
+  bool any_taken = false;
+  for (const VerifiedRecord& r : records) {
+    if (fresh.contains(r.seq)) continue;
+    taken.AddInt(r.seq);
+    any_taken = true;
+  }
+  if (any_taken) {
+    auto rows = RunInBatch("record_hashes", {node, Num(epoch), taken.Text()});
+    if (!rows) return Error{rows.error()};
+    for (int i = 0; i < rows->Rows(); ++i) held.emplace(rows->Int(i, 0), rows->Text(i, 1));
+  }
+  results.reserve(records.size());
+  for (const VerifiedRecord& r : records) {
+    if (auto at = held.find(r.seq); at != held.end()) {
+      if (at->second == r.hash) {
+        results.push_back(InsertResult::kDuplicate);
+        continue;
+      }
+      auto forked = RunInBatch("insert_fork",
+                               {node, Num(epoch), Num(r.seq), r.hash, r.jws, Num(received_at)});
+      if (!forked) return Error{forked.error()};
+      results.push_back(InsertResult::kFork);
+      continue;
+    }
+    auto mine = fresh.find(r.seq);
+    if (mine == fresh.end() || mine->second != r.hash) {
+      return Error{"postgresql: the batch insert did not account for seq " + Num(r.seq)};
+    }
+    results.push_back(InsertResult::kStored);
+    held.emplace(r.seq, r.hash);  // a later record at this seq in the batch meets this one
+  }
+  return results;
+}
+
 Result<Watermark> PostgresStore::LoadWatermark(const std::string& node, std::int64_t epoch) {
   if (!in_transaction_) {  // a look from outside a batch: no lock
     auto rows = RunAlone("load_mark", {node, Num(epoch)});
@@ -319,6 +377,25 @@ Result<std::int64_t> PostgresStore::CountInMinute(const std::string& node, std::
       in_transaction_ ? RunInBatch("count_in_minute", params) : RunAlone("count_in_minute", params);
   if (!rows) return Error{rows.error()};
   return rows->Int(0, 0);
+}
+
+Result<std::map<std::int64_t, std::int64_t>> PostgresStore::CountInMinutes(
+    const std::string& node, std::span<const std::int64_t> minutes) {
+  std::map<std::int64_t, std::int64_t> counts;
+  if (minutes.empty()) return counts;
+  PgArray starts, lows, highs;
+  for (std::int64_t minute : minutes) {
+    if (!counts.emplace(minute, 0).second) continue;
+    starts.AddInt(minute);
+    lows.AddText(FormatUtc(minute));
+    highs.AddText(FormatUtc(minute + 60));
+  }
+  const PgParams params = {node, starts.Text(), lows.Text(), highs.Text()};
+  auto rows = in_transaction_ ? RunInBatch("count_in_minutes", params)
+                              : RunAlone("count_in_minutes", params);
+  if (!rows) return Error{rows.error()};
+  for (int i = 0; i < rows->Rows(); ++i) counts[rows->Int(i, 0)] = rows->Int(i, 1);
+  return counts;
 }
 
 }  // namespace fleet::receiver

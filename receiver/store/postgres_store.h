@@ -4,7 +4,8 @@
 // database enforces uniqueness (PRIMARY KEY (node, epoch, seq), ON CONFLICT DO NOTHING),
 // and a batch's first write locks its (node, epoch) watermark row (SELECT ... FOR UPDATE),
 // so batches of one node's epoch are applied one after the other, each seeing what the
-// previous committed; taking that lock is retried a few times on a serialization failure or
+// previous committed; a batch's records and their typed rows go in one statement
+// (InsertRecords); taking that lock is retried a few times on a serialization failure or
 // deadlock. One transaction per batch, prepared statements. A lost connection is an error
 // value, never a crash: the next call outside a transaction reconnects (and re-prepares).
 // One connection: not thread-safe (see record_store.h).
@@ -37,6 +38,8 @@ class PostgresStore : public RecordStore {
   bool LastFailureRetryable() const override;
   Result<InsertResult> InsertRecord(const VerifiedRecord& record,
                                     std::int64_t received_at) override;
+  Result<std::vector<InsertResult>> InsertRecords(std::span<const VerifiedRecord> records,
+                                                  std::int64_t received_at) override;
   Result<Watermark> LoadWatermark(const std::string& node, std::int64_t epoch) override;
   Outcome SaveWatermark(const std::string& node, std::int64_t epoch,
                         const Watermark& mark) override;
@@ -48,6 +51,8 @@ class PostgresStore : public RecordStore {
                                                                            int max_ranges) override;
   Result<std::int64_t> MaxEpoch(const std::string& node) override;
   Result<std::int64_t> CountInMinute(const std::string& node, std::int64_t minute) override;
+  Result<std::map<std::int64_t, std::int64_t>> CountInMinutes(
+      const std::string& node, std::span<const std::int64_t> minutes) override;
 
   int schema_version() const { return schema_version_; }
   // The server process serving this connection (diagnostics, tests).

@@ -84,15 +84,31 @@ struct TwoDatabases {
 
   void Store(const std::vector<Rec>& recs) {
     for (RecordStore* store : {sqlite.get(), pg.get()}) REQUIRE(store->Begin().ok());
+    // SQLite one record at a time, PostgreSQL as the receiver stores a batch (one statement
+    // for a run of records of one node, epoch and receive time): the same rows either way.
+    std::vector<VerifiedRecord> run;
+    std::int64_t run_received = 0;
+    const auto flush = [&] {
+      if (run.empty()) return;
+      auto done = pg->InsertRecords(run, run_received);
+      REQUIRE_MESSAGE(done.ok(), (done ? "" : done.error()));
+      CHECK(*done == std::vector<InsertResult>(run.size(), InsertResult::kStored));
+      run.clear();
+    };
     for (const auto& r : recs) {
       const std::int64_t seq = ++next_seq[{r.node, r.epoch}];
-      const VerifiedRecord v = Verified(r.node, r.epoch, seq, r.t, r.body);
-      for (RecordStore* store : {sqlite.get(), pg.get()}) {
-        auto done = store->InsertRecord(v, r.received_at);
-        REQUIRE_MESSAGE(done.ok(), (done ? "" : done.error()));
-        REQUIRE(*done == InsertResult::kStored);
+      VerifiedRecord v = Verified(r.node, r.epoch, seq, r.t, r.body);
+      auto done = sqlite->InsertRecord(v, r.received_at);
+      REQUIRE_MESSAGE(done.ok(), (done ? "" : done.error()));
+      REQUIRE(*done == InsertResult::kStored);
+      if (!run.empty() && (run.front().node != v.node || run.front().epoch != v.epoch ||
+                           run_received != r.received_at)) {
+        flush();
       }
+      run_received = r.received_at;
+      run.push_back(std::move(v));
     }
+    flush();
     // Every record stored here is chained and acknowledged (the reports read only those).
     for (const auto& [key, seq] : next_seq) {
       for (RecordStore* store : {sqlite.get(), pg.get()}) {

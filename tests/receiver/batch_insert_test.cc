@@ -1,0 +1,157 @@
+// A batch stored in one call (RecordStore::InsertRecords: one statement on PostgreSQL, the
+// default record-by-record on SQLite) gives what storing its records one after the other
+// gives: new records stored, a record already stored or repeated in the batch a duplicate,
+// another record at a taken seq a fork, in batch order; the per-minute counts the ingest
+// bound reads, in one call; and, on PostgreSQL, each stored record's typed row with its
+// nulls and hostile text intact. Runs once per store in FLEET_RECEIVER_STORES.
+#include <doctest/doctest.h>
+
+#include "base/utc_time.h"
+#include "receiver/core/record_verify.h"
+#include "tests/receiver/store_factory.h"
+#include "tests/receiver/test_records.h"
+
+namespace fleet::receiver {
+namespace {
+
+using testing::PostgresStoreMaker;
+using testing::TestNode;
+
+constexpr std::int64_t kNow = 1764064800;  // 2025-11-25T10:00:00Z
+
+// A verified record of node at (1, seq) with the given body, made at t.
+VerifiedRecord Made(const TestNode& node, std::int64_t seq, protocol::RecordBody body,
+                    std::int64_t t = kNow) {
+  protocol::Record record{{node.node, 1, seq, GenesisHash(), t, "boot-1", 1000 + seq, "0.1.0"},
+                          std::move(body)};
+  const std::string jws = node.SignText(protocol::EncodeRecord(record));
+  auto outcome = VerifyRecord(
+      jws,
+      [&](const std::string&) -> Result<std::optional<RegisteredKey>> {
+        return std::optional<RegisteredKey>(node.Key());
+      },
+      kNow);
+  REQUIRE(std::holds_alternative<VerifiedRecord>(outcome));
+  return std::get<VerifiedRecord>(std::move(outcome));
+}
+
+protocol::Heartbeat Beat(bool up) {
+  return {kNow - 60, up, {{"tmux", protocol::CheckState::kOk}}, true};
+}
+
+template <typename Maker>
+struct Store {
+  Maker maker;
+  std::unique_ptr<RecordStore> store = maker.Make();
+  TestNode node{"node-1"};
+  Store() { REQUIRE(store->AddNode(node.Entry()).ok()); }
+
+  std::vector<InsertResult> Insert(const std::vector<VerifiedRecord>& records) {
+    REQUIRE(store->Begin().ok());
+    auto done = store->InsertRecords(records, kNow);
+    REQUIRE_MESSAGE(done.ok(), (done ? "" : done.error()));
+    REQUIRE(store->Commit().ok());
+    return *done;
+  }
+  std::vector<std::string> Hashes() {
+    auto links = store->LinksFrom(node.node, 1, 1, 100);
+    REQUIRE(links.ok());
+    std::vector<std::string> hashes;
+    for (const auto& link : *links) hashes.push_back(link.hash);
+    return hashes;
+  }
+};
+
+TEST_CASE_TEMPLATE("a batch in one call is stored as its records one after the other", Maker,
+                   FLEET_RECEIVER_STORES) {
+  Store<Maker> s;
+  const VerifiedRecord one = Made(s.node, 1, Beat(true));
+  const VerifiedRecord two = Made(s.node, 2, Beat(true));
+  CHECK(s.Insert({one, two}) == std::vector{InsertResult::kStored, InsertResult::kStored});
+
+  const VerifiedRecord three = Made(s.node, 3, protocol::AgentStop{});
+  const VerifiedRecord four = Made(s.node, 4, protocol::AgentStart{true, false});
+  const VerifiedRecord other_two = Made(s.node, 2, Beat(false));   // a fork of a stored one
+  const VerifiedRecord other_four = Made(s.node, 4, Beat(false));  // of one earlier in the batch
+  const std::vector<InsertResult> results =
+      s.Insert({two, three, three, four, other_four, other_two});
+  CHECK(results == std::vector{InsertResult::kDuplicate, InsertResult::kStored,
+                               InsertResult::kDuplicate, InsertResult::kStored, InsertResult::kFork,
+                               InsertResult::kFork});
+  // The first of each seq stays; the forks are kept aside.
+  CHECK(s.Hashes() == std::vector{one.hash, two.hash, three.hash, four.hash});
+
+  SUBCASE("a batch of nothing new stores nothing") {
+    CHECK(s.Insert({one, four}) == std::vector{InsertResult::kDuplicate, InsertResult::kDuplicate});
+    CHECK(s.Hashes().size() == 4);
+  }
+  SUBCASE("an empty batch is no error") { CHECK(s.Insert({}).empty()); }
+}
+
+TEST_CASE_TEMPLATE("records per minute for many minutes in one call", Maker,
+                   FLEET_RECEIVER_STORES) {
+  Store<Maker> s;
+  const std::int64_t minute = kNow - 600;
+  s.Insert({Made(s.node, 1, Beat(true), minute), Made(s.node, 2, Beat(true), minute + 59),
+            Made(s.node, 3, Beat(true), minute + 60), Made(s.node, 4, Beat(true), minute + 180)});
+  const std::vector<std::int64_t> asked = {minute + 120, minute, minute + 60, minute, minute + 180};
+  REQUIRE(s.store->Begin().ok());
+  auto counts = s.store->CountInMinutes(s.node.node, asked);
+  REQUIRE_MESSAGE(counts.ok(), (counts ? "" : counts.error()));
+  s.store->Rollback();
+  CHECK(*counts == std::map<std::int64_t, std::int64_t>{
+                       {minute, 2}, {minute + 60, 1}, {minute + 120, 0}, {minute + 180, 1}});
+  auto other = s.store->CountInMinutes("node-2", asked);  // outside a batch too
+  REQUIRE(other.ok());
+  CHECK(other->at(minute) == 0);
+}
+
+std::string Query(PgConnection& db, const std::string& sql) {
+  auto rows = db.Exec(sql);
+  if (!rows) FAIL(rows.error());
+  std::string out;
+  for (int i = 0; i < rows->Rows(); ++i) {
+    out += rows->IsNull(i, 0) ? "NULL" : rows->Text(i, 0);
+    out += "\n";
+  }
+  return out;
+}
+
+TEST_SUITE("postgres") {
+  TEST_CASE("a batch's typed rows, from one statement, with nulls and hostile text intact") {
+    Store<PostgresStoreMaker> s;
+    const std::string hostile = "a \"quoted\", {braced} \\back\\slashed, NULL; 'x'); drop table";
+    std::vector<VerifiedRecord> batch = {
+        Made(s.node, 1, protocol::AgentStart{false, true}),
+        Made(s.node, 2, Beat(false)),
+        Made(s.node, 3, protocol::TaskRun{"job-1", hostile, kNow - 120, false, hostile}),
+        Made(s.node, 4, protocol::TaskRun{"job-2", "fine", kNow - 60, true, std::nullopt}),
+        Made(s.node, 5, protocol::Incident{7, "gateway", kNow - 300, std::nullopt, hostile}),
+        Made(s.node, 6, protocol::Incident{7, "gateway", kNow - 300, kNow - 30, "back"}),
+        Made(s.node, 7, protocol::AgentStop{}),
+    };
+    batch.push_back(batch[1]);  // repeated: one typed row
+    REQUIRE(s.Insert(batch).size() == 8);
+    auto db = s.maker.Admin();
+    CHECK(Query(*db,
+                "SELECT seq || ' ' || minute || ' ' || up || ' ' || checks || ' ' || "
+                "ntp_synced FROM heartbeats") ==
+          "2 " + std::to_string(kNow - 60) + " false {\"tmux\":\"ok\"} true\n");
+    CHECK(Query(*db, "SELECT name FROM task_runs ORDER BY seq") == hostile + "\nfine\n");
+    CHECK(Query(*db, "SELECT error FROM task_runs ORDER BY seq") == hostile + "\nNULL\n");
+    CHECK(Query(*db, "SELECT ok::text || ' ' || run_at FROM task_runs ORDER BY seq") ==
+          "false " + std::to_string(kNow - 120) + "\ntrue " + std::to_string(kNow - 60) + "\n");
+    CHECK(Query(*db, "SELECT closed FROM incidents ORDER BY seq") ==
+          "NULL\n" + std::to_string(kNow - 30) + "\n");
+    CHECK(Query(*db, "SELECT summary FROM incidents ORDER BY seq") == hostile + "\nback\n");
+    CHECK(Query(*db, "SELECT incident_id || check_name || opened FROM incidents WHERE seq = 6") ==
+          "7gateway" + std::to_string(kNow - 300) + "\n");
+    CHECK(Query(*db, "SELECT clean_previous_stop || ' ' || rebooted FROM agent_starts") ==
+          "false true\n");
+    CHECK(Query(*db, "SELECT payload FROM records WHERE seq = 3") == batch[2].payload + "\n");
+    CHECK(Query(*db, "SELECT count(*) FROM records") == "7\n");
+  }
+}
+
+}  // namespace
+}  // namespace fleet::receiver

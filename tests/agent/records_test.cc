@@ -6,21 +6,14 @@
 #include "protocol/jws.h"
 #include "protocol/record_chain.h"
 #include "protocol/records.h"
+#include "tests/support/seed_key.h"
 #include "tests/support/temp_dir.h"
 
 using namespace fleet;
 
 namespace {
 
-NodeKey KeyFromSeedByte(unsigned char b) {
-  REQUIRE(sodium_init() >= 0);
-  unsigned char seed[32];
-  std::fill(std::begin(seed), std::end(seed), b);
-  NodeKey key;
-  crypto_sign_seed_keypair(key.public_key.data(), key.secret_key.data(), seed);
-  key.kid = KeyId(key.public_key);
-  return key;
-}
+NodeKey KeyFromSeedByte(unsigned char b) { return testing::KeyFromSeedByte<NodeKey>(b); }
 
 // A signed record's payload, verified with the key and decoded under the contract.
 protocol::Record Decoded(const std::string& jws, const NodeKey& key) {

@@ -9,26 +9,20 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "tests/support/seed_key.h"
+
 using namespace fleet;
 
 namespace {
 
-// A key pair made from a seed of one repeated byte, with its key id.
+// A key pair as the tests make it (tests/support/seed_key.h).
 struct TestKey {
   PublicKey public_key{};
   SecretKey secret_key{};
   std::string kid;
 };
 
-TestKey KeyFromSeedByte(unsigned char b) {
-  REQUIRE(sodium_init() >= 0);
-  unsigned char seed[32];
-  std::fill(std::begin(seed), std::end(seed), b);
-  TestKey key;
-  crypto_sign_seed_keypair(key.public_key.data(), key.secret_key.data(), seed);
-  key.kid = KeyId(key.public_key);
-  return key;
-}
+TestKey KeyFromSeedByte(unsigned char b) { return testing::KeyFromSeedByte<TestKey>(b); }
 
 std::string Part(const std::string& json) { return Base64UrlEncode(json); }
 

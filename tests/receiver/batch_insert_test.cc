@@ -25,12 +25,7 @@ VerifiedRecord Made(const TestNode& node, std::int64_t seq, protocol::RecordBody
   protocol::Record record{{node.node, 1, seq, GenesisHash(), t, "boot-1", 1000 + seq, "0.1.0"},
                           std::move(body)};
   const std::string jws = node.SignText(protocol::EncodeRecord(record));
-  auto outcome = VerifyRecord(
-      jws,
-      [&](const std::string&) -> Result<std::optional<RegisteredKey>> {
-        return std::optional<RegisteredKey>(node.Key());
-      },
-      kNow);
+  auto outcome = VerifyRecord(jws, node.Lookup(), kNow);
   REQUIRE(std::holds_alternative<VerifiedRecord>(outcome));
   return std::get<VerifiedRecord>(std::move(outcome));
 }

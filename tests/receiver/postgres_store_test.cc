@@ -33,12 +33,7 @@ std::string Query(PgConnection& db, const std::string& sql) {
 }
 
 VerifiedRecord Verified(const TestNode& node, const std::string& jws) {
-  auto outcome = VerifyRecord(
-      jws,
-      [&](const std::string&) -> Result<std::optional<RegisteredKey>> {
-        return std::optional<RegisteredKey>(node.Key());
-      },
-      kNow);
+  auto outcome = VerifyRecord(jws, node.Lookup(), kNow);
   REQUIRE(std::holds_alternative<VerifiedRecord>(outcome));
   return std::get<VerifiedRecord>(outcome);
 }

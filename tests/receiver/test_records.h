@@ -28,6 +28,12 @@ struct TestNode {
   }
 
   RegisteredKey Key(bool revoked = false) const { return {node, kid, public_key, revoked}; }
+  // A key registry that knows this node's key only (under any kid asked for).
+  KeyLookup Lookup() const {
+    return [key = Key()](const std::string&) -> Result<std::optional<RegisteredKey>> {
+      return std::optional<RegisteredKey>(key);
+    };
+  }
   NodeEntry Entry(const std::string& operator_id = "op1") const {
     return {node, operator_id, kid, public_key, 1700000000, std::nullopt};
   }

@@ -8,10 +8,8 @@ set -uo pipefail
 here=$(dirname "$0")
 source "$here/lib/assert.sh"
 source "$here/lib/push_pair.sh"
-pair_require
-trap pair_down EXIT
-pair_up "$(mktemp -d /var/tmp/fleet-push.XXXXXX)" || { echo "cannot set up the pair"; exit 1; }
-status_has() { "$FLEET_AGENT" status --state-dir "$pair/state" --json 2>/dev/null | jq -e "$1" >/dev/null; }
+pair_setup
+status_has() { agent_status_json | jq -e "$1" >/dev/null; }
 epoch_of_agent() { agent_sql "select value from meta where key='epoch'"; }
 received() { receiver_sql "select count(*) from records where node='test-node' and epoch=$1"; }
 # Every record of epoch $1 arrived, the spool is empty, and the chain verifies. The last

@@ -9,9 +9,7 @@ set -uo pipefail
 here=$(dirname "$0")
 source "$here/lib/assert.sh"
 source "$here/lib/push_pair.sh"
-pair_require
-trap pair_down EXIT
-pair_up "$(mktemp -d /var/tmp/fleet-push.XXXXXX)" || { echo "cannot set up the pair"; exit 1; }
+pair_setup
 
 proxy_port=$(free_port)
 plan="500,503-after,garbage,truncated,drop,429:3,slow:6,401,pass"
@@ -52,7 +50,7 @@ proxy_pid=$!
 wait_for 10 grep -q listening "$pair/proxy-429.out" || fail "second proxy did not start"
 spool_fill 10
 agent_start
-status_has() { "$FLEET_AGENT" status --state-dir "$pair/state" --json 2>/dev/null | jq -e "$1" >/dev/null; }
+status_has() { agent_status_json | jq -e "$1" >/dev/null; }
 # The observable: the agent took the 429 and set its next attempt about 600 s ahead.
 wait_for 30 status_has '.push.last_error != null and (.push.last_error | test("HTTP 429"))
   and (.push.next_attempt | fromdateiso8601) - now > 500'

@@ -6,9 +6,7 @@ set -uo pipefail
 here=$(dirname "$0")
 source "$here/lib/assert.sh"
 source "$here/lib/push_pair.sh"
-pair_require
-trap pair_down EXIT
-pair_up "$(mktemp -d /var/tmp/fleet-push.XXXXXX)" || { echo "cannot set up the pair"; exit 1; }
+pair_setup
 
 # Small batches, no pacing: many moments when a batch is in flight.
 agent_config "http://127.0.0.1:$receiver_port" "  batch_records: 40

@@ -7,10 +7,8 @@ set -uo pipefail
 here=$(dirname "$0")
 source "$here/lib/assert.sh"
 source "$here/lib/push_pair.sh"
-pair_require
-trap pair_down EXIT
-pair_up "$(mktemp -d /var/tmp/fleet-push.XXXXXX)" || { echo "cannot set up the pair"; exit 1; }
-status_has() { "$FLEET_AGENT" status --state-dir "$pair/state" --json 2>/dev/null | jq -e "$1" >/dev/null; }
+pair_setup
+status_has() { agent_status_json | jq -e "$1" >/dev/null; }
 
 agent_config "http://127.0.0.1:$receiver_port/" "  drain_rate: 1000"
 # The check runs once a minute here: every push state this test reads from status.json

@@ -16,15 +16,12 @@ set -uo pipefail
 here=$(dirname "$0")
 source "$here/lib/assert.sh"
 source "$here/lib/push_pair.sh"
-pair_require
 cleanup() {
   [[ -n "${listener_pid:-}" ]] && kill "$listener_pid" 2>/dev/null
   pair_down
 }
-trap cleanup EXIT
-pair_up "$(mktemp -d /var/tmp/fleet-push.XXXXXX)" || { echo "cannot set up the pair"; exit 1; }
-status_json() { "$FLEET_AGENT" status --state-dir "$pair/state" --json 2>/dev/null; }
-status_has() { status_json | jq -e "$1" >/dev/null; }
+pair_setup cleanup
+status_has() { agent_status_json | jq -e "$1" >/dev/null; }
 meta() { agent_sql "select value from meta where key='$1'"; }
 received() { receiver_sql "select count(*) from records where node='test-node' and epoch=$1"; }
 # The current epoch is acknowledged up to its last seq and the spool is empty.
@@ -81,10 +78,10 @@ expect_match "seq 12: never sent, over the limit" "not sent: [0-9]+ bytes, over 
 expect_match "seq 5: the receiver's own reason" "refused by the receiver: bad signature" \
   "$(agent_sql 'select reason from refused_records where seq = 5')"
 expect_match "status --json shows the last refused record" '"seq":(5|12)' \
-  "$(status_json | jq -c .spool.last_refused)"
+  "$(agent_status_json | jq -c .spool.last_refused)"
 expect_match "fleet-agent status says so" "2 records REFUSED for good by the receiver, kept aside" \
   "$("$FLEET_AGENT" status --state-dir "$pair/state")"
-expect_eq "the push is not stuck" "0" "$(status_json | jq -r .push.failures_in_a_row)"
+expect_eq "the push is not stuck" "0" "$(agent_status_json | jq -r .push.failures_in_a_row)"
 expect_match "the agent logged the set-aside" "record epoch 1 seq 12 is kept aside" "$(cat "$pair/agent.log")"
 receiver_sql "select jws from records where node='test-node' and epoch=2 order by seq" >"$pair/e2.jws"
 "$FLEET_AGENT" verify "$pair/e2.jws" --jwk "$pair/node.jwk" >/dev/null 2>&1

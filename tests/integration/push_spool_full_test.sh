@@ -7,15 +7,12 @@ set -uo pipefail
 here=$(dirname "$0")
 source "$here/lib/assert.sh"
 source "$here/lib/push_pair.sh"
-pair_require
-trap pair_down EXIT
-pair_up "$(mktemp -d /var/tmp/fleet-push.XXXXXX)" || { echo "cannot set up the pair"; exit 1; }
-status_json() { "$FLEET_AGENT" status --state-dir "$pair/state" --json 2>/dev/null; }
+pair_setup
 
 agent_config "http://127.0.0.1:$receiver_port" "spool: {max_size: 1MiB}"
 agent_start
 spool_fill 2200  # about 1.2 MiB of heartbeats: over the limit, all kept
-wait_for 15 bash -c "$(declare -f status_json); FLEET_AGENT='$FLEET_AGENT' pair='$pair' status_json | jq -e '.spool.percent >= 80 and .spool.full' >/dev/null"
+wait_for 15 bash -c "$(declare -f agent_status_json); FLEET_AGENT='$FLEET_AGENT' pair='$pair' agent_status_json | jq -e '.spool.percent >= 80 and .spool.full' >/dev/null"
 expect_eq "status shows the spool full" 0 $?
 expect_match "80% warning logged" "spool at [0-9]+% of spool.max_size" "$(cat "$pair/agent.log")"
 agent_stop TERM  # agent_stop is detail: shed

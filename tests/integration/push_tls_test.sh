@@ -7,12 +7,9 @@ set -uo pipefail
 here=$(dirname "$0")
 source "$here/lib/assert.sh"
 source "$here/lib/push_pair.sh"
-pair_require
 command -v openssl >/dev/null || { echo "SKIPPED: openssl is not installed"; exit 77; }
-trap pair_down EXIT
-pair_up "$(mktemp -d /var/tmp/fleet-push.XXXXXX)" || { echo "cannot set up the pair"; exit 1; }
-status_json() { "$FLEET_AGENT" status --state-dir "$pair/state" --json 2>/dev/null; }
-status_has() { status_json | jq -e "$1" >/dev/null; }
+pair_setup
+status_has() { agent_status_json | jq -e "$1" >/dev/null; }
 
 pki=$pair/pki
 mkdir -p "$pki"
@@ -52,12 +49,12 @@ reload() {
 
 nothing_sent() {  # nothing_sent WHAT ERROR_REGEX: two more failed attempts from now, that error
   local before
-  before=$(status_json | jq '.push.failures_in_a_row // 0')
+  before=$(agent_status_json | jq '.push.failures_in_a_row // 0')
   wait_for 15 status_has ".push.failures_in_a_row >= $before + 2 and (.push.last_error | test(\"$2\"))"
   expect_eq "$1: the agent keeps failing" 0 $?
   expect_eq "$1: no request reached the server" 0 "$(grep -c . "$pair/proxy.log")"
   expect_eq "$1: no record at the receiver" 0 "$(receiver_sql 'select count(*) from records')"
-  expect_match "$1: the error says why" "$2" "$(status_json | jq -r .push.last_error)"
+  expect_match "$1: the error says why" "$2" "$(agent_status_json | jq -r .push.last_error)"
 }
 
 agent_config "$url" "  ca_file: $pki/other-ca.pem"

@@ -1,5 +1,5 @@
 # An agent and a receiver, both real, talking over loopback, for the push tests. Source
-# it after assert.sh; call pair_up DIR, and pair_down in a trap. The agent's checks are
+# it after assert.sh; call pair_setup (or pair_up DIR, and pair_down in a trap). The agent's checks are
 # cheap (disk only); its records come from its own life (agent_start, heartbeats,
 # agent_stop) and from fleet-spool-fill, which stands for days of minutes made while the
 # upstream was away. Needs FLEET_AGENT, FLEET_RECEIVER, FLEET_SPOOL_FILL.
@@ -31,6 +31,17 @@ pair_up() {  # pair_up DIR
   fi
   receiver_port=$(free_port)
 }
+
+# pair_setup [ON_EXIT]: how a push test begins: the tools it needs (or it skips), a fresh
+# pair in /var/tmp, and ON_EXIT (default pair_down, which a custom one must call) at exit.
+pair_setup() {
+  pair_require
+  trap "${1:-pair_down}" EXIT
+  pair_up "$(mktemp -d /var/tmp/fleet-push.XXXXXX)" || { echo "cannot set up the pair"; exit 1; }
+}
+
+# What `fleet-agent status --json` says now (nothing while the agent has written none).
+agent_status_json() { "$FLEET_AGENT" status --state-dir "$pair/state" --json 2>/dev/null; }
 
 receiver_start() {
   "$FLEET_RECEIVER" serve --listen "127.0.0.1:$receiver_port" --db "$receiver_db" \

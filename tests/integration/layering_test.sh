@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The architecture as the code and the link graph show it (README "Layout"): base/ <-
-# core/ <- collectors/ <- agent/, and base/ <- protocol/ <- agent/ and receiver/. Fails
+# core/ <- collectors/ <- agent/, base/ <- protocol/ <- agent/ and receiver/, and base/ <-
+# alerting/ (for both). Fails
 # when a source includes a folder it must not lean on, or when a library links one.
 # The link graph is CMake's own (--graphviz of a throwaway configure of this checkout).
 set -euo pipefail
@@ -20,6 +21,9 @@ declare -A may_include=(
   # collector's own rules.
   [agent/history]="agent base core protocol"
   [receiver]="base protocol"
+  # Alerting (Telegram, Discord) serves the agent and the receiver alike: it leans on
+  # neither.
+  [alerting]="base"
   [fuzz]="base protocol receiver"
   [bench]="base protocol"
 )
@@ -73,6 +77,7 @@ check_links fleet_protocol fleet_core fleet_collectors fleet_history fleet_recor
 check_links fleet_base fleet_protocol fleet_core fleet_collectors fleet_agent
 check_links fleet_collectors fleet_protocol fleet_history fleet_records fleet_agent
 check_links fleet-receiver-load "${agent_libraries[@]}"
+check_links fleet_alerting fleet_protocol "${agent_libraries[@]}" fleet_receiver
 # The check itself: the agent does link what the receiver must not (else the graph was
 # read wrong and every check above passed by accident).
 reachable fleet-agent | grep -qx fleet_collectors || fail "the link graph was not read: fleet-agent shows no fleet_collectors"

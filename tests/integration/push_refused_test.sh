@@ -61,11 +61,11 @@ expect_eq "the receiver holds none of the refused records" 0 "$missing"
 # in epoch 1 too; the reports count acknowledged records only, and fold repeats.)
 expect_eq "epoch 1 is acknowledged up to the first refused record" 4 \
   "$(receiver_sql "select ack_seq from watermarks where node='test-node' and epoch=1")"
-acked_minutes() {
-  receiver_sql "select count(distinct json_extract(r.payload, '\$.minute')) from records r join watermarks w
-    on w.node = r.node and w.epoch = r.epoch and r.seq <= w.ack_seq
-    where r.node = 'test-node' and r.type = 'heartbeat' and r.epoch in (1, 2)
-      and json_extract(r.payload, '\$.minute') < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-1 day')"
+acked_minutes() {  # from the typed columns the reports read, as they count
+  receiver_sql "select count(distinct h.minute) from heartbeats h join watermarks w
+    on w.node = h.node and w.epoch = h.epoch and h.seq <= w.ack_seq
+    where h.node = 'test-node' and h.epoch in (1, 2)
+      and h.minute < cast(strftime('%s', 'now', '-1 day') as integer)"
 }
 expect_eq "every filled minute but the two refused ones is acknowledged (28 + 5 more)" 33 "$(acked_minutes)"
 expect_eq "no epoch 1 record is left in the spool" 0 "$(agent_sql 'select count(*) from records where epoch = 1')"

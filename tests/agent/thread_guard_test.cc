@@ -6,8 +6,17 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include <spdlog/sinks/basic_file_sink.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
+
+#include "tests/support/temp_dir.h"
 
 namespace fleet {
 namespace {
@@ -63,6 +72,30 @@ TEST_CASE("a body that returns normally runs once and never calls the fatal hand
   CHECK(runs == 1);
   CHECK(calls == 0);
   CHECK(log.out.str().empty());
+}
+
+TEST_CASE("in production a worker thread that throws ends the process with 70, logged first") {
+  testing::TempDir dir;
+  const std::string log_file = dir.Path("agent.log");
+  const pid_t child = ::fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    // The daemon's way: a worker thread under the guard with the production handler.
+    spdlog::set_default_logger(spdlog::basic_logger_mt("child", log_file, true));
+    std::thread worker([] {
+      RunGuarded(
+          "check disk", [] { throw std::runtime_error("statvfs exploded"); }, ExitOnFatal);
+    });
+    worker.join();
+    std::_Exit(0);  // only if the handler let the thread return: the test then fails
+  }
+  int status = 0;
+  REQUIRE(::waitpid(child, &status, 0) == child);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == kFatalExitCode);
+  std::ifstream in(log_file);
+  const std::string logged{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  CHECK(logged.find("thread check disk failed: statvfs exploded") != std::string::npos);
 }
 
 }  // namespace

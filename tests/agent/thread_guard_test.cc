@@ -6,7 +6,6 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
-#include <spdlog/sinks/basic_file_sink.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,7 +80,9 @@ TEST_CASE("in production a worker thread that throws ends the process with 70, l
   REQUIRE(child >= 0);
   if (child == 0) {
     // The daemon's way: a worker thread under the guard with the production handler.
-    spdlog::set_default_logger(spdlog::basic_logger_mt("child", log_file, true));
+    std::ofstream file(log_file);
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(file, true);
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>("child", sink));
     std::thread worker([] {
       RunGuarded(
           "check disk", [] { throw std::runtime_error("statvfs exploded"); }, ExitOnFatal);

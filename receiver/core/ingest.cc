@@ -186,11 +186,12 @@ IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int6
   auto stored_in_minute = store.CountInMinutes(node, minutes);
   if (!stored_in_minute) return StoreFailure(stored_in_minute.error());
   std::map<std::int64_t, std::int64_t> in_minute = std::move(stored_in_minute).value();
-  const auto count_result = [&](InsertResult inserted, const VerifiedRecord& record) {
+  const auto count_result = [&](InsertResult inserted, std::size_t i) {
+    const VerifiedRecord& record = records[i];
     switch (inserted) {
       case InsertResult::kStored:
         ++ack.stored;
-        ++in_minute[FloorMinute(record.t_unix) * 60];
+        ++in_minute[minutes[i]];
         break;
       case InsertResult::kDuplicate:
         ++ack.duplicates;
@@ -210,7 +211,11 @@ IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int6
   if (within_bound) {
     auto inserted = store.InsertRecords(records, now);
     if (!inserted) return StoreFailure(inserted.error());
-    for (std::size_t i = 0; i < records.size(); ++i) count_result((*inserted)[i], records[i]);
+    if (inserted->size() != records.size()) {
+      return StoreFailure("the store answered for " + std::to_string(inserted->size()) + " of " +
+                          std::to_string(records.size()) + " records");
+    }
+    for (std::size_t i = 0; i < records.size(); ++i) count_result((*inserted)[i], i);
   } else {
     for (std::size_t i = 0; i < records.size(); ++i) {
       const VerifiedRecord& record = records[i];
@@ -223,7 +228,7 @@ IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int6
       }
       auto inserted = store.InsertRecord(record, now);
       if (!inserted) return StoreFailure(inserted.error());
-      count_result(*inserted, record);
+      count_result(*inserted, i);
     }
   }
   auto mark = store.LoadWatermark(node, epoch);

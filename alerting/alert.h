@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace fleet::alerting {
 
@@ -22,19 +23,28 @@ enum class AlertState {
   kResolved,      // the check is fine again
 };
 
-struct Alert {
-  std::string key;  // the incident's id in the alert store: what an acknowledgement names
-  std::string node;
-  std::string check;
+// One check in an alert. Several checks failing together on one node make one alert.
+struct AlertCheck {
+  std::string name;  // "gateway"
   Severity severity = Severity::kCritical;
+  std::string summary;  // what is wrong, as the check said it
+  std::string fix;      // the runbook's fix for it; may be empty
+  bool operator==(const AlertCheck&) const = default;
+};
+
+struct Alert {
+  std::string key;  // the alert's id in the alert store: what an acknowledgement names
+  std::string node;
+  std::vector<AlertCheck> checks;           // at least one; the first is the one that opened it
+  Severity severity = Severity::kCritical;  // the highest of its checks
   AlertState state = AlertState::kFiring;
-  std::string summary;                   // what is wrong, as the check said it
-  std::string fix;                       // the runbook's fix for it; may be empty
   std::int64_t opened = 0;               // unix seconds
   std::optional<std::int64_t> resolved;  // unix seconds, when resolved
   std::optional<std::string> acked_by;   // who acknowledged (a name or a user id)
   std::optional<std::int64_t> acked_at;  // unix seconds
+  std::optional<std::string> ack_note;   // what the acknowledger wrote, if anything
   bool reminder = false;                 // a repeat of an open, unacknowledged alert
+  bool escalation = false;               // sent to the escalation channels: says so
   bool test = false;                     // `fleet-agent alerts test`: says so
 };
 

@@ -29,13 +29,30 @@ AlertText TextOf(const Alert& a) {
   AlertText text;
   text.status = StatusWord(a);
   const std::string node = TruncateUtf8(a.node, kMaxNameText);
-  const std::string check = TruncateUtf8(a.check, kMaxNameText);
-  text.title = text.status + ": " + check + " on " + node;
+  std::string checks;
+  for (const auto& c : a.checks) {
+    checks += (checks.empty() ? "" : ", ") + TruncateUtf8(c.name, kMaxNameText);
+  }
+  if (checks.empty()) checks = "(no check)";
+  text.title = text.status + ": " + checks + " on " + node;
+  if (a.escalation && a.state == AlertState::kFiring) text.title = "Escalated: " + text.title;
   if (a.reminder && a.state == AlertState::kFiring) text.title = "Reminder: " + text.title;
   if (a.test) text.title = "[test] " + text.title;
-  text.summary = TruncateUtf8(a.summary, kMaxNodeText);
-  if (!a.fix.empty() && a.state != AlertState::kResolved) {
-    text.lines.push_back("Fix: " + TruncateUtf8(a.fix, kMaxNodeText));
+  // One check: its summary and fix as they are. Several: each line names its check.
+  const bool several = a.checks.size() > 1;
+  for (const auto& c : a.checks) {
+    const std::string summary = TruncateUtf8(c.summary, kMaxNodeText);
+    const std::string name = TruncateUtf8(c.name, kMaxNameText);
+    if (!text.summary.empty()) text.summary += "\n";
+    text.summary += several ? name + ": " + summary : summary;
+  }
+  if (a.state != AlertState::kResolved) {
+    for (const auto& c : a.checks) {
+      if (c.fix.empty()) continue;
+      const std::string fix = TruncateUtf8(c.fix, kMaxNodeText);
+      text.lines.push_back(several ? "Fix (" + TruncateUtf8(c.name, kMaxNameText) + "): " + fix
+                                   : "Fix: " + fix);
+    }
   }
   text.lines.push_back("Opened " + FormatUtc(a.opened));
   if (a.state == AlertState::kFlapping) {
@@ -45,6 +62,9 @@ AlertText TextOf(const Alert& a) {
     std::string line = "Acknowledged by " + TruncateUtf8(*a.acked_by, kMaxNameText);
     if (a.acked_at) line += " at " + FormatUtc(*a.acked_at);
     text.lines.push_back(std::move(line));
+    if (a.ack_note && !a.ack_note->empty()) {
+      text.lines.push_back("Note: " + TruncateUtf8(*a.ack_note, kMaxNodeText));
+    }
   }
   if (a.state == AlertState::kResolved && a.resolved) {
     const auto lasted = std::chrono::seconds(*a.resolved > a.opened ? *a.resolved - a.opened : 0);

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "alerting/alert.h"
 #include "collectors/builtin.h"
 #include "core/os.h"
 
@@ -48,6 +49,67 @@ struct SpoolSettings {
   std::uint64_t max_size = 256ull * 1024 * 1024;  // bytes of records awaiting acknowledgement
 };
 
+// Where a secret comes from: a file (`token_file: /etc/fleet-agent/telegram.token`) or a
+// systemd credential (`token_credential: telegram.token`, read from $CREDENTIALS_DIRECTORY,
+// for LoadCredential=). Exactly one is set. The YAML never holds the secret itself.
+struct SecretSource {
+  std::string file;
+  std::string credential;
+  bool operator==(const SecretSource&) const = default;
+};
+
+// alerts.telegram: the Bot API. chat_id is a number ("-1001234") or "@channelname".
+// ackers: the Telegram user ids whose button press acknowledges; nobody else's does.
+// poll: take button presses by getUpdates here (only with a bot of the node's own: one
+// poller per token). api_base: "https://api.telegram.org" (http:// only to loopback).
+struct TelegramSettings {
+  SecretSource token;
+  std::string chat_id;
+  std::vector<std::int64_t> ackers;
+  bool poll = true;
+  std::string api_base = "https://api.telegram.org";
+  bool operator==(const TelegramSettings&) const = default;
+};
+
+// alerts.discord: a webhook (its URL is the secret). api_base, when set, replaces the
+// scheme and host of the webhook URL (tests: a fake on loopback).
+struct DiscordSettings {
+  SecretSource webhook_url;
+  std::string api_base;
+  bool operator==(const DiscordSettings&) const = default;
+};
+
+// alerts.webhook: a JSON POST (alerting/webhook_api.h) to a URL kept in a secret.
+struct WebhookSettings {
+  SecretSource url;
+  bool operator==(const WebhookSettings&) const = default;
+};
+
+struct AlertChannels {
+  std::optional<TelegramSettings> telegram;
+  std::optional<DiscordSettings> discord;
+  std::optional<WebhookSettings> webhook;
+  bool empty() const { return !telegram && !discord && !webhook; }
+  bool operator==(const AlertChannels&) const = default;
+};
+
+// alerts: who is told when something breaks, and when (alerting/alert_rules.h applies it).
+// Defaults: confirm like Alertmanager's group_wait, repeat like Nagios's
+// notification_interval; flapping Nagios-style (this many changes within the window).
+struct AlertSettings {
+  AlertChannels channels;    // telegram, discord, webhook at the top of `alerts:`
+  AlertChannels escalation;  // alerts.escalation: told once escalate_after has passed
+  alerting::Severity min_severity = alerting::Severity::kCritical;
+  std::chrono::seconds confirm{30};
+  std::chrono::seconds repeat{1800};                   // 0: no reminders
+  std::optional<std::chrono::seconds> escalate_after;  // none: no escalation
+  int flap_changes = 6;
+  std::chrono::seconds flap_window{1800};
+  bool weekly_summary = false;  // Monday before 09:00 UTC, the week's figures
+  bool enabled() const { return !channels.empty(); }
+  bool operator==(const AlertSettings&) const = default;
+};
+
 struct AgentConfig {
   std::string node_id;      // empty: the hostname
   std::string hermes_user;  // empty: the user running fleet-agent
@@ -60,6 +122,7 @@ struct AgentConfig {
   std::string state_dir = "/var/lib/fleet-agent";  // `fleet-agent run` history and status
   UpstreamSettings upstream;
   SpoolSettings spool;
+  AlertSettings alerts;
 };
 
 struct ConfigError {

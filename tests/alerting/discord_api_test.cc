@@ -19,8 +19,8 @@ Alert Firing() {
   Alert a;
   a.key = "vps-fra-03/1/17";
   a.node = "vps-fra-03";
-  a.check = "cron";
-  a.summary = "job daily-report failed: Timeout";
+  a.checks.push_back({"cron", Severity::kCritical, "", ""});
+  a.checks[0].summary = "job daily-report failed: Timeout";
   a.opened = 1764064800;
   return a;
 }
@@ -44,7 +44,7 @@ TEST_CASE("discord: send waits for the message; edits go to the message, queries
 
 TEST_CASE("discord: one embed coloured by state, and nobody can be pinged") {
   Alert a = Firing();
-  a.summary = "@everyone @here <@123> job failed";
+  a.checks[0].summary = "@everyone @here <@123> job failed";
   const json body = json::parse(DiscordBody(a));
   CHECK(body["allowed_mentions"] == json{{"parse", json::array()}});
   CHECK_FALSE(body.contains("content"));  // embeds only: content is where mentions ping
@@ -80,8 +80,8 @@ TEST_CASE("discord: node text cannot format the message, and fits the embed limi
   std::string huge;
   while (huge.size() < 100'000) huge += "\xE6\x97\xA5";  // 3-byte characters
   a.node = huge;
-  a.summary = huge;
-  a.fix = huge;
+  a.checks[0].summary = huge;
+  a.checks[0].fix = huge;
   const json embed = Embed(a);
   CHECK(embed["title"].get<std::string>().size() <= 256);
   CHECK(embed["description"].get<std::string>().size() <= 4096);

@@ -17,9 +17,9 @@ Alert Firing() {
   Alert a;
   a.key = "vps-fra-03/1/17";
   a.node = "vps-fra-03";
-  a.check = "tmux";
-  a.summary = "session BURN2 is gone";
-  a.fix = "tmux new -d -s BURN2 'hermes chat --yolo'";
+  a.checks.push_back({"tmux", Severity::kCritical, "", ""});
+  a.checks[0].summary = "session BURN2 is gone";
+  a.checks[0].fix = "tmux new -d -s BURN2 'hermes chat --yolo'";
   a.opened = 1764064800;  // 2025-11-25T10:00:00Z
   return a;
 }
@@ -39,7 +39,7 @@ TEST_CASE("telegram: node text is escaped for HTML, so it cannot make markup") {
   CHECK(EscapeHtml("a<b>&c</b>") == "a&lt;b&gt;&amp;c&lt;/b&gt;");
   Alert a = Firing();
   a.node = "<script>alert(1)</script>";
-  a.summary = "cron error: <a href=\"http://evil\">click</a> & more";
+  a.checks[0].summary = "cron error: <a href=\"http://evil\">click</a> & more";
   const std::string text = TelegramText(a);
   CHECK(text.find("<script>") == std::string::npos);
   CHECK(text.find("<a href") == std::string::npos);

@@ -1,0 +1,19 @@
+// AlertJson: an Alert as JSON and back, for the outboxes that keep a message to send
+// (the agent's history.db, the receiver's database) until a channel took it. Reading is
+// total: a row that is not an alert this version wrote is an Error with the reason, never
+// an exception. Pure.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "alerting/alert.h"
+#include "base/result.h"
+
+namespace fleet::alerting {
+
+nlohmann::json AlertToJson(const Alert& alert);
+Result<Alert> AlertFromJson(const nlohmann::json& saved);
+
+std::string_view AlertStateName(AlertState state);
+
+}  // namespace fleet::alerting

@@ -80,7 +80,10 @@ check_links fleet-receiver-load "${agent_libraries[@]}"
 check_links fleet_alerting fleet_protocol "${agent_libraries[@]}" fleet_receiver
 # The check itself: the agent does link what the receiver must not (else the graph was
 # read wrong and every check above passed by accident).
-reachable fleet-agent | grep -qx fleet_collectors || fail "the link graph was not read: fleet-agent shows no fleet_collectors"
+# (Read whole first: grep -q stops at the first match, and under pipefail the writer's
+# SIGPIPE would fail the check at random.)
+agent_links=$(reachable fleet-agent)
+grep -qx fleet_collectors <<<"$agent_links" || fail "the link graph was not read: fleet-agent shows no fleet_collectors"
 
 ((failures == 0)) || { echo "$failures layering violation(s)"; exit 1; }
 echo "layering: ok"

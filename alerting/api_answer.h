@@ -24,6 +24,9 @@ struct ApiAnswer {
   std::chrono::milliseconds retry_after{0};  // kRateLimited: the wait the API asked for
   std::string message_id;                    // kDone, for a message sent: what to edit later
   std::string error;                         // every verdict but kDone
+  // The reply's HTTP status (0: no reply). A sender tells a refused message (400: this
+  // request will never be taken) from a refused channel (401/403/404: nothing will be).
+  long http_status = 0;
 };
 
 // At most this long a wait the API asks for is honoured as asked (longer: this long).

@@ -77,6 +77,7 @@ std::string DiscordBody(const Alert& alert) {
 ApiAnswer ReadDiscordAnswer(long http_status, std::string_view body,
                             std::optional<double> reset_after) {
   ApiAnswer answer;
+  answer.http_status = http_status;
   const json reply = json::parse(body, nullptr, false);
   if (http_status == 200 || http_status == 204) {
     answer.verdict = ApiVerdict::kDone;

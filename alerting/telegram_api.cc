@@ -131,6 +131,7 @@ TelegramCall PollButtons(std::int64_t offset, int timeout_seconds) {
 
 ApiAnswer ReadTelegramAnswer(long http_status, std::string_view body) {
   ApiAnswer answer;
+  answer.http_status = http_status;
   const json reply = json::parse(body, nullptr, false);
   const auto ok = reply.is_object() ? reply.find("ok") : reply.end();
   if (!reply.is_object() || ok == reply.end() || !ok->is_boolean()) {

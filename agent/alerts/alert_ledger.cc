@@ -136,8 +136,11 @@ Result<std::optional<OutboxRow>> AlertLedger::NextDue(const std::string& channel
   (*stmt)->Bind(1, std::string_view(channel));
   auto row = (*stmt)->Step();
   if (!row) return Error{row.error()};
-  // Oldest first, whatever its due: a later message never overtakes an earlier one.
-  if (!*row || (*stmt)->Int(7) > now) return std::optional<OutboxRow>();
+  // Oldest first, whatever its due: a later message never overtakes an earlier one. A due
+  // further ahead than any wait the sender sets means the wall clock went back: due now.
+  if (!*row) return std::optional<OutboxRow>();
+  const std::int64_t due = (*stmt)->Int(7);
+  if (due > now && due <= now + kMaxOutboxWait) return std::optional<OutboxRow>();
   const SqliteStatement& s = **stmt;
   OutboxRow out;
   out.id = s.Int(0);

@@ -26,6 +26,9 @@
 namespace fleet {
 
 inline constexpr std::int64_t kMaxPendingMessages = 1000;
+// The longest a message waits for its channel (a rate limit is honoured up to an hour): a
+// due time further ahead is read as a wall clock that went back, and is due now.
+inline constexpr std::int64_t kMaxOutboxWait = 3600 + 600;
 
 // What the sender does with a row: send a new message, or edit the one the channel took
 // first for this alert.
@@ -83,7 +86,7 @@ class AlertLedger {
   Outcome Record(const nlohmann::json& book, const std::vector<QueuedMessage>& messages,
                  std::int64_t now);
 
-  // The oldest waiting message of a channel that is due at `now`.
+  // The oldest waiting message of a channel, when it is due at `now`.
   Result<std::optional<OutboxRow>> NextDue(const std::string& channel, std::int64_t now);
   // The channel took it; a first message id of a sent alert is kept for later edits.
   Outcome MarkSent(const OutboxRow& row, const std::string& message_id, std::int64_t now);

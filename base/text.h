@@ -14,4 +14,8 @@ namespace fleet {
 // and "...", max_bytes at most in all.
 std::string TruncateUtf8(std::string_view text, std::size_t max_bytes);
 
+// True when the bytes are well-formed UTF-8 (no overlong form, no surrogate, nothing past
+// U+10FFFF) with no NUL and no control character but tab: text a person typed for a record.
+bool IsPlainUtf8Text(std::string_view text);
+
 }  // namespace fleet

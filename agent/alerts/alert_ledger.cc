@@ -319,4 +319,13 @@ Result<std::optional<InboxAnswer>> AlertLedger::AnswerOf(std::int64_t id) {
   return std::optional<InboxAnswer>(InboxAnswer{(*stmt)->Int(0) != 0, (*stmt)->Text(1)});
 }
 
+Result<bool> AlertLedger::Withdraw(std::int64_t id, std::int64_t now) {
+  auto stmt = db_->Prepare(
+      "UPDATE alert_inbox SET answered = ?, ok = 0, answer = 'withdrawn: no answer in time' "
+      "WHERE id = ? AND answered IS NULL");
+  if (!stmt) return Error{stmt.error()};
+  if (auto done = (*stmt)->Bind(1, now).Bind(2, id).Run(); !done) return Error{done.error()};
+  return db_->Changes() == 1;
+}
+
 }  // namespace fleet

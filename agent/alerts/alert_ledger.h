@@ -110,6 +110,9 @@ class AlertLedger {
   Result<std::vector<InboxRequest>> PendingRequests();
   Outcome Answer(std::int64_t id, const InboxAnswer& answer, std::int64_t now);
   Result<std::optional<InboxAnswer>> AnswerOf(std::int64_t id);
+  // The command gives up on its request: true when it was still unanswered (the daemon will
+  // never act on it), false when the daemon answered meanwhile.
+  Result<bool> Withdraw(std::int64_t id, std::int64_t now);
 
   // Small values that survive restarts (the Telegram poll offset).
   Result<std::optional<std::string>> Value(const std::string& key);

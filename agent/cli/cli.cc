@@ -9,6 +9,7 @@
 
 #include "agent/check/check_report.h"
 #include "agent/check/check_runner.h"
+#include "agent/cli/alert_commands.h"
 #include "agent/cli/history_commands.h"
 #include "agent/cli/record_commands.h"
 #include "agent/config/config.h"
@@ -42,6 +43,8 @@ EXAMPLES:
   fleet-agent config check /etc/fleet-agent/agent.yaml && systemctl reload fleet-agent
   fleet-agent pubkey --jwk
   fleet-agent report --week
+  fleet-agent alerts && fleet-agent ack 12 --note "restarting the gateway"
+  fleet-agent maintenance --for 2h --reason "kernel upgrade"
 
 Run `fleet-agent COMMAND --help` for a command's options; see also man fleet-agent.)";
 
@@ -217,6 +220,36 @@ int RunCli(int argc, char** argv) {
   verify->add_option("FILE", verify_file, "Records, one JWS per line")->required();
   verify->add_option("--jwk", verify_jwk, "The node's public JWK file")->required();
 
+  AlertsArgs alerts_args;
+  CLI::App* alerts = app.add_subcommand(
+      "alerts", "List the open alerts, the maintenance window and each channel's state.");
+  alerts->add_option("--config", alerts_args.config_file, "YAML configuration file");
+  alerts->add_option("--state-dir", alerts_args.state_dir, "Directory holding the history");
+  alerts->add_flag("--json", alerts_args.json, "Print JSON");
+
+  AckArgs ack_args;
+  std::int64_t ack_incident = 0;
+  CLI::App* ack = app.add_subcommand(
+      "ack",
+      "Acknowledge an incident's alert (all open alerts without INCIDENT); recorded as a "
+      "signed ack record.");
+  ack->add_option("INCIDENT", ack_incident, "The incident number (fleet-agent alerts lists them)")
+      ->check(CLI::PositiveNumber);
+  ack->add_option("--note", ack_args.note, "A note for the record and the alert message");
+  ack->add_option("--config", ack_args.config_file, "YAML configuration file");
+  ack->add_option("--state-dir", ack_args.state_dir, "Directory holding the history");
+
+  MaintenanceArgs maintenance_args;
+  CLI::App* maintenance = app.add_subcommand(
+      "maintenance",
+      "Silence alerts for a while (uptime is still measured); recorded as a signed record.");
+  maintenance->add_option("--for", maintenance_args.duration, "How long, e.g. 2h (1m to 30d)");
+  maintenance->add_option("--reason", maintenance_args.reason, "Why, for the record");
+  maintenance->add_flag("--end", maintenance_args.end, "End the current maintenance window now");
+  maintenance->add_option("--config", maintenance_args.config_file, "YAML configuration file");
+  maintenance->add_option("--state-dir", maintenance_args.state_dir,
+                          "Directory holding the history");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {
@@ -240,6 +273,22 @@ int RunCli(int argc, char** argv) {
   if (pubkey->parsed()) return RunPubkeyCommand(key_args);
   if (records->parsed()) return RunRecordsCommand(key_args);
   if (verify->parsed()) return RunVerifyCommand(verify_file, verify_jwk);
+  if (alerts->parsed()) return RunAlertsCommand(alerts_args);
+  if (ack->parsed()) {
+    if (ack->count("INCIDENT") > 0) ack_args.incident = ack_incident;
+    return RunAckCommand(ack_args);
+  }
+  if (maintenance->parsed()) {
+    if (maintenance_args.end == !maintenance_args.duration.empty()) {
+      std::cerr << "fleet-agent: give --for DURATION --reason TEXT, or --end\n";
+      return kUsageError;
+    }
+    if (maintenance_args.end && !maintenance_args.reason.empty()) {
+      std::cerr << "fleet-agent: --end takes no --reason\n";
+      return kUsageError;
+    }
+    return RunMaintenanceCommand(maintenance_args);
+  }
   return kUsageError;
 }
 

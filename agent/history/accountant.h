@@ -57,6 +57,11 @@ class Accountant {
   // A check disabled by a reload: its last result leaves the heartbeats and the status.
   void Forget(const std::string& check) { latest_.erase(check); }
   const std::map<std::string, CheckResult>& latest() const { return latest_; }
+  // The incident open for a check, as written (an opening still queued has no number yet).
+  std::optional<std::int64_t> OpenIncidentOf(const std::string& check) const {
+    auto it = open_incidents_.find(check);
+    return it == open_incidents_.end() ? std::nullopt : std::optional(it->second);
+  }
   std::size_t queued_heartbeats() const { return pending_.size(); }
   std::size_t queued_entries() const {
     return pending_.size() + incident_events_.size() + pending_tasks_.size();

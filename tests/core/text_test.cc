@@ -54,3 +54,18 @@ TEST_CASE("text that is not UTF-8 is cut anyway, and cannot make the cut run bef
   CHECK(TruncateUtf8(continuation_bytes, 10) == "...");
   CHECK(TruncateUtf8(std::string(50, '\xFF'), 10).size() == 10);
 }
+
+TEST_CASE("plain UTF-8 text: what a person typed, nothing else") {
+  CHECK(fleet::IsPlainUtf8Text(""));
+  CHECK(fleet::IsPlainUtf8Text("restarting the gateway\tnow"));
+  CHECK(fleet::IsPlainUtf8Text("Überprüfung läuft \xE2\x9C\x93 \xF0\x9F\x9A\x80"));
+  CHECK(!fleet::IsPlainUtf8Text(std::string("a\0b", 3)));
+  CHECK(!fleet::IsPlainUtf8Text("line\nbreak"));
+  CHECK(!fleet::IsPlainUtf8Text("\x1b[31mred"));
+  CHECK(!fleet::IsPlainUtf8Text("\xC0\xAF"));          // overlong '/'
+  CHECK(!fleet::IsPlainUtf8Text("\xED\xA0\x80"));      // a surrogate
+  CHECK(!fleet::IsPlainUtf8Text("\xF4\x90\x80\x80"));  // past U+10FFFF
+  CHECK(!fleet::IsPlainUtf8Text("cut \xE2\x9C"));      // truncated
+  CHECK(!fleet::IsPlainUtf8Text("\xFF"));
+  CHECK(!fleet::IsPlainUtf8Text("\xC2\x85"));  // C1 NEL
+}

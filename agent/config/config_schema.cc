@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "base/units.h"
+#include "base/web_url.h"
 
 namespace fleet::config {
 namespace {
@@ -77,30 +78,15 @@ std::string_view Plural(Text kind) {
   return "strings";
 }
 
-// The host of an http(s) URL: "[::1]" keeps its brackets; user info is refused earlier.
-std::string_view UrlHost(std::string_view rest) {
-  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (authority.starts_with("[")) return authority.substr(0, authority.find(']') + 1);
-  return authority.substr(0, authority.find(':'));
-}
-
 std::optional<std::string> InvalidUpstreamUrl(std::string_view text) {
-  const bool https = text.starts_with("https://");
-  const bool http = text.starts_with("http://");
-  if (!https && !http) return Quote(text) + " is not an https:// URL";
-  const std::string_view rest = text.substr(https ? 8 : 7);
-  if (HasAny(text, " \t\"<>\\^`{|}") || rest.find('@') != std::string_view::npos ||
-      rest.find_first_of("?#") != std::string_view::npos) {
-    return Quote(text) + " is not a plain URL (no spaces, user names, queries or fragments)";
-  }
-  const std::string_view host = UrlHost(rest);
-  if (host.empty() || host == "[]") return Quote(text) + " has no host";
-  if (http && !IsLoopbackHostName(host)) {
+  const auto fault = FindWebUrlFault(text);
+  if (!fault) return std::nullopt;
+  if (*fault == WebUrlFault::kPlainHttpElsewhere) {
     return Quote(text) +
            " is plain http to another machine; records travel over https (http:// is only for "
            "a loopback address, such as a local TLS proxy)";
   }
-  return std::nullopt;
+  return Quote(text) + " " + DescribeWebUrlFault(*fault);
 }
 
 // Why `text` is not a valid `kind`, as the end of a sentence; nullopt when it is valid.

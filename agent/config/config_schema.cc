@@ -214,7 +214,9 @@ void ReadSection(ConfigReader& reader, const YAML::Node& map, const std::string&
                  const Section& keys) {
   if (!map.IsDefined() || map.IsNull()) return;
   std::vector<std::string> names;
-  for (const auto& key : keys) names.push_back(key.name);
+  for (const auto& key : keys) {
+    if (key.listed) names.push_back(key.name);
+  }
   if (!map.IsMap()) {
     reader.AddError(map, (path.empty() ? std::string("the top level") : path) +
                              " must be a map of keys (" + Join(names) + ")");
@@ -230,17 +232,26 @@ void ReadSection(ConfigReader& reader, const YAML::Node& map, const std::string&
       continue;
     }
     const std::string& name = key.Scalar();
+    const std::size_t colon = name.find(':');
+    const std::string shown =
+        Quote(colon == std::string::npos ? name : name.substr(0, colon + 1) + "...");
     auto [first, inserted] = seen.emplace(name, key.Mark());
     if (!inserted) {
-      reader.AddError(key, "duplicate key " + Quote(name) + " " + Where(path) + " (first at line " +
+      reader.AddError(key, "duplicate key " + shown + " " + Where(path) + " (first at line " +
                                std::to_string(reader.LineOf(first->second)) + ")");
       continue;
     }
     auto spec =
         std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.name == name; });
+    if (spec == keys.end() && colon != std::string::npos) {
+      reader.AddError(key, "unknown key " + shown + " " + Where(path) +
+                               " (a ':' needs a space after it: " +
+                               Quote(name.substr(0, colon) + ": ...") + ")");
+      continue;
+    }
     if (spec == keys.end()) {
-      reader.AddError(key, "unknown key " + Quote(name) + " " + Where(path) +
-                               SuggestName(name, names, "known keys"));
+      reader.AddError(
+          key, "unknown key " + shown + " " + Where(path) + SuggestName(name, names, "known keys"));
       continue;
     }
     if (value.IsNull()) continue;  // `key:` alone keeps the defaults

@@ -30,9 +30,9 @@ int RunConfigCheck(const std::string& file, const Os& os, std::ostream& out, std
     const std::string credentials = os.GetEnv("CREDENTIALS_DIRECTORY").value_or("");
     AlertSecretsCheck check = CheckAlertSecrets(load.config->alerts, os, credentials);
     for (const auto& e : check.errors) err << file << ": " << e << "\n";
-    if (!check.errors.empty()) return Invalid(file, check.errors.size(), err);
     for (const auto& w : check.secrets.warnings) err << file << ": warning: " << w << "\n";
     for (const auto& u : check.unchecked) err << file << ": not checked: " << u << "\n";
+    if (!check.errors.empty()) return Invalid(file, check.errors.size(), err);
     unchecked = std::move(check.unchecked);
   }
   out << file << ": valid";

@@ -134,3 +134,23 @@ TEST_CASE("config check: a credential, inside and outside its unit") {
   CHECK(run.out == file + ": valid\n");
   CHECK(run.err.empty());
 }
+
+TEST_CASE("config check: with an error, the warnings and unchecked secrets are still told") {
+  testing::TempDir dir;
+  testing::FakeOs os;
+  const std::string open = dir.WriteFile("telegram.token", kToken, 0644);
+  const std::string file = dir.WriteFile(
+      "agent.yaml", "alerts:\n  telegram: {token_file: " + open +
+                        ", chat_id: 1, ackers: [7]}\n  discord: {webhook_url_file: " +
+                        dir.Path("missing.url") + "}\n  webhook: {url_credential: hook.url}\n");
+  Run run = ConfigCheck(file, os);
+  CHECK(run.code == 1);
+  CHECK(run.out.empty());
+  CHECK(run.err ==
+        file + ": alerts.discord.webhook_url_file: " + dir.Path("missing.url") +
+            " does not exist\n" + file + ": warning: alerts.telegram.token_file: " + open +
+            " is open to group or others (mode 0644); chmod 600 it\n" + file +
+            ": not checked: alerts.webhook.url_credential: hook.url: $CREDENTIALS_DIRECTORY is "
+            "not set (systemd sets it for a unit with LoadCredential=hook.url:/path)\n" +
+            file + ": invalid (1 error)\n");
+}

@@ -10,6 +10,7 @@
 #include "agent/check/check_report.h"
 #include "agent/check/check_runner.h"
 #include "agent/cli/alert_commands.h"
+#include "agent/cli/config_command.h"
 #include "agent/cli/history_commands.h"
 #include "agent/cli/record_commands.h"
 #include "agent/config/config.h"
@@ -133,18 +134,6 @@ int RunCheckCommand(const CheckArgs& args) {
   return code;
 }
 
-int RunConfigCheck(const std::string& file) {
-  ConfigLoad load = LoadConfigFile(file);
-  if (!load.config) {
-    PrintConfigErrors(load.errors);
-    std::cerr << file << ": invalid (" << load.errors.size() << " error"
-              << (load.errors.size() == 1 ? "" : "s") << ")\n";
-    return 1;
-  }
-  std::cout << file << ": valid\n";
-  return 0;
-}
-
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -169,7 +158,9 @@ int RunCli(int argc, char** argv) {
   CLI::App* config = app.add_subcommand("config", "Work with configuration files.");
   config->require_subcommand(1);
   CLI::App* config_check = config->add_subcommand(
-      "check", "Validate a configuration file; print every error as file:line:column.");
+      "check",
+      "Validate a configuration file and read the alert secrets it names; print every error "
+      "as file:line:column.");
   config_check->add_option("FILE", config_file, "The YAML file")->required();
 
   DaemonOptions daemon_options;
@@ -259,7 +250,9 @@ int RunCli(int argc, char** argv) {
     return kUsageError;
   }
   if (check->parsed()) return RunCheckCommand(check_args);
-  if (config_check->parsed()) return RunConfigCheck(config_file);
+  if (config_check->parsed()) {
+    return RunConfigCheck(config_file, *MakeLinuxOs(), std::cout, std::cerr);
+  }
   if (run->parsed()) return RunDaemon(daemon_options);
   if (report->parsed()) {
     if (!report_args.week.empty() && !report_args.month.empty()) {

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <utility>
 
+#include "agent/config/alerts_section.h"
 #include "agent/config/config_schema.h"
 #include "agent/config/yaml_text.h"
 #include "base/units.h"
@@ -154,6 +155,7 @@ Section TopLevelKeys(AgentConfig& c, RequiredChecks& required) {
       {"upstream", config::Nested(UpstreamKeys(c.upstream))},
       {"spool",
        config::Nested({{"max_size", config::Size(c.spool.max_size, 1024 * 1024, 1ull << 40)}})},
+      {"alerts", config::AlertsSection(c.alerts)},
   };
 }
 

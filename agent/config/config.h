@@ -49,9 +49,11 @@ struct SpoolSettings {
   std::uint64_t max_size = 256ull * 1024 * 1024;  // bytes of records awaiting acknowledgement
 };
 
-// Where a secret comes from: a file (`token_file: /etc/fleet-agent/telegram.token`) or a
-// systemd credential (`token_credential: telegram.token`, read from $CREDENTIALS_DIRECTORY,
-// for LoadCredential=). Exactly one is set. The YAML never holds the secret itself.
+// Where a secret comes from: a file (`token_file: /etc/fleet-agent/telegram.token`, an
+// absolute path) or a systemd credential (`token_credential: telegram.token`, a plain name
+// of letters, digits, '.', '_', '-', read from $CREDENTIALS_DIRECTORY, for LoadCredential=).
+// Exactly one is set. The YAML never holds the secret itself; agent/config/alert_secrets.h
+// reads it.
 struct SecretSource {
   std::string file;
   std::string credential;
@@ -59,9 +61,10 @@ struct SecretSource {
 };
 
 // alerts.telegram: the Bot API. chat_id is a number ("-1001234") or "@channelname".
-// ackers: the Telegram user ids whose button press acknowledges; nobody else's does.
-// poll: take button presses by getUpdates here (only with a bot of the node's own: one
-// poller per token). api_base: "https://api.telegram.org" (http:// only to loopback).
+// ackers: the Telegram user ids whose button press acknowledges; nobody else's does (empty
+// only when poll is false). poll: take button presses by getUpdates here (only with a bot
+// of the node's own: one poller per token). api_base: scheme, host and port, no trailing
+// '/', "https://api.telegram.org" by default (http:// only to loopback).
 struct TelegramSettings {
   SecretSource token;
   std::string chat_id;
@@ -71,8 +74,9 @@ struct TelegramSettings {
   bool operator==(const TelegramSettings&) const = default;
 };
 
-// alerts.discord: a webhook (its URL is the secret). api_base, when set, replaces the
-// scheme and host of the webhook URL (tests: a fake on loopback).
+// alerts.discord: a webhook (its URL is the secret). api_base, when set (scheme, host and
+// port, no trailing '/'), replaces the scheme and host of the webhook URL (tests: a fake on
+// loopback).
 struct DiscordSettings {
   SecretSource webhook_url;
   std::string api_base;

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "base/units.h"
+#include "base/web_url.h"
 
 namespace fleet::config {
 namespace {
@@ -77,30 +78,15 @@ std::string_view Plural(Text kind) {
   return "strings";
 }
 
-// The host of an http(s) URL: "[::1]" keeps its brackets; user info is refused earlier.
-std::string_view UrlHost(std::string_view rest) {
-  const std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-  if (authority.starts_with("[")) return authority.substr(0, authority.find(']') + 1);
-  return authority.substr(0, authority.find(':'));
-}
-
 std::optional<std::string> InvalidUpstreamUrl(std::string_view text) {
-  const bool https = text.starts_with("https://");
-  const bool http = text.starts_with("http://");
-  if (!https && !http) return Quote(text) + " is not an https:// URL";
-  const std::string_view rest = text.substr(https ? 8 : 7);
-  if (HasAny(text, " \t\"<>\\^`{|}") || rest.find('@') != std::string_view::npos ||
-      rest.find_first_of("?#") != std::string_view::npos) {
-    return Quote(text) + " is not a plain URL (no spaces, user names, queries or fragments)";
-  }
-  const std::string_view host = UrlHost(rest);
-  if (host.empty() || host == "[]") return Quote(text) + " has no host";
-  if (http && !IsLoopbackHostName(host)) {
+  const auto fault = FindWebUrlFault(text);
+  if (!fault) return std::nullopt;
+  if (*fault == WebUrlFault::kPlainHttpElsewhere) {
     return Quote(text) +
            " is plain http to another machine; records travel over https (http:// is only for "
            "a loopback address, such as a local TLS proxy)";
   }
-  return std::nullopt;
+  return Quote(text) + " " + DescribeWebUrlFault(*fault);
 }
 
 // Why `text` is not a valid `kind`, as the end of a sentence; nullopt when it is valid.
@@ -228,7 +214,9 @@ void ReadSection(ConfigReader& reader, const YAML::Node& map, const std::string&
                  const Section& keys) {
   if (!map.IsDefined() || map.IsNull()) return;
   std::vector<std::string> names;
-  for (const auto& key : keys) names.push_back(key.name);
+  for (const auto& key : keys) {
+    if (key.listed) names.push_back(key.name);
+  }
   if (!map.IsMap()) {
     reader.AddError(map, (path.empty() ? std::string("the top level") : path) +
                              " must be a map of keys (" + Join(names) + ")");
@@ -244,17 +232,26 @@ void ReadSection(ConfigReader& reader, const YAML::Node& map, const std::string&
       continue;
     }
     const std::string& name = key.Scalar();
+    const std::size_t colon = name.find(':');
+    const std::string shown =
+        Quote(colon == std::string::npos ? name : name.substr(0, colon + 1) + "...");
     auto [first, inserted] = seen.emplace(name, key.Mark());
     if (!inserted) {
-      reader.AddError(key, "duplicate key " + Quote(name) + " " + Where(path) + " (first at line " +
+      reader.AddError(key, "duplicate key " + shown + " " + Where(path) + " (first at line " +
                                std::to_string(reader.LineOf(first->second)) + ")");
       continue;
     }
     auto spec =
         std::find_if(keys.begin(), keys.end(), [&](const Key& k) { return k.name == name; });
+    if (spec == keys.end() && colon != std::string::npos) {
+      reader.AddError(key, "unknown key " + shown + " " + Where(path) +
+                               " (a ':' needs a space after it: " +
+                               Quote(name.substr(0, colon) + ": ...") + ")");
+      continue;
+    }
     if (spec == keys.end()) {
-      reader.AddError(key, "unknown key " + Quote(name) + " " + Where(path) +
-                               SuggestName(name, names, "known keys"));
+      reader.AddError(
+          key, "unknown key " + shown + " " + Where(path) + SuggestName(name, names, "known keys"));
       continue;
     }
     if (value.IsNull()) continue;  // `key:` alone keeps the defaults

@@ -2,9 +2,11 @@
 // each bound to a ValueReader that checks one YAML value and stores it in a field;
 // ReadSection walks a YAML map against a table and records every problem (unknown key
 // with the closest known one, duplicate key, wrong type, bad value) with its position
-// instead of stopping at the first. A key set to null keeps its default. A field whose
-// value is wrong keeps its default too (the config is rejected anyway). Adding a key is
-// one table row. Not thread-safe: one ConfigReader per parse.
+// instead of stopping at the first; an unknown key with a ':' in it is shown only up to
+// the ':' (a missing space: `token:123:ABC` is one key, and its rest may be a secret). A
+// key set to null keeps its default. A field whose value is wrong keeps its default too
+// (the config is rejected anyway). Adding a key is one table row. Not thread-safe: one
+// ConfigReader per parse.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -58,6 +60,9 @@ using ValueReader =
 struct Key {
   std::string name;
   ValueReader read;
+  // false: known only to be refused with a message of its own (a secret written into the
+  // YAML); never offered as a suggestion or listed among the known keys.
+  bool listed = true;
 };
 using Section = std::vector<Key>;
 

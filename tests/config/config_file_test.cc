@@ -108,7 +108,7 @@ TEST_CASE("bad.yaml: every mistake, each on its own line with its position") {
       "18:29: uptime.require: unknown check 'tmx' (did you mean 'tmux'?)",
       "19:1: unknown key 'colour' at the top level (known keys: node, interval, hermes, checks, "
       "uptime, "
-      "state_dir, upstream, spool)",
+      "state_dir, upstream, spool, alerts)",
   };
   CHECK(Messages(load, path) == expected);
 }
@@ -156,4 +156,35 @@ TEST_CASE("an unreadable file: the OS reason") {
   }
   ::chmod(path.c_str(), 0644);
   CHECK(LoadConfigFile(path).config->node_id == "a");
+}
+
+TEST_CASE("the shipped agent.yaml: its alerts block, uncommented, is valid") {
+  std::ifstream in(std::string(FLEET_TEST_DATA) + "/../../packaging/agent.yaml");
+  REQUIRE(in.good());
+  std::string text;
+  bool inside = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line == "# alerts:") inside = true;
+    if (inside && !line.starts_with("#")) break;
+    if (inside) text += line.substr(2) + "\n";
+  }
+  REQUIRE_FALSE(text.empty());
+  ConfigLoad load = ParseConfig(text, "agent.yaml");
+  for (const auto& e : load.errors) INFO(e.ToString());
+  REQUIRE(load.config.has_value());
+  const AlertSettings& a = load.config->alerts;
+  CHECK(a.channels.telegram.has_value());
+  CHECK(a.channels.discord.has_value());
+  CHECK(a.channels.webhook.has_value());
+  CHECK(a.escalation.telegram.has_value());
+  // The values shown are the defaults.
+  AlertSettings defaults;
+  CHECK(a.min_severity == defaults.min_severity);
+  CHECK(a.confirm == defaults.confirm);
+  CHECK(a.repeat == defaults.repeat);
+  CHECK(a.flap_changes == defaults.flap_changes);
+  CHECK(a.flap_window == defaults.flap_window);
+  CHECK(a.weekly_summary == defaults.weekly_summary);
+  CHECK(a.channels.telegram->poll == TelegramSettings{}.poll);
+  CHECK(a.channels.telegram->api_base == TelegramSettings{}.api_base);
 }

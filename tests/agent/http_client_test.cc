@@ -4,7 +4,7 @@
 #include <set>
 #include <string>
 
-#include "agent/push/curl_library.h"
+#include "base/curl_library.h"
 #include "agent/push/http_client.h"
 
 using namespace fleet;

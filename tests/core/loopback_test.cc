@@ -1,12 +1,14 @@
 // Which hosts plain http:// may reach: loopback by the URL's host as written (never a name
 // that only looks like an address) and by the address connected to; and the host of a URL
-// as a connection would read it (user info skipped, brackets kept, port dropped).
+// as a connection would read it (user info skipped, brackets kept, port dropped); and which
+// URLs a client sends to at all (SchemeToSend).
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
 #include <netinet/in.h>
 
 #include <string>
 
+#include "base/curl_session.h"
 #include "base/loopback.h"
 #include "base/units.h"
 
@@ -80,4 +82,30 @@ TEST_CASE("url host: what a connection goes to, as written") {
   CHECK(UrlHost("") == "");
   CHECK_FALSE(IsLoopbackHostName(UrlHost("http://127.0.0.1:80@evil.example/")));
   CHECK_FALSE(IsLoopbackHostName(UrlHost("http://[::1")));
+}
+
+TEST_CASE("scheme to send: https anywhere, plain http to a loopback name only, nothing else") {
+  CHECK(*SchemeToSend("https://api.telegram.org/bot1:A/getMe") == HttpScheme::kHttps);
+  CHECK(*SchemeToSend("HTTPS://discord.com/api/webhooks/1/t") == HttpScheme::kHttps);
+  CHECK(*SchemeToSend("http://127.0.0.1:8081/bot1:A/getMe") == HttpScheme::kPlainHttp);
+  CHECK(*SchemeToSend("http://[::1]:80/hook") == HttpScheme::kPlainHttp);
+  CHECK(*SchemeToSend("HTTP://localhost/hook") == HttpScheme::kPlainHttp);
+  for (const char* url :
+       {"http://10.255.255.1/bot1:SECRET/sendMessage", "HTTP://example.invalid/SECRET",
+        "http://127.0.0.1:80@evil.example/SECRET", "http://127.evil.example/SECRET"}) {
+    INFO(url);
+    auto scheme = SchemeToSend(url);
+    REQUIRE_FALSE(scheme.ok());
+    CHECK(scheme.error().find("plain http:// goes only to a loopback address") !=
+          std::string::npos);
+    CHECK(scheme.error().find("SECRET") == std::string::npos);
+  }
+  // No scheme (libcurl would guess http://), or another one.
+  for (const char* url : {"example.org/SECRET", "ftp://127.0.0.1/SECRET", "file:///SECRET", ""}) {
+    INFO(url);
+    auto scheme = SchemeToSend(url);
+    REQUIRE_FALSE(scheme.ok());
+    CHECK(scheme.error().find("only https://") != std::string::npos);
+    CHECK(scheme.error().find("SECRET") == std::string::npos);
+  }
 }

@@ -47,8 +47,8 @@ class TelegramChannel final : public AlertChannel {
     // Sent again after a restart, say: the message already shows this.
     if (answer.verdict == ApiVerdict::kRefused &&
         answer.error.find("message is not modified") != std::string::npos) {
-      answer = ApiAnswer{};
       answer.verdict = ApiVerdict::kDone;
+      answer.error.clear();
     }
     if (answer.verdict == ApiVerdict::kDone) answer.message_id = std::string(message_id);
     return answer;

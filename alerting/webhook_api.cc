@@ -86,6 +86,7 @@ std::string WebhookBody(const Alert& alert) {
 
 ApiAnswer ReadWebhookAnswer(long http_status, std::optional<std::int64_t> retry_after) {
   ApiAnswer answer;
+  answer.http_status = http_status;
   if (http_status >= 200 && http_status < 300) {
     answer.verdict = ApiVerdict::kDone;
     return answer;

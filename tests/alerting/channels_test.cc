@@ -118,6 +118,7 @@ TEST_CASE("telegram channel: edit sends editMessageText; 'not modified' is done,
   CHECK(answer.verdict == ApiVerdict::kDone);
   CHECK(answer.message_id == "42");
   CHECK(answer.error.empty());
+  CHECK(answer.http_status == 400);  // what the API said, though it means done
 
   transport.Reply(400, R"({"ok":false,"error_code":400,)"
                        R"("description":"Bad Request: message to edit not found"})");
@@ -165,6 +166,7 @@ TEST_CASE("telegram channel: 401, 403 and 404 are refused; the token is never in
                                 .dump());
     const ApiAnswer answer = channel->Send(Firing());
     CHECK(answer.verdict == ApiVerdict::kRefused);
+    CHECK(answer.http_status == status);
     CHECK(answer.error.find(description) != std::string::npos);
     CheckNoSecret(answer, kToken);
   }
@@ -173,6 +175,7 @@ TEST_CASE("telegram channel: 401, 403 and 404 are refused; the token is never in
                  "/sendMessage");
   const ApiAnswer answer = channel->Send(Firing());
   CHECK(answer.verdict == ApiVerdict::kRetryLater);
+  CHECK(answer.http_status == 0);  // no reply
   CHECK(answer.error.starts_with("telegram sendMessage: timed out after 20 s"));
   CheckNoSecret(answer, kToken);
 }

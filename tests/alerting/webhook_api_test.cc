@@ -123,6 +123,7 @@ TEST_CASE("webhook: 2xx done, 429 waits, 408/5xx/none retry later, anything else
     CHECK(answer.verdict == ApiVerdict::kDone);
     CHECK(answer.message_id.empty());
     CHECK(answer.error.empty());
+    CHECK(answer.http_status == status);
   }
   ApiAnswer limited = ReadWebhookAnswer(429, 9);
   CHECK(limited.verdict == ApiVerdict::kRateLimited);
@@ -137,6 +138,7 @@ TEST_CASE("webhook: 2xx done, 429 waits, 408/5xx/none retry later, anything else
     INFO(status);
     const ApiAnswer answer = ReadWebhookAnswer(status, std::nullopt);
     CHECK(answer.verdict == ApiVerdict::kRefused);
+    CHECK(answer.http_status == status);  // a sender tells a bad request from a gone URL
     CHECK(answer.error.starts_with("webhook: HTTP " + std::to_string(status)));
   }
   CHECK(ReadWebhookAnswer(302, std::nullopt).error.find("redirect") != std::string::npos);

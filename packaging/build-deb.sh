@@ -71,7 +71,7 @@ depends=$(cd "$work/src" && dpkg-shlibdeps -O "$root/usr/bin/fleet-agent" 2>"$wo
   sed -n 's/^shlibs:Depends=//p') ||
   { cat "$work/shlibdeps.err" >&2; exit 1; }
 [[ -n "$depends" ]] || { echo "build-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
-# libcurl is opened with dlopen on the first push (agent/push/curl_library.h), so
+# libcurl is opened with dlopen on the first push (base/curl_library.h), so
 # dpkg-shlibdeps cannot see it: the GnuTLS flavour, which it prefers; CURLOPT_PROTOCOLS_STR
 # needs 7.85.
 depends+=", libcurl3-gnutls (>= 7.85.0)"

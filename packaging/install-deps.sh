@@ -7,7 +7,7 @@ build_packages=(
   libboost-dev libcurl4-openssl-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev
   libsodium-dev libsystemd-dev libsqlite3-dev libcli11-dev libpq-dev doctest-dev
   tmux
-  libcurl3-gnutls  # loaded by the agent on its first push (agent/push/curl_library.h)
+  libcurl3-gnutls  # loaded by the agent on its first push (base/curl_library.h)
 )
 test_packages=(
   systemd systemd-container dbus util-linux procps coreutils iproute2 clang-format jq sqlite3

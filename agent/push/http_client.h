@@ -1,13 +1,14 @@
-// HttpClient: one libcurl easy handle that POSTs a batch of records to <url>/v1/records
-// and returns the receiver's reply, or the transport error as a value. TLS verification is
-// always on (peer and host, TLS 1.2 at least); a CA file and a pinned public key may narrow
-// it further. Every option is checked: one libcurl refuses (an old or odd build) is a clear
-// error and no request is sent. Only http and https, no redirects, connect and
-// whole-request timeouts, a 1 MiB cap on the reply, and an abort flag checked during
-// transfers so the daemon stops promptly. Plain http goes to loopback only, by name and by
-// the address each connection is about to use (push_policy.h). One handle per thread; the
-// connection is reused between batches. libcurl itself is loaded when the first client is
-// made (curl_library.h); tests may pass their own CurlLibrary.
+// HttpClient: POSTs a batch of records to <url>/v1/records and returns the receiver's reply,
+// or the transport error as a value. The HTTP rules are base/curl_session.h's, the same as the
+// chat transport's: every option checked (one libcurl refuses is a clear error and no request
+// is sent), TLS always verified (peer and host, TLS 1.2 at least; a CA file and a pinned public
+// key may narrow it further), only http and https, no redirects, connect and whole-request
+// timeouts, a 1 MiB cap on the reply, an abort flag checked during transfers so the daemon
+// stops promptly, plain http to loopback only, by name and by the address each connection is
+// about to use (base/loopback.h). The upstream URL is no secret: errors name it and carry
+// libcurl's own words. One client per thread; the connection is reused between batches.
+// libcurl itself is loaded when the first client is made (base/curl_library.h); tests may pass
+// their own CurlLibrary.
 #pragma once
 
 #include <atomic>
@@ -23,6 +24,7 @@
 namespace fleet {
 
 struct CurlLibrary;
+class CurlSession;
 
 struct HttpReply {
   long status = 0;
@@ -48,16 +50,9 @@ class HttpClient {
 
  private:
   HttpClient() = default;
-  Outcome SetFixedOptions();
 
-  const CurlLibrary* lib_ = nullptr;  // libcurl, loaded on first use (curl_library.h)
-  void* curl_ = nullptr;              // CURL*
-  void* headers_ = nullptr;           // curl_slist*
+  std::unique_ptr<CurlSession> session_;
   std::string endpoint_;
-  bool plain_http_ = false;
-  std::string refused_address_;  // set by the socket callback: a non-loopback address
-  UpstreamSettings upstream_;
-  const std::atomic<bool>* abort_ = nullptr;
 };
 
 }  // namespace fleet

@@ -1,12 +1,7 @@
 #include "agent/push/push_policy.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 
 #include "base/json_text.h"
 
@@ -81,22 +76,6 @@ Result<AckEffect> ApplyAck(const PushAck& ack, const std::string& node, const Se
     effect.new_epoch_at_least = ack.next_epoch.value_or(0);
   }
   return effect;
-}
-
-bool IsLoopbackAddress(const sockaddr* address, std::size_t length) {
-  if (address == nullptr) return false;
-  if (address->sa_family == AF_INET && length >= sizeof(sockaddr_in)) {
-    sockaddr_in in{};
-    std::memcpy(&in, address, sizeof in);
-    return (ntohl(in.sin_addr.s_addr) >> 24) == 127;
-  }
-  if (address->sa_family == AF_INET6 && length >= sizeof(sockaddr_in6)) {
-    sockaddr_in6 in6{};
-    std::memcpy(&in6, address, sizeof in6);
-    if (IN6_IS_ADDR_LOOPBACK(&in6.sin6_addr)) return true;
-    return IN6_IS_ADDR_V4MAPPED(&in6.sin6_addr) && in6.sin6_addr.s6_addr[12] == 127;
-  }
-  return false;
 }
 
 }  // namespace fleet

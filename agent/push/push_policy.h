@@ -3,8 +3,7 @@
 // reply means (acknowledged, retry later, refused; the reply itself is decoded by
 // protocol/push_reply.h), the Retry-After delay, full-jitter exponential backoff, what an
 // acknowledgement does to the spool (which records leave, which the receiver refused for good,
-// whether a new epoch must start), and which hosts plain http may reach (loopback only, by name and
-// by address).
+// whether a new epoch must start). Which hosts plain http may reach is base/loopback.h.
 #pragma once
 
 #include <chrono>
@@ -18,8 +17,6 @@
 
 #include "base/result.h"
 #include "protocol/push_reply.h"
-
-struct sockaddr;
 
 namespace fleet {
 
@@ -102,10 +99,5 @@ struct AckEffect {
 // rest of that epoch then leaves as any closed epoch does, once the receiver took it whole.
 Result<AckEffect> ApplyAck(const PushAck& ack, const std::string& node, const SentBatch& batch,
                            const SpoolHead& head);
-
-// Plain http:// goes to loopback only. By name: IsLoopbackHostName (base/units.h).
-// By address: every address connected to must be loopback (127.0.0.0/8, ::1, or
-// ::ffff:127.x.y.z), checked before connecting, as "localhost" is resolved like any name.
-bool IsLoopbackAddress(const sockaddr* address, std::size_t length);
 
 }  // namespace fleet

@@ -4,8 +4,8 @@
 #include <set>
 #include <string>
 
-#include "agent/push/curl_library.h"
 #include "agent/push/http_client.h"
+#include "base/curl_library.h"
 
 using namespace fleet;
 
@@ -111,8 +111,9 @@ TEST_CASE("http client: a per-request option refused sends nothing either") {
 
 TEST_CASE("http client: plain http only to a loopback name, its address checked on connect") {
   const CurlLibrary lib = FakeCurl::Library();
-  for (const char* url : {"http://127.evil.example:8080", "http://127.0.0.1.nip.io",
-                          "http://example.org", "http://10.0.0.1:80/"}) {
+  for (const char* url :
+       {"http://127.evil.example:8080", "http://127.0.0.1.nip.io", "http://example.org",
+        "http://10.0.0.1:80/", "HTTP://10.0.0.1/", "http://127.0.0.1:80@10.0.0.1/"}) {
     INFO(url);
     FakeCurl fake({});
     auto client = HttpClient::Create(Upstream(url), nullptr, lib);
@@ -127,6 +128,13 @@ TEST_CASE("http client: plain http only to a loopback name, its address checked 
     auto client = HttpClient::Create(Upstream(url), nullptr, lib);
     REQUIRE(client.ok());
     CHECK(FakeCurl::seen.count(CURLOPT_OPENSOCKETFUNCTION) == 1);
+  }
+  // No scheme: libcurl would guess http:// and send it anywhere.
+  {
+    FakeCurl fake({});
+    auto client = HttpClient::Create(Upstream("fleet.example.org"), nullptr, lib);
+    REQUIRE_FALSE(client.ok());
+    CHECK(client.error().find("only https://") != std::string::npos);
   }
   // The address check is itself an option: refused, no client.
   FakeCurl fake({CURLOPT_OPENSOCKETFUNCTION});

@@ -1,11 +1,8 @@
-#include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <netinet/in.h>
 
 #include <string>
 
 #include "agent/push/push_policy.h"
-#include "base/units.h"
 
 using namespace fleet;
 using namespace std::chrono_literals;
@@ -175,58 +172,4 @@ TEST_CASE("a record the receiver refuses for good is set aside; the others go on
     REQUIRE(effect->refused.size() == 1);
     CHECK(effect->refused[0].seq == 14);
   }
-}
-
-TEST_CASE("plain http: loopback by name, a dotted quad in 127/8, never a name like one") {
-  for (const char* host : {"localhost", "127.0.0.1", "127.1.2.3", "127.255.255.255", "[::1]"}) {
-    INFO(host);
-    CHECK(IsLoopbackHostName(host));
-  }
-  for (const char* host : {"127.evil.example", "127.0.0.1.evil.example", "127.0.0.1.", "127.0.0",
-                           "127.1", "127.0.0.256", "127.0.0.1x", "128.0.0.1", "10.0.0.1",
-                           "0x7f.0.0.1", "127..0.1", "localhost.", "localhost.evil.example",
-                           "[::2]", "[::ffff:127.0.0.1]", "", "example.org", "127.0000.0.1"}) {
-    INFO(host);
-    CHECK_FALSE(IsLoopbackHostName(host));
-  }
-}
-
-namespace {
-sockaddr_in V4(const char* text) {
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  REQUIRE(inet_pton(AF_INET, text, &a.sin_addr) == 1);
-  return a;
-}
-sockaddr_in6 V6(const char* text) {
-  sockaddr_in6 a{};
-  a.sin6_family = AF_INET6;
-  REQUIRE(inet_pton(AF_INET6, text, &a.sin6_addr) == 1);
-  return a;
-}
-}  // namespace
-
-TEST_CASE("plain http: the address connected to must be loopback") {
-  for (const char* text : {"127.0.0.1", "127.9.8.7"}) {
-    auto a = V4(text);
-    CHECK(IsLoopbackAddress(reinterpret_cast<sockaddr*>(&a), sizeof a));
-  }
-  for (const char* text : {"192.0.2.1", "10.0.0.1", "0.0.0.0", "126.255.255.255", "128.0.0.1"}) {
-    INFO(text);
-    auto a = V4(text);
-    CHECK_FALSE(IsLoopbackAddress(reinterpret_cast<sockaddr*>(&a), sizeof a));
-  }
-  for (const char* text : {"::1", "::ffff:127.0.0.1"}) {
-    INFO(text);
-    auto a = V6(text);
-    CHECK(IsLoopbackAddress(reinterpret_cast<sockaddr*>(&a), sizeof a));
-  }
-  for (const char* text : {"::", "::2", "2001:db8::1", "::ffff:192.0.2.1", "fe80::1"}) {
-    INFO(text);
-    auto a = V6(text);
-    CHECK_FALSE(IsLoopbackAddress(reinterpret_cast<sockaddr*>(&a), sizeof a));
-  }
-  auto a = V4("127.0.0.1");
-  CHECK_FALSE(IsLoopbackAddress(reinterpret_cast<sockaddr*>(&a), 4));  // truncated
-  CHECK_FALSE(IsLoopbackAddress(nullptr, 0));
 }

@@ -1,4 +1,4 @@
-#include "agent/push/curl_library.h"
+#include "base/curl_library.h"
 
 #include <dlfcn.h>
 

@@ -1,8 +1,10 @@
 // CurlLibrary: libcurl's functions, loaded (GnuTLS flavour, else the OpenSSL one) the first
-// time a push client is made instead of when the program starts. `check`, `status` and `report`
-// never push, and mapping libcurl with the 30 libraries it pulls in cost every start about 12 ms of
-// CPU (a quarter of `check`'s budget; bench/README.md). Loaded once per process, never unloaded; a
-// failure (libcurl missing or too old) is an error naming what is missing.
+// time an HTTP client is made (the agent's push client, the chat transport of alerting/)
+// instead of when the program starts. `check`, `status` and `report` never push, and mapping
+// libcurl with the 30 libraries it pulls in cost every start about 12 ms of CPU (a quarter of
+// `check`'s budget; bench/README.md). Loaded once per process, never unloaded; a failure
+// (libcurl missing or too old) is an error naming what is missing. Only the headers of libcurl
+// are needed to build: nothing links it.
 #pragma once
 
 #include <curl/curl.h>

@@ -249,6 +249,12 @@ protocol::Record HarnessRecord(const HarnessKey& key, std::int64_t epoch, std::i
       break;
     case RecordType::kAgentStop:
       break;
+    case RecordType::kAck:
+      record.body = Ack{3, kAt - 60, "ada_l", AckVia::kTelegram, "restarting the gateway"};
+      break;
+    case RecordType::kMaintenance:
+      record.body = Maintenance{kAt, kAt + 7200, "kernel upgrade", "hermes"};
+      break;
   }
   return record;
 }

@@ -42,6 +42,11 @@ std::vector<Seed> RecordParserSeeds() {
   add("valid-heartbeat.jws", SignPayload(heartbeat, key));
   add("valid-task.jws",
       SignPayload(RecordPayload(key, 2, 5, ChainHash("seq 4"), protocol::RecordType::kTask), key));
+  const std::string ack = RecordPayload(key, 1, 1, genesis, protocol::RecordType::kAck);
+  const std::string maintenance =
+      RecordPayload(key, 1, 1, genesis, protocol::RecordType::kMaintenance);
+  add("valid-ack.jws", SignPayload(ack, key));
+  add("valid-maintenance.jws", SignPayload(maintenance, key));
   {
     std::vector<std::string> chain;
     std::string prev = genesis;
@@ -91,6 +96,12 @@ std::vector<Seed> RecordParserSeeds() {
   add("bad-payload-type.jws",
       SignPayload(WithField(heartbeat, protocol::fields::kType, "uptime"), key));
   add("bad-payload-unknown-field.jws", SignPayload(WithField(heartbeat, "load", 0.5), key));
+  add("bad-payload-ack-via.jws",
+      SignPayload(WithField(ack, protocol::fields::kVia, "discord"), key));
+  add("bad-payload-ack-future.jws",  // acknowledged 10 min after the receive time
+      SignPayload(WithField(ack, protocol::fields::kAt, "2026-11-25T11:10:00Z"), key));
+  add("bad-payload-maintenance-long.jws",
+      SignPayload(WithField(maintenance, protocol::fields::kUntil, "2026-12-25T10:00:01Z"), key));
   add("bad-payload-not-json.jws", SignPayload("heartbeat at 10:00", key));
   add("bad-payload-array.jws", SignPayload("[" + heartbeat + "]", key));
   add("bad-payload-deep.jws",

@@ -13,9 +13,19 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 5> kTypeNames = {"heartbeat", "task", "incident",
-                                                        "agent_start", "agent_stop"};
+constexpr std::array<std::string_view, 7> kTypeNames = {
+    "heartbeat", "task", "incident", "agent_start", "agent_stop", "ack", "maintenance"};
+static_assert(kTypeNames.size() == std::variant_size_v<RecordBody>);
 constexpr std::array<std::string_view, 4> kStateNames = {"ok", "warning", "critical", "unknown"};
+constexpr std::array<std::string_view, 3> kViaNames = {"telegram", "cli", "receiver"};
+
+// "a, b, c": a closed set's names, for refusals.
+template <std::size_t N>
+std::string NameList(const std::array<std::string_view, N>& names) {
+  std::string list;
+  for (std::string_view name : names) list += (list.empty() ? "" : ", ") + std::string(name);
+  return list;
+}
 
 bool HasControlCharacter(std::string_view text) {
   return std::any_of(text.begin(), text.end(), [](char c) {
@@ -101,6 +111,20 @@ class FieldReader {
     const json* value = Find(name);
     if (value == nullptr || value->is_null()) return std::nullopt;
     return TimeOf(name, *value);
+  }
+
+  // A string from a closed set (an enum); anything else is refused with the set named.
+  template <typename Enum, std::size_t N>
+  Enum Choice(const char* name, const std::array<std::string_view, N>& names) {
+    const json* value = Find(name);
+    if (value == nullptr) return Enum{};
+    if (value->is_string()) {
+      const auto& text = value->get_ref<const std::string&>();
+      for (std::size_t i = 0; i < N; ++i) {
+        if (names[i] == text) return static_cast<Enum>(i);
+      }
+    }
+    return Fail<Enum>(name, "must be one of " + NameList(names));
   }
 
   const json* Object(const char* name) {
@@ -227,6 +251,31 @@ Incident ReadIncident(FieldReader& r) {
   return incident;
 }
 
+Ack ReadAck(FieldReader& r) {
+  Ack ack;
+  ack.incident = r.Integer(fields::kIncident, 1, kMaxChainNumber);
+  ack.at = r.Time(fields::kAt);
+  ack.by = r.Text(fields::kBy, kMaxIdBytes, true);
+  ack.via = r.Choice<AckVia>(fields::kVia, kViaNames);
+  ack.note = r.NullableText(fields::kNote, kMaxTextBytes);
+  return ack;
+}
+
+Maintenance ReadMaintenance(FieldReader& r) {
+  Maintenance window;
+  window.from = r.Time(fields::kFrom);
+  window.until = r.Time(fields::kUntil);
+  window.reason = r.Text(fields::kReason, kMaxTextBytes, false);
+  window.by = r.Text(fields::kBy, kMaxIdBytes, true);
+  if (r.failure()) return window;
+  if (window.reason.empty()) return r.Fail<Maintenance>(fields::kReason, "must not be empty");
+  if (window.until <= window.from) return r.Fail<Maintenance>(fields::kUntil, "is not after from");
+  if (window.until - window.from > kMaxMaintenanceSeconds) {
+    return r.Fail<Maintenance>(fields::kUntil, "is more than 30 days after from");
+  }
+  return window;
+}
+
 json ChecksJson(const std::map<std::string, CheckState>& checks) {
   json out = json::object();
   for (const auto& [name, state] : checks) out[name] = CheckStateName(state);
@@ -242,6 +291,15 @@ std::string_view RecordTypeName(RecordType type) {
 std::optional<RecordType> ParseRecordType(std::string_view name) {
   for (std::size_t i = 0; i < kTypeNames.size(); ++i) {
     if (kTypeNames[i] == name) return static_cast<RecordType>(i);
+  }
+  return std::nullopt;
+}
+
+std::string_view AckViaName(AckVia via) { return kViaNames[static_cast<std::size_t>(via)]; }
+
+std::optional<AckVia> ParseAckVia(std::string_view name) {
+  for (std::size_t i = 0; i < kViaNames.size(); ++i) {
+    if (kViaNames[i] == name) return static_cast<AckVia>(i);
   }
   return std::nullopt;
 }
@@ -291,6 +349,17 @@ std::string EncodeRecord(const Record& record) {
         } else if constexpr (std::is_same_v<Body, AgentStart>) {
           p[fields::kCleanPreviousStop] = body.clean_previous_stop;
           p[fields::kRebooted] = body.rebooted;
+        } else if constexpr (std::is_same_v<Body, Ack>) {
+          p[fields::kIncident] = body.incident;
+          p[fields::kAt] = FormatUtc(body.at);
+          p[fields::kBy] = body.by;
+          p[fields::kVia] = AckViaName(body.via);
+          p[fields::kNote] = body.note ? json(*body.note) : json(nullptr);
+        } else if constexpr (std::is_same_v<Body, Maintenance>) {
+          p[fields::kFrom] = FormatUtc(body.from);
+          p[fields::kUntil] = FormatUtc(body.until);
+          p[fields::kReason] = body.reason;
+          p[fields::kBy] = body.by;
         }
       },
       record.body);
@@ -309,8 +378,8 @@ Result<Record> DecodeRecord(std::string_view payload_json) {
   if (r.failure()) return *r.failure();
   const auto type = ParseRecordType(type_name);
   if (!type) {
-    return Error{"payload type '" + PrintableAscii(type_name, 40) +
-                 "' is not one of heartbeat, task, incident, agent_start, agent_stop"};
+    return Error{"payload type '" + PrintableAscii(type_name, 40) + "' is not one of " +
+                 NameList(kTypeNames)};
   }
   switch (*type) {
     case RecordType::kHeartbeat:
@@ -326,6 +395,12 @@ Result<Record> DecodeRecord(std::string_view payload_json) {
       record.body = AgentStart{r.Bool(fields::kCleanPreviousStop), r.Bool(fields::kRebooted)};
       break;
     case RecordType::kAgentStop:
+      break;
+    case RecordType::kAck:
+      record.body = ReadAck(r);
+      break;
+    case RecordType::kMaintenance:
+      record.body = ReadMaintenance(r);
       break;
   }
   r.RefuseUnread();

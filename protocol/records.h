@@ -52,6 +52,14 @@ inline constexpr char kClosed[] = "closed";
 inline constexpr char kSummary[] = "summary";
 inline constexpr char kCleanPreviousStop[] = "clean_previous_stop";
 inline constexpr char kRebooted[] = "rebooted";
+inline constexpr char kIncident[] = "incident";
+inline constexpr char kAt[] = "at";
+inline constexpr char kBy[] = "by";
+inline constexpr char kVia[] = "via";
+inline constexpr char kNote[] = "note";
+inline constexpr char kFrom[] = "from";
+inline constexpr char kUntil[] = "until";
+inline constexpr char kReason[] = "reason";
 }  // namespace fields
 
 inline constexpr std::int64_t kRecordVersion = 1;
@@ -63,8 +71,10 @@ inline constexpr std::size_t kMaxIdBytes = 64;      // node, check names, boot, 
 inline constexpr std::size_t kMaxJobBytes = 256;    // a task's job id and name
 inline constexpr std::size_t kMaxTextBytes = 1024;  // summary, error
 inline constexpr std::size_t kMaxChecks = 64;       // checks in one heartbeat
+// A maintenance window lasts at most this long (30 days): a longer silence is no window.
+inline constexpr std::int64_t kMaxMaintenanceSeconds = 30 * 86400;
 
-enum class RecordType { kHeartbeat, kTask, kIncident, kAgentStart, kAgentStop };
+enum class RecordType { kHeartbeat, kTask, kIncident, kAgentStart, kAgentStop, kAck, kMaintenance };
 std::string_view RecordTypeName(RecordType type);
 std::optional<RecordType> ParseRecordType(std::string_view name);
 
@@ -72,6 +82,11 @@ std::optional<RecordType> ParseRecordType(std::string_view name);
 enum class CheckState { kOk, kWarning, kCritical, kUnknown };
 std::string_view CheckStateName(CheckState state);
 std::optional<CheckState> ParseCheckState(std::string_view name);
+
+// How an acknowledgement was given ("telegram", "cli", "receiver").
+enum class AckVia { kTelegram, kCli, kReceiver };
+std::string_view AckViaName(AckVia via);
+std::optional<AckVia> ParseAckVia(std::string_view name);
 
 // What every record carries. prev is the chain hash of the record before (protocol/jws.h).
 struct Envelope {
@@ -118,7 +133,29 @@ struct AgentStart {
 
 struct AgentStop {};
 
-using RecordBody = std::variant<Heartbeat, TaskRun, Incident, AgentStart, AgentStop>;
+// Someone acknowledged an incident's alert. `incident` is the node's own incident id (an
+// incident record's `id`); `by` names who (a Telegram user name or id, a local user: 1 to 64
+// bytes, no control characters).
+struct Ack {
+  std::int64_t incident = 0;
+  UnixSeconds at = 0;  // when it was acknowledged
+  std::string by;
+  AckVia via = AckVia::kCli;
+  std::optional<std::string> note;  // at most 1 KiB, or null
+};
+
+// A window in which alerts are silenced; uptime is measured in it as always. until > from,
+// at most kMaxMaintenanceSeconds apart; `by` as for Ack.
+struct Maintenance {
+  UnixSeconds from = 0;
+  UnixSeconds until = 0;
+  std::string reason;  // 1 byte to 1 KiB
+  std::string by;
+};
+
+// In RecordType's order: Record::Type() is the index.
+using RecordBody =
+    std::variant<Heartbeat, TaskRun, Incident, AgentStart, AgentStop, Ack, Maintenance>;
 
 struct Record {
   Envelope envelope;

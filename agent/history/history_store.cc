@@ -8,7 +8,8 @@ namespace fleet {
 namespace {
 
 // 2: records keyed by (epoch, seq), so a new epoch starts again at seq 1; spool_bytes.
-constexpr int kSchemaVersion = 2;
+// 3: acks and maintenance_windows.
+constexpr int kSchemaVersion = 3;
 
 constexpr const char* kMigrateFrom1 = R"sql(
 ALTER TABLE records RENAME TO records_v1;
@@ -22,6 +23,11 @@ INSERT INTO meta(key, value)
   FROM records WHERE true
   ON CONFLICT(key) DO UPDATE SET value = excluded.value;
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
+)sql";
+
+// 2 -> 3 only adds tables (acks, maintenance_windows), which kSchema then makes.
+constexpr const char* kMigrateFrom2 = R"sql(
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
 )sql";
 
 constexpr const char* kSchema = R"sql(
@@ -45,6 +51,13 @@ CREATE TABLE IF NOT EXISTS agent_runs(
 CREATE TABLE IF NOT EXISTS records(
   epoch INTEGER NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
   payload TEXT NOT NULL, jws TEXT, PRIMARY KEY(epoch, seq));
+CREATE TABLE IF NOT EXISTS acks(
+  id INTEGER PRIMARY KEY, incident INTEGER NOT NULL, at INTEGER NOT NULL, by TEXT NOT NULL,
+  via TEXT NOT NULL, note TEXT, recorded INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS acks_by_incident ON acks(incident);
+CREATE TABLE IF NOT EXISTS maintenance_windows(
+  id INTEGER PRIMARY KEY, from_at INTEGER NOT NULL, until_at INTEGER NOT NULL,
+  reason TEXT NOT NULL, by TEXT NOT NULL, recorded INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS refused_records(
   epoch INTEGER NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
   payload TEXT NOT NULL, jws TEXT, reason TEXT NOT NULL, refused_at INTEGER NOT NULL,
@@ -113,7 +126,11 @@ Outcome HistoryStore::CreateSchema(std::int64_t first_epoch) {
   if (!version) return Error{version.error()};
   if (*version == std::optional<std::string>("1")) {
     if (auto done = db_->Exec(kMigrateFrom1); !done) return done;
-    version = std::optional<std::string>(std::to_string(kSchemaVersion));
+    version = std::optional<std::string>("2");
+  }
+  if (*version == std::optional<std::string>("2")) {
+    if (auto done = db_->Exec(kMigrateFrom2); !done) return done;
+    version = std::optional<std::string>("3");
   }
   if (auto done = db_->Exec(kSchema); !done) return done;
   if (!*version) {
@@ -333,6 +350,69 @@ Outcome HistoryStore::AddAgentStop(const RecordStamp& stamp) {
   if (auto done = (*stmt)->Bind(1, stamp.wall).Run(); !done) return done;
   if (auto appended = AppendRecord(protocol::AgentStop{}, stamp); !appended) return appended;
   if (auto set = SetMeta("running", "0"); !set) return set;
+  return tx.Commit();
+}
+
+std::optional<std::string> HistoryStore::ContractRefusal(const protocol::RecordBody& body,
+                                                         const RecordStamp& stamp) const {
+  const protocol::Record probe{
+      {node_id_, 1, 1, GenesisHash(), stamp.wall, stamp.boot_id, stamp.mono_ms, agent_version_},
+      body};
+  auto decoded = protocol::DecodeRecord(protocol::EncodeRecord(probe));
+  if (decoded) return std::nullopt;
+  return decoded.error();
+}
+
+Outcome HistoryStore::AddAck(const AckEntry& entry, const RecordStamp& stamp) {
+  protocol::Ack ack{entry.incident, entry.at, entry.by, entry.via, entry.note};
+  if (auto why = ContractRefusal(ack, stamp)) return Error{"ack: " + *why};
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return begun;
+  auto known = db_->Prepare("SELECT 1 FROM incidents WHERE id = ?");
+  if (!known) return Error{known.error()};
+  (*known)->Bind(1, entry.incident);
+  auto row = (*known)->Step();
+  if (!row) return Error{row.error()};
+  if (!*row) return Error{"ack: no incident " + std::to_string(entry.incident) + " in the history"};
+  (*known)->Reset();
+  auto stmt =
+      db_->Prepare("INSERT INTO acks(incident, at, by, via, note, recorded) VALUES(?,?,?,?,?,?)");
+  if (!stmt) return Error{stmt.error()};
+  auto done = (*stmt)
+                  ->Bind(1, entry.incident)
+                  .Bind(2, entry.at)
+                  .Bind(3, std::string_view(entry.by))
+                  .Bind(4, protocol::AckViaName(entry.via))
+                  .Bind(5, entry.note)
+                  .Bind(6, stamp.wall)
+                  .Run();
+  if (!done) return Error{"ack: " + done.error()};
+  if (auto appended = AppendRecord(std::move(ack), stamp); !appended) {
+    return Error{"ack record: " + appended.error()};
+  }
+  return tx.Commit();
+}
+
+Outcome HistoryStore::AddMaintenance(const MaintenanceEntry& entry, const RecordStamp& stamp) {
+  protocol::Maintenance window{entry.from, entry.until, entry.reason, entry.by};
+  if (auto why = ContractRefusal(window, stamp)) return Error{"maintenance: " + *why};
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return begun;
+  auto stmt = db_->Prepare(
+      "INSERT INTO maintenance_windows(from_at, until_at, reason, by, recorded) "
+      "VALUES(?,?,?,?,?)");
+  if (!stmt) return Error{stmt.error()};
+  auto done = (*stmt)
+                  ->Bind(1, entry.from)
+                  .Bind(2, entry.until)
+                  .Bind(3, std::string_view(entry.reason))
+                  .Bind(4, std::string_view(entry.by))
+                  .Bind(5, stamp.wall)
+                  .Run();
+  if (!done) return Error{"maintenance: " + done.error()};
+  if (auto appended = AppendRecord(std::move(window), stamp); !appended) {
+    return Error{"maintenance record: " + appended.error()};
+  }
   return tx.Commit();
 }
 

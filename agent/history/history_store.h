@@ -1,6 +1,7 @@
 // HistoryStore: the node's own history in one SQLite database (WAL, synchronous=FULL) in
 // the state directory: a heartbeat per UTC minute, finished cron runs (tasks, each once by
-// job id + run time), incidents, disk samples for the trend, agent starts and stops, and
+// job id + run time), incidents, acknowledgements of their alerts, maintenance windows,
+// disk samples for the trend, agent starts and stops, and
 // for every entry a record (encoded by the wire contract, protocol/records.h)
 // appended in the same transaction, so history and outbound records never disagree. A
 // record over kMaxRecordBytes (the receiver's bound) is never made: counted in meta
@@ -69,6 +70,23 @@ struct AgentStartEntry {
   bool rebooted = false;
 };
 
+// Someone acknowledged the alert of one of this history's incidents (an `ack` record).
+struct AckEntry {
+  std::int64_t incident = 0;  // OpenIncident's id
+  UnixSeconds at = 0;         // when it was acknowledged
+  std::string by;             // a Telegram user name or id, a local user: 1..64 bytes
+  protocol::AckVia via = protocol::AckVia::kCli;
+  std::optional<std::string> note;
+};
+
+// Alerts silenced from `from` to `until` (a `maintenance` record); uptime is measured as ever.
+struct MaintenanceEntry {
+  UnixSeconds from = 0;
+  UnixSeconds until = 0;  // after from, at most 30 days
+  std::string reason;
+  std::string by;
+};
+
 // How much history the node keeps (the tables, not the spool, which shrinks as records
 // are acknowledged).
 struct HistorySize {
@@ -118,6 +136,12 @@ class HistoryStore {
   Outcome AddDiskSample(const DiskSample& sample);
   Outcome AddAgentStart(const AgentStartEntry& entry, const RecordStamp& stamp);
   Outcome AddAgentStop(const RecordStamp& stamp);
+  // An entry the record contract would refuse (protocol/records.h: `by` empty or over 64
+  // bytes, a control character, a window over 30 days...) is an Error naming the field and
+  // nothing is written, rather than a record the receiver refuses for good; so is an ack of
+  // an incident this history does not have. An ack of a closed incident is kept.
+  Outcome AddAck(const AckEntry& entry, const RecordStamp& stamp);
+  Outcome AddMaintenance(const MaintenanceEntry& entry, const RecordStamp& stamp);
 
   // Key/value state that survives restarts (last boot id, clean-stop flag).
   Result<std::optional<std::string>> Meta(const std::string& key);
@@ -143,6 +167,10 @@ class HistoryStore {
   // open transaction.
   Outcome AppendRecord(protocol::RecordBody body, const RecordStamp& stamp);
   Result<std::int64_t> MetaInt(const std::string& key, std::int64_t fallback);
+  // Why the record contract would refuse a record of `body` made now (nullopt: it would
+  // not): the receiver decodes every record under it.
+  std::optional<std::string> ContractRefusal(const protocol::RecordBody& body,
+                                             const RecordStamp& stamp) const;
 
   std::unique_ptr<SqliteDb> db_;
   std::string node_id_;

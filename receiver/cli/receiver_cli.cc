@@ -94,11 +94,13 @@ int RunReceiverCli(int argc, char** argv) {
     report->add_flag("--csv{csv}", report_args.format, "Print CSV");
     report
         ->add_option("--live-within", report_args.live_within,
-                     "An up minute is live when it arrived within this after the minute")
+                     "An up minute (an acknowledgement) is live when it arrived within this "
+                     "after the minute (after it was given)")
         ->capture_default_str();
     report
         ->add_option("--late-minutes", report_args.late_minutes,
-                     "Whether late (spooled) up minutes count toward the uptime bonus")
+                     "Whether late (spooled) up minutes count toward the uptime bonus, and "
+                     "late acknowledgements toward the alert bonus")
         ->check(CLI::IsMember({"count", "ignore"}))
         ->capture_default_str();
     return report;

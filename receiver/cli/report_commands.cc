@@ -249,7 +249,7 @@ struct Loaded {
   std::unique_ptr<RegistrySource> source;
   Registry registry;
   Period month;
-  std::int64_t live_within = 600;
+  std::int64_t live_within = kLiveWithinSeconds;
 };
 
 Result<Loaded> Load(const ReportArgs& args) {

@@ -5,6 +5,8 @@
 
 #include <string>
 
+#include "receiver/core/live_arrival.h"
+
 namespace fleet::receiver {
 
 struct OperatorAddArgs {
@@ -24,8 +26,10 @@ struct ReportArgs {
   std::string db;
   std::string month;             // YYYY-MM
   std::string format = "table";  // table, json, csv
-  std::string live_within = "10m";
-  std::string late_minutes = "count";  // count | ignore (toward the uptime bonus)
+  std::string live_within = std::to_string(kLiveWithinSeconds / 60) + "m";
+  // count | ignore: late (spooled) up minutes toward the uptime bonus, and late
+  // acknowledgements toward the alert bonus
+  std::string late_minutes = "count";
 };
 int RunUptimeReport(const ReportArgs& args);
 int RunStatement(const ReportArgs& args);

@@ -75,6 +75,11 @@ VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup, std::
     if (auto why = RefuseFuture(protocol::fields::kMinute, beat->minute, now))
       return std::move(*why);
   }
+  if (const auto* ack = std::get_if<protocol::Ack>(&decoded->body)) {
+    // When an alert was acknowledged decides whether it was answered in time and whether
+    // the acknowledgement arrived live: bounded like t.
+    if (auto why = RefuseFuture(protocol::fields::kAt, ack->at, now)) return std::move(*why);
+  }
   VerifiedRecord record;
   record.node = e.node;
   record.epoch = e.epoch;

@@ -7,8 +7,9 @@
 // fields with the right types and name the key's own node. node, type, t and prev hold no
 // control character (PostgreSQL would cut a string at NUL where SQLite keeps it); epoch and
 // seq lie in [1, 2^53) (exact in every JSON reader, no overflow in seq arithmetic); t (and a
-// heartbeat's minute, on a minute boundary) is RFC 3339 UTC as the agent writes it and at
-// most kMaxFutureSeconds ahead of the receive time `now`. Pure: the key registry is
+// heartbeat's minute, on a minute boundary, and an ack's at) is RFC 3339 UTC as the agent
+// writes it and at most kMaxFutureSeconds ahead of the receive time `now`. (A maintenance
+// window's from and until may lie ahead: a window can be planned.) Pure: the key registry is
 // reached through the lookup function the caller passes.
 #pragma once
 
@@ -69,7 +70,7 @@ struct Rejection {
 
 using VerifyOutcome = std::variant<VerifiedRecord, Rejection>;
 
-// A record's t (or a heartbeat's minute) more than this ahead of the receive time is
+// A record's t (or a heartbeat's minute, an ack's at) more than this ahead of the receive time is
 // refused: a node's clock a few minutes fast still gets through, next month's minutes do not.
 inline constexpr std::int64_t kMaxFutureSeconds = 300;
 // epoch and seq are below this (2^53): integers every JSON reader (and double) holds exactly.

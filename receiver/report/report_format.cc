@@ -153,6 +153,63 @@ std::string ConflictFigure(const ConflictingMinutes& c) {
          " claimed up and down, counted down)";
 }
 
+// "vps-1 incident 3 (gateway, opened 2026-10-06T10:00:00Z): acknowledged by ada via
+// telegram after 4m".
+std::string AlertFigure(const AlertLine& a) {
+  return a.node + " incident " + std::to_string(a.incident) + " (" + a.check + ", opened " +
+         FormatUtc(a.opened) + "): " + a.figure;
+}
+
+// "MTTA 4m over 1 acknowledged, MTTR 12m over 2 resolved".
+std::string AlertTimesFigure(const AlertSummary& a) {
+  auto mean = [](const std::optional<std::int64_t>& s) {
+    return s ? FormatDuration(*s) : std::string("-");
+  };
+  return "MTTA " + mean(a.mtta_s) + " over " + std::to_string(a.mtta_alerts) +
+         " acknowledged, MTTR " + mean(a.mttr_s) + " over " + std::to_string(a.mttr_alerts) +
+         " resolved";
+}
+
+nlohmann::json NullOr(const std::optional<std::int64_t>& value) {
+  return value ? nlohmann::json(*value) : nlohmann::json();
+}
+
+nlohmann::json AlertsJson(const AlertSummary& a) {
+  nlohmann::json lines = nlohmann::json::array();
+  for (const auto& line : a.lines) {
+    nlohmann::json ack;  // null without one
+    if (line.ack) {
+      ack = {{"by", line.ack->by},
+             {"via", line.ack->via},
+             {"at", FormatUtc(line.ack->at)},
+             {"after_seconds", line.ack->at - line.opened},
+             {"late", !line.ack->live},
+             {"counted", line.ack_counted}};
+    }
+    lines.push_back(
+        {{"node", line.node},
+         {"incident", line.incident},
+         {"check", line.check},
+         {"opened", FormatUtc(line.opened)},
+         {"closed", line.closed ? nlohmann::json(FormatUtc(*line.closed)) : nlohmann::json()},
+         {"answered", line.answer != AlertAnswer::kNotAnswered},
+         {"answer", AlertAnswerName(line.answer)},
+         {"answered_after_seconds", NullOr(line.answered_after_s)},
+         {"ack", std::move(ack)},
+         {"figure", line.figure}});
+  }
+  return {{"alerts", a.alerts},
+          {"answered", a.answered},
+          {"acknowledged", a.acknowledged},
+          {"resolved", a.resolved},
+          {"late_acks", a.late_acks},
+          {"mtta_seconds", NullOr(a.mtta_s)},
+          {"mtta_alerts", a.mtta_alerts},
+          {"mttr_seconds", NullOr(a.mttr_s)},
+          {"mttr_alerts", a.mttr_alerts},
+          {"list", std::move(lines)}};
+}
+
 }  // namespace
 
 nlohmann::json StatementToJson(const MonthStatement& s) {
@@ -186,6 +243,7 @@ nlohmann::json StatementToJson(const MonthStatement& s) {
                          {"left_out", std::move(left_out)},
                          {"base", o.base},
                          {"bonuses", std::move(bonuses)},
+                         {"alerts", AlertsJson(o.alerts)},
                          {"late_up_minutes", o.late_up_minutes},
                          {"late_minutes_counted", o.late_minutes_counted},
                          {"conflicting_minutes", o.conflicting_minutes},
@@ -200,6 +258,7 @@ nlohmann::json StatementToJson(const MonthStatement& s) {
   return {{"month", s.month.label},
           {"bonuses_due", s.bonuses_due},
           {"late_minutes_count", s.policy.late_minutes_count},
+          {"late_acks_count", s.policy.late_minutes_count},
           {"operators", std::move(operators)},
           {"total", Round2(s.total)}};
 }
@@ -218,6 +277,13 @@ std::string StatementToCsv(const MonthStatement& s) {
       out += Csv(o.operator_id) + "," + b.name + "," + Csv(b.figure) + "," +
              (b.earned ? "true" : "false") + "," + Fixed(b.amount) + "\n";
     }
+    for (const auto& a : o.alerts.lines) {
+      out += Csv(o.operator_id) + ",alert," + Csv(AlertFigure(a)) + "," +
+             (a.answer != AlertAnswer::kNotAnswered ? "true" : "false") + ",0.00\n";
+    }
+    if (o.alerts.alerts > 0) {
+      out += Csv(o.operator_id) + ",alert_times," + Csv(AlertTimesFigure(o.alerts)) + ",,0.00\n";
+    }
     for (const auto& c : o.commissions) {
       out += Csv(o.operator_id) + ",commission," +
              Csv(c.referred + " (" + std::to_string(c.months_left) + " months left)") + ",true," +
@@ -232,7 +298,7 @@ std::string StatementToTable(const MonthStatement& s) {
   std::ostringstream out;
   out << "Payout statement " << s.month.label << " (bonuses due by " << s.bonuses_due
       << "; late minutes " << (s.policy.late_minutes_count ? "count" : "do not count")
-      << " toward uptime)\n";
+      << " toward uptime, late acknowledgements toward the alert bonus)\n";
   for (const auto& o : s.operators) {
     out << "\n" << o.operator_id << (o.name.empty() ? "" : " (" + o.name + ")") << "\n";
     out << "  base        " << Money(o.base) << "  " << BaseFigure(o) << "\n";
@@ -244,6 +310,8 @@ std::string StatementToTable(const MonthStatement& s) {
       out << "  " << name << " " << Money(b.amount) << "  " << (b.earned ? "earned: " : "missed: ")
           << b.figure << "\n";
     }
+    for (const auto& a : o.alerts.lines) out << "  alert       " << AlertFigure(a) << "\n";
+    if (o.alerts.alerts > 0) out << "  alert times " << AlertTimesFigure(o.alerts) << "\n";
     if (o.referred_operators > 0 && !o.partner) {
       out << "  partner     " << o.referred_operators
           << " referred operator(s); partner status needs 2\n";

@@ -1,7 +1,7 @@
 // ReportSource: what the monthly reports read from a receiver's database, apart from how
 // it is stored: the registry (operators, nodes, referrals) and, per node and time range,
-// the heartbeats, task runs and incidents its records carry. A store (SQLite, PostgreSQL)
-// implements it; the rules in uptime_report.h and statement.h never see SQL. Callbacks
+// the heartbeats, task runs, incidents and acknowledgements its records carry. A store (SQLite,
+// PostgreSQL) implements it; the rules in uptime_report.h and statement.h never see SQL. Callbacks
 // stream rows so a month of a large fleet never sits in memory at once.
 #pragma once
 
@@ -57,6 +57,20 @@ struct IncidentRow {
   std::int64_t opened = 0;
   std::optional<std::int64_t> closed;
   std::string summary;
+  std::int64_t id = 0;  // the node's own incident id, which its acks name
+};
+
+// An acknowledgement of an incident's alert (an `ack` record).
+struct AckRow {
+  std::int64_t incident = 0;  // the node's incident id (IncidentRow::id)
+  std::int64_t at = 0;        // when it was acknowledged (unix seconds)
+  std::string by;
+  std::string via;  // telegram, cli, receiver
+  std::optional<std::string> note;
+  std::int64_t received_at = 0;
+  // Arrived within the default allowance after `at` (receiver/core/live_arrival.h), as the
+  // store judged it at ingest; the reports judge again with the allowance they are given.
+  bool live = false;
 };
 
 class ReportSource {
@@ -75,6 +89,9 @@ class ReportSource {
   // Incidents opened before `end` and not closed before `begin`.
   virtual Outcome ForEachIncident(const std::string& node, std::int64_t begin, std::int64_t end,
                                   const std::function<void(const IncidentRow&)>& row) = 0;
+  // Acknowledgements given (at) in [begin, end).
+  virtual Outcome ForEachAck(const std::string& node, std::int64_t begin, std::int64_t end,
+                             const std::function<void(const AckRow&)>& row) = 0;
 };
 
 }  // namespace fleet::receiver

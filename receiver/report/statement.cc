@@ -26,7 +26,23 @@ int MonthsSince(std::int64_t t, std::int64_t month_begin) {
   return (to.year() / to.month() - from.year() / from.month()).count();
 }
 
-std::vector<BonusLine> MonthlyBonuses(const OperatorUptime& op, const PayoutPolicy& policy) {
+// "2 of 3 critical alerts answered within 30 min (1 acknowledged, 1 resolved; 1 late
+// acknowledgement counted)".
+std::string AlertFigure(const AlertSummary& a, bool late_counted) {
+  std::string figure =
+      std::to_string(a.answered) + " of " + std::to_string(a.alerts) +
+      " critical alerts answered within " + std::to_string(kAnswerWithinSeconds / 60) + " min (" +
+      std::to_string(a.acknowledged) + " acknowledged, " + std::to_string(a.resolved) + " resolved";
+  if (a.late_acks > 0) {
+    figure += "; " + std::to_string(a.late_acks) +
+              (a.late_acks == 1 ? " late acknowledgement " : " late acknowledgements ") +
+              (late_counted ? "counted" : "not counted");
+  }
+  return figure + ")";
+}
+
+std::vector<BonusLine> MonthlyBonuses(const OperatorUptime& op, const AlertSummary& alerts,
+                                      const PayoutPolicy& policy) {
   const UptimeFigures& f = op.figures;
   std::vector<BonusLine> lines;
   if (op.nodes == 0) {
@@ -51,15 +67,14 @@ std::vector<BonusLine> MonthlyBonuses(const OperatorUptime& op, const PayoutPoli
   } else {
     lines.push_back({"tasks", false, 0, "no task runs"});
   }
-  // Vacuously earned with no incidents, but only by nodes that reported at all.
+  // Every critical alert answered: vacuously with no incidents, but only by nodes that
+  // reported at all.
   const bool measured = f.up + f.down > 0;
-  const bool all_fast = measured && f.incidents_resolved_in_30m == f.incidents;
-  lines.push_back({"incidents", all_fast, all_fast ? kIncidentBonus : 0,
-                   !measured          ? "nothing measured"
-                   : f.incidents == 0 ? "no critical incidents"
-                                      : std::to_string(f.incidents_resolved_in_30m) + " of " +
-                                            std::to_string(f.incidents) +
-                                            " critical incidents resolved within 30 min"});
+  const bool all_answered = measured && alerts.answered == alerts.alerts;
+  lines.push_back({"incidents", all_answered, all_answered ? kIncidentBonus : 0,
+                   !measured            ? "nothing measured"
+                   : alerts.alerts == 0 ? "no critical incidents"
+                                        : AlertFigure(alerts, policy.late_minutes_count)});
   return lines;
 }
 
@@ -81,7 +96,9 @@ MonthStatement ComputeStatement(const MonthUptime& uptime, const Registry& regis
   std::map<std::string, std::int64_t> measured;              // operator -> nodes measured enough
   std::map<std::string, std::vector<LeftOutNode>> left_out;  // operator -> the others
   std::map<std::string, std::vector<ConflictingMinutes>> conflicts;  // operator -> ranges
+  std::map<std::string, std::vector<const NodeUptime*>> nodes_of;    // operator -> nodes
   for (const auto& node : uptime.nodes) {
+    nodes_of[node.operator_id].push_back(&node);
     for (const auto& [from, to] : node.conflicting_minutes) {
       conflicts[node.operator_id].push_back({node.node, from, to});
     }
@@ -104,7 +121,8 @@ MonthStatement ComputeStatement(const MonthUptime& uptime, const Registry& regis
     s.base = s.paid_nodes == 0 ? 0
                                : kBase + kPerExtraNode * static_cast<double>(std::max<std::int64_t>(
                                                              0, s.paid_nodes - kBaseNodes));
-    s.bonuses = MonthlyBonuses(op, policy);
+    s.alerts = AnswerAlerts(nodes_of[op.operator_id], policy.late_minutes_count);
+    s.bonuses = MonthlyBonuses(op, s.alerts, policy);
     s.late_up_minutes = op.figures.up_late;
     s.late_minutes_counted = policy.late_minutes_count;
     s.conflicting_minutes = op.figures.conflicting;

@@ -1,12 +1,14 @@
 // Statement: each operator's payout for a month by the operator program's rules
 // (design.md, "Payout rules"): base by node count (150 for up to 5 nodes, +25 per node
 // beyond 5, at most 10 paid), the monthly bonuses each with the figure that earned or
-// missed it (uptime > 99.5% +50, task completion > 95% +30, every critical incident
-// resolved within 30 min +20), the retention bonus (+100 in quarter-end months for
+// missed it (uptime > 99.5% +50, task completion > 95% +30, every critical alert answered
+// within 30 min +20: acknowledged or resolved, alert_answers.h, with each alert listed and
+// the operator's MTTA and MTTR), the retention bonus (+100 in quarter-end months for
 // operators active 6+ months), and partner commissions (20% of each referred operator's
 // base and bonuses during that operator's first 12 months, for partners with at least 2
-// referred operators). Whether minutes that arrived late from a spool count toward the
-// uptime bonus is a policy flag; the statement shows how many did. Minutes whose
+// referred operators). Whether what arrived late from a spool counts (up minutes toward the
+// uptime bonus, acknowledgements toward the alert bonus) is one policy flag; the statement
+// shows how many did. Minutes whose
 // heartbeats disagreed (up and down) count as down and are listed, node by node. A node counts
 // toward the base (and makes its operator eligible for retention) only when it was measured in the
 // month: heartbeats, up or down, for at least kMeasuredMinutesForBase minutes (7 days); a
@@ -18,11 +20,14 @@
 #include <string>
 #include <vector>
 
+#include "receiver/report/alert_answers.h"
 #include "receiver/report/uptime_report.h"
 
 namespace fleet::receiver {
 
 struct PayoutPolicy {
+  // Records that arrived late from a spool count: up minutes toward the uptime bonus, and
+  // acknowledgements toward the alert bonus (and MTTA). Not counted, they are still shown.
   bool late_minutes_count = true;
 };
 
@@ -63,7 +68,8 @@ struct OperatorStatement {
   std::int64_t paid_nodes = 0;      // measured nodes, at most 10
   std::vector<LeftOutNode> left_out;
   double base = 0;
-  std::vector<BonusLine> bonuses;  // uptime, tasks, incidents, retention
+  std::vector<BonusLine> bonuses;  // uptime, tasks, incidents (alerts answered), retention
+  AlertSummary alerts;             // each critical alert, how it was answered, MTTA, MTTR
   std::int64_t late_up_minutes = 0;
   bool late_minutes_counted = true;
   std::int64_t conflicting_minutes = 0;

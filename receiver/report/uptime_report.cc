@@ -3,11 +3,12 @@
 #include <algorithm>
 #include <map>
 
+#include "receiver/core/live_arrival.h"
+
 namespace fleet::receiver {
 namespace {
 
 constexpr std::int64_t kDay = 86400;
-constexpr std::int64_t kResolveWithin = 30 * 60;
 // A heartbeat received this much before its minute ended still counts (clocks a little
 // apart); one received earlier claims a minute that had not passed and is not counted.
 constexpr std::int64_t kClockSkew = 5;
@@ -15,6 +16,38 @@ constexpr std::int64_t kClockSkew = 5;
 // What one node's heartbeats claimed about one minute of its month, as bits: none is
 // unmeasured; an up claim and a down claim for the same minute are a conflict.
 enum : std::uint8_t { kUnmeasured = 0, kUpLive = 1, kUpLate = 2, kDown = 4 };
+
+// Acks of a node given in [begin, end), each with the incident it answers: the latest
+// incident of its id opened at or before it (ids start again at 1 when a node's history is
+// lost). Copies of one ack (two epochs) are folded, live if any copy came live.
+Outcome AttachAcks(ReportSource& source, const std::string& node, std::int64_t begin,
+                   std::int64_t end, std::int64_t live_within_s, std::vector<AlertFacts>& alerts) {
+  std::map<std::int64_t, std::vector<AlertFacts*>> by_id;  // each list by opened
+  for (auto& alert : alerts) by_id[alert.id].push_back(&alert);
+  auto read = source.ForEachAck(node, begin, end, [&](const AckRow& row) {
+    auto candidates = by_id.find(row.incident);
+    if (candidates == by_id.end()) return;
+    AlertFacts* target = nullptr;
+    for (AlertFacts* alert : candidates->second) {
+      if (alert->opened <= row.at) target = alert;
+    }
+    if (target == nullptr) return;  // before any incident of that id opened
+    const bool live = ArrivedLive(row.at, row.received_at, live_within_s);
+    for (AlertAck& seen : target->acks) {
+      if (seen.at == row.at && seen.by == row.by && seen.via == row.via) {
+        seen.live = seen.live || live;
+        return;
+      }
+    }
+    target->acks.push_back({row.at, row.by, row.via, live});
+  });
+  if (!read) return read;
+  for (auto& alert : alerts) {
+    std::stable_sort(alert.acks.begin(), alert.acks.end(),
+                     [](const AlertAck& a, const AlertAck& b) { return a.at < b.at; });
+  }
+  return Success();
+}
 
 // Consecutive minutes (unix seconds of their starts) as inclusive ranges.
 void AddToRanges(std::vector<std::pair<std::int64_t, std::int64_t>>& ranges, std::int64_t minute) {
@@ -70,7 +103,7 @@ Result<MonthUptime> ComputeUptime(ReportSource& source, const Registry& registry
     const std::int64_t from = std::max(month.begin, node.added_at - node.added_at % kDay);
     const std::int64_t to = std::min(month.end, node.revoked_at.value_or(month.end));
     if (to <= from) continue;
-    NodeUptime row{node.node, node.operator_id, {}, {}};
+    NodeUptime row{node.node, node.operator_id, {}, {}, {}};
     UptimeFigures& f = row.figures;
     // A minute counts when it began while the node was registered (revoked mid-minute: that
     // minute is in).
@@ -83,7 +116,7 @@ Result<MonthUptime> ComputeUptime(ReportSource& source, const Registry& registry
       if (index >= minutes.size()) return;
       const std::int64_t minute_end = beat.minute + 60;
       if (beat.received_at < minute_end - kClockSkew) return;  // before the minute was over
-      const bool live = beat.received_at <= minute_end + live_within_s;
+      const bool live = ArrivedLive(minute_end, beat.received_at, live_within_s);
       minutes[index] |= !beat.up ? kDown : live ? kUpLive : kUpLate;
     });
     if (!beats) return Error{beats.error()};
@@ -133,9 +166,10 @@ Result<MonthUptime> ComputeUptime(ReportSource& source, const Registry& registry
     if (!events) return Error{events.error()};
     for (const auto& [key, incident] : incidents) {
       if (incident.closed && *incident.closed < from) continue;
+      row.alerts.push_back({incident.id, incident.check, incident.opened, incident.closed, {}});
       ++f.incidents;
       if (!incident.closed) ++f.incidents_open;
-      if (incident.closed && *incident.closed - incident.opened <= kResolveWithin) {
+      if (incident.closed && *incident.closed - incident.opened <= kAnswerWithinSeconds) {
         ++f.incidents_resolved_in_30m;
       }
       const std::int64_t start = std::max(incident.opened, from);
@@ -143,6 +177,19 @@ Result<MonthUptime> ComputeUptime(ReportSource& source, const Registry& registry
       if (stop - start > f.longest_incident_s) {
         f.longest_incident_s = stop - start;
         f.longest_incident_check = incident.check;
+      }
+    }
+    if (!row.alerts.empty()) {
+      std::stable_sort(
+          row.alerts.begin(), row.alerts.end(),
+          [](const AlertFacts& a, const AlertFacts& b) { return a.opened < b.opened; });
+      // Acks from the first incident's opening on, and for an incident opened at the month's
+      // end, within the 30 minutes that decide whether it was answered.
+      const std::int64_t first = row.alerts.front().opened;
+      if (auto acks = AttachAcks(source, node.node, first, month.end + kAnswerWithinSeconds,
+                                 live_within_s, row.alerts);
+          !acks) {
+        return Error{acks.error()};
       }
     }
     auto& op = operators[node.operator_id];

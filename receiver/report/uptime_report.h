@@ -4,10 +4,14 @@
 // `live_within` after it) versus late from a spool, minutes with conflicting claims (one
 // heartbeat up, another down: counted down and listed), task runs and completion %, incidents (all
 // are critical: the agent opens one when a check goes CRITICAL), how many were resolved within 30
-// minutes, and the longest. A node counts from 00:00 UTC of the day it was added, until it was
-// revoked (the minute it was revoked in included). A heartbeat received more than 5 s before its
-// minute ended claims time that had not passed and is not counted. Only records the
-// source returns count: the stores return chained, acknowledged ones (report_source.h).
+// minutes, and the longest; and, for each of those incidents, its acknowledgements (matched by
+// the node's incident id: to the latest incident of that id opened at or before the ack;
+// copies of one ack folded, live if any copy was; acks given up to 30 minutes after the month
+// read too, for incidents opened at its end), each judged live or late with the same
+// `live_within` as minutes (receiver/core/live_arrival.h). A node counts from 00:00 UTC of the day
+// it was added, until it was revoked (the minute it was revoked in included). A heartbeat received
+// more than 5 s before its minute ended claims time that had not passed and is not counted. Only
+// records the source returns count: the stores return chained, acknowledged ones (report_source.h).
 // Pure rules over a ReportSource.
 #pragma once
 
@@ -18,9 +22,14 @@
 #include <vector>
 
 #include "base/utc_time.h"
+#include "receiver/core/live_arrival.h"
 #include "receiver/report/report_source.h"
 
 namespace fleet::receiver {
+
+// The quality standard's target: an incident resolved (or, for the statement, its alert
+// acknowledged) within this of its opening.
+inline constexpr std::int64_t kAnswerWithinSeconds = 30 * 60;
 
 struct UptimeFigures {
   std::int64_t minutes = 0;  // registered minutes in the month
@@ -43,10 +52,28 @@ struct UptimeFigures {
   void Add(const UptimeFigures& other);
 };
 
+// An acknowledgement of an alert, as the reports see it.
+struct AlertAck {
+  std::int64_t at = 0;
+  std::string by;
+  std::string via;
+  bool live = false;  // received within live_within after `at`
+};
+
+// A critical incident counted in the month (each is an alert) and its acknowledgements.
+struct AlertFacts {
+  std::int64_t id = 0;  // the node's incident id
+  std::string check;
+  std::int64_t opened = 0;
+  std::optional<std::int64_t> closed;
+  std::vector<AlertAck> acks;  // by at, none before opened
+};
+
 struct NodeUptime {
   std::string node;
   std::string operator_id;
   UptimeFigures figures;
+  std::vector<AlertFacts> alerts;  // by opened
   // The conflicting minutes, as inclusive ranges of minute starts (unix seconds).
   std::vector<std::pair<std::int64_t, std::int64_t>> conflicting_minutes;
 };
@@ -60,7 +87,7 @@ struct OperatorUptime {
 
 struct MonthUptime {
   Period month;
-  std::int64_t live_within_s = 600;
+  std::int64_t live_within_s = kLiveWithinSeconds;
   std::vector<NodeUptime> nodes;
   std::vector<OperatorUptime> operators;  // every registered operator, even without nodes
 };

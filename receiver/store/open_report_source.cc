@@ -27,6 +27,10 @@ class Registered final : public RegistrySource {
                           const std::function<void(const IncidentRow&)>& row) override {
     return source_->ForEachIncident(node, begin, end, row);
   }
+  Outcome ForEachAck(const std::string& node, std::int64_t begin, std::int64_t end,
+                     const std::function<void(const AckRow&)>& row) override {
+    return source_->ForEachAck(node, begin, end, row);
+  }
 
  private:
   std::unique_ptr<Source> source_;

@@ -136,13 +136,30 @@ Outcome PostgresReportSource::ForEachIncident(const std::string& node, std::int6
                                               std::int64_t end,
                                               const std::function<void(const IncidentRow&)>& row) {
   static const std::string kSql =
-      "SELECT h.check_name, h.opened, h.closed, h.summary FROM incidents h "
+      "SELECT h.check_name, h.opened, h.closed, h.summary, h.incident_id FROM incidents h "
       "WHERE h.node = $1 AND h.opened < $3 AND (h.closed IS NULL OR h.closed >= $2)" +
       std::string(kAcknowledged);
   return Stream(kSql, {node, Num(begin), Num(end)}, [&](const PgResult& rows, int i) -> Outcome {
-    IncidentRow incident{rows.Text(i, 0), rows.Int(i, 1), std::nullopt, rows.Text(i, 3)};
+    IncidentRow incident{rows.Text(i, 0), rows.Int(i, 1), std::nullopt, rows.Text(i, 3),
+                         rows.Int(i, 4)};
     if (!rows.IsNull(i, 2)) incident.closed = rows.Int(i, 2);
     row(incident);
+    return Success();
+  });
+}
+
+Outcome PostgresReportSource::ForEachAck(const std::string& node, std::int64_t begin,
+                                         std::int64_t end,
+                                         const std::function<void(const AckRow&)>& row) {
+  static const std::string kSql =
+      "SELECT h.incident, h.at, h.by, h.via, h.note, h.received_at, h.live FROM acks h "
+      "WHERE h.node = $1 AND h.at >= $2 AND h.at < $3" +
+      std::string(kAcknowledged);
+  return Stream(kSql, {node, Num(begin), Num(end)}, [&](const PgResult& rows, int i) -> Outcome {
+    AckRow ack{rows.Int(i, 0), rows.Int(i, 1), rows.Text(i, 2),       rows.Text(i, 3),
+               std::nullopt,   rows.Int(i, 5), rows.Text(i, 6) == "t"};
+    if (!rows.IsNull(i, 4)) ack.note = rows.Text(i, 4);
+    row(ack);
     return Success();
   });
 }

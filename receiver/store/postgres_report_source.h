@@ -2,7 +2,7 @@
 // ReportSource interface) plus the registry's operators and referrals (tables of schema
 // migration 2), giving what SqliteReportSource gives on the same records: the same rows in
 // the same order (a node's records by epoch, then seq), read from the records' typed
-// columns (schema migration 4), never from the payload text. Rows stream through a cursor
+// columns (schema migrations 4 and 5), never from the payload text. Rows stream through a cursor
 // (pages of kPageRows) in a read-only transaction per call, so a month of a large fleet
 // never sits in memory. One connection; one lost before a call is reconnected.
 #pragma once
@@ -33,6 +33,8 @@ class PostgresReportSource final : public ReportSource {
                       const std::function<void(const TaskRow&)>& row) override;
   Outcome ForEachIncident(const std::string& node, std::int64_t begin, std::int64_t end,
                           const std::function<void(const IncidentRow&)>& row) override;
+  Outcome ForEachAck(const std::string& node, std::int64_t begin, std::int64_t end,
+                     const std::function<void(const AckRow&)>& row) override;
 
  private:
   explicit PostgresReportSource(std::unique_ptr<PgConnection> db) : db_(std::move(db)) {}

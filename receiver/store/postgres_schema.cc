@@ -1,6 +1,10 @@
 #include "receiver/store/postgres_schema.h"
 
+#include "receiver/core/live_arrival.h"
+
+#include <algorithm>
 #include <array>
+#include <initializer_list>
 #include <set>
 #include <type_traits>
 #include <variant>
@@ -105,6 +109,24 @@ CREATE TABLE agent_starts (
 );
 )sql";
 
+// Acknowledgements and maintenance windows, typed as kTypedTables (as SQLite's tables).
+// live: received within kLiveWithinSeconds of at (receiver/core/live_arrival.h).
+constexpr std::string_view kAckTables = R"sql(
+CREATE TABLE acks (
+  node TEXT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL,
+  incident BIGINT NOT NULL, at BIGINT NOT NULL, by TEXT NOT NULL, via TEXT NOT NULL,
+  note TEXT, received_at BIGINT NOT NULL, live BOOLEAN NOT NULL,
+  PRIMARY KEY (node, epoch, seq)
+);
+CREATE INDEX acks_by_at ON acks (node, at);
+CREATE TABLE maintenance_windows (
+  node TEXT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL,
+  from_at BIGINT NOT NULL, until_at BIGINT NOT NULL, reason TEXT NOT NULL, by TEXT NOT NULL,
+  PRIMARY KEY (node, epoch, seq)
+);
+CREATE INDEX maintenance_windows_by_from ON maintenance_windows (node, from_at);
+)sql";
+
 // A typed table's insert: its columns after (node, epoch, seq), and their values from the
 // statement's parameters $4 on (typed explicitly: the values are also SELECTed).
 struct TypedInsert {
@@ -114,7 +136,7 @@ struct TypedInsert {
   std::string_view values;
 };
 
-constexpr std::array<TypedInsert, 4> kTypedInserts = {{
+constexpr std::array<TypedInsert, 6> kTypedInserts = {{
     {"insert_heartbeat", "heartbeats", "minute, up, checks, ntp_synced",
      "$4::bigint, $5::boolean, $6::text, $7::boolean"},
     {"insert_task", "task_runs", "job, name, run_at, ok, error",
@@ -123,6 +145,11 @@ constexpr std::array<TypedInsert, 4> kTypedInserts = {{
      "$4::bigint, $5::text, $6::bigint, NULLIF($7::text, '')::bigint, $8::text"},
     {"insert_agent_start", "agent_starts", "clean_previous_stop, rebooted",
      "$4::boolean, $5::boolean"},
+    {"insert_ack", "acks", "incident, at, by, via, note, received_at, live",
+     "$4::bigint, $5::bigint, $6::text, $7::text, CASE WHEN $9::text = 'true' THEN $8::text END, "
+     "$10::bigint, $11::boolean"},
+    {"insert_maintenance", "maintenance_windows", "from_at, until_at, reason, by",
+     "$4::bigint, $5::bigint, $6::text, $7::text"},
 }};
 
 // Parameter n of `values` as $n + shift ($1..$3, the key, stay).
@@ -163,17 +190,21 @@ const std::vector<std::pair<std::string, std::string>>& TypedStatements() {
 
 std::string Bool(bool value) { return value ? "true" : "false"; }
 
-// Typed rows for the records stored before migration 4, a page at a time in key order.
-Outcome FillTypedTables(PgConnection& db) {
+// Typed rows for the stored records of `types`, a page at a time in key order; records of
+// other types are left alone (a later migration makes their tables).
+Outcome FillTypedRows(PgConnection& db, std::initializer_list<protocol::RecordType> types) {
   constexpr int kPage = 2000;
+  PgArray names;
+  for (auto type : types) names.AddText(protocol::RecordTypeName(type));
   std::string node;
   std::int64_t epoch = 0, seq = 0;
   for (;;) {
     auto page = db.Exec(
-        "SELECT node, epoch, seq, payload FROM records WHERE (node, epoch, seq) > ($1, $2, $3) "
+        "SELECT node, epoch, seq, payload, received_at FROM records "
+        "WHERE (node, epoch, seq) > ($1, $2, $3) AND type = ANY($4::text[]) "
         "ORDER BY node, epoch, seq LIMIT " +
             std::to_string(kPage),
-        {node, std::to_string(epoch), std::to_string(seq)});
+        {node, std::to_string(epoch), std::to_string(seq), names.Text()});
     if (!page) return Error{page.error()};
     for (int i = 0; i < page->Rows(); ++i) {
       node = page->Text(i, 0);
@@ -181,7 +212,8 @@ Outcome FillTypedTables(PgConnection& db) {
       seq = page->Int(i, 2);
       auto decoded = protocol::DecodeRecord(page->Text(i, 3));
       if (!decoded) continue;  // stored under older, looser rules: the reports leave it out
-      if (auto row = TypedRowOf(node, epoch, seq, *decoded)) {
+      if (std::find(types.begin(), types.end(), decoded->Type()) == types.end()) continue;
+      if (auto row = TypedRowOf(node, epoch, seq, *decoded, page->Int(i, 4))) {
         if (auto done = db.Exec(row->sql, row->params); !done) {
           return Error{done.error()};
         }
@@ -191,11 +223,24 @@ Outcome FillTypedTables(PgConnection& db) {
   }
 }
 
+// Typed rows for the records stored before migration 4 (the types it made tables for).
+Outcome FillTypedTables(PgConnection& db) {
+  using protocol::RecordType;
+  return FillTypedRows(db, {RecordType::kHeartbeat, RecordType::kTask, RecordType::kIncident,
+                            RecordType::kAgentStart});
+}
+
+// Typed rows for acks and maintenance windows stored before migration 5.
+Outcome FillAckTables(PgConnection& db) {
+  return FillTypedRows(db, {protocol::RecordType::kAck, protocol::RecordType::kMaintenance});
+}
+
 constexpr std::array kMigrations = {
     PgMigration{1, "nodes, records, forks, watermarks", kInitial, nullptr},
     PgMigration{2, "operators, referrals", kRegistry, nullptr},
     PgMigration{3, "records by node and time", kRecordsByTime, nullptr},
     PgMigration{4, "typed columns of records", kTypedTables, FillTypedTables},
+    PgMigration{5, "acks and maintenance windows", kAckTables, FillAckTables},
 };
 
 Result<int> MigrateInTransaction(PgConnection& db) {
@@ -245,7 +290,8 @@ std::span<const PgMigration> PostgresMigrations() { return kMigrations; }
 
 const std::string& BatchInsertSql() {
   // $1 node, $2 epoch, $3..$9 the records' columns, $10 received_at; then each typed
-  // table's key (seq, hash: the record it belongs to) and fields, as kTypedTables.
+  // table's key (seq, hash: the record it belongs to) and fields, as kTypedTables and
+  // kAckTables.
   static const std::string sql = R"sql(
 WITH input AS (
   SELECT * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -286,6 +332,21 @@ WITH input AS (
     AS x(seq, hash, clean_previous_stop, rebooted)
   JOIN stored USING (seq, hash)
   ON CONFLICT DO NOTHING
+), ack_rows AS (
+  INSERT INTO acks (node, epoch, seq, incident, at, by, via, note, received_at, live)
+  SELECT $1, $2::bigint, x.seq, x.incident, x.at, x.by, x.via, x.note, $10::bigint, x.live
+  FROM unnest($35::bigint[], $36::text[], $37::bigint[], $38::bigint[], $39::text[],
+              $40::text[], $41::text[], $42::boolean[])
+    AS x(seq, hash, incident, at, by, via, note, live)
+  JOIN stored USING (seq, hash)
+  ON CONFLICT DO NOTHING
+), maintenance_rows AS (
+  INSERT INTO maintenance_windows (node, epoch, seq, from_at, until_at, reason, by)
+  SELECT $1, $2::bigint, x.seq, x.from_at, x.until_at, x.reason, x.by
+  FROM unnest($43::bigint[], $44::text[], $45::bigint[], $46::bigint[], $47::text[],
+              $48::text[]) AS x(seq, hash, from_at, until_at, reason, by)
+  JOIN stored USING (seq, hash)
+  ON CONFLICT DO NOTHING
 )
 SELECT seq, hash FROM stored
 )sql";
@@ -299,6 +360,8 @@ PgParams BatchInsertParams(std::span<const VerifiedRecord> records, std::int64_t
   std::array<PgArray, 7> tasks;      // seq, hash, job, name, run_at, ok, error
   std::array<PgArray, 7> incidents;  // seq, hash, incident_id, check_name, opened, closed, summary
   std::array<PgArray, 4> starts;     // seq, hash, clean_previous_stop, rebooted
+  std::array<PgArray, 8> acks;       // seq, hash, incident, at, by, via, note, live
+  std::array<PgArray, 6> windows;    // seq, hash, from_at, until_at, reason, by
   std::set<std::pair<std::int64_t, std::string>> typed;  // a record repeated: one typed row
   for (const VerifiedRecord& r : records) {
     columns[kSeq].AddInt(r.seq);
@@ -348,6 +411,24 @@ PgParams BatchInsertParams(std::span<const VerifiedRecord> records, std::int64_t
             key(starts);
             starts[2].AddBool(body.clean_previous_stop);
             starts[3].AddBool(body.rebooted);
+          } else if constexpr (std::is_same_v<Body, protocol::Ack>) {
+            key(acks);
+            acks[2].AddInt(body.incident);
+            acks[3].AddInt(body.at);
+            acks[4].AddText(body.by);
+            acks[5].AddText(protocol::AckViaName(body.via));
+            if (body.note) {
+              acks[6].AddText(*body.note);
+            } else {
+              acks[6].AddNull();
+            }
+            acks[7].AddBool(ArrivedLive(body.at, received_at));
+          } else if constexpr (std::is_same_v<Body, protocol::Maintenance>) {
+            key(windows);
+            windows[2].AddInt(body.from);
+            windows[3].AddInt(body.until);
+            windows[4].AddText(body.reason);
+            windows[5].AddText(body.by);
           }
         },
         r.decoded.body);
@@ -359,6 +440,8 @@ PgParams BatchInsertParams(std::span<const VerifiedRecord> records, std::int64_t
   for (const auto& column : tasks) params.push_back(column.Text());
   for (const auto& column : incidents) params.push_back(column.Text());
   for (const auto& column : starts) params.push_back(column.Text());
+  for (const auto& column : acks) params.push_back(column.Text());
+  for (const auto& column : windows) params.push_back(column.Text());
   return params;
 }
 
@@ -379,7 +462,7 @@ std::string StoredWithTypedRowSql(std::string_view record_insert, std::string_vi
 }
 
 std::optional<PgTypedRow> TypedRowOf(const std::string& node, std::int64_t epoch, std::int64_t seq,
-                                     const protocol::Record& record) {
+                                     const protocol::Record& record, std::int64_t received_at) {
   const auto insert = [&](std::size_t which, std::vector<std::string> fields) {
     PgParams params = {node, std::to_string(epoch), std::to_string(seq)};
     for (auto& field : fields) params.push_back(std::move(field));
@@ -400,6 +483,14 @@ std::optional<PgTypedRow> TypedRowOf(const std::string& node, std::int64_t epoch
                             body.closed ? std::to_string(*body.closed) : "", body.summary});
         } else if constexpr (std::is_same_v<Body, protocol::AgentStart>) {
           return insert(3, {Bool(body.clean_previous_stop), Bool(body.rebooted)});
+        } else if constexpr (std::is_same_v<Body, protocol::Ack>) {
+          return insert(4, {std::to_string(body.incident), std::to_string(body.at), body.by,
+                            std::string(protocol::AckViaName(body.via)), body.note.value_or(""),
+                            Bool(body.note.has_value()), std::to_string(received_at),
+                            Bool(ArrivedLive(body.at, received_at))});
+        } else if constexpr (std::is_same_v<Body, protocol::Maintenance>) {
+          return insert(
+              5, {std::to_string(body.from), std::to_string(body.until), body.reason, body.by});
         } else {
           return std::nullopt;
         }

@@ -7,7 +7,8 @@
 // Migrations are only ever appended to kPostgresMigrations, never edited once released.
 // Migration 4 adds the typed tables (the decoded fields of each stored record: heartbeats,
 // task_runs, incidents, agent_starts) and fills them from the records already stored;
-// records stored under older, looser rules that do not decode get no typed row.
+// records stored under older, looser rules that do not decode get no typed row. Migration
+// 5 does the same for acks and maintenance_windows.
 #pragma once
 
 #include <cstdint>
@@ -33,13 +34,14 @@ struct PgMigration {
 
 // The typed row of a stored record: the statement that writes it (prepared under `name` by
 // the store), and its parameters. nullopt for a type without fields (agent_stop).
+// received_at: when the receiver got the record (an ack's row says whether it was live).
 struct PgTypedRow {
   std::string_view name;
   std::string sql;
   PgParams params;  // $1..$3 the key (node, epoch, seq), then the fields
 };
 std::optional<PgTypedRow> TypedRowOf(const std::string& node, std::int64_t epoch, std::int64_t seq,
-                                     const protocol::Record& record);
+                                     const protocol::Record& record, std::int64_t received_at);
 // Every statement TypedRowOf may name (name, SQL), for preparing.
 std::span<const std::pair<std::string, std::string>> TypedRowStatements();
 // One statement, one round trip: `record_insert` (an INSERT of the record whose first three

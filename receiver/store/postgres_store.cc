@@ -255,7 +255,7 @@ Result<InsertResult> PostgresStore::InsertRecord(const VerifiedRecord& r,
                      r.prev, r.hash, r.payload, r.jws,  Num(received_at)};
   // The record and its typed row in one statement: one round trip.
   std::string statement = "insert_record";
-  if (auto row = TypedRowOf(r.node, r.epoch, r.seq, r.decoded)) {
+  if (auto row = TypedRowOf(r.node, r.epoch, r.seq, r.decoded, received_at)) {
     statement = "stored_" + std::string(row->name);
     params.insert(params.end(), row->params.begin() + 3, row->params.end());
   }

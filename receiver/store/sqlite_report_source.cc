@@ -127,17 +127,40 @@ Outcome SqliteReportSource::ForEachIncident(const std::string& node, std::int64_
                                             std::int64_t end,
                                             const std::function<void(const IncidentRow&)>& row) {
   auto stmt = db_->Prepare(
-      std::string("SELECT check_name, opened, closed, summary FROM incidents h WHERE node = ?1 ") +
-      "AND opened < ?3 AND (closed IS NULL OR closed >= ?2)" + kAcknowledged);
+      std::string("SELECT check_name, opened, closed, summary, incident_id FROM incidents h ") +
+      "WHERE node = ?1 "
+      "AND opened < ?3 AND (closed IS NULL OR closed >= ?2)" +
+      kAcknowledged);
   if (!stmt) return Error{stmt.error()};
   (*stmt)->Bind(1, std::string_view(node)).Bind(2, begin).Bind(3, end);
   for (;;) {
     auto next = (*stmt)->Step();
     if (!next) return Error{next.error()};
     if (!*next) break;
-    IncidentRow incident{(*stmt)->Text(0), (*stmt)->Int(1), std::nullopt, (*stmt)->Text(3)};
+    IncidentRow incident{(*stmt)->Text(0), (*stmt)->Int(1), std::nullopt, (*stmt)->Text(3),
+                         (*stmt)->Int(4)};
     if (!(*stmt)->IsNull(2)) incident.closed = (*stmt)->Int(2);
     row(incident);
+  }
+  return Success();
+}
+
+Outcome SqliteReportSource::ForEachAck(const std::string& node, std::int64_t begin,
+                                       std::int64_t end,
+                                       const std::function<void(const AckRow&)>& row) {
+  auto stmt = db_->Prepare(
+      std::string("SELECT incident, at, by, via, note, received_at, live FROM acks h ") +
+      "WHERE node = ?1 AND at >= ?2 AND at < ?3" + kAcknowledged);
+  if (!stmt) return Error{stmt.error()};
+  (*stmt)->Bind(1, std::string_view(node)).Bind(2, begin).Bind(3, end);
+  for (;;) {
+    auto next = (*stmt)->Step();
+    if (!next) return Error{next.error()};
+    if (!*next) break;
+    const SqliteStatement& q = **stmt;
+    AckRow ack{q.Int(0), q.Int(1), q.Text(2), q.Text(3), std::nullopt, q.Int(5), q.Int(6) != 0};
+    if (!q.IsNull(4)) ack.note = q.Text(4);
+    row(ack);
   }
   return Success();
 }

@@ -28,6 +28,8 @@ class SqliteReportSource final : public ReportSource {
                       const std::function<void(const TaskRow&)>& row) override;
   Outcome ForEachIncident(const std::string& node, std::int64_t begin, std::int64_t end,
                           const std::function<void(const IncidentRow&)>& row) override;
+  Outcome ForEachAck(const std::string& node, std::int64_t begin, std::int64_t end,
+                     const std::function<void(const AckRow&)>& row) override;
 
  private:
   explicit SqliteReportSource(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}

@@ -8,6 +8,7 @@
 
 #include "base/utc_time.h"
 #include "protocol/records.h"
+#include "receiver/core/live_arrival.h"
 
 namespace fleet::receiver {
 namespace {
@@ -80,7 +81,26 @@ CREATE TABLE IF NOT EXISTS agent_starts (
   clean_previous_stop INTEGER NOT NULL, rebooted INTEGER NOT NULL,
   PRIMARY KEY (node, epoch, seq)
 ) WITHOUT ROWID;
+-- live: received within kLiveWithinSeconds of at (receiver/core/live_arrival.h).
+CREATE TABLE IF NOT EXISTS acks (
+  node TEXT NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
+  incident INTEGER NOT NULL, at INTEGER NOT NULL, by TEXT NOT NULL, via TEXT NOT NULL,
+  note TEXT, received_at INTEGER NOT NULL, live INTEGER NOT NULL,
+  PRIMARY KEY (node, epoch, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS acks_by_at ON acks (node, at);
+-- from_at, until_at: the payload's from and until (FROM is an SQL keyword).
+CREATE TABLE IF NOT EXISTS maintenance_windows (
+  node TEXT NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
+  from_at INTEGER NOT NULL, until_at INTEGER NOT NULL, reason TEXT NOT NULL, by TEXT NOT NULL,
+  PRIMARY KEY (node, epoch, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS maintenance_windows_by_from ON maintenance_windows (node, from_at);
 )sql";
+
+// PRAGMA user_version: 1, every stored record has its typed row; 2, acks and maintenance
+// windows have theirs too.
+constexpr std::int64_t kUserVersion = 2;
 
 std::string KeyText(const PublicKey& key) {
   return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
@@ -154,6 +174,12 @@ Outcome SqliteStore::Prepare() {
       {&insert_start_,
        "INSERT INTO agent_starts (node, epoch, seq, clean_previous_stop, rebooted) "
        "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING"},
+      {&insert_ack_,
+       "INSERT INTO acks (node, epoch, seq, incident, at, by, via, note, received_at, live) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT DO NOTHING"},
+      {&insert_maintenance_,
+       "INSERT INTO maintenance_windows (node, epoch, seq, from_at, until_at, reason, by) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING"},
   };
   for (const auto& item : items) {
     auto statement = db_->Prepare(item.sql);
@@ -268,7 +294,7 @@ Result<InsertResult> SqliteStore::InsertRecord(const VerifiedRecord& r, std::int
       .Bind(10, received_at);
   if (auto done = insert_record_->Run(); !done) return Error{done.error()};
   if (db_->Changes() == 1) {
-    if (auto typed = InsertTyped(r.node, r.epoch, r.seq, r.decoded); !typed) {
+    if (auto typed = InsertTyped(r.node, r.epoch, r.seq, r.decoded, received_at); !typed) {
       return Error{typed.error()};
     }
     return InsertResult::kStored;
@@ -291,7 +317,7 @@ Result<InsertResult> SqliteStore::InsertRecord(const VerifiedRecord& r, std::int
 }
 
 Outcome SqliteStore::InsertTyped(const std::string& node, std::int64_t epoch, std::int64_t seq,
-                                 const protocol::Record& record) {
+                                 const protocol::Record& record, std::int64_t received_at) {
   auto keyed = [&](SqliteStatement& insert) -> SqliteStatement& {
     return insert.Bind(1, std::string_view(node)).Bind(2, epoch).Bind(3, seq);
   };
@@ -330,6 +356,23 @@ Outcome SqliteStore::InsertTyped(const std::string& node, std::int64_t epoch, st
               .Bind(4, std::int64_t{body.clean_previous_stop})
               .Bind(5, std::int64_t{body.rebooted})
               .Run();
+        } else if constexpr (std::is_same_v<Body, protocol::Ack>) {
+          return keyed(*insert_ack_)
+              .Bind(4, body.incident)
+              .Bind(5, body.at)
+              .Bind(6, std::string_view(body.by))
+              .Bind(7, protocol::AckViaName(body.via))
+              .Bind(8, body.note)
+              .Bind(9, received_at)
+              .Bind(10, std::int64_t{ArrivedLive(body.at, received_at)})
+              .Run();
+        } else if constexpr (std::is_same_v<Body, protocol::Maintenance>) {
+          return keyed(*insert_maintenance_)
+              .Bind(4, body.from)
+              .Bind(5, body.until)
+              .Bind(6, std::string_view(body.reason))
+              .Bind(7, std::string_view(body.by))
+              .Run();
         } else {
           return Success();  // agent_stop: no fields
         }
@@ -338,8 +381,9 @@ Outcome SqliteStore::InsertTyped(const std::string& node, std::int64_t epoch, st
 }
 
 Outcome SqliteStore::Upgrade() {
-  // user_version 1: every stored record has its typed row. A database from before the typed
-  // tables gets them here, once, from the stored payloads.
+  // A database from before a typed table gets its rows here, once, from the stored
+  // payloads: before user_version 1 every record's; at 1, the acks' and maintenance
+  // windows' (kUserVersion).
   if (auto begun = db_->Exec("BEGIN IMMEDIATE"); !begun) return begun;
   auto fail = [&](const std::string& what) -> Outcome {
     (void)db_->Exec("ROLLBACK");
@@ -351,8 +395,14 @@ Outcome SqliteStore::Upgrade() {
   if (!row) return fail(row.error());
   const std::int64_t at = *row ? (*version)->Int(0) : 0;
   version->reset();
-  if (at >= 1) return db_->Exec("COMMIT");
-  auto records = db_->Prepare("SELECT node, epoch, seq, payload FROM records");
+  if (at >= kUserVersion) return db_->Exec("COMMIT");
+  std::string select = "SELECT node, epoch, seq, payload, received_at FROM records";
+  if (at == 1) {
+    select += " WHERE type IN ('" +
+              std::string(protocol::RecordTypeName(protocol::RecordType::kAck)) + "', '" +
+              std::string(protocol::RecordTypeName(protocol::RecordType::kMaintenance)) + "')";
+  }
+  auto records = db_->Prepare(select);
   if (!records) return fail(records.error());
   std::int64_t undecodable = 0;
   for (;;) {
@@ -364,14 +414,16 @@ Outcome SqliteStore::Upgrade() {
       ++undecodable;  // stored under the older, looser rules: the reports leave it out
       continue;
     }
-    if (auto done =
-            InsertTyped((*records)->Text(0), (*records)->Int(1), (*records)->Int(2), *decoded);
+    if (auto done = InsertTyped((*records)->Text(0), (*records)->Int(1), (*records)->Int(2),
+                                *decoded, (*records)->Int(4));
         !done) {
       return fail(done.error());
     }
   }
   records->reset();
-  if (auto done = db_->Exec("PRAGMA user_version = 1"); !done) return fail(done.error());
+  if (auto done = db_->Exec("PRAGMA user_version = " + std::to_string(kUserVersion)); !done) {
+    return fail(done.error());
+  }
   undecodable_records_ = undecodable;
   return db_->Exec("COMMIT");
 }

@@ -41,7 +41,7 @@ receiver_sql() { pg "$1"; }
 
 reports_registry_yaml
 reports_registry_checks "$pgdb" pg 'select count(*) from operators'
-expect_eq "the registry tables come with migration 2 (4: typed columns of records)" "1 2 3 4" \
+expect_eq "the registry tables come with migration 2 (4: typed columns of records, 5: acks)" "1 2 3 4 5" \
   "$(pg 'select version from schema_migrations order by version' | tr '\n' ' ' | sed 's/ $//')"
 reports_push_october
 reports_month_checks "$pgdb"
@@ -72,9 +72,12 @@ expect_eq "SQLite holds what PostgreSQL holds" "$stored" \
 by_type="select type, count(*) from records group by type order by type"
 expect_eq "... of each type" "$(pg "$by_type" | tr '\n' ' ')" \
   "$(sqlite3 -readonly "$sqlite_db" "$by_type" | tr '\n' ' ')"
-# The replay arrived later: the records keep the times PostgreSQL received them at.
+# The replay arrived later: the records (and acks, judged live or late by it) keep the
+# times PostgreSQL received them at.
 pg "select format('UPDATE records SET received_at = %s WHERE node = %L AND epoch = %s AND seq = %s;',
     received_at, node, epoch, seq) from records" >"$pair/received.sql"
+pg "select format('UPDATE acks SET received_at = %s, live = %s WHERE node = %L AND epoch = %s AND seq = %s;',
+    received_at, live::int, node, epoch, seq) from acks" >>"$pair/received.sql"
 { echo "BEGIN;"; cat "$pair/received.sql"; echo "COMMIT;"; } | sqlite3 "$sqlite_db"
 expect_eq "... received when PostgreSQL received them" "$(pg "select sum(received_at) from records")" \
   "$(sqlite3 -readonly "$sqlite_db" "select sum(received_at) from records")"

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The monthly reports on real records: a registry imported from YAML (operators, nodes
 # with their keys and dates, referrals), a real agent pushing a whole October of minutes
-# (a compressed clock, every 100th minute down) to a real receiver, then
-# `fleet-receiver uptime` and `statement` as table, JSON and CSV, checked figure by figure.
+# (a compressed clock, every 100th minute down; three critical incidents, two of them
+# acknowledged) to a real receiver, then `fleet-receiver uptime` and `statement` as table,
+# JSON and CSV, checked figure by figure.
 # On SQLite here; receiver_reports_pg_test.sh sources this file for the same checks on
 # PostgreSQL (reports_registry_checks, reports_month_checks) and compares the two.
 set -uo pipefail
@@ -58,13 +59,13 @@ reports_registry_checks() {
   expect_eq "nothing of a bad file was written" 3 "$("$@")"
 }
 
-# reports_push_october: October 2026 (44,640 minutes), every 100th down, pushed by a real
-# agent to the receiver receiver_start starts.
+# reports_push_october: October 2026 (44,640 minutes), every 100th down, and the alerts of
+# fleet-spool-fill's FILL_ALERTS, pushed by a real agent to the receiver receiver_start starts.
 reports_push_october() {
   local oct=$(( $(date -u -d 2026-10-01T00:00:00Z +%s) / 60 ))
   agent_config "http://127.0.0.1:$receiver_port" "  drain_rate: 100000"
   receiver_start || fail "receiver did not start"
-  FILL_DOWN_EVERY=100 spool_fill 44640 "$oct"
+  FILL_DOWN_EVERY=100 FILL_ALERTS=1 spool_fill 44640 "$oct"
   agent_start
   wait_for 120 all_delivered
   expect_eq "October delivered" 0 $?
@@ -93,7 +94,11 @@ reports_month_checks() {
   op() { jq -r ".operators[]|select(.operator==\"$1\")|$2" <<<"$s"; }
   expect_eq "op-1 base" 150 "$(op op-1 .base)"
   expect_eq "op-1 uptime bonus missed at 99.00%" false "$(op op-1 '.bonuses[]|select(.bonus=="uptime").earned')"
-  expect_eq "op-1 incident bonus (none)" 20 "$(op op-1 '.bonuses[]|select(.bonus=="incidents").amount')"
+  expect_eq "op-1 alert bonus: every alert answered" 20 "$(op op-1 '.bonuses[]|select(.bonus=="incidents").amount')"
+  expect_eq "op-1 alerts: answered, late acks, MTTA, MTTR" "3:3:2:1470:3240" \
+    "$(op op-1 '.alerts|"\(.alerts):\(.answered):\(.late_acks):\(.mtta_seconds):\(.mttr_seconds)"')"
+  expect_eq "op-1 alerts: how each was answered" "gateway acknowledged,tmux resolved,disk resolved" \
+    "$(op op-1 '.alerts.list|map("\(.check) \(.answer)")|join(",")')"
   expect_eq "op-1 is a partner (2 referrals)" true "$(op op-1 .partner)"
   expect_eq "op-1 commission from op-2 only (op-3 past 12 months), on op-2's base of 0" "op-2:0:10" \
     "$(op op-1 '.commissions|map("\(.referred):\(.base_part):\(.months_left)")|join(",")')"
@@ -109,6 +114,14 @@ reports_month_checks() {
   expect_match "statement table" "late minutes count toward uptime" "$(R statement --db "$db" --month 2026-10)"
   expect_match "statement table: the left-out node" "left out +silent-node: measured 0 of the 10080 minutes" \
     "$(R statement --db "$db" --month 2026-10)"
+  expect_match "statement table: an alert acknowledged late" \
+    "alert +test-node incident 1 \(gateway, opened 2026-10-01T00:10:30Z\): acknowledged by ada via telegram after 4m \(late: from the spool\)" \
+    "$(R statement --db "$db" --month 2026-10)"
+  expect_match "statement table: MTTA and MTTR" "alert times MTTA 24m30s over 2 acknowledged, MTTR 54m over 3 resolved" \
+    "$(R statement --db "$db" --month 2026-10)"
+  s=$(R statement --db "$db" --month 2026-10 --late-minutes ignore --json)
+  expect_eq "late acks not counted: the acknowledged-only alert is not answered" "false:2" \
+    "$(op op-1 '"\(.bonuses[]|select(.bonus=="incidents").earned):\(.alerts.answered)"')"
 
   R uptime --db "$db" --month 2026-13 2>/dev/null
   expect_eq "bad month: usage error" 2 $?

@@ -50,6 +50,11 @@ TEST_CASE("every record type encodes to what it decodes back to") {
       {SomeEnvelope(), Incident{7, "gateway", kAt - 600, kAt, "not active (failed)"}},
       {SomeEnvelope(), AgentStart{true, false}},
       {SomeEnvelope(), AgentStop{}},
+      {SomeEnvelope(), Ack{7, kAt - 240, "ada_l", AckVia::kTelegram, std::nullopt}},
+      {SomeEnvelope(), Ack{7, kAt, "hermes", AckVia::kCli, "restarted the gateway\nby hand"}},
+      {SomeEnvelope(), Ack{(std::int64_t{1} << 53) - 1, kAt, "op-7", AckVia::kReceiver, ""}},
+      {SomeEnvelope(), Maintenance{kAt, kAt + 7200, "kernel upgrade", "hermes"}},
+      {SomeEnvelope(), Maintenance{kAt, kAt + kMaxMaintenanceSeconds, "move", "123456789"}},
   };
   for (const Record& record : records) {
     const std::string text = EncodeRecord(record);
@@ -95,7 +100,8 @@ TEST_CASE("the refusals the receiver must give, each naming the field") {
   SUBCASE("an unknown type") {
     p["type"] = "uptime";
     CHECK(Refusal(p) ==
-          "payload type 'uptime' is not one of heartbeat, task, incident, agent_start, agent_stop");
+          "payload type 'uptime' is not one of heartbeat, task, incident, agent_start, agent_stop, "
+          "ack, maintenance");
   }
   SUBCASE("an unknown version, whatever else is wrong") {
     p["v"] = 2;
@@ -241,4 +247,205 @@ TEST_CASE("free text may hold any character but NUL, which PostgreSQL text canno
   CHECK(Refusal(task) == "payload name must not contain NUL");
   CHECK(EncodeCheckStates({{"tmux", CheckState::kCritical}, {"disk", CheckState::kOk}}) ==
         R"({"disk":"ok","tmux":"critical"})");
+}
+
+namespace {
+
+Record SomeAck() {
+  return {SomeEnvelope(), Ack{7, kAt - 240, "ada_l", AckVia::kTelegram, "on it"}};
+}
+Record SomeMaintenance() {
+  return {SomeEnvelope(), Maintenance{kAt, kAt + 7200, "kernel upgrade", "hermes"}};
+}
+
+}  // namespace
+
+TEST_CASE("ack: the fields as the agent writes them, and back") {
+  const json p = json::parse(EncodeRecord(SomeAck()));
+  CHECK(p["type"] == "ack");
+  CHECK(p["incident"] == 7);
+  CHECK(p["at"] == "2026-11-25T09:56:00Z");
+  CHECK(p["by"] == "ada_l");
+  CHECK(p["via"] == "telegram");
+  CHECK(p["note"] == "on it");
+  const Record decoded = DecodeRecord(p.dump()).value();
+  const auto& ack = std::get<Ack>(decoded.body);
+  CHECK(ack.incident == 7);
+  CHECK(ack.at == kAt - 240);
+  CHECK(ack.by == "ada_l");
+  CHECK(ack.via == AckVia::kTelegram);
+  CHECK(ack.note == std::optional<std::string>("on it"));
+  for (AckVia via : {AckVia::kTelegram, AckVia::kCli, AckVia::kReceiver}) {
+    CHECK(ParseAckVia(AckViaName(via)) == via);
+  }
+  CHECK_FALSE(ParseAckVia("Telegram").has_value());
+  CHECK(json::parse(EncodeRecord({SomeEnvelope(), Ack{1, kAt, "x", AckVia::kCli, {}}}))["note"]
+            .is_null());
+}
+
+TEST_CASE("ack: every field required, exact types, closed via, limits") {
+  const json good = json::parse(EncodeRecord(SomeAck()));
+  SUBCASE("each field is required, and null only for note") {
+    for (const char* name : {"incident", "at", "by", "via", "note"}) {
+      CAPTURE(name);
+      json missing = good;
+      missing.erase(name);
+      CHECK(Refusal(missing) == std::string("payload ") + name + " is missing");
+    }
+    json p = good;
+    p["note"] = nullptr;
+    CHECK(DecodeRecord(p.dump()).ok());
+    for (const char* name : {"incident", "at", "by", "via"}) {
+      CAPTURE(name);
+      json null = good;
+      null[name] = nullptr;
+      CHECK(Refusal(null).starts_with(std::string("payload ") + name + " must"));
+    }
+  }
+  SUBCASE("incident: an integer >= 1 and < 2^53") {
+    json p = good;
+    for (const json& bad : {json(0), json(-3), json(1.5), json("7"), json(std::int64_t{1} << 53),
+                            json(std::uint64_t{1} << 63), json(true)}) {
+      CAPTURE(bad.dump());
+      p["incident"] = bad;
+      CHECK(Refusal(p) == "payload incident must be an integer >= 1 and < 2^53");
+    }
+  }
+  SUBCASE("at: RFC 3339 UTC") {
+    json p = good;
+    for (const json& bad : {json("2026-11-25T10:56:00+01:00"), json("2026-11-25T09:56:00.5Z"),
+                            json(1795600560), json("")}) {
+      CAPTURE(bad.dump());
+      p["at"] = bad;
+      CHECK(Refusal(p).starts_with("payload at must be RFC 3339 UTC"));
+    }
+  }
+  SUBCASE("by: 1 to 64 bytes, no control characters") {
+    json p = good;
+    p["by"] = "";
+    CHECK(Refusal(p) == "payload by must not be empty");
+    p["by"] = std::string(65, 'b');
+    CHECK(Refusal(p) == "payload by is longer than 64 bytes");
+    p["by"] = std::string(64, 'b');
+    CHECK(DecodeRecord(p.dump()).ok());
+    p["by"] = "ada\nl";
+    CHECK(Refusal(p) == "payload by must not contain control characters");
+    p["by"] = std::string("ada\0", 4);
+    CHECK(Refusal(p) == "payload by must not contain control characters");
+    p["by"] = 123456789;  // a Telegram id goes as text
+    CHECK(Refusal(p) == "payload by must be a string");
+  }
+  SUBCASE("via: the closed set, exactly spelled") {
+    json p = good;
+    for (const json& bad : {json("Telegram"), json("discord"), json(""), json(1), json::array()}) {
+      CAPTURE(bad.dump());
+      p["via"] = bad;
+      CHECK(Refusal(p) == "payload via must be one of telegram, cli, receiver");
+    }
+  }
+  SUBCASE("note: text up to 1 KiB, no NUL, or null") {
+    json p = good;
+    p["note"] = std::string(1024, 'n');
+    CHECK(DecodeRecord(p.dump()).ok());
+    p["note"] = std::string(1025, 'n');
+    CHECK(Refusal(p) == "payload note is longer than 1024 bytes");
+    p["note"] = std::string("a\0b", 3);
+    CHECK(Refusal(p) == "payload note must not contain NUL");
+    p["note"] = "line 1\nline 2\tcaf\u00e9";
+    CHECK(DecodeRecord(p.dump()).ok());
+    p["note"] = false;
+    CHECK(Refusal(p) == "payload note must be a string or null");
+  }
+  SUBCASE("unknown and repeated fields") {
+    json p = good;
+    p["reason"] = "maintenance's field on an ack";
+    CHECK(Refusal(p) == "payload has unknown field 'reason'");
+    const std::string text = good.dump();
+    CHECK(Refusal("{\"by\":\"mallory\"," + text.substr(1)) == "payload: duplicate key 'by'");
+    CHECK(Refusal("{\"incident\":8," + text.substr(1)) == "payload: duplicate key 'incident'");
+  }
+}
+
+TEST_CASE("maintenance: every field required, exact types, a window of at most 30 days") {
+  const json good = json::parse(EncodeRecord(SomeMaintenance()));
+  CHECK(good["type"] == "maintenance");
+  CHECK(good["from"] == "2026-11-25T10:00:00Z");
+  CHECK(good["until"] == "2026-11-25T12:00:00Z");
+  CHECK(good["reason"] == "kernel upgrade");
+  CHECK(good["by"] == "hermes");
+  const auto window = std::get<Maintenance>(DecodeRecord(good.dump()).value().body);
+  CHECK(window.from == kAt);
+  CHECK(window.until == kAt + 7200);
+  CHECK(window.reason == "kernel upgrade");
+  CHECK(window.by == "hermes");
+  SUBCASE("each field is required, none may be null") {
+    for (const char* name : {"from", "until", "reason", "by"}) {
+      CAPTURE(name);
+      json missing = good;
+      missing.erase(name);
+      CHECK(Refusal(missing) == std::string("payload ") + name + " is missing");
+      json null = good;
+      null[name] = nullptr;
+      CHECK(Refusal(null).starts_with(std::string("payload ") + name + " must"));
+    }
+  }
+  SUBCASE("until after from, at most 30 days after") {
+    json p = good;
+    p["until"] = p["from"];
+    CHECK(Refusal(p) == "payload until is not after from");
+    p["until"] = "2026-11-25T09:59:59Z";
+    CHECK(Refusal(p) == "payload until is not after from");
+    p["until"] = "2026-12-25T10:00:00Z";  // exactly 30 days
+    CHECK(DecodeRecord(p.dump()).ok());
+    p["until"] = "2026-12-25T10:00:01Z";
+    CHECK(Refusal(p) == "payload until is more than 30 days after from");
+    p["until"] = "2026-11-25T12:00:00+00:00";
+    CHECK(Refusal(p).starts_with("payload until must be RFC 3339 UTC"));
+    p["until"] = good["until"];
+    p["from"] = 1795600800;
+    CHECK(Refusal(p).starts_with("payload from must be RFC 3339 UTC"));
+  }
+  SUBCASE("reason: 1 byte to 1 KiB, no NUL; by as for ack") {
+    json p = good;
+    p["reason"] = "";
+    CHECK(Refusal(p) == "payload reason must not be empty");
+    p["reason"] = std::string(1025, 'r');
+    CHECK(Refusal(p) == "payload reason is longer than 1024 bytes");
+    p["reason"] = std::string(1024, 'r');
+    CHECK(DecodeRecord(p.dump()).ok());
+    p["reason"] = std::string("a\0b", 3);
+    CHECK(Refusal(p) == "payload reason must not contain NUL");
+    p["reason"] = "disk swap\nback at 14:00";
+    CHECK(DecodeRecord(p.dump()).ok());
+    p["by"] = std::string(65, 'b');
+    CHECK(Refusal(p) == "payload by is longer than 64 bytes");
+    p["by"] = "a\x7f";
+    CHECK(Refusal(p) == "payload by must not contain control characters");
+  }
+  SUBCASE("unknown and repeated fields") {
+    json p = good;
+    p["via"] = "cli";
+    CHECK(Refusal(p) == "payload has unknown field 'via'");
+    const std::string text = good.dump();
+    CHECK(Refusal("{\"until\":\"2026-12-01T00:00:00Z\"," + text.substr(1)) ==
+          "payload: duplicate key 'until'");
+  }
+}
+
+TEST_CASE("ack and maintenance: truncated and garbage payloads are refused, never a crash") {
+  for (const Record& record : {SomeAck(), SomeMaintenance()}) {
+    const std::string good = EncodeRecord(record);
+    CAPTURE(good);
+    for (std::size_t n = 0; n < good.size(); ++n) {
+      CAPTURE(n);
+      CHECK_FALSE(DecodeRecord(good.substr(0, n)).ok());
+    }
+    // A raw control character anywhere (JSON text holds none, in strings or out of them).
+    for (std::size_t i = 0; i < good.size(); ++i) {
+      CAPTURE(i);
+      std::string bad = good;
+      bad[i] = '\x01';
+      CHECK_FALSE(DecodeRecord(bad).ok());
+    }
+  }
 }

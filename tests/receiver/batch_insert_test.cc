@@ -6,7 +6,9 @@
 // nulls and hostile text intact. Runs once per store in FLEET_RECEIVER_STORES.
 #include <doctest/doctest.h>
 
+#include "base/sqlite_db.h"
 #include "base/utc_time.h"
+#include "receiver/core/live_arrival.h"
 #include "receiver/core/record_verify.h"
 #include "tests/receiver/store_factory.h"
 #include "tests/receiver/test_records.h"
@@ -15,6 +17,7 @@ namespace fleet::receiver {
 namespace {
 
 using testing::PostgresStoreMaker;
+using testing::SqliteStoreMaker;
 using testing::TestNode;
 
 constexpr std::int64_t kNow = 1764064800;  // 2025-11-25T10:00:00Z
@@ -110,6 +113,63 @@ std::string Query(PgConnection& db, const std::string& sql) {
     out += "\n";
   }
   return out;
+}
+
+// The first column of every row of `sql`, a line each (NULL for null), on either store.
+std::string Rows(SqliteStoreMaker& maker, const std::string& sql) {
+  auto db = SqliteDb::Open(maker.path, SqliteDb::Mode::kReadOnly);
+  REQUIRE(db.ok());
+  auto statement = (*db)->Prepare(sql);
+  REQUIRE_MESSAGE(statement.ok(), (statement ? "" : statement.error()));
+  std::string out;
+  for (;;) {
+    auto row = (*statement)->Step();
+    REQUIRE(row.ok());
+    if (!*row) break;
+    out += ((*statement)->IsNull(0) ? std::string("NULL") : (*statement)->Text(0)) + "\n";
+  }
+  return out;
+}
+std::string Rows(PostgresStoreMaker& maker, const std::string& sql) {
+  return Query(*maker.Admin(), sql);
+}
+
+TEST_CASE_TEMPLATE("acks and maintenance windows get typed rows, the ack judged live or late",
+                   Maker, FLEET_RECEIVER_STORES) {
+  Store<Maker> s;
+  const std::string hostile = "a \"quoted\", {braced} \\back\\slashed, NULL; 'x'); drop table";
+  const std::int64_t edge = kNow - kLiveWithinSeconds;
+  // A batch (one statement on PostgreSQL), then one record alone (InsertRecord's statement).
+  std::vector<VerifiedRecord> batch = {
+      Made(s.node, 1, protocol::Ack{7, edge, "ada_l", protocol::AckVia::kTelegram, std::nullopt}),
+      Made(s.node, 2, protocol::Ack{7, edge - 1, "hermes", protocol::AckVia::kCli, hostile}),
+      Made(s.node, 3, protocol::Maintenance{kNow - 60, kNow + 7200, hostile, "123456789"}),
+  };
+  batch.push_back(batch[0]);  // repeated: one typed row
+  CHECK(s.Insert(batch) == std::vector{InsertResult::kStored, InsertResult::kStored,
+                                       InsertResult::kStored, InsertResult::kDuplicate});
+  REQUIRE(s.store->Begin().ok());
+  auto alone = s.store->InsertRecord(
+      Made(s.node, 4, protocol::Ack{8, kNow - 30, "op-7", protocol::AckVia::kReceiver, ""}),
+      kNow + 3600);
+  REQUIRE_MESSAGE(alone.ok(), (alone ? "" : alone.error()));
+  REQUIRE(s.store->Commit().ok());
+
+  CHECK(Rows(s.maker,
+             "SELECT seq || ' ' || incident || ' ' || at || ' ' || by || ' ' || via || ' ' || "
+             "received_at || ' ' || CASE WHEN live THEN 'live' ELSE 'late' END FROM acks "
+             "ORDER BY seq") ==
+        "1 7 " + std::to_string(edge) + " ada_l telegram " + std::to_string(kNow) + " live\n" +
+            "2 7 " + std::to_string(edge - 1) + " hermes cli " + std::to_string(kNow) + " late\n" +
+            "4 8 " + std::to_string(kNow - 30) + " op-7 receiver " + std::to_string(kNow + 3600) +
+            " late\n");
+  CHECK(Rows(s.maker, "SELECT note FROM acks ORDER BY seq") == "NULL\n" + hostile + "\n\n");
+  CHECK(Rows(s.maker,
+             "SELECT seq || ' ' || from_at || ' ' || until_at || ' ' || by FROM "
+             "maintenance_windows") ==
+        "3 " + std::to_string(kNow - 60) + " " + std::to_string(kNow + 7200) + " 123456789\n");
+  CHECK(Rows(s.maker, "SELECT reason FROM maintenance_windows") == hostile + "\n");
+  CHECK(Rows(s.maker, "SELECT type FROM records ORDER BY seq") == "ack\nack\nmaintenance\nack\n");
 }
 
 TEST_SUITE("postgres") {

@@ -216,6 +216,26 @@ TEST_CASE("payload fields must have the contract's types") {
     incident = node.Payload(1, 1, GenesisHash(), "incident");
     incident.erase(fields::kSummary);
     check_refused(incident, "payload summary is missing");
+    // An ack's at decides whether it answered in time and came live: bounded like t.
+    auto ack = node.Payload(1, 1, GenesisHash(), "ack");
+    CHECK(std::holds_alternative<VerifiedRecord>(
+        VerifyRecord(node.Sign(ack), registry.Lookup(), kNow)));
+    ack[fields::kAt] = "2025-11-25T10:05:00Z";  // 300 s ahead: a clock a little fast
+    CHECK(std::holds_alternative<VerifiedRecord>(
+        VerifyRecord(node.Sign(ack), registry.Lookup(), kNow)));
+    ack[fields::kAt] = "2025-11-25T10:05:01Z";
+    check_refused(ack, "payload at 2025-11-25T10:05:01Z is 301 s ahead");
+    ack = node.Payload(1, 1, GenesisHash(), "ack");
+    ack[fields::kVia] = "sms";
+    check_refused(ack, "payload via must be one of telegram, cli, receiver");
+    // A maintenance window may be planned ahead; it is bounded by the contract.
+    auto window = node.Payload(1, 1, GenesisHash(), "maintenance");
+    window[fields::kFrom] = "2025-11-26T10:00:00Z";
+    window[fields::kUntil] = "2025-11-26T12:00:00Z";
+    CHECK(std::holds_alternative<VerifiedRecord>(
+        VerifyRecord(node.Sign(window), registry.Lookup(), kNow)));
+    window[fields::kUntil] = "2025-11-26T09:00:00Z";
+    check_refused(window, "payload until is not after from");
   }
   // A duplicate key is refused, not picked (nlohmann and json_extract would pick differently).
   {

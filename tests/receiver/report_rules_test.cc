@@ -22,6 +22,7 @@ class FakeSource final : public ReportSource {
   std::map<std::string, std::vector<HeartbeatRow>> beats;
   std::map<std::string, std::vector<TaskRow>> tasks;
   std::map<std::string, std::vector<IncidentRow>> incidents;
+  std::map<std::string, std::vector<AckRow>> acks;
 
   Result<Registry> LoadRegistry() override { return registry; }
   Outcome ForEachHeartbeat(const std::string& node, std::int64_t begin, std::int64_t end,
@@ -42,6 +43,13 @@ class FakeSource final : public ReportSource {
                           const std::function<void(const IncidentRow&)>& row) override {
     for (const auto& i : incidents[node]) {
       if (i.opened < end) row(i);
+    }
+    return Success();
+  }
+  Outcome ForEachAck(const std::string& node, std::int64_t begin, std::int64_t end,
+                     const std::function<void(const AckRow&)>& row) override {
+    for (const auto& a : acks[node]) {
+      if (a.at >= begin && a.at < end) row(a);
     }
     return Success();
   }
@@ -298,7 +306,7 @@ TEST_CASE("statement: each bonus at its edge, with the figure that decided it") 
     s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
     CHECK_FALSE(Bonus(Of(s, "op"), "incidents").earned);
     CHECK(Bonus(Of(s, "op"), "incidents").figure ==
-          "1 of 2 critical incidents resolved within 30 min");
+          "1 of 2 critical alerts answered within 30 min (0 acknowledged, 1 resolved)");
   }
   SUBCASE("a node that reported nothing earns nothing, not even the base") {
     auto s = ComputeStatement(Uptime(source, kOctober), source.registry, {});
@@ -467,4 +475,250 @@ TEST_CASE("report formats: JSON, CSV and the table carry the same figures") {
         std::string::npos);
   CHECK(scsv.find("op,total,,,170.00\n") != std::string::npos);
   CHECK(StatementToTable(s).find("Ada, \"the\" first") != std::string::npos);
+}
+
+namespace {
+
+// A node "n" of operator "op", up all October, with the given incidents and acks.
+struct AlertMonth {
+  FakeSource source;
+  AlertMonth() {
+    source.registry.operators.push_back({"op", "Ada", Day(2026, 1, 1)});
+    source.Node("n", "op", Day(2026, 1, 1));
+    source.Beats("n", kOctober.begin, kOctober.end);
+  }
+  void Incident(std::int64_t id, const std::string& check, std::int64_t opened,
+                std::optional<std::int64_t> closed) {
+    source.incidents["n"].push_back({check, opened, std::nullopt, "opened", id});
+    if (closed) source.incidents["n"].push_back({check, opened, closed, "closed", id});
+  }
+  // Received `delay` seconds after it was given (live within 600 s).
+  void Ack(std::int64_t id, std::int64_t at, const std::string& by, const std::string& via,
+           std::int64_t delay = 5) {
+    source.acks["n"].push_back({id, at, by, via, std::nullopt, at + delay, delay <= 600});
+  }
+  MonthStatement Statement(PayoutPolicy policy = {}) {
+    return ComputeStatement(Uptime(source, kOctober), source.registry, policy);
+  }
+};
+
+const std::int64_t kT1 = kOctober.begin + 5 * 86400 + 36000;  // 2026-10-06T10:00:00Z
+const std::int64_t kT2 = kT1 + 86400;
+const std::int64_t kT3 = kT2 + 86400;
+
+}  // namespace
+
+TEST_CASE("alerts: answered by an acknowledgement or by resolving within 30 min") {
+  AlertMonth m;
+  SUBCASE("acknowledged within 30 min, resolved later: bonus") {
+    m.Incident(1, "gateway", kT1, kT1 + 7200);
+    m.Ack(1, kT1 + 240, "ada", "telegram");
+    const MonthStatement s = m.Statement();
+    CHECK(Bonus(Of(s, "op"), "incidents").earned);
+    CHECK(Bonus(Of(s, "op"), "incidents").amount == 20);
+    const AlertSummary& a = Of(s, "op").alerts;
+    REQUIRE(a.lines.size() == 1);
+    CHECK(a.lines[0].answer == AlertAnswer::kAcknowledged);
+    CHECK(a.lines[0].answered_after_s == 240);
+    CHECK(a.lines[0].figure == "acknowledged by ada via telegram after 4m");
+    // The uptime report's own figure is unchanged: resolved within 30 min, it was not.
+    CHECK(Uptime(m.source, kOctober).nodes[0].figures.incidents_resolved_in_30m == 0);
+  }
+  SUBCASE("acknowledged after 30 min but resolved within: bonus") {
+    m.Incident(2, "tmux", kT1, kT1 + 720);
+    m.Ack(2, kT1 + 2700, "hermes", "cli");
+    const MonthStatement s = m.Statement();
+    CHECK(Bonus(Of(s, "op"), "incidents").earned);
+    const AlertLine& line = Of(s, "op").alerts.lines.at(0);
+    CHECK(line.answer == AlertAnswer::kResolved);
+    CHECK(line.answered_after_s == 720);
+    CHECK(line.figure == "resolved after 12m; acknowledged by hermes via cli after 45m");
+  }
+  SUBCASE("neither acknowledged nor resolved within 30 min: no bonus") {
+    m.Incident(3, "disk", kT1, kT1 + 1801);
+    m.Ack(3, kT1 + 1801, "ada", "telegram");
+    m.Incident(4, "cron", kT2, std::nullopt);
+    const MonthStatement s = m.Statement();
+    CHECK_FALSE(Bonus(Of(s, "op"), "incidents").earned);
+    CHECK(Bonus(Of(s, "op"), "incidents").amount == 0);
+    CHECK(Bonus(Of(s, "op"), "incidents").figure ==
+          "0 of 2 critical alerts answered within 30 min (0 acknowledged, 0 resolved)");
+    const AlertSummary& a = Of(s, "op").alerts;
+    CHECK(a.lines[0].figure ==
+          "not answered within 30m (acknowledged by ada via telegram after 30m01s; resolved "
+          "after 30m01s)");
+    CHECK(a.lines[1].figure == "not answered within 30m (still open)");
+    CHECK_FALSE(a.lines[1].answered_after_s.has_value());
+  }
+  SUBCASE("exactly 30 min is within; the earlier of the two answers") {
+    m.Incident(5, "gateway", kT1, kT1 + 600);
+    m.Ack(5, kT1 + 1800, "ada", "telegram");
+    m.Incident(6, "tmux", kT2, kT2 + 1800);
+    m.Ack(6, kT2 + 60, "bo", "receiver");
+    const AlertSummary a = Of(m.Statement(), "op").alerts;
+    CHECK(a.answered == 2);
+    CHECK(a.lines[0].answer == AlertAnswer::kResolved);  // closed at 10m, acked at 30m
+    CHECK(a.lines[1].answer == AlertAnswer::kAcknowledged);
+    CHECK(a.lines[1].figure == "acknowledged by bo via receiver after 1m");
+  }
+  SUBCASE("an acknowledgement at exactly 30 min answers; a second later does not") {
+    m.Incident(7, "gateway", kT1, std::nullopt);
+    m.Ack(7, kT1 + 1800, "ada", "telegram");
+    m.Incident(8, "tmux", kT2, std::nullopt);
+    m.Ack(8, kT2 + 1801, "ada", "telegram");
+    const AlertSummary a = Of(m.Statement(), "op").alerts;
+    CHECK(a.lines[0].answer == AlertAnswer::kAcknowledged);
+    CHECK(a.lines[0].figure == "acknowledged by ada via telegram after 30m");
+    CHECK(a.lines[1].answer == AlertAnswer::kNotAnswered);
+    CHECK(a.answered == 1);
+  }
+}
+
+TEST_CASE("alerts: MTTA and MTTR on a known set") {
+  AlertMonth m;
+  m.Incident(1, "gateway", kT1, kT1 + 7200);  // acked after 4m, closed after 2h
+  m.Ack(1, kT1 + 240, "ada", "telegram");
+  m.Ack(1, kT1 + 600, "bo", "cli");       // a second ack: the first one counts
+  m.Incident(2, "tmux", kT2, kT2 + 720);  // acked after 45m, closed after 12m
+  m.Ack(2, kT2 + 2700, "ada", "cli");
+  m.Incident(3, "disk", kT3, kT3 + 3600);           // never acked, closed after 1h
+  m.Incident(4, "cron", kT3 + 7200, std::nullopt);  // open, acked after 90 s
+  m.Ack(4, kT3 + 7200 + 90, "ada", "telegram");
+  const AlertSummary a = Of(m.Statement(), "op").alerts;
+  CHECK(a.alerts == 4);
+  CHECK(a.answered == 3);  // 1 and 4 acknowledged, 2 resolved; 3 neither
+  CHECK(a.acknowledged == 2);
+  CHECK(a.resolved == 1);
+  CHECK(a.mtta_alerts == 3);
+  CHECK(a.mtta_s == (240 + 2700 + 90 + 1) / 3);  // 1010 s
+  CHECK(a.mttr_alerts == 3);
+  CHECK(a.mttr_s == (7200 + 720 + 3600) / 3);  // 3840 s
+  CHECK(FormatDuration(*a.mtta_s) == "16m50s");
+  CHECK(FormatDuration(*a.mttr_s) == "1h04m");
+  // No alerts at all: no means.
+  AlertMonth quiet;
+  const AlertSummary none = Of(quiet.Statement(), "op").alerts;
+  CHECK_FALSE(none.mtta_s.has_value());
+  CHECK_FALSE(none.mttr_s.has_value());
+  CHECK(Bonus(Of(quiet.Statement(), "op"), "incidents").figure == "no critical incidents");
+}
+
+TEST_CASE("alerts: a late acknowledgement is marked; the late-minutes policy decides") {
+  AlertMonth m;
+  m.Incident(1, "gateway", kT1, std::nullopt);
+  m.Ack(1, kT1 + 300, "ada", "telegram", 3600);  // received an hour later: from the spool
+  SUBCASE("counted by default, marked late") {
+    const MonthStatement s = m.Statement();
+    CHECK(Bonus(Of(s, "op"), "incidents").earned);
+    CHECK(Bonus(Of(s, "op"), "incidents").figure ==
+          "1 of 1 critical alerts answered within 30 min (1 acknowledged, 0 resolved; 1 late "
+          "acknowledgement counted)");
+    const AlertLine& line = Of(s, "op").alerts.lines.at(0);
+    CHECK(line.ack_counted);
+    CHECK_FALSE(line.ack->live);
+    CHECK(line.figure == "acknowledged by ada via telegram after 5m (late: from the spool)");
+    CHECK(Of(s, "op").alerts.late_acks == 1);
+    CHECK(Of(s, "op").alerts.mtta_s == 300);
+  }
+  SUBCASE("not counted when late records do not count: shown, not used") {
+    const MonthStatement s = m.Statement({false});
+    CHECK_FALSE(Bonus(Of(s, "op"), "incidents").earned);
+    CHECK(Bonus(Of(s, "op"), "incidents").figure.ends_with("1 late acknowledgement not counted)"));
+    const AlertLine& line = Of(s, "op").alerts.lines.at(0);
+    CHECK_FALSE(line.ack_counted);
+    CHECK(line.figure ==
+          "not answered within 30m (acknowledged by ada via telegram after 5m (late: not "
+          "counted); still open)");
+    CHECK_FALSE(Of(s, "op").alerts.mtta_s.has_value());
+  }
+  SUBCASE("a live acknowledgement after the late one counts then") {
+    m.Ack(1, kT1 + 900, "bo", "cli");
+    const AlertLine line = Of(m.Statement({false}), "op").alerts.lines.at(0);
+    CHECK(line.answer == AlertAnswer::kAcknowledged);
+    CHECK(line.figure == "acknowledged by bo via cli after 15m");
+  }
+  SUBCASE("live and late copies of one acknowledgement (two epochs): live") {
+    m.Ack(1, kT1 + 300, "ada", "telegram", 5);
+    const AlertSummary a = Of(m.Statement({false}), "op").alerts;
+    CHECK(a.lines.at(0).ack->live);
+    CHECK(a.answered == 1);
+    CHECK(a.late_acks == 0);
+  }
+  SUBCASE("live is judged with the report's allowance, as minutes are") {
+    const MonthUptime wide = Uptime(m.source, kOctober, 7200);
+    CHECK(wide.nodes[0].alerts.at(0).acks.at(0).live);
+    CHECK_FALSE(Uptime(m.source, kOctober).nodes[0].alerts.at(0).acks.at(0).live);
+  }
+}
+
+TEST_CASE("alerts: acks find their incident by id, across the month's end and lost ids") {
+  AlertMonth m;
+  // Ids start again at 1 after a lost history: an ack goes to the latest incident of its id
+  // opened at or before it.
+  m.Incident(1, "gateway", kT1, kT1 + 7200);
+  m.Incident(1, "tmux", kT2, std::nullopt);
+  m.Ack(1, kT2 + 120, "ada", "telegram");
+  m.Ack(9, kT2 + 60, "ada", "telegram");  // no incident 9: nothing to answer
+  m.Ack(1, kT1 - 60, "ada", "telegram");  // before any incident 1 opened
+  // Opened 10 min before the month's end, acknowledged 5 min into November.
+  m.Incident(2, "disk", kOctober.end - 600, std::nullopt);
+  m.Ack(2, kOctober.end + 300, "bo", "cli");
+  // Acknowledged 40 min into November: read no more (only the 30 min that decide).
+  m.Incident(3, "cron", kOctober.end - 60, std::nullopt);
+  m.Ack(3, kOctober.end + 2400, "bo", "cli");
+  const MonthUptime uptime = Uptime(m.source, kOctober);
+  const auto& alerts = uptime.nodes.at(0).alerts;
+  REQUIRE(alerts.size() == 4);
+  CHECK(alerts[0].check == "gateway");
+  CHECK(alerts[0].acks.empty());
+  CHECK(alerts[1].check == "tmux");
+  REQUIRE(alerts[1].acks.size() == 1);
+  CHECK(alerts[1].acks[0].at == kT2 + 120);
+  CHECK(alerts[2].acks.size() == 1);
+  CHECK(alerts[3].acks.empty());
+  const AlertSummary a = ComputeStatement(uptime, m.source.registry, {}).operators.at(0).alerts;
+  CHECK(a.lines[2].figure == "acknowledged by bo via cli after 15m");
+  CHECK(a.answered == 2);
+}
+
+TEST_CASE("report formats: the statement lists alerts, MTTA and MTTR in every format") {
+  AlertMonth m;
+  m.Incident(1, "gateway", kT1, kT1 + 7200);
+  m.Ack(1, kT1 + 240, "ada, \"the\" first", "telegram", 3600);
+  m.Incident(2, "tmux", kT2, kT2 + 720);
+  const MonthStatement s = m.Statement();
+  const std::string table = StatementToTable(s);
+  CHECK(table.find("  alert       n incident 1 (gateway, opened 2026-10-06T10:00:00Z): "
+                   "acknowledged by ada, \"the\" first via telegram after 4m (late: from the "
+                   "spool)\n") != std::string::npos);
+  CHECK(table.find("  alert       n incident 2 (tmux, opened 2026-10-07T10:00:00Z): resolved "
+                   "after 12m\n") != std::string::npos);
+  CHECK(table.find("  alert times MTTA 4m over 1 acknowledged, MTTR 1h06m over 2 resolved\n") !=
+        std::string::npos);
+  CHECK(table.find("late acknowledgements toward the alert bonus") != std::string::npos);
+  const std::string csv = StatementToCsv(s);
+  CHECK(csv.find("op,alert,\"n incident 1 (gateway, opened 2026-10-06T10:00:00Z): acknowledged "
+                 "by ada, \"\"the\"\" first via telegram after 4m (late: from the spool)\",true,"
+                 "0.00\n") != std::string::npos);
+  CHECK(csv.find("op,alert_times,\"MTTA 4m over 1 acknowledged, MTTR 1h06m over 2 resolved\",,"
+                 "0.00\n") != std::string::npos);
+  const auto json = StatementToJson(s);
+  const auto& alerts = json["operators"][0]["alerts"];
+  CHECK(alerts["alerts"] == 2);
+  CHECK(alerts["answered"] == 2);
+  CHECK(alerts["mtta_seconds"] == 240);
+  CHECK(alerts["mttr_seconds"] == (7200 + 720) / 2);
+  CHECK(alerts["late_acks"] == 1);
+  CHECK(alerts["list"][0]["answer"] == "acknowledged");
+  CHECK(alerts["list"][0]["answered_after_seconds"] == 240);
+  CHECK(alerts["list"][0]["ack"]["late"] == true);
+  CHECK(alerts["list"][0]["ack"]["counted"] == true);
+  CHECK(alerts["list"][0]["ack"]["at"] == "2026-10-06T10:04:00Z");
+  CHECK(alerts["list"][1]["answer"] == "resolved");
+  CHECK(alerts["list"][1]["ack"].is_null());
+  CHECK(alerts["list"][1]["closed"] == "2026-10-07T10:12:00Z");
+  CHECK(json["late_acks_count"] == true);
+  const auto quiet = StatementToJson(AlertMonth().Statement());
+  CHECK(quiet["operators"][0]["alerts"]["mtta_seconds"].is_null());
+  CHECK(quiet["operators"][0]["alerts"]["list"].empty());
 }

@@ -1,10 +1,11 @@
 // The reports' two sources on the same stored records: PostgresReportSource must give what
 // SqliteReportSource gives (the reference), row for row and in the same order, from the
-// records' typed columns: heartbeats, task runs and incidents at the month's edges,
+// records' typed columns: heartbeats, task runs, incidents and acks at the month's edges,
 // repeats, more rows than one cursor page, text with escapes and non-ASCII; the registry in
-// byte order; and so the same uptime and statement JSON. A database from before the typed
-// columns gets them filled from its payloads. Needs the server at FLEET_TEST_PG_URL (suite
-// "postgres": receiver_main.cc leaves it out, saying so).
+// byte order; and so the same uptime and statement JSON (alerts, MTTA and MTTR included). A
+// database from before the typed columns (or before acks and maintenance windows had
+// theirs) gets them filled from its payloads, an ack judged live or late by its receive time. Needs
+// the server at FLEET_TEST_PG_URL (suite "postgres": receiver_main.cc leaves it out, saying so).
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -15,11 +16,13 @@
 
 #include "base/utc_time.h"
 #include "protocol/records.h"
+#include "receiver/core/live_arrival.h"
 #include "receiver/report/report_format.h"
 #include "receiver/report/statement.h"
 #include "receiver/report/uptime_report.h"
 #include "receiver/store/open_report_source.h"
 #include "receiver/store/postgres_report_source.h"
+#include "receiver/store/postgres_schema.h"
 #include "receiver/store/sqlite_report_source.h"
 #include "receiver/store/sqlite_store.h"
 #include "tests/receiver/store_factory.h"
@@ -51,8 +54,13 @@ protocol::RecordBody TaskBody(const std::string& job, std::int64_t run_at, bool 
                            ok ? std::nullopt : std::optional<std::string>("x")};
 }
 protocol::RecordBody IncidentBody(const std::string& check, std::int64_t opened,
-                                  std::optional<std::int64_t> closed, const std::string& summary) {
-  return protocol::Incident{1, check, opened, closed, summary};
+                                  std::optional<std::int64_t> closed, const std::string& summary,
+                                  std::int64_t id = 1) {
+  return protocol::Incident{id, check, opened, closed, summary};
+}
+protocol::RecordBody AckBody(std::int64_t incident, std::int64_t at, const std::string& by,
+                             protocol::AckVia via, std::optional<std::string> note) {
+  return protocol::Ack{incident, at, by, via, std::move(note)};
 }
 
 // A record as VerifyRecord would pass it on: payload encoded by the contract, decoded too.
@@ -130,12 +138,16 @@ struct TwoDatabases {
 
 using Beat = std::tuple<std::int64_t, bool, std::int64_t>;
 using Task = std::tuple<std::string, std::int64_t, bool>;
-using Incident = std::tuple<std::string, std::int64_t, std::optional<std::int64_t>, std::string>;
+using Incident =
+    std::tuple<std::string, std::int64_t, std::optional<std::int64_t>, std::string, std::int64_t>;
+using Ack = std::tuple<std::int64_t, std::int64_t, std::string, std::string,
+                       std::optional<std::string>, std::int64_t, bool>;
 
 struct Rows {
   std::vector<Beat> beats;
   std::vector<Task> tasks;
   std::vector<Incident> incidents;
+  std::vector<Ack> acks;
 };
 
 Rows Read(ReportSource& source, const std::string& node, const Period& period) {
@@ -150,9 +162,13 @@ Rows Read(ReportSource& source, const std::string& node, const Period& period) {
   REQUIRE_MESSAGE(tasks.ok(), (tasks ? "" : tasks.error()));
   auto incidents =
       source.ForEachIncident(node, period.begin, period.end, [&](const IncidentRow& i) {
-        rows.incidents.emplace_back(i.check, i.opened, i.closed, i.summary);
+        rows.incidents.emplace_back(i.check, i.opened, i.closed, i.summary, i.id);
       });
   REQUIRE_MESSAGE(incidents.ok(), (incidents ? "" : incidents.error()));
+  auto acks = source.ForEachAck(node, period.begin, period.end, [&](const AckRow& a) {
+    rows.acks.emplace_back(a.incident, a.at, a.by, a.via, a.note, a.received_at, a.live);
+  });
+  REQUIRE_MESSAGE(acks.ok(), (acks ? "" : acks.error()));
   return rows;
 }
 
@@ -165,8 +181,15 @@ std::string Show(const Task& t) {
          (std::get<2>(t) ? " ok" : " failed");
 }
 std::string Show(const Incident& i) {
-  return "'" + std::get<0>(i) + "' " + std::to_string(std::get<1>(i)) + "-" +
+  return "#" + std::to_string(std::get<4>(i)) + " '" + std::get<0>(i) + "' " +
+         std::to_string(std::get<1>(i)) + "-" +
          (std::get<2>(i) ? std::to_string(*std::get<2>(i)) : "open") + " '" + std::get<3>(i) + "'";
+}
+std::string Show(const Ack& a) {
+  return "#" + std::to_string(std::get<0>(a)) + " at " + std::to_string(std::get<1>(a)) + " by '" +
+         std::get<2>(a) + "' via " + std::get<3>(a) + " note " +
+         (std::get<4>(a) ? "'" + *std::get<4>(a) + "'" : "null") + " received " +
+         std::to_string(std::get<5>(a)) + (std::get<6>(a) ? " live" : " late");
 }
 
 // "" when equal, else where the rows first differ (so a failure says which row).
@@ -281,6 +304,61 @@ TEST_CASE("report sources: an older SQLite database gets its typed rows when ope
   CHECK(SqliteStore::Open(maker.path, false).value()->undecodable_records() == 0);
 }
 
+namespace {
+
+// n1's records of an older receiver, before acks and maintenance windows had typed rows:
+// an ack received in time, one received an hour late, a maintenance window.
+std::vector<VerifiedRecord> AckRecords() {
+  const std::int64_t at = Minute(3, 12, 0);
+  return {Verified("n1", 1, 1, at, AckBody(4, at, "ada", protocol::AckVia::kTelegram, "on it")),
+          Verified("n1", 1, 2, at, AckBody(5, at, "bo", protocol::AckVia::kCli, std::nullopt)),
+          Verified("n1", 1, 3, at, protocol::Maintenance{at, at + 3600, "kernel", "ada"})};
+}
+
+template <typename MakeStore>
+void StoreAckRecords(MakeStore make) {
+  auto store = make();
+  REQUIRE(store->Begin().ok());
+  const auto records = AckRecords();
+  for (std::size_t i = 0; i < records.size(); ++i) {
+    const std::int64_t received = records[i].t_unix + (i == 1 ? 3600 : 30);
+    REQUIRE(store->InsertRecord(records[i], received).ok());
+  }
+  REQUIRE(store->SaveWatermark("n1", 1, {3, "h"}).ok());
+  REQUIRE(store->Commit().ok());
+}
+
+void CheckUpgradedAcks(ReportSource& source) {
+  const std::int64_t at = Minute(3, 12, 0);
+  const Rows rows = Read(source, "n1", kOctober);
+  REQUIRE(rows.acks.size() == 2);
+  CHECK(rows.acks[0] == Ack(4, at, "ada", "telegram", "on it", at + 30, true));
+  CHECK(rows.acks[1] == Ack(5, at, "bo", "cli", std::nullopt, at + 3600, false));
+}
+
+}  // namespace
+
+TEST_CASE("report sources: an older SQLite database gets its acks and windows when opened") {
+  SqliteStoreMaker maker;
+  StoreAckRecords([&] { return maker.Make(); });
+  {
+    auto db = SqliteDb::Open(maker.path, SqliteDb::Mode::kReadWrite).value();
+    REQUIRE(db->Exec("DELETE FROM acks; DELETE FROM maintenance_windows; PRAGMA user_version = 1")
+                .ok());
+  }
+  auto source = SqliteReportSource::Open(maker.path);
+  REQUIRE(source.ok());
+  CheckUpgradedAcks(**source);
+  auto db = SqliteDb::Open(maker.path, SqliteDb::Mode::kReadOnly).value();
+  auto windows =
+      db->Prepare("SELECT reason || ' ' || (until_at - from_at) FROM maintenance_windows").value();
+  REQUIRE(windows->Step().value());
+  CHECK(windows->Text(0) == "kernel 3600");
+  auto version = db->Prepare("PRAGMA user_version").value();
+  REQUIRE(version->Step().value());
+  CHECK(version->Int(0) == 2);
+}
+
 TEST_CASE("report sources: SQLite counts only chained, acknowledged records") {
   CheckOnlyAcknowledgedCount<SqliteStoreMaker>(
       [](SqliteStoreMaker& maker) { return SqliteReportSource::Open(maker.path); });
@@ -335,6 +413,26 @@ TEST_SUITE("postgres") {
     incident("disk", sep, sep + 86400, "");
     incident("disk", sep, kOctober.begin + 36000, "café");
     incident("cron", kOctober.end, std::nullopt, "");
+    recs.push_back({"n1", IncidentBody("gateway", oct, std::nullopt, "x", 9007199254740991),
+                    oct + 60, 1, late});
+    // Acks: the at range, live and late, a repeat from another epoch, null and hostile notes.
+    auto ack = [&](std::int64_t id, std::int64_t at, const std::string& by, protocol::AckVia via,
+                   std::optional<std::string> note, std::int64_t received_at,
+                   std::int64_t epoch = 1) {
+      recs.push_back({"n1", AckBody(id, at, by, via, std::move(note)), at + 1, epoch, received_at});
+    };
+    ack(1, oct + 240, "ada_l", protocol::AckVia::kTelegram, std::nullopt, oct + 245);
+    ack(1, oct + 240, "ada_l", protocol::AckVia::kTelegram, std::nullopt, late, 2);
+    ack(1, oct + 300, "caf\u00e9 \"bo\"", protocol::AckVia::kCli, "line 1\nline 2 {a,b} \\ NULL",
+        oct + 300 + kLiveWithinSeconds);
+    ack(1, oct + 360, "123456789", protocol::AckVia::kReceiver, "",
+        oct + 360 + kLiveWithinSeconds + 1);
+    ack(9007199254740991, oct + 60, "x", protocol::AckVia::kCli, std::nullopt, late);
+    ack(2, kOctober.begin - 1, "sep", protocol::AckVia::kCli, std::nullopt, late);
+    ack(2, kOctober.begin, "first", protocol::AckVia::kCli, std::nullopt, late);
+    ack(2, kOctober.end - 1, "last", protocol::AckVia::kCli, std::nullopt, late);
+    ack(2, kOctober.end, "nov", protocol::AckVia::kCli, std::nullopt, late);
+    recs.push_back({"n1", protocol::Maintenance{oct, oct + 3600, "kernel", "ada_l"}, oct, 1, late});
     recs.push_back({"n2", BeatBody(Minute(1, 0, 0), true), Minute(1, 0, 1), 1, 9});
     dbs.Store(recs);
 
@@ -350,6 +448,7 @@ TEST_SUITE("postgres") {
         CHECK(Difference(got.beats, want.beats) == "");
         CHECK(Difference(got.tasks, want.tasks) == "");
         CHECK(Difference(got.incidents, want.incidents) == "");
+        CHECK(Difference(got.acks, want.acks) == "");
       }
     }
     // The reference itself, so that both going wrong alike is seen too.
@@ -360,8 +459,21 @@ TEST_SUITE("postgres") {
     CHECK(oct_rows.tasks.size() == 6);  // not "sep" nor "nov"
     CHECK(std::get<0>(oct_rows.tasks[2]) == "b\"q/\\");
     CHECK(std::get<0>(oct_rows.tasks[3]) == "\u00e9t\u00e9 été");
-    CHECK(oct_rows.incidents.size() == 3);
+    CHECK(oct_rows.incidents.size() == 4);
     CHECK(std::get<3>(oct_rows.incidents[1]) == "up again\nline 2");
+    CHECK(std::get<4>(oct_rows.incidents[3]) == 9007199254740991);
+    REQUIRE(oct_rows.acks.size() == 7);  // not "sep" nor "nov"; the repeat from epoch 2 too
+    CHECK(oct_rows.acks[0] ==
+          Ack(1, oct + 240, "ada_l", "telegram", std::nullopt, oct + 245, true));
+    CHECK(oct_rows.acks[1] == Ack(1, oct + 300, "caf\u00e9 \"bo\"", "cli",
+                                  "line 1\nline 2 {a,b} \\ NULL", oct + 300 + kLiveWithinSeconds,
+                                  true));
+    CHECK(std::get<4>(oct_rows.acks[2]) == std::optional<std::string>(""));
+    CHECK_FALSE(std::get<6>(oct_rows.acks[2]));  // a second past the allowance: late
+    CHECK(std::get<0>(oct_rows.acks[3]) == 9007199254740991);
+    CHECK(std::get<2>(oct_rows.acks[4]) == "first");
+    CHECK(std::get<2>(oct_rows.acks[5]) == "last");
+    CHECK(oct_rows.acks[6] == Ack(1, oct + 240, "ada_l", "telegram", std::nullopt, late, false));
   }
 
   TEST_CASE("report sources: the same registry and the same reports from both databases") {
@@ -385,6 +497,17 @@ TEST_SUITE("postgres") {
             {node, BeatBody(minute, m % 50 != 0), minute + 60, 1, minute + 70 + (m % 3) * 900});
       }
       recs.push_back({node, TaskBody("j", Minute(6, 0, 0), true), Minute(6, 0, 0), 1, 0});
+      // Alerts: acknowledged live, acknowledged late, resolved, not answered.
+      const std::int64_t at = Minute(7, 0, 0);
+      recs.push_back({node, IncidentBody("gateway", at, at + 7200, "a", 1), at, 1, at});
+      recs.push_back({node, AckBody(1, at + 240, "ada", protocol::AckVia::kTelegram, "ok"),
+                      at + 240, 1, at + 250});
+      recs.push_back({node, IncidentBody("tmux", at + 86400, std::nullopt, "b", 2), at, 1, at});
+      recs.push_back({node, AckBody(2, at + 86400 + 60, "bo", protocol::AckVia::kCli, {}),
+                      at + 86400 + 60, 1, at + 86400 + 7200});
+      recs.push_back(
+          {node, IncidentBody("disk", at + 2 * 86400, at + 2 * 86400 + 600, "c", 3), at, 1, at});
+      recs.push_back({node, IncidentBody("cron", at + 3 * 86400, std::nullopt, "d", 4), at, 1, at});
     }
     dbs.Store(recs);
     auto sqlite = OpenReportSource(dbs.sqlite_maker.path);
@@ -431,6 +554,13 @@ TEST_SUITE("postgres") {
     REQUIRE(october->nodes.size() == 3);
     CHECK(october->nodes[0].figures.up == 2940);
     CHECK(october->nodes[0].figures.up_live == 980);
+    const AlertSummary alerts =
+        ComputeStatement(*october, *got, {}).operators.at(0).alerts;  // Op-a: a-node
+    CHECK(alerts.alerts == 4);
+    CHECK(alerts.answered == 3);
+    CHECK(alerts.late_acks == 1);
+    CHECK(alerts.mtta_s == 150);   // (240 + 60) / 2
+    CHECK(alerts.mttr_s == 3900);  // (7200 + 600) / 2
   }
 
   TEST_CASE("report sources: an older PostgreSQL database gets its typed rows by migration 4") {
@@ -448,8 +578,8 @@ TEST_SUITE("postgres") {
     }
     auto admin = maker.Admin();
     REQUIRE(admin
-                ->Exec("DROP TABLE heartbeats, task_runs, incidents, agent_starts; "
-                       "DELETE FROM schema_migrations WHERE version = 4")
+                ->Exec("DROP TABLE heartbeats, task_runs, incidents, agent_starts, acks, "
+                       "maintenance_windows; DELETE FROM schema_migrations WHERE version >= 4")
                 .ok());
     REQUIRE(admin
                 ->Exec("INSERT INTO records VALUES ('n1', 1, 2, 'heartbeat', "
@@ -461,7 +591,29 @@ TEST_SUITE("postgres") {
     CheckUpgradedRows(**source);
     auto version = admin->Exec("SELECT max(version) FROM schema_migrations");
     REQUIRE(version.ok());
-    CHECK(version->Int(0, 0) == 4);
+    CHECK(version->Int(0, 0) == PostgresMigrations().back().version);
+  }
+
+  TEST_CASE("report sources: an older PostgreSQL database gets acks and windows by migration 5") {
+    PostgresStoreMaker maker;
+    StoreAckRecords([&] { return maker.Make(); });
+    auto admin = maker.Admin();
+    REQUIRE(admin
+                ->Exec("DROP TABLE acks, maintenance_windows; "
+                       "DELETE FROM schema_migrations WHERE version = 5")
+                .ok());
+    auto source = PostgresReportSource::Open(maker.url);
+    REQUIRE_MESSAGE(source.ok(), (source ? "" : source.error()));
+    CheckUpgradedAcks(**source);
+    auto windows = admin->Exec(
+        "SELECT reason || ' ' || (until_at - from_at) FROM "
+        "maintenance_windows");
+    REQUIRE(windows.ok());
+    REQUIRE(windows->Rows() == 1);
+    CHECK(windows->Text(0, 0) == "kernel 3600");
+    auto version = admin->Exec("SELECT max(version) FROM schema_migrations");
+    REQUIRE(version.ok());
+    CHECK(version->Int(0, 0) == 5);
   }
 
   TEST_CASE("report sources: a fresh PostgreSQL database gets the registry tables") {

@@ -61,6 +61,12 @@ struct TestNode {
         break;
       case RecordType::kAgentStop:
         break;
+      case RecordType::kAck:
+        record.body = Ack{1, kAt - 30, "ada_l", AckVia::kTelegram, std::nullopt};
+        break;
+      case RecordType::kMaintenance:
+        record.body = Maintenance{kAt, kAt + 3600, "kernel upgrade", "hermes"};
+        break;
     }
     auto p = nlohmann::json::parse(EncodeRecord(record));
     if (!ParseRecordType(type)) p[fields::kType] = type;  // a type the contract does not know

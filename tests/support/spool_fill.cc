@@ -3,10 +3,16 @@
 // spool in STATE_DIR with the node key there, exactly as the daemon makes them. The push
 // tests use it to stand for hours or days of records made while the upstream was away
 // (a compressed clock), so they need not wait for real minutes. With FILL_DOWN_EVERY=N in
-// the environment every N-th minute is a down one.
+// the environment every N-th minute is a down one. With FILL_ALERTS=1, three critical
+// incidents among the minutes (from minute 10, 1000 and 2000 of the fill), recorded as the
+// daemon and `fleet-agent ack` record them: gateway acknowledged via telegram after 4 min
+// and closed after 2 h, tmux closed after 12 min and acknowledged via cli after 45 min, disk
+// closed after exactly 30 min and never acknowledged.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <map>
 #include <string>
 
 #include "agent/history/history_store.h"
@@ -35,6 +41,35 @@ int main(int argc, char** argv) {
   }
   const char* down_every_text = std::getenv("FILL_DOWN_EVERY");
   const long long down_every = down_every_text ? std::atoll(down_every_text) : 0;
+  const char* alerts_text = std::getenv("FILL_ALERTS");
+  const bool alerts = alerts_text != nullptr && std::string(alerts_text) == "1";
+  // What happens at minute i of the fill, after its heartbeat, stamped 30 s into it.
+  std::map<long long, std::function<Outcome(HistoryStore&, const RecordStamp&)>> events;
+  std::map<std::string, std::int64_t> ids;  // check -> incident id
+  const auto open = [&](const std::string& check) {
+    return [&ids, check](HistoryStore& s, const RecordStamp& at) -> Outcome {
+      auto id = s.OpenIncident(check, check + ": critical", at);
+      if (!id) return Error{id.error()};
+      ids[check] = *id;
+      return Success();
+    };
+  };
+  const auto close = [&](const std::string& check) {
+    return [&ids, check](HistoryStore& s, const RecordStamp& at) {
+      return s.CloseIncident(ids[check], at);
+    };
+  };
+  const auto ack = [&](const std::string& check, const std::string& by, protocol::AckVia via) {
+    return [&ids, check, by, via](HistoryStore& s, const RecordStamp& at) {
+      return s.AddAck({ids[check], at.wall, by, via, std::nullopt}, at);
+    };
+  };
+  if (alerts) {
+    events = {{10, open("gateway")},   {14, ack("gateway", "ada", protocol::AckVia::kTelegram)},
+              {130, close("gateway")}, {1000, open("tmux")},
+              {1012, close("tmux")},   {1045, ack("tmux", "hermes", protocol::AckVia::kCli)},
+              {2000, open("disk")},    {2030, close("disk")}};
+  }
   long long added = 0;
   for (long long i = 0; i < count; ++i) {
     const UnixMinute minute = first + i;
@@ -47,6 +82,13 @@ int main(int argc, char** argv) {
       return 1;
     }
     added += *done ? 1 : 0;
+    if (auto event = events.find(i); event != events.end()) {
+      const RecordStamp at{minute * 60 + 30, "spool-fill-boot", (minute - first) * 60'000 + 30'000};
+      if (auto recorded = event->second(**store, at); !recorded) {
+        std::fprintf(stderr, "fleet-spool-fill: %s\n", recorded.error().c_str());
+        return 1;
+      }
+    }
   }
   std::printf("%lld\n", added);
   return 0;

@@ -80,7 +80,11 @@ Result<std::unique_ptr<Alerter>> Alerter::Open(std::unique_ptr<AlertLedger> ledg
       new Alerter(std::move(ledger), std::move(node), std::move(book)));
   alerter->routes_ = RoutesOf(settings);
   alerter->load_warning_ = warning;
-  if (saved && *saved && warning.empty()) alerter->last_saved_ = DumpJson(**saved);
+  if (saved && *saved && warning.empty()) {
+    nlohmann::json compared = **saved;
+    compared.erase("last_now");
+    alerter->last_saved_ = DumpJson(compared);
+  }
   return alerter;
 }
 
@@ -136,7 +140,10 @@ std::vector<QueuedMessage> Alerter::MessagesOf(const std::vector<Notice>& notice
 Result<bool> Alerter::Commit(const std::vector<Notice>& notices, const AlertBook& before,
                              std::int64_t now) {
   const nlohmann::json state = book_.Save();
-  std::string text = DumpJson(state);
+  // The clock the book last saw moves at every call; alone, it is not worth a write.
+  nlohmann::json compared = state;
+  compared.erase("last_now");
+  std::string text = DumpJson(compared);
   if (notices.empty() && text == last_saved_) return false;
   const std::vector<QueuedMessage> messages = MessagesOf(notices, now);
   if (auto written = ledger_->Record(state, messages, now); !written) {

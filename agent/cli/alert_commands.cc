@@ -10,8 +10,12 @@
 #include <sstream>
 #include <thread>
 
+#include "agent/alerts/alert_channels.h"
 #include "agent/alerts/alert_ledger.h"
 #include "agent/cli/history_commands.h"
+#include "agent/config/alert_secrets.h"
+#include "agent/config/config.h"
+#include "agent/config/hermes_target.h"
 #include "agent/history/history_store.h"
 #include "alerting/alert_rules.h"
 #include "base/json_text.h"
@@ -253,6 +257,65 @@ int RunAlertsCommand(const AlertsArgs& args) {
     std::cout << FormatAlertsTable(*view);
   }
   return 0;
+}
+
+int RunAlertsTestCommand(const std::string& config_file) {
+  if (config_file.empty()) {
+    std::cerr << "fleet-agent: alerts test needs --config FILE with an alerts: section\n";
+    return kUsageError;
+  }
+  ConfigLoad load = LoadConfigFile(config_file);
+  if (!load.config) {
+    for (const auto& e : load.errors) std::cerr << e.ToString() << "\n";
+    return kUsageError;
+  }
+  const AgentConfig& config = *load.config;
+  if (!config.alerts.enabled()) {
+    std::cerr << "fleet-agent: " << config_file << " configures no alert channel (alerts:)\n";
+    return kUsageError;
+  }
+  const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
+  auto secrets = LoadAlertSecrets(config.alerts, *MakeLinuxOs(), credentials ? credentials : "");
+  if (!secrets) {
+    std::cerr << "fleet-agent: alerts: " << secrets.error() << "\n";
+    return kUsageError;
+  }
+  auto transport = alerting::MakeCurlChatTransport({});
+  if (!transport) {
+    std::cerr << "fleet-agent: " << transport.error() << "\n";
+    return kRefused;
+  }
+  alerting::Alert alert;
+  alert.node = ResolveNodeId(config);
+  alert.checks.push_back({"test", alerting::Severity::kWarning,
+                          "fleet-agent alerts test: if you read this, alerts reach you here.", ""});
+  alert.severity = alerting::Severity::kWarning;
+  alert.opened = Now();
+  alert.test = true;
+  int failed = 0;
+  for (auto& named : MakeAlertChannels(config.alerts, *secrets, **transport)) {
+    const alerting::ApiAnswer answer = named.channel->Send(alert);
+    std::cout << named.name << ": ";
+    switch (answer.verdict) {
+      case alerting::ApiVerdict::kDone:
+        std::cout << "sent"
+                  << (answer.message_id.empty() ? "" : " (message " + answer.message_id + ")")
+                  << "\n";
+        continue;
+      case alerting::ApiVerdict::kRateLimited:
+        std::cout << "rate limited: " << answer.error << "\n";
+        break;
+      case alerting::ApiVerdict::kRefused:
+        std::cout << "REFUSED: " << answer.error << "\n";
+        break;
+      case alerting::ApiVerdict::kRetryLater:
+      case alerting::ApiVerdict::kConflict:
+        std::cout << "not sent: " << answer.error << "\n";
+        break;
+    }
+    ++failed;
+  }
+  return failed == 0 ? 0 : kRefused;
 }
 
 int RunAckCommand(const AckArgs& args) {

@@ -4,7 +4,9 @@
 // TEXT` (or `--end`) are requests the running daemon carries out (it owns the alert rules
 // and signs the records): queued in history.db's inbox, answered within seconds, withdrawn
 // when the daemon does not answer in time, so nothing is applied behind the operator's
-// back later. Exit codes: 0 done, 1 refused or not answered (the reason on stderr), 3 usage.
+// back later. `fleet-agent alerts test` sends a test message on every channel (not through
+// the daemon: it reads the configuration and the secrets itself). Exit codes: 0 done, 1
+// refused or not answered (the reason on stderr), 3 usage.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +39,10 @@ struct MaintenanceArgs {
 };
 
 int RunAlertsCommand(const AlertsArgs& args);
+// `fleet-agent alerts test`: a test message to every configured channel, escalation
+// included, and what each answered; 0 when every channel took it, 1 otherwise, 3 when the
+// configuration has no channel or its secrets cannot be read.
+int RunAlertsTestCommand(const std::string& config_file);
 int RunAckCommand(const AckArgs& args);
 int RunMaintenanceCommand(const MaintenanceArgs& args);
 

@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "agent/check/check_report.h"
 #include "agent/check/check_runner.h"
@@ -16,6 +18,8 @@
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
 #include "agent/daemon/daemon.h"
+#include "agent/report/status_report.h"
+#include "base/utc_time.h"
 
 namespace fleet {
 namespace {
@@ -91,6 +95,31 @@ std::optional<std::vector<std::string>> SelectChecks(const AgentConfig& config,
   return names;
 }
 
+// What the running daemon knows of its alert channels (a refused token, a deleted webhook,
+// a second poller on the bot token), from its status.json when that is fresh: one WARNING
+// row, `alerts`, so the operator's daily command shows that alerts would not reach them.
+void AddAlertingHealth(const std::string& state_dir, std::chrono::system_clock::time_point now,
+                       CheckRound& round) {
+  std::ifstream in(state_dir + "/status.json");
+  if (!in) return;
+  std::stringstream text;
+  text << in.rdbuf();
+  const nlohmann::json status = nlohmann::json::parse(text.str(), nullptr, false);
+  if (!status.is_object() || !status.contains("alerts") || !status.contains("updated") ||
+      !status["updated"].is_string()) {
+    return;
+  }
+  auto updated = ParseUtcSeconds(status["updated"].get<std::string>());
+  if (!updated || ToUnixSeconds(now) - *updated > 120) return;  // not a running daemon's
+  const std::vector<std::string> problems = AlertingProblems(status["alerts"]);
+  if (problems.empty()) return;
+  std::string summary;
+  for (const auto& p : problems) summary += (summary.empty() ? "" : "; ") + p;
+  round.results.push_back(
+      MakeResult("alerts", Status::kWarning, summary, {{"problems", problems}}));
+  round.overall = OverallStatus(round.results);
+}
+
 int RunCheckCommand(const CheckArgs& args) {
   ConfigLoad load =
       args.config_file.empty() ? ConfigLoad{DefaultConfig(), {}} : LoadConfigFile(args.config_file);
@@ -121,6 +150,7 @@ int RunCheckCommand(const CheckArgs& args) {
     checks.push_back(std::move(check));
   }
   CheckReport report{ResolveNodeId(config), os->Now(), RunChecks(checks, os, hermes)};
+  if (args.only.empty()) AddAlertingHealth(config.state_dir, os->Now(), report.round);
   if (args.json) {
     std::cout << ToJson(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
@@ -217,6 +247,10 @@ int RunCli(int argc, char** argv) {
   alerts->add_option("--config", alerts_args.config_file, "YAML configuration file");
   alerts->add_option("--state-dir", alerts_args.state_dir, "Directory holding the history");
   alerts->add_flag("--json", alerts_args.json, "Print JSON");
+  std::string alerts_test_config;
+  CLI::App* alerts_test = alerts->add_subcommand(
+      "test", "Send a test message to every alert channel and say what each answered.");
+  alerts_test->add_option("--config", alerts_test_config, "YAML configuration file")->required();
 
   AckArgs ack_args;
   std::int64_t ack_incident = 0;
@@ -266,6 +300,7 @@ int RunCli(int argc, char** argv) {
   if (pubkey->parsed()) return RunPubkeyCommand(key_args);
   if (records->parsed()) return RunRecordsCommand(key_args);
   if (verify->parsed()) return RunVerifyCommand(verify_file, verify_jwk);
+  if (alerts_test->parsed()) return RunAlertsTestCommand(alerts_test_config);
   if (alerts->parsed()) return RunAlertsCommand(alerts_args);
   if (ack->parsed()) {
     if (ack->count("INCIDENT") > 0) ack_args.incident = ack_incident;

@@ -12,10 +12,13 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <thread>
 
+#include "agent/alerts/alert_service.h"
 #include "agent/check/check_report.h"
+#include "agent/config/alert_secrets.h"
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
 #include "agent/daemon/check_scheduler.h"
@@ -81,6 +84,9 @@ class Daemon {
   void Report(const std::string& key, const Outcome& outcome);
   // Starts, restarts (upstream changed) or stops the pusher to match config_.upstream.
   void ConfigurePush(const UpstreamSettings& previous);
+  // Reads the alert channels' secrets and (re)configures alerting; false when it cannot.
+  bool ConfigureAlerts(const AlertSettings& settings);
+  NodeHistoryHooks AlertHooks();
 
   DaemonOptions options_;
   asio::io_context io_;
@@ -103,6 +109,7 @@ class Daemon {
   std::unique_ptr<HistoryStore> store_;
   std::unique_ptr<Accountant> accountant_;
   std::unique_ptr<Pusher> pusher_;
+  std::unique_ptr<AlertService> alerts_;
   SpoolWatch spool_watch_;
   NodeClock clock_;
   RepeatingErrorLog errors_;
@@ -131,6 +138,7 @@ bool Daemon::Configure(const AgentConfig& config) {
     }
     for (const auto& name : gone) {
       accountant_->Forget(name);
+      if (alerts_) alerts_->Forget(name);
       checked_at_.erase(name);
     }
   }
@@ -149,6 +157,7 @@ void Daemon::OnAnswer(CheckResult result) {
   }
   Report("history", accountant_->Observe(result));
   if (pusher_) pusher_->Wake();  // an incident may have opened or closed
+  if (alerts_) alerts_->Observe(result);
 
   bool became_ready = false;
   if (!ready_ && checks_.AllAnswered()) {
@@ -236,7 +245,7 @@ void Daemon::Reload() {
       load.config->state_dir = config_.state_dir;
     }
     AgentConfig old = config_;
-    if (Configure(*load.config)) {
+    if (Configure(*load.config) && ConfigureAlerts(load.config->alerts)) {
       ConfigurePush(old.upstream);
       ++reloads_;
       spdlog::info("configuration reloaded from {}",
@@ -256,6 +265,7 @@ void Daemon::Stop(const std::string& why) {
   checks_.Stop();
   Notify("STOPPING=1");
   spdlog::info("stopping on {}", why);
+  if (alerts_) alerts_->Stop();
   Report("history", accountant_->Stop());
   if (pusher_) {
     pusher_->Wake();  // agent_stop goes out if the receiver is there; nothing waits for it
@@ -281,6 +291,55 @@ void Daemon::ConfigurePush(const UpstreamSettings& previous) {
   spdlog::info("pushing records to {}", now.url);
   pusher_ = std::make_unique<Pusher>(now, config_.state_dir, node_id_);
   pusher_->Start();
+}
+
+bool Daemon::ConfigureAlerts(const AlertSettings& settings) {
+  const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
+  auto secrets = LoadAlertSecrets(settings, *os_, credentials != nullptr ? credentials : "");
+  if (!secrets) {
+    spdlog::error("alerts: {}", secrets.error());
+    return false;
+  }
+  if (auto configured = alerts_->Configure(settings, *secrets); !configured) {
+    spdlog::error("{}", configured.error());
+    return false;
+  }
+  return true;
+}
+
+// Alerting's view of the history: the accountant's open incidents, the signed records.
+NodeHistoryHooks Daemon::AlertHooks() {
+  NodeHistoryHooks hooks;
+  hooks.now = [this] { return ToUnixSeconds(os_->Now()); };
+  hooks.open_incident = [this](const std::string& check) {
+    return accountant_->OpenIncidentOf(check);
+  };
+  hooks.incident = [this](std::int64_t id) -> Result<std::optional<std::pair<std::string, bool>>> {
+    auto all = store_->Incidents(0, std::numeric_limits<std::int64_t>::max());
+    if (!all) return Error{all.error()};
+    for (const IncidentEntry& incident : *all) {
+      if (incident.id == id) return std::optional(std::pair(incident.check, !incident.closed));
+    }
+    return std::optional<std::pair<std::string, bool>>();
+  };
+  hooks.record_ack = [this](std::int64_t incident, const alerting::Acknowledgement& ack) {
+    AckEntry entry;
+    entry.incident = incident;
+    entry.at = ack.at;
+    entry.by = ack.by;
+    entry.via = protocol::ParseAckVia(ack.via).value_or(protocol::AckVia::kCli);
+    entry.note = ack.note;
+    auto written = store_->AddAck(entry, clock_.Stamp());
+    if (pusher_) pusher_->Wake();
+    return written;
+  };
+  hooks.record_maintenance = [this](std::int64_t from, std::int64_t until,
+                                    const std::string& reason, const std::string& by) {
+    auto written = store_->AddMaintenance({from, until, reason, by}, clock_.Stamp());
+    if (pusher_) pusher_->Wake();
+    return written;
+  };
+  return hooks;
 }
 
 void Daemon::Report(const std::string& key, const Outcome& outcome) {
@@ -321,6 +380,7 @@ void Daemon::WriteStatus(bool force) {
   facts.up = IsUp(statuses, config_.uptime_require);
   facts.spool = spool_watch_.Observe(store_->SpoolStatus(), config_.spool.max_size);
   facts.push = pusher_ ? pusher_->Status() : nlohmann::json{{"state", "off"}, {"url", nullptr}};
+  if (alerts_) facts.alerts = alerts_->Status();
   const nlohmann::json status = StatusDocument(facts);
   auto written = WriteFileAtomically(
       config_.state_dir + "/status.json",
@@ -362,6 +422,8 @@ int Daemon::Run() {
   started_at_ = FormatUtc(os_->Now());
   Report("history", accountant_->Start());
   if (!Configure(config)) return 1;
+  alerts_ = std::make_unique<AlertService>(io_, config_.state_dir, node_id_, AlertHooks());
+  if (!ConfigureAlerts(config.alerts)) return 1;
   ConfigurePush(UpstreamSettings{});  // sets the spool limit too
   spdlog::info("fleet-agent {} running for node {}: {} checks, state in {}", FLEET_VERSION,
                node_id_, checks_.size(), config_.state_dir);

@@ -39,7 +39,9 @@ json StatusDocument(const StatusFacts& facts) {
           {"history_write_failures", facts.history_write_failures},
           {"checks", std::move(checks)},
           {"spool", facts.spool},
-          {"push", facts.push}};
+          {"push", facts.push},
+          {"alerts", facts.alerts.is_null() ? nlohmann::json{{"channels", nlohmann::json::array()}}
+                                            : facts.alerts}};
 }
 
 std::string StatusLine(const StatusFacts& facts) {

@@ -141,7 +141,59 @@ void FormatSpoolAndPush(const nlohmann::json& status, std::string& out) {
   }
 }
 
+void FormatAlerts(const nlohmann::json& status, std::string& out) {
+  auto alerts = status.find("alerts");
+  if (alerts == status.end() || !alerts->is_object()) return;
+  const auto channels = alerts->find("channels");
+  if (channels == alerts->end() || !channels->is_array() || channels->empty()) {
+    out += "alerts: no channel (alerts: in the configuration)\n";
+    return;
+  }
+  out += "alerts: " + Field(*alerts, "open_alerts", "0") + " open";
+  if (alerts->contains("maintenance_until") && (*alerts)["maintenance_until"].is_string()) {
+    out += ", silenced until " + Field(*alerts, "maintenance_until", "?");
+  }
+  out += "; channels:";
+  for (const auto& c : *channels) {
+    if (!c.is_object()) continue;
+    out += " " + Field(c, "name", "?") + " " + Field(c, "state", "?") + " (" +
+           Field(c, "sent", "0") + " sent)";
+  }
+  out += "\n";
+  for (const auto& problem : AlertingProblems(*alerts)) out += "  " + problem + "\n";
+}
+
 }  // namespace
+
+std::vector<std::string> AlertingProblems(const nlohmann::json& alerts) {
+  std::vector<std::string> problems;
+  if (!alerts.is_object()) return problems;
+  if (auto channels = alerts.find("channels"); channels != alerts.end() && channels->is_array()) {
+    for (const auto& c : *channels) {
+      if (!c.is_object()) continue;
+      const std::string state = Field(c, "state", "?");
+      const std::string name = Field(c, "name", "?");
+      const std::string error = Field(c, "last_error", "?");
+      if (state == "refused") {
+        problems.push_back(name + " refuses alerts: " + error);
+      } else if (state == "rate limited" || state == "retrying") {
+        problems.push_back(name + " " + state + ": " + error + "; next attempt " +
+                           Field(c, "next_attempt", "soon"));
+      }
+    }
+  }
+  if (auto poller = alerts.find("poller"); poller != alerts.end() && poller->is_object()) {
+    const std::string state = Field(*poller, "state", "?");
+    if (state == "conflict" || state == "refused") {
+      problems.push_back("telegram button poller " + state + ": " +
+                         Field(*poller, "last_error", "?") +
+                         (state == "conflict" ? " (one getUpdates poller per bot token: give this "
+                                                "node a bot of its own, or set poll: false)"
+                                              : ""));
+    }
+  }
+  return problems;
+}
 
 nlohmann::json ComposeStatus(nlohmann::json status, const StatusInputs& in) {
   if (!status.is_object()) status = nlohmann::json::object();
@@ -183,6 +235,7 @@ std::string FormatStatus(const nlohmann::json& status) {
   FormatChecks(status.value("checks", nlohmann::json::array()), out);
   FormatHistory(status.value("history", nlohmann::json::object()), out);
   FormatSpoolAndPush(status, out);
+  FormatAlerts(status, out);
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "agent/history/history_store.h"
 #include "base/result.h"
@@ -32,5 +33,11 @@ nlohmann::json ComposeStatus(nlohmann::json daemon_status, const StatusInputs& i
 
 // The table for people, from ComposeStatus's output.
 std::string FormatStatus(const nlohmann::json& status);
+
+// What is wrong with alerting, from status.json's `alerts` part: each channel that refuses,
+// is rate limited or retrying, and a Telegram poller in conflict or refused, one line each
+// ("telegram refuses alerts: HTTP 401 Unauthorized ..."); empty when all is well. `check`
+// and `status` show these.
+std::vector<std::string> AlertingProblems(const nlohmann::json& alerts);
 
 }  // namespace fleet

@@ -4,9 +4,10 @@
 
 #include "agent/alerts/alert_ledger.h"
 #include "agent/logging/thread_guard.h"
-#include "agent/push/push_policy.h"
 #include "alerting/alert_json.h"
+#include "alerting/delivery.h"
 #include "alerting/send_pace.h"
+#include "base/backoff.h"
 #include "base/utc_time.h"
 
 namespace fleet {
@@ -18,7 +19,6 @@ using namespace std::chrono_literals;
 
 constexpr milliseconds kIdlePoll = 2s;     // look at the outbox even without a Wake()
 constexpr milliseconds kReopenDelay = 5s;  // the ledger or the transport could not be made
-constexpr milliseconds kRefusedRetry = 10min;
 constexpr milliseconds kBackoffBase = 1s;
 constexpr milliseconds kBackoffCap = 5min;
 
@@ -200,51 +200,37 @@ bool AlertSender::SendNext(AlertLedger& ledger, Channel& c) {
       std::chrono::duration_cast<milliseconds>(steady.time_since_epoch()).count();
   c.pace.Take(steady_ms);
   const std::int64_t done_at = WallNow();
-  switch (answer.verdict) {
-    case alerting::ApiVerdict::kDone: {
+  const alerting::Delivery delivery =
+      alerting::DecideDelivery(answer, row.action == OutboxAction::kEdit, c.backoff.Next());
+  switch (delivery.action) {
+    case alerting::DeliveryAction::kSent: {
       if (auto marked = ledger.MarkSent(row, answer.message_id, done_at); !marked) {
         errors_.Report("outbox " + c.name, marked.error());
       }
       c.backoff.Reset();
       errors_.Clear("channel " + c.name);
       std::lock_guard lock(mutex_);
-      c.state = "ok";
+      c.state = delivery.channel_state;
       c.last_sent = FormatUtc(done_at);
       c.next_attempt.clear();
       ++c.sent;
       return true;
     }
-    case alerting::ApiVerdict::kRateLimited: {
-      const milliseconds delay = std::max(answer.retry_after, milliseconds(1000));
-      (void)ledger.HoldChannel(c.name, done_at + Seconds(delay), answer.error);
-      c.hold_until = steady + delay;
-      errors_.Report("channel " + c.name, c.name + ": " + answer.error);
-      SetState(c, "rate limited", answer.error);
+    case alerting::DeliveryAction::kSetAside:
+      spdlog::error("alert to {} refused for good: {}", c.name, answer.error);
+      (void)ledger.MarkFailed(row.id, answer.error, done_at);
+      SetState(c, delivery.channel_state, answer.error);
+      return true;
+    case alerting::DeliveryAction::kHoldChannel:
+      (void)ledger.HoldChannel(c.name, done_at + Seconds(delivery.delay), answer.error);
       break;
-    }
-    case alerting::ApiVerdict::kRefused:
-      if (answer.http_status == 400 || row.action == OutboxAction::kEdit) {
-        // This message will never be taken; the channel is fine.
-        spdlog::error("alert to {} refused for good: {}", c.name, answer.error);
-        (void)ledger.MarkFailed(row.id, answer.error, done_at);
-        SetState(c, "ok", answer.error);
-        return true;
-      }
-      (void)ledger.HoldChannel(c.name, done_at + Seconds(kRefusedRetry), answer.error);
-      c.hold_until = steady + kRefusedRetry;
-      errors_.Report("channel " + c.name, c.name + " refuses alerts: " + answer.error);
-      SetState(c, "refused", answer.error);
+    case alerting::DeliveryAction::kRetryMessage:
+      (void)ledger.Reschedule(row.id, done_at + Seconds(delivery.delay), answer.error);
       break;
-    case alerting::ApiVerdict::kRetryLater:
-    case alerting::ApiVerdict::kConflict: {
-      const milliseconds delay = c.backoff.Next();
-      (void)ledger.Reschedule(row.id, done_at + Seconds(delay), answer.error);
-      c.hold_until = steady + delay;
-      errors_.Report("channel " + c.name, c.name + ": " + answer.error);
-      SetState(c, "retrying", answer.error);
-      break;
-    }
   }
+  c.hold_until = steady + delivery.delay;
+  errors_.Report("channel " + c.name, c.name + " " + delivery.channel_state + ": " + answer.error);
+  SetState(c, delivery.channel_state, answer.error);
   std::lock_guard lock(mutex_);
   c.next_attempt = FormatUtc(std::chrono::system_clock::now() +
                              std::chrono::duration_cast<std::chrono::system_clock::duration>(

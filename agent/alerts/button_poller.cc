@@ -7,8 +7,8 @@
 
 #include "agent/alerts/alert_ledger.h"
 #include "agent/logging/thread_guard.h"
-#include "agent/push/push_policy.h"
 #include "alerting/telegram_bot.h"
+#include "base/backoff.h"
 
 namespace fleet {
 namespace {

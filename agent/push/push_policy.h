@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/backoff.h"
 #include "base/result.h"
 #include "protocol/push_reply.h"
 
@@ -38,21 +39,6 @@ std::string Describe(const RejectedLine& rejected);
 // now, from delay-seconds or an HTTP-date; 0 when absent or unreadable): nullopt for none,
 // capped at one hour so a confused receiver cannot park the node for days.
 std::optional<std::chrono::seconds> RetryAfterDelay(std::int64_t seconds);
-
-// Full-jitter exponential backoff: attempt n waits uniformly in [0, min(cap, base * 2^n)].
-class Backoff {
- public:
-  Backoff(std::chrono::milliseconds base, std::chrono::milliseconds cap, std::uint64_t seed);
-  std::chrono::milliseconds Next();
-  void Reset() { attempt_ = 0; }
-  int attempt() const { return attempt_; }
-
- private:
-  std::chrono::milliseconds base_;
-  std::chrono::milliseconds cap_;
-  int attempt_ = 0;
-  std::mt19937_64 random_;
-};
 
 // A batch as sent: one epoch, seqs first..last (the spool sends them in order), one record
 // a line; `seqs` holds each line's seq (line N is seqs[N - 1]) when known.

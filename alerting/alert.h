@@ -46,6 +46,9 @@ struct Alert {
   bool reminder = false;                 // a repeat of an open, unacknowledged alert
   bool escalation = false;               // sent to the escalation channels: says so
   bool test = false;                     // `fleet-agent alerts test`: says so
+  // Not an alert but a report (the weekly summary): this is the title, each check a line
+  // ("uptime: 99.8%, on track"), no status word, no opening time, no button.
+  std::string headline;
 };
 
 }  // namespace fleet::alerting

@@ -60,7 +60,8 @@ json AlertToJson(const Alert& a) {
           {"ack_note", Optional(a.ack_note)},
           {"reminder", a.reminder},
           {"escalation", a.escalation},
-          {"test", a.test}};
+          {"test", a.test},
+          {"headline", a.headline}};
 }
 
 Result<Alert> AlertFromJson(const json& j) {
@@ -95,6 +96,7 @@ Result<Alert> AlertFromJson(const json& j) {
     a.reminder = j.at("reminder").get<bool>();
     a.escalation = j.at("escalation").get<bool>();
     a.test = j.at("test").get<bool>();
+    a.headline = j.value("headline", std::string());
     return a;
   } catch (const json::exception& e) {
     return Error{std::string("alert: ") + e.what()};

@@ -34,7 +34,8 @@ AlertText TextOf(const Alert& a) {
     checks += (checks.empty() ? "" : ", ") + TruncateUtf8(c.name, kMaxNameText);
   }
   if (checks.empty()) checks = "(no check)";
-  text.title = text.status + ": " + checks + " on " + node;
+  text.title = a.headline.empty() ? text.status + ": " + checks + " on " + node
+                                  : TruncateUtf8(a.headline, kMaxNodeText);
   if (a.escalation && a.state == AlertState::kFiring) text.title = "Escalated: " + text.title;
   if (a.reminder && a.state == AlertState::kFiring) text.title = "Reminder: " + text.title;
   if (a.test) text.title = "[test] " + text.title;
@@ -54,6 +55,7 @@ AlertText TextOf(const Alert& a) {
                                    : "Fix: " + fix);
     }
   }
+  if (!a.headline.empty()) return text;  // a report: its lines are its checks
   text.lines.push_back("Opened " + FormatUtc(a.opened));
   if (a.state == AlertState::kFlapping) {
     text.lines.push_back("Changing state too often: quiet until it is stable");

@@ -9,6 +9,7 @@
 #include "agent/alerts/alert_channels.h"
 #include "agent/alerts/alert_sender.h"
 #include "agent/alerts/button_poller.h"
+#include "agent/alerts/weekly_summary.h"
 #include "alerting/channels.h"
 #include "base/json_text.h"
 #include "base/text.h"
@@ -189,8 +190,30 @@ void AlertService::OnTimer() {
   if (alerter_) {
     Queued(alerter_->Tick(history_.now()), "alert rules");
     ServeInbox();
+    if (settings_.weekly_summary) SendWeeklySummary();
   }
   Schedule();
+}
+
+void AlertService::SendWeeklySummary() {
+  const std::int64_t now = history_.now();
+  auto last = alerter_->ledger().Value("weekly_summary_sent");
+  if (!last) return;
+  auto week = WeeklySummaryDue(now, last->value_or(""));
+  if (!week || !history_.weekly_summary) return;
+  auto summary = history_.weekly_summary(*week);
+  if (!summary) {
+    errors_.Report("weekly summary", summary.error());
+    return;
+  }
+  auto queued = alerter_->QueueReport(*summary, now);
+  if (!queued) {
+    errors_.Report("weekly summary", queued.error());
+    return;
+  }
+  Report("weekly summary", alerter_->ledger().SetValue("weekly_summary_sent", week->label));
+  if (*queued && sender_) sender_->Wake();
+  spdlog::info("weekly summary of {} queued", week->label);
 }
 
 void AlertService::ServeInbox() {

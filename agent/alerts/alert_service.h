@@ -25,6 +25,7 @@
 #include "agent/config/alert_secrets.h"
 #include "agent/config/config.h"
 #include "agent/daemon/error_log.h"
+#include "base/utc_time.h"
 #include "core/check_result.h"
 
 namespace fleet {
@@ -43,6 +44,8 @@ struct NodeHistoryHooks {
                         const std::string& by)>
       record_maintenance;
   std::function<std::int64_t()> now;  // wall clock, unix seconds
+  // The weekly summary of a week that ended (alerts.weekly_summary).
+  std::function<Result<alerting::Alert>(const Period& week)> weekly_summary;
 };
 
 class AlertService {
@@ -63,6 +66,7 @@ class AlertService {
   void Schedule();
   void OnTimer();
   void ServeInbox();
+  void SendWeeklySummary();
   // The loop's half of an acknowledgement (a command or a button): the rules, the records.
   Result<std::string> Acknowledge(std::int64_t alert, alerting::Acknowledgement ack);
   Result<std::string> AcknowledgeIncident(std::optional<std::int64_t> incident,

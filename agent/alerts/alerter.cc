@@ -193,6 +193,19 @@ Result<Alerter::AckOutcome> Alerter::Acknowledge(std::int64_t alert,
   return outcome;
 }
 
+Result<bool> Alerter::QueueReport(const alerting::Alert& report, std::int64_t now) {
+  std::vector<QueuedMessage> messages;
+  const nlohmann::json rendered = alerting::AlertToJson(report);
+  for (const auto& channel : routes_.main) {
+    if (CanEdit(channel)) messages.push_back({0, "report", channel, OutboxAction::kSend, rendered});
+  }
+  if (messages.empty()) return false;
+  if (auto written = ledger_->Record(book_.Save(), messages, now); !written) {
+    return Error{"weekly summary: " + written.error()};
+  }
+  return true;
+}
+
 Result<bool> Alerter::SetMaintenance(std::int64_t until, std::int64_t now) {
   const AlertBook before = book_;
   std::vector<Notice> notices;

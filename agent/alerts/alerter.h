@@ -55,6 +55,9 @@ class Alerter {
   Result<AckOutcome> Acknowledge(std::int64_t alert, const alerting::Acknowledgement& ack,
                                  std::int64_t now);
   Result<bool> SetMaintenance(std::int64_t until, std::int64_t now);
+  // A report (the weekly summary) to the Telegram and Discord channels, not the webhook;
+  // false when no such channel is configured.
+  Result<bool> QueueReport(const alerting::Alert& report, std::int64_t now);
 
   const alerting::AlertBook& book() const { return book_; }
   AlertLedger& ledger() { return *ledger_; }

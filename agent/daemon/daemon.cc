@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "agent/alerts/alert_service.h"
+#include "agent/alerts/weekly_summary.h"
 #include "agent/check/check_report.h"
 #include "agent/config/alert_secrets.h"
 #include "agent/config/config.h"
@@ -33,6 +34,7 @@
 #include "agent/history/spool.h"
 #include "agent/logging/thread_guard.h"
 #include "agent/push/pusher.h"
+#include "agent/report/metrics_report.h"
 #include "base/units.h"
 #include "base/utc_time.h"
 
@@ -338,6 +340,11 @@ NodeHistoryHooks Daemon::AlertHooks() {
     auto written = store_->AddMaintenance({from, until, reason, by}, clock_.Stamp());
     if (pusher_) pusher_->Wake();
     return written;
+  };
+  hooks.weekly_summary = [this](const Period& week) -> Result<alerting::Alert> {
+    auto report = ReadReport(*store_, node_id_, week, week.end);
+    if (!report) return Error{report.error()};
+    return WeeklySummary(*report);
   };
   return hooks;
 }

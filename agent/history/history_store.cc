@@ -464,6 +464,7 @@ Result<std::vector<IncidentEntry>> ReadIncidents(SqliteStatement& stmt) {
     incident.opened = stmt.Int(2);
     if (!stmt.IsNull(3)) incident.closed = stmt.Int(3);
     incident.summary = stmt.Text(4);
+    if (!stmt.IsNull(5)) incident.acked = stmt.Int(5);
     incidents.push_back(std::move(incident));
   }
   return incidents;
@@ -473,7 +474,8 @@ Result<std::vector<IncidentEntry>> ReadIncidents(SqliteStatement& stmt) {
 
 Result<std::vector<IncidentEntry>> HistoryStore::Incidents(UnixSeconds begin, UnixSeconds end) {
   auto stmt = db_->Prepare(
-      "SELECT id, check_name, opened, closed, summary FROM incidents "
+      "SELECT id, check_name, opened, closed, summary, "
+      "(SELECT min(at) FROM acks WHERE acks.incident = incidents.id) FROM incidents "
       "WHERE opened < ? AND (closed IS NULL OR closed >= ?) ORDER BY opened");
   if (!stmt) return Error{stmt.error()};
   (*stmt)->Bind(1, end).Bind(2, begin);
@@ -482,7 +484,9 @@ Result<std::vector<IncidentEntry>> HistoryStore::Incidents(UnixSeconds begin, Un
 
 Result<std::vector<IncidentEntry>> HistoryStore::OpenIncidents() {
   auto stmt = db_->Prepare(
-      "SELECT id, check_name, opened, closed, summary FROM incidents WHERE closed IS NULL");
+      "SELECT id, check_name, opened, closed, summary, "
+      "(SELECT min(at) FROM acks WHERE acks.incident = incidents.id) FROM incidents "
+      "WHERE closed IS NULL");
   if (!stmt) return Error{stmt.error()};
   return ReadIncidents(**stmt);
 }

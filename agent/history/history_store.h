@@ -56,6 +56,7 @@ struct IncidentEntry {
   UnixSeconds opened = 0;
   std::optional<UnixSeconds> closed;
   std::string summary;
+  std::optional<UnixSeconds> acked;  // the first acknowledgement (AddAck), when read back
 };
 
 struct DiskSample {

@@ -3,7 +3,8 @@
 // shown apart and counted as down), tasks done / failed / completion, incidents with
 // their durations and the worst, disk use with a projected days-until-full from the
 // trend, and whether each bonus threshold is on track (uptime > 99.5%, completion > 95%,
-// every critical incident resolved within 30 minutes). Compute is pure over the data.
+// every critical incident answered, acknowledged or resolved, within 30 minutes). Compute is pure
+// over the data.
 #pragma once
 
 #include <nlohmann/json.hpp>

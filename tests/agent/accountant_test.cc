@@ -257,7 +257,7 @@ TEST_CASE("disk trend: days until full from a least-squares slope") {
   CHECK_FALSE(DaysUntilFull(flat).has_value());
 }
 
-TEST_CASE("bonus thresholds: strictly above 99.5% and 95%, incidents within 30 minutes") {
+TEST_CASE("bonus thresholds: strictly above 99.5% and 95%, incidents answered in 30 minutes") {
   const Period month = *ParseMonth("2028-04");
   const std::int64_t minutes = month.Minutes();  // 30 days: 0.5% is exactly 216 minutes
   const std::int64_t allowed_down = minutes * 5 / 1000;
@@ -275,14 +275,19 @@ TEST_CASE("bonus thresholds: strictly above 99.5% and 95%, incidents within 30 m
   tasks.resize(21, TaskEntry{});
   tasks[20].ok = true;  // 20/21
   CHECK(ComputeReport("n", month, month.end, {}, tasks, {}, {}).completion_on_track);
-  IncidentEntry quick{1, "gateway", month.begin, month.begin + 1800, "x"};
-  IncidentEntry slow{2, "disk", month.begin, month.begin + 1801, "y"};
+  IncidentEntry quick{1, "gateway", month.begin, month.begin + 1800, "x", std::nullopt};
+  IncidentEntry slow{2, "disk", month.begin, month.begin + 1801, "y", std::nullopt};
   auto report = ComputeReport("n", month, month.end, {}, {}, {quick}, {});
   CHECK(report.incidents_on_track);
   report = ComputeReport("n", month, month.end, {}, {}, {quick, slow}, {});
   CHECK_FALSE(report.incidents_on_track);
   REQUIRE(report.worst_incident.has_value());
   CHECK(report.incidents[*report.worst_incident].check == "disk");
+  // Answered by an acknowledgement within 30 min, though resolved later: on track.
+  slow.acked = month.begin + 1800;
+  CHECK(ComputeReport("n", month, month.end, {}, {}, {quick, slow}, {}).incidents_on_track);
+  slow.acked = month.begin + 1801;
+  CHECK_FALSE(ComputeReport("n", month, month.end, {}, {}, {quick, slow}, {}).incidents_on_track);
 }
 
 TEST_CASE("an incident and a task seen while the store fails are written later, in order") {

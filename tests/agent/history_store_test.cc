@@ -67,6 +67,11 @@ TEST_CASE("acks and maintenance windows: a history row and a chained record each
                                {kNow + 1000, "boot", 1001000})
               .ok());
 
+  // The report reads the first acknowledgement back with the incident.
+  const auto incidents = store->Incidents(kNow - 1, kNow + 7200).value();
+  REQUIRE(incidents.size() == 1);
+  CHECK(incidents[0].acked == std::optional<UnixSeconds>(kNow + 235));
+
   const auto lines = store->SignedRecords().value();
   REQUIRE(lines.size() == 5);
   const ChainVerdict verdict = VerifyRecordChain(lines, key.public_key);

@@ -46,8 +46,8 @@ TEST_CASE("the summary: a headline and a line per figure, no status word, no but
   report.tasks_failed = 6;
   report.completion_percent = 98.2;
   report.completion_on_track = true;
-  report.incidents.push_back(
-      {1, "gateway", report.period.begin + 3600, report.period.begin + 3600 + 720, "unit failed"});
+  report.incidents.push_back({1, "gateway", report.period.begin + 3600,
+                              report.period.begin + 3600 + 720, "unit failed", std::nullopt});
   report.worst_incident = 0;
   report.incidents_on_track = true;
   report.disks.push_back({"/", 61.0, 38ull << 30, std::nullopt});

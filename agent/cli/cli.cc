@@ -192,6 +192,9 @@ int RunCli(int argc, char** argv) {
       "Validate a configuration file and read the alert secrets it names; print every error "
       "as file:line:column.");
   config_check->add_option("FILE", config_file, "The YAML file")->required();
+  bool no_secrets = false;
+  config_check->add_flag("--no-secrets", no_secrets,
+                         "Check the file only; do not read the secret files it names");
 
   DaemonOptions daemon_options;
   CLI::App* run = app.add_subcommand(
@@ -285,7 +288,7 @@ int RunCli(int argc, char** argv) {
   }
   if (check->parsed()) return RunCheckCommand(check_args);
   if (config_check->parsed()) {
-    return RunConfigCheck(config_file, *MakeLinuxOs(), std::cout, std::cerr);
+    return RunConfigCheck(config_file, *MakeLinuxOs(), std::cout, std::cerr, !no_secrets);
   }
   if (run->parsed()) return RunDaemon(daemon_options);
   if (report->parsed()) {

@@ -19,14 +19,15 @@ int Invalid(const std::string& file, std::size_t errors, std::ostream& err) {
 
 }  // namespace
 
-int RunConfigCheck(const std::string& file, const Os& os, std::ostream& out, std::ostream& err) {
+int RunConfigCheck(const std::string& file, const Os& os, std::ostream& out, std::ostream& err,
+                   bool read_secrets) {
   ConfigLoad load = LoadConfigFile(file, os);
   if (!load.config) {
     for (const auto& e : load.errors) err << e.ToString() << "\n";
     return Invalid(file, load.errors.size(), err);
   }
   std::vector<std::string> unchecked;
-  if (load.config->alerts.enabled()) {
+  if (read_secrets && load.config->alerts.enabled()) {
     const std::string credentials = os.GetEnv("CREDENTIALS_DIRECTORY").value_or("");
     AlertSecretsCheck check = CheckAlertSecrets(load.config->alerts, os, credentials);
     for (const auto& e : check.errors) err << file << ": " << e << "\n";
@@ -36,6 +37,7 @@ int RunConfigCheck(const std::string& file, const Os& os, std::ostream& out, std
     unchecked = std::move(check.unchecked);
   }
   out << file << ": valid";
+  if (!read_secrets && load.config->alerts.enabled()) out << " (secrets not read: --no-secrets)";
   if (!unchecked.empty()) {
     out << " (" << Count(unchecked.size(), "secret") << " not checked as this user)";
   }

@@ -24,11 +24,11 @@ struct Run {
   std::string err;
 };
 
-Run ConfigCheck(const std::string& file, const Os& os) {
+Run ConfigCheck(const std::string& file, const Os& os, bool read_secrets = true) {
   std::ostringstream out;
   std::ostringstream err;
   Run run;
-  run.code = RunConfigCheck(file, os, out, err);
+  run.code = RunConfigCheck(file, os, out, err, read_secrets);
   run.out = out.str();
   run.err = err.str();
   CHECK(run.out.find(kSecretPart) == std::string::npos);
@@ -80,6 +80,19 @@ TEST_CASE("config check: a secret that is wrong makes the file invalid") {
   run = ConfigCheck(file, os);
   CHECK(run.code == 1);
   CHECK(run.err.find("holds a character a bot token never has") != std::string::npos);
+}
+
+TEST_CASE("config check --no-secrets: the file alone, for a configuration meant elsewhere") {
+  testing::TempDir dir;
+  testing::FakeOs os;
+  const std::string file = WriteConfig(dir, "token_file: /etc/fleet-agent/telegram.token");
+  Run run = ConfigCheck(file, os, false);
+  CHECK(run.code == 0);
+  CHECK(run.out == file + ": valid (secrets not read: --no-secrets)\n");
+  CHECK(run.err.empty());
+  // The file's own errors still count.
+  const std::string bad = dir.WriteFile("bad.yaml", "alerts:\n  telegram: {chat_id: 1}\n");
+  CHECK(ConfigCheck(bad, os, false).code == 1);
 }
 
 TEST_CASE("config check: the configuration's own errors come first, secrets unread") {

@@ -5,13 +5,10 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string_view SeverityName(Severity severity) {
-  return severity == Severity::kCritical ? "critical" : "warning";
-}
-
 Result<Severity> SeverityFrom(const json& j) {
-  if (j == "critical") return Severity::kCritical;
-  if (j == "warning") return Severity::kWarning;
+  if (j.is_string()) {
+    if (auto severity = ParseSeverity(j.get<std::string>())) return *severity;
+  }
   return Error{"alert: severity is not critical or warning"};
 }
 
@@ -25,6 +22,16 @@ std::optional<T> OptionalFrom(const json& j) {
 }
 
 }  // namespace
+
+std::string_view SeverityName(Severity severity) {
+  return severity == Severity::kCritical ? "critical" : "warning";
+}
+
+std::optional<Severity> ParseSeverity(std::string_view name) {
+  if (name == "critical") return Severity::kCritical;
+  if (name == "warning") return Severity::kWarning;
+  return std::nullopt;
+}
 
 std::string_view AlertStateName(AlertState state) {
   switch (state) {

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <string_view>
 
 #include "alerting/alert.h"
 #include "base/result.h"
@@ -15,5 +17,8 @@ nlohmann::json AlertToJson(const Alert& alert);
 Result<Alert> AlertFromJson(const nlohmann::json& saved);
 
 std::string_view AlertStateName(AlertState state);
+// "critical" / "warning", as saved states and outboxes spell them.
+std::string_view SeverityName(Severity severity);
+std::optional<Severity> ParseSeverity(std::string_view name);
 
 }  // namespace fleet::alerting

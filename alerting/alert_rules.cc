@@ -1,5 +1,7 @@
 #include "alerting/alert_rules.h"
 
+#include "alerting/alert_json.h"
+
 #include <algorithm>
 
 namespace fleet::alerting {
@@ -14,14 +16,8 @@ Severity SeverityOf(Level level) {
   return level == Level::kCritical ? Severity::kCritical : Severity::kWarning;
 }
 
-std::string_view SeverityName(Severity severity) {
-  return severity == Severity::kCritical ? "critical" : "warning";
-}
-
-std::optional<Severity> ParseSeverity(const json& j) {
-  if (j == "critical") return Severity::kCritical;
-  if (j == "warning") return Severity::kWarning;
-  return std::nullopt;
+std::optional<Severity> SeverityOf(const json& j) {
+  return j.is_string() ? ParseSeverity(j.get<std::string>()) : std::nullopt;
 }
 
 }  // namespace
@@ -408,7 +404,7 @@ Result<AlertBook> AlertBook::Load(const json& saved, AlertPolicy policy) {
     for (const auto& [name, t] : tracks.items()) {
       Track track;
       track.bad = t.at("bad").get<bool>();
-      auto severity = ParseSeverity(t.at("severity"));
+      auto severity = SeverityOf(t.at("severity"));
       if (!severity) return Error{"saved alert state: bad severity"};
       track.severity = *severity;
       track.bad_since = t.at("bad_since").get<std::int64_t>();
@@ -423,13 +419,13 @@ Result<AlertBook> AlertBook::Load(const json& saved, AlertPolicy policy) {
       BookAlert alert;
       alert.id = a.at("id").get<std::int64_t>();
       for (const json& c : a.at("checks")) {
-        auto severity = ParseSeverity(c.at("severity"));
+        auto severity = SeverityOf(c.at("severity"));
         if (!severity) return Error{"saved alert state: bad severity"};
         alert.checks.push_back({c.at("name").get<std::string>(), *severity,
                                 c.at("summary").get<std::string>(),
                                 c.at("fix").get<std::string>()});
       }
-      auto severity = ParseSeverity(a.at("severity"));
+      auto severity = SeverityOf(a.at("severity"));
       if (!severity || alert.checks.empty() || alert.id <= 0 || alert.id >= book.next_id_) {
         return Error{"saved alert state: alert malformed"};
       }

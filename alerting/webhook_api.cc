@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "alerting/alert_json.h"
 #include "alerting/alert_text.h"
 #include "base/text.h"
 #include "base/utc_time.h"
@@ -14,30 +15,12 @@ using json = nlohmann::json;
 
 constexpr char kNotYet[] = "0001-01-01T00:00:00Z";  // Alertmanager's zero time
 
-const char* SeverityWord(Severity severity) {
-  return severity == Severity::kCritical ? "critical" : "warning";
-}
-
-const char* StateWord(AlertState state) {
-  switch (state) {
-    case AlertState::kAcknowledged:
-      return "acknowledged";
-    case AlertState::kFlapping:
-      return "flapping";
-    case AlertState::kResolved:
-      return "resolved";
-    case AlertState::kFiring:
-      break;
-  }
-  return "firing";
-}
-
 json OptionalText(const std::optional<std::string>& text, std::size_t max_bytes) {
   return text ? json(TruncateUtf8(*text, max_bytes)) : json(nullptr);
 }
 
 json Fleet(const Alert& alert) {
-  return {{"state", StateWord(alert.state)},
+  return {{"state", AlertStateName(alert.state)},
           {"acked_by", OptionalText(alert.acked_by, kMaxNameText)},
           {"acked_at", alert.acked_at ? json(FormatUtc(*alert.acked_at)) : json(nullptr)},
           {"ack_note", OptionalText(alert.ack_note, kMaxNodeText)},
@@ -62,7 +45,7 @@ std::string WebhookBody(const Alert& alert) {
                        {{"alertname", name},
                         {"node", node},
                         {"check", name},
-                        {"severity", SeverityWord(check.severity)}}},
+                        {"severity", SeverityName(check.severity)}}},
                       {"annotations",
                        {{"summary", TruncateUtf8(check.summary, kMaxNodeText)},
                         {"fix", TruncateUtf8(check.fix, kMaxNodeText)}}},
@@ -75,7 +58,7 @@ std::string WebhookBody(const Alert& alert) {
                      {"receiver", "fleet-agent"},
                      {"groupKey", key},
                      {"groupLabels", {{"node", node}}},
-                     {"commonLabels", {{"node", node}, {"severity", SeverityWord(alert.severity)}}},
+                     {"commonLabels", {{"node", node}, {"severity", SeverityName(alert.severity)}}},
                      {"commonAnnotations", {{"summary", TextOf(alert).title}}},
                      {"externalURL", ""},
                      {"truncatedAlerts", 0},

@@ -17,6 +17,7 @@
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
 #include "agent/history/history_store.h"
+#include "alerting/alert_json.h"
 #include "alerting/alert_rules.h"
 #include "base/json_text.h"
 #include "base/text.h"
@@ -81,10 +82,9 @@ Result<json> BuildView(const std::string& dir, const std::string& node) {
     for (const auto& [id, a] : book->alerts()) {
       json checks = json::array();
       for (const auto& c : a.checks) {
-        checks.push_back(
-            {{"name", c.name},
-             {"severity", c.severity == alerting::Severity::kCritical ? "critical" : "warning"},
-             {"summary", c.summary}});
+        checks.push_back({{"name", c.name},
+                          {"severity", alerting::SeverityName(c.severity)},
+                          {"summary", c.summary}});
       }
       json entry = {{"id", id},
                     {"state", StateOf(a)},

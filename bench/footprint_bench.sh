@@ -3,6 +3,9 @@
 # node_exporter doing a comparable job on the same machine in the same run.
 #   bench/footprint_bench.sh [SECONDS]   (default 600; the issue asks for >= 10 minutes)
 #   FLEET_RECEIVER=build/receiver/fleet-receiver bench/footprint_bench.sh   (with pushing)
+#   FLEET_ALERTS=1 bench/footprint_bench.sh   (with alerts to a fake Telegram and Discord on
+#                                             loopback: the sender and poller threads, a
+#                                             tmux session killed and restored each minute)
 # Prints, for each program: RSS and private dirty memory (from /proc/PID/smaps_rollup) at
 # the start of the steady state and at the end, their maximum, and CPU time per check
 # cycle (fleet-agent: 1 s interval for every check). Needs root (tmpfs, apt for monit and
@@ -35,6 +38,28 @@ if [[ -n "${FLEET_RECEIVER:-}" ]]; then
   pids+=($!)
   printf 'upstream: {url: "http://127.0.0.1:19181"}\n' >>"$world/agent.yaml"
   echo "pushing to a fleet-receiver on 127.0.0.1:19181"
+fi
+if [[ -n "${FLEET_ALERTS:-}" ]]; then
+  source tests/integration/lib/fake_chat.sh
+  fake_chat_start "$world" --telegram-token 42:BENCH --discord-webhook 77/bench
+  pids+=($FAKE_CHAT_PID)
+  printf '42:BENCH\n' >"$world/telegram.token"
+  printf 'https://discord.com/api/webhooks/77/bench\n' >"$world/discord.url"
+  chmod 600 "$world/telegram.token" "$world/discord.url"
+  cat >>"$world/agent.yaml" <<YAML
+alerts:
+  telegram: {token_file: $world/telegram.token, chat_id: "-100", ackers: [1], api_base: "$FAKE_CHAT_URL"}
+  discord: {webhook_url_file: $world/discord.url, api_base: "$FAKE_CHAT_URL"}
+  confirm: 2s
+YAML
+  # A fault a minute: the session killed for 10 s, then back (an alert and its recovery).
+  ( while sleep 50; do
+      tmux -S "$world/tmux/sock" kill-session -t BURN2 2>/dev/null
+      sleep 10
+      tmux -S "$world/tmux/sock" new-session -d -s BURN2 'sleep 100000'
+    done ) &
+  pids+=($!)
+  echo "alerting to a fake Telegram and Discord on $FAKE_CHAT_URL"
 fi
 "$agent" run --config "$world/agent.yaml" 2>"$world/agent.log" &
 agent_pid=$!; pids+=($agent_pid)
@@ -104,4 +129,7 @@ echo "cpu_ms_per_s is also its CPU per check cycle. Heartbeats written: $(world_
 if [[ -n "${FLEET_RECEIVER:-}" ]]; then
   echo "Records at the receiver: $(sqlite3 -readonly "$world/receiver.db" 'select count(*) from records');" \
     "still in the agent's spool: $(world_sql 'select count(*) from records')."
+fi
+if [[ -n "${FLEET_ALERTS:-}" ]]; then
+  echo "Alert messages taken by the fake chat server: $(fake_chat_calls '[.[] | select(.method != "GET" and (.path | test("sendMessage|editMessageText|webhooks")))] | length')."
 fi

@@ -11,7 +11,9 @@
 // secret. Pure but for LoadReceiverAlertSecrets (files).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,5 +68,28 @@ struct ReceiverAlertSecrets {
 
 // The foundation's channel names this configuration has ("foundation.telegram", ...).
 std::vector<std::string> FoundationChannelNames(const ReceiverAlertSettings& settings);
+
+// Larger files are refused.
+inline constexpr std::size_t kMaxAlertsFileBytes = 64 * 1024;
+
+struct ParsedAlerts {
+  ReceiverAlertSettings settings;
+  std::vector<std::string> errors;  // "file:line:column: reason", in file order
+};
+// `file` names the text in messages.
+ParsedAlerts ParseReceiverAlerts(const std::string& file, std::string_view text);
+// Reads the file and parses it; a file that cannot be read is one error.
+ParsedAlerts ReadReceiverAlerts(const std::string& file);
+
+// A secret in a file: a regular file of at most 4 KiB holding one line of the shape `fault`
+// accepts (nullopt: right). The error names the file and what is wrong, never the secret; a
+// file open to group or others is used, with a warning in `warning`.
+Result<std::string> ReadSecretFile(
+    const std::string& path,
+    const std::function<std::optional<std::string>(std::string_view)>& fault, std::string* warning);
+// Every secret the settings name, read from its file or credential ($CREDENTIALS_DIRECTORY:
+// credentials_dir, empty when unset); every problem in one error, "; "-separated.
+Result<ReceiverAlertSecrets> LoadReceiverAlertSecrets(const ReceiverAlertSettings& settings,
+                                                      std::string_view credentials_dir);
 
 }  // namespace fleet::receiver

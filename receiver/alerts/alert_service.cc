@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "receiver/alerts/alert_leases.h"
+#include "receiver/alerts/telegram_poller.h"
 
 namespace fleet::receiver {
 namespace {
@@ -45,6 +46,11 @@ void AlertService::Start() {
   sender_ = std::make_unique<AlertSender>(db_, holder_, settings_, secrets_, transport_);
   sender_->Start();
   worker_ = std::thread([this] { WorkLoop(); });
+  if (settings_.telegram && settings_.telegram->poll) {
+    poller_ = std::make_unique<TelegramPoller>(db_, holder_, settings_, secrets_.telegram_token,
+                                               transport_);
+    poller_->Start();
+  }
   std::string channels;
   for (const auto& c : FoundationChannelNames(settings_)) {
     channels += (channels.empty() ? "" : ", ") + c;
@@ -67,6 +73,7 @@ void AlertService::Stop() {
   if (stop_.exchange(true)) return;
   wake_.notify_all();
   if (worker_.joinable()) worker_.join();
+  if (poller_) poller_->Stop();
   if (sender_) sender_->Stop();
 }
 

@@ -22,6 +22,8 @@
 
 namespace fleet::receiver {
 
+class TelegramPoller;
+
 WorkerSettings WorkerSettingsOf(const ReceiverAlertSettings& settings);
 
 class AlertService {
@@ -46,6 +48,7 @@ class AlertService {
   ReceiverAlertSecrets secrets_;
   TransportFactory transport_;
   std::unique_ptr<AlertSender> sender_;
+  std::unique_ptr<TelegramPoller> poller_;
   std::thread worker_;
   std::atomic<bool> stop_{false};
   std::mutex mutex_;

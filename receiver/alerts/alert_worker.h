@@ -29,6 +29,7 @@
 #include "alerting/alert_rules.h"
 #include "receiver/alerts/alert_routes.h"
 #include "receiver/alerts/node_alerts.h"
+#include "receiver/store/alert_schema.h"
 #include "receiver/store/sql_link.h"
 
 namespace fleet::receiver {
@@ -36,7 +37,7 @@ namespace fleet::receiver {
 inline constexpr std::int64_t kWorkerLeaseSeconds = 15;
 inline constexpr std::int64_t kFeedChunk = 5000;
 // A node's state is written at least this often (its `seen`: the statement's window).
-inline constexpr std::int64_t kSeenEvery = 600;
+inline constexpr std::int64_t kSeenEvery = kAlertNodeSeenEvery;
 
 struct WorkerSettings {
   alerting::AlertPolicy policy;

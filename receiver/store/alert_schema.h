@@ -21,9 +21,14 @@
 // Times are unix seconds; flags are 0 or 1.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
 
 namespace fleet::receiver {
+
+// The worker writes each node's alert_nodes row at least this often, so `seen` plus this
+// (and a minute) is as far as the statement may take the worker's watch over the node.
+inline constexpr std::int64_t kAlertNodeSeenEvery = 600;
 
 #define FLEET_ALERT_TABLES(ID)                                                                  \
   "CREATE TABLE IF NOT EXISTS alert_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, "      \

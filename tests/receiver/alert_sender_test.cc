@@ -127,8 +127,8 @@ TEST_CASE_TEMPLATE("the operator's chat and webhook get the alert; an ack edits 
         }) == 1);
 }
 
-TEST_CASE_TEMPLATE("a rate limit holds the channel as asked; 5xx and garbage are retried", Maker,
-                   FLEET_RECEIVER_STORES) {
+TEST_CASE_TEMPLATE("a rate limit holds the channel as asked; 5xx, garbage, a hang are retried",
+                   Maker, FLEET_RECEIVER_STORES) {
   SenderWorld<Maker> w;
   w.transport.Answer(
       "/sendMessage", 429,
@@ -151,9 +151,28 @@ TEST_CASE_TEMPLATE("a rate limit holds the channel as asked; 5xx and garbage are
   w.Drain();
   CHECK(w.transport.Matching("/sendMessage").size() == 3);
   CHECK(w.Pending("op-1.telegram") == "1 pending, 0 sent");
+  w.transport.Fail("/sendMessage", "timed out after 20 s");  // a hung API, at its deadline
   w.Later(301);
   w.Drain();
   CHECK(w.transport.Matching("/sendMessage").size() == 4);
+  CHECK(w.Pending("op-1.telegram") == "1 pending, 0 sent");
+  w.Later(301);
+  w.Drain();
+  CHECK(w.transport.Matching("/sendMessage").size() == 5);
+  CHECK(w.Pending("op-1.telegram") == "0 pending, 1 sent");
+}
+
+TEST_CASE_TEMPLATE("a chat that no longer exists holds the channel; nothing lost", Maker,
+                   FLEET_RECEIVER_STORES) {
+  SenderWorld<Maker> w;
+  w.transport.Answer(
+      "/sendMessage", 400,
+      R"({"ok":false,"error_code":400,"description":"Bad Request: chat not found"})");
+  w.Alert();
+  w.Drain();
+  CHECK(w.Pending("op-1.telegram") == "1 pending, 0 sent");
+  w.Later(601);
+  w.Drain();
   CHECK(w.Pending("op-1.telegram") == "0 pending, 1 sent");
 }
 

@@ -334,5 +334,24 @@ TEST_CASE_TEMPLATE("a fresh receiver catches up on old records without paging fo
   CHECK(alert->checks.at(0).name == "disk");
 }
 
+TEST_CASE_TEMPLATE("a clock that jumps neither repeats nor loses an alert", Maker,
+                   FLEET_RECEIVER_STORES) {
+  WorkerWorld<Maker> w;
+  w.Incident("vps-1", 1, "tmux", kT0, std::nullopt);
+  w.Step(kT0 + 30);
+  REQUIRE(w.Outbox().size() == 2);
+  // An hour back: nothing again, and the reminder keeps its spacing from the last notice.
+  w.Step(kT0 + 30 - 3600);
+  w.Step(kT0 + 40 - 3600);
+  CHECK(w.Outbox().size() == 2);
+  CHECK(w.Outbox("notice = 'reminder'").empty());
+  w.Step(kT0 + 30 - 3600 + 1800);
+  CHECK(w.Outbox("notice = 'reminder'").size() == 2);
+  // Forward a day: one escalation, one reminder, not one per missed period.
+  w.Step(kT0 + 86400);
+  CHECK(w.Outbox("notice = 'escalated'").size() == 1);
+  CHECK(w.Outbox("notice = 'reminder'").size() == 4);
+}
+
 }  // namespace
 }  // namespace fleet::receiver

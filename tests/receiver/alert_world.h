@@ -67,12 +67,22 @@ struct AlertWorld {
     v.hash = node + std::to_string(epoch) + "-" + std::to_string(seq);
     v.t_unix = t;
     v.decoded = std::move(record);
-    REQUIRE(store->Begin().ok());
+    if (!batch) REQUIRE(store->Begin().ok());
     auto done = store->InsertRecord(v, received_at.value_or(t));
     REQUIRE_MESSAGE(done.ok(), (done ? "" : done.error()));
     REQUIRE(store->SaveWatermark(node, epoch, {seq, v.hash}).ok());
-    REQUIRE(store->Commit().ok());
+    if (!batch) REQUIRE(store->Commit().ok());
   }
+  // Records stored between the two in one transaction (many at once).
+  void BeginBatch() {
+    REQUIRE(store->Begin().ok());
+    batch = true;
+  }
+  void CommitBatch() {
+    REQUIRE(store->Commit().ok());
+    batch = false;
+  }
+  bool batch = false;
   void Incident(const std::string& node, std::int64_t id, const std::string& check,
                 std::int64_t opened, std::optional<std::int64_t> closed,
                 std::optional<std::int64_t> received_at = std::nullopt) {

@@ -2,17 +2,21 @@
 // order, from a cursor it saves. Only chained, acknowledged records are read (at or below
 // their epoch's watermark, which advances only along an unbroken prev chain, in commit
 // order on either store: the watermark row is locked by each batch), so a cursor per
-// (node, epoch) never skips a record, even when several receivers commit at once:
-// Advanced() lists the (node, epoch) whose watermark is past the worker's cursor; Events()
-// gives the incidents, acknowledgements and maintenance windows of such a range by seq, each
-// with its receive time; LatestLiveBeat() the last heartbeat of the range that arrived live
-// (receiver/core/live_arrival.h), for the silent-node rule. The caller saves the cursor
-// (SaveCursor) in the transaction that applies what it read. Uses the caller's link.
+// (node, epoch) never skips a record, even when several receivers commit at once. Read()
+// takes, in one read-only snapshot and a fixed handful of statements whatever the size of
+// the fleet: every (node, epoch) whose watermark is past the worker's cursor (at most `chunk`
+// seqs of each: the rest next time), the incidents, acknowledgements and maintenance windows
+// of those ranges by seq with their receive times, and the newest heartbeat of each range when
+// it arrived live (receiver/core/live_arrival.h), for the silent-node rule. The caller saves
+// the cursors (SaveCursors) in the transaction that applies what it read. Uses the caller's
+// link.
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -52,22 +56,26 @@ struct FeedEvent {
 
 struct LiveBeat {
   std::int64_t received_at = 0;
-  std::int64_t minute = 0;  // the minute it covers (unix seconds of its start)
+  std::int64_t minute = 0;  // the minute it is about (unix seconds of its start)
+};
+
+struct FeedRead {
+  using Key = std::pair<std::string, std::int64_t>;  // (node, epoch)
+  std::vector<FeedRange> ranges;                     // by node, then epoch
+  std::map<Key, std::vector<FeedEvent>> events;      // each by seq
+  std::map<Key, LiveBeat> beats;                     // ranges with a live heartbeat
 };
 
 class AlertFeed {
  public:
   explicit AlertFeed(SqlLink& link) : link_(link) {}
 
-  // Every (node, epoch) with records past the cursor: after = the cursor, upto = the
-  // watermark, cut to at most `chunk` seqs (the rest comes next time).
-  Result<std::vector<FeedRange>> Advanced(std::int64_t chunk);
-  Result<std::vector<FeedEvent>> Events(const FeedRange& range);
-  Result<std::optional<LiveBeat>> LatestLiveBeat(const FeedRange& range,
-                                                 std::int64_t live_within_s);
-  Outcome SaveCursor(const std::string& node, std::int64_t epoch, std::int64_t seq);
+  Result<FeedRead> Read(std::int64_t chunk, std::int64_t live_within_s);
+  Outcome SaveCursors(const std::vector<FeedRange>& ranges);
 
  private:
+  Result<FeedRead> ReadInSnapshot(std::int64_t chunk, std::int64_t live_within_s);
+
   SqlLink& link_;
 };
 

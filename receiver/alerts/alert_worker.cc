@@ -26,14 +26,9 @@ std::string CheckNames(const std::vector<alerting::AlertCheck>& checks) {
 }  // namespace
 
 struct AlertWorker::Read {
-  struct Range {
-    FeedRange range;
-    std::vector<FeedEvent> events;
-    std::optional<LiveBeat> beat;
-  };
   std::map<std::string, Registered> registry;
   AlertRoutes routes;
-  std::vector<Range> ranges;
+  FeedRead feed;
   std::set<std::string> behind;  // nodes with records still to read
 };
 
@@ -56,7 +51,9 @@ Outcome AlertWorker::LoadStates(std::int64_t now) {
   saved_.clear();
   seen_.clear();
   since_.clear();
-  auto rows = link_.Run("SELECT node, state, since, seen FROM alert_nodes");
+  auto rows = link_.Run(
+      "SELECT n.node, n.state, n.since, n.seen, b.received, b.minute FROM alert_nodes n "
+      "LEFT JOIN alert_beats b ON b.node = n.node");
   if (!rows) return Error{"loading the alert states: " + rows.error()};
   for (int i = 0; i < rows->size(); ++i) {
     const std::string node = rows->Text(i, 0);
@@ -70,6 +67,7 @@ Outcome AlertWorker::LoadStates(std::int64_t now) {
     }
     since_[node] = rows->Int(i, 2);
     seen_[node] = rows->Int(i, 3);
+    if (!rows->IsNull(i, 4)) nodes_.at(node).SeeBeat({rows->Int(i, 4), rows->Int(i, 5)});
   }
   (void)now;
   loaded_ = true;
@@ -100,16 +98,11 @@ Result<AlertWorker::Read> AlertWorker::ReadInput() {
       list.push_back(ChannelName(row.operator_id, "telegram"));
     if (row.discord_webhook) list.push_back(ChannelName(row.operator_id, "discord"));
   }
-  AlertFeed feed(link_);
-  auto ranges = feed.Advanced(kFeedChunk);
-  if (!ranges) return Error{ranges.error()};
-  for (const FeedRange& range : *ranges) {
-    auto events = feed.Events(range);
-    if (!events) return Error{events.error()};
-    auto beat = feed.LatestLiveBeat(range, kLiveWithinSeconds);
-    if (!beat) return Error{beat.error()};
+  auto feed = AlertFeed(link_).Read(kFeedChunk, kLiveWithinSeconds);
+  if (!feed) return Error{feed.error()};
+  read.feed = std::move(feed).value();
+  for (const FeedRange& range : read.feed.ranges) {
     if (range.more) read.behind.insert(range.node);
-    read.ranges.push_back({range, std::move(events).value(), *beat});
   }
   return read;
 }
@@ -144,15 +137,19 @@ Outcome AlertWorker::Apply(const Read& read, std::int64_t now, WorkerStep& step)
   if (!fenced) return Error{fenced.error()};
   if (!*fenced) return Error{"the worker lease went to another receiver"};
   std::map<std::string, std::vector<NoticeEvent>> events;
-  AlertFeed feed(link_);
-  for (const auto& r : read.ranges) {
-    NodeAlerts& state = StateOf(r.range.node, now);
-    for (const FeedEvent& e : r.events) state.Apply(e);
-    if (r.beat) state.SeeBeat(*r.beat);
-    if (auto saved = feed.SaveCursor(r.range.node, r.range.epoch, r.range.upto); !saved) {
-      return saved;
+  std::map<std::string, LiveBeat> beats;  // the nodes whose last live heartbeat moved
+  for (const FeedRange& range : read.feed.ranges) {
+    NodeAlerts& state = StateOf(range.node, now);
+    const FeedRead::Key key{range.node, range.epoch};
+    if (auto read_events = read.feed.events.find(key); read_events != read.feed.events.end()) {
+      for (const FeedEvent& e : read_events->second) state.Apply(e);
+    }
+    if (auto beat = read.feed.beats.find(key); beat != read.feed.beats.end()) {
+      if (state.SeeBeat(beat->second)) beats[range.node] = *state.beat();
     }
   }
+  if (auto saved = AlertFeed(link_).SaveCursors(read.feed.ranges); !saved) return saved;
+  if (auto saved = SaveBeats(beats); !saved) return saved;
   if (auto answered = AnswerRequests(now, events, step); !answered) return answered;
   for (const auto& [node, reg] : read.registry) {
     if (!reg.revoked) StateOf(node, now);
@@ -297,6 +294,29 @@ Outcome AlertWorker::Notify(const std::string& node, const std::vector<NoticeEve
     }
     if (auto queued = outbox.Queue(messages, now); !queued) return queued;
     step.queued += static_cast<std::int64_t>(messages.size());
+  }
+  return Success();
+}
+
+Outcome AlertWorker::SaveBeats(const std::map<std::string, LiveBeat>& beats) {
+  constexpr std::size_t kPerStatement = 200;
+  auto it = beats.begin();
+  while (it != beats.end()) {
+    std::string sql = "INSERT INTO alert_beats (node, received, minute) VALUES ";
+    SqlParams params;
+    for (std::size_t n = 0; n < kPerStatement && it != beats.end(); ++n, ++it) {
+      const int p = static_cast<int>(params.size());
+      sql += (n == 0 ? "" : ", ") + std::string("($") + std::to_string(p + 1) + ", $" +
+             std::to_string(p + 2) + ", $" + std::to_string(p + 3) + ")";
+      params.emplace_back(it->first);
+      params.emplace_back(it->second.received_at);
+      params.emplace_back(it->second.minute);
+    }
+    sql +=
+        " ON CONFLICT (node) DO UPDATE SET received = excluded.received, "
+        "minute = excluded.minute";
+    auto done = link_.Run(sql, params);
+    if (!done) return Error{"saving the heartbeats seen: " + done.error()};
   }
   return Success();
 }

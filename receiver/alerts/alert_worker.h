@@ -3,7 +3,7 @@
 // the holder of the "worker" lease (alert_leases.h) steps, so several receivers on one
 // PostgreSQL run exactly one worker; a receiver that takes the lease over loads the state
 // its predecessor saved. A step:
-// 1. reads, outside any transaction, the records stored since its cursors (alert_feed.h:
+// 1. reads, in one read-only snapshot, the records stored since its cursors (alert_feed.h:
 //    incidents, acks, maintenance windows, the last live heartbeat of each node's new range;
 //    at most kFeedChunk seqs of each (node, epoch) per step, so a first start on a large
 //    database catches up over several steps, and a node still catching up is neither ticked
@@ -78,6 +78,7 @@ class AlertWorker {
   NodeAlerts& StateOf(const std::string& node, std::int64_t now);
   Outcome AnswerRequests(std::int64_t now, std::map<std::string, std::vector<NoticeEvent>>& events,
                          WorkerStep& step);
+  Outcome SaveBeats(const std::map<std::string, LiveBeat>& beats);
   Outcome Notify(const std::string& node, const std::vector<NoticeEvent>& events, const Read& read,
                  std::int64_t now, WorkerStep& step);
 

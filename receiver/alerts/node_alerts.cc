@@ -94,8 +94,10 @@ void NodeAlerts::Sync(std::int64_t now, std::vector<NoticeEvent>& out) {
   acks_.clear();
 }
 
-void NodeAlerts::SeeBeat(const LiveBeat& beat) {
-  if (!beat_ || beat.received_at > beat_->received_at) beat_ = beat;
+bool NodeAlerts::SeeBeat(const LiveBeat& beat) {
+  if (beat_ && beat.received_at <= beat_->received_at) return false;
+  beat_ = beat;
+  return true;
 }
 
 std::string NodeAlerts::SilentSummary(std::int64_t now) const {
@@ -196,14 +198,11 @@ std::string NodeAlerts::Save() const {
   for (const auto& [id, s] : sent_) {
     sent[std::to_string(id)] = {{"key", s.key}, {"channels", s.channels}};
   }
-  json beat = nullptr;
-  if (beat_) beat = {{"received", beat_->received_at}, {"minute", beat_->minute}};
   return DumpJson({{"v", 1},
                    {"book", book_.Save()},
                    {"incidents", incidents},
                    {"closing", closing},
                    {"acks", acks},
-                   {"beat", beat},
                    {"silent", silent_},
                    {"silent_summary", silent_summary_},
                    {"sent", sent}});
@@ -240,10 +239,6 @@ Result<NodeAlerts> NodeAlerts::Load(std::string node, std::string_view text,
                                     a.at("at").get<std::int64_t>(), std::nullopt};
       if (!a.at("note").is_null()) ack.note = a.at("note").get<std::string>();
       state.acks_.push_back({a.at("incident").get<std::int64_t>(), std::move(ack)});
-    }
-    if (const json& beat = saved.at("beat"); !beat.is_null()) {
-      state.beat_ =
-          LiveBeat{beat.at("received").get<std::int64_t>(), beat.at("minute").get<std::int64_t>()};
     }
     state.silent_ = saved.at("silent").get<bool>();
     state.silent_summary_ = saved.at("silent_summary").get<std::string>();

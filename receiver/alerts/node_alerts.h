@@ -20,7 +20,8 @@
 //   unregistered) has every check forgotten.
 // Each decision is a NoticeEvent with the alert as it was then. The whole state (book, the
 // followed incidents, the last live heartbeat, the receiver's number and channels of each
-// alert sent) saves to and loads from JSON. Pure; not thread-safe.
+// alert sent) saves to and loads from JSON; the last live heartbeat, which changes every
+// minute, is the caller's to keep apart (SeeBeat on load). Pure; not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -66,7 +67,8 @@ class NodeAlerts {
 
   void Apply(const FeedEvent& event);
   void Sync(std::int64_t now, std::vector<NoticeEvent>& out);
-  void SeeBeat(const LiveBeat& beat);
+  // A live heartbeat; true when it is the latest one seen (kept apart from Save()).
+  bool SeeBeat(const LiveBeat& beat);
   void CheckSilence(std::int64_t now, std::int64_t silent_after, std::vector<NoticeEvent>& out);
   void Retire(std::int64_t now, std::vector<NoticeEvent>& out);
   void Tick(std::int64_t now, std::vector<NoticeEvent>& out);

@@ -6,8 +6,10 @@
 // - alert_cursors: per (node, epoch), the last seq the worker has read (up to the epoch's
 //   acknowledged watermark);
 // - alert_nodes: per node, the worker's state as JSON (the alert rules' book, the node's
-//   open incidents, its last live heartbeat, the alert number of each of its alerts), and
+//   open incidents, the alert number of each of its alerts), and
 //   since/seen: when the worker first and last looked after it (the statement's window);
+// - alert_beats: per node, its last live heartbeat as the worker saw it (apart from
+//   alert_nodes: it changes every minute for every node, written in one statement a step);
 // - alert_history: every alert the receiver sent, numbered receiver-wide (the number is the
 //   alert's key: what an acknowledgement names), what the statement reads;
 // - alert_outbox: one row per message and channel, the alert rendered; claimed by a sender
@@ -37,6 +39,8 @@ inline constexpr std::int64_t kAlertNodeSeenEvery = 600;
   "seq BIGINT NOT NULL, PRIMARY KEY (node, epoch));\n"                                          \
   "CREATE TABLE IF NOT EXISTS alert_nodes (node TEXT PRIMARY KEY, state TEXT NOT NULL, "        \
   "since BIGINT NOT NULL, seen BIGINT NOT NULL);\n"                                             \
+  "CREATE TABLE IF NOT EXISTS alert_beats (node TEXT PRIMARY KEY, received BIGINT NOT NULL, "    \
+  "minute BIGINT NOT NULL);\n"                                                                  \
   "CREATE TABLE IF NOT EXISTS alert_history (id " ID                                            \
   ", node TEXT NOT NULL, "                                                                      \
   "operator TEXT NOT NULL, book_alert BIGINT NOT NULL, checks TEXT NOT NULL, "                  \

@@ -90,6 +90,11 @@ class SqliteLink final : public SqlLink {
     open_ = done.ok();
     return done;
   }
+  Outcome BeginRead() override {
+    auto done = db_->Exec("BEGIN");
+    open_ = done.ok();
+    return done;
+  }
   Outcome Commit() override {
     auto done = db_->Exec("COMMIT");
     if (done) open_ = false;
@@ -144,11 +149,13 @@ class PostgresLink final : public SqlLink {
     return rows;
   }
 
-  Outcome Begin() override {
+  Outcome Begin() override { return Start("BEGIN"); }
+  Outcome BeginRead() override { return Start("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"); }
+  Outcome Start(const char* begin) {
     if (db_->Broken()) {
       if (auto reset = db_->Reset(); !reset) return reset;
     }
-    auto done = db_->Exec("BEGIN");
+    auto done = db_->Exec(begin);
     if (!done) return Error{done.error()};
     open_ = true;
     return Success();

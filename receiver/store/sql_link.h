@@ -59,6 +59,9 @@ class SqlLink {
   virtual ~SqlLink() = default;
   virtual Result<SqlRows> Run(std::string_view sql, const SqlParams& params = {}) = 0;
   virtual Outcome Begin() = 0;
+  // A read-only transaction whose statements all see one snapshot (SQLite: a deferred
+  // transaction; PostgreSQL: REPEATABLE READ READ ONLY). End it with Commit or Rollback.
+  virtual Outcome BeginRead() = 0;
   virtual Outcome Commit() = 0;
   virtual void Rollback() = 0;  // nothing when no transaction is open
   virtual bool postgres() const = 0;

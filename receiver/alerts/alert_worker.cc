@@ -129,6 +129,13 @@ Result<WorkerStep> AlertWorker::Step(std::int64_t now) {
     nodes_.clear();
     return Error{applied.error()};
   }
+  if (now - pruned_at_ >= 3600 || now < pruned_at_) {
+    pruned_at_ = now;
+    if (auto done = AlertOutbox(link_).Prune(now - kKeepOutbox); !done) return Error{done.error()};
+    if (auto done = AlertRequests(link_).Prune(now - kKeepRequests); !done) {
+      return Error{done.error()};
+    }
+  }
   return step;
 }
 

@@ -17,6 +17,7 @@
 //    cursors, the changed node states, the history rows and the messages, bounding the
 //    outbox. If anything fails the transaction is rolled back and the state is loaded again
 //    from the database at the next step: nothing is half kept.
+// Once an hour it prunes the outbox rows done kKeepOutbox ago and old answered requests.
 // The clock is the caller's (unix seconds), so tests run it on a fake clock. One thread.
 #pragma once
 
@@ -38,6 +39,10 @@ inline constexpr std::int64_t kWorkerLeaseSeconds = 15;
 inline constexpr std::int64_t kFeedChunk = 5000;
 // A node's state is written at least this often (its `seen`: the statement's window).
 inline constexpr std::int64_t kSeenEvery = kAlertNodeSeenEvery;
+// Outbox rows done (sent, failed, dropped) and answered requests are kept this long; the
+// alert history, which the statement reads, is kept.
+inline constexpr std::int64_t kKeepOutbox = 30 * 86400;
+inline constexpr std::int64_t kKeepRequests = 86400;
 
 struct WorkerSettings {
   alerting::AlertPolicy policy;
@@ -90,6 +95,7 @@ class AlertWorker {
   std::map<std::string, std::string> saved_;  // node -> Fingerprint() as last written
   std::map<std::string, std::int64_t> seen_;  // node -> when last written
   std::map<std::string, std::int64_t> since_;
+  std::int64_t pruned_at_ = 0;
 };
 
 }  // namespace fleet::receiver

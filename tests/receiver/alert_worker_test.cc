@@ -13,6 +13,7 @@
 #include "alerting/alert_json.h"
 #include "receiver/alerts/alert_history.h"
 #include "receiver/alerts/alert_leases.h"
+#include "receiver/alerts/alert_outbox.h"
 #include "receiver/alerts/alert_requests.h"
 #include "receiver/alerts/alert_worker.h"
 #include "tests/receiver/alert_world.h"
@@ -351,6 +352,25 @@ TEST_CASE_TEMPLATE("a clock that jumps neither repeats nor loses an alert", Make
   w.Step(kT0 + 86400);
   CHECK(w.Outbox("notice = 'escalated'").size() == 1);
   CHECK(w.Outbox("notice = 'reminder'").size() == 4);
+}
+
+TEST_CASE_TEMPLATE("old outbox rows and answered requests are pruned; the history is kept", Maker,
+                   FLEET_RECEIVER_STORES) {
+  WorkerWorld<Maker> w;
+  w.Incident("vps-1", 1, "tmux", kT0, std::nullopt);
+  w.Step(kT0 + 30);
+  REQUIRE(w.Outbox().size() == 2);
+  for (std::int64_t id : {1, 2}) {
+    REQUIRE(AlertOutbox(*w.link).SetAside(id, "failed", "refused", kT0 + 31).ok());
+  }
+  REQUIRE(AlertRequests(*w.link).Ask({1, "ada", "receiver", kT0 + 40, {}, {}, {}}, kT0 + 40).ok());
+  w.Step(kT0 + 41);  // answers it
+  const std::int64_t later = kT0 + kKeepOutbox + 3600;
+  AlertWorker fresh(*w.link, "worker-a", Settings());  // prunes at its first step
+  REQUIRE(fresh.Step(later).ok());
+  CHECK(w.Count("SELECT count(*) FROM alert_outbox WHERE state = 'failed'") == 0);
+  CHECK(w.Count("SELECT count(*) FROM alert_requests") == 0);
+  CHECK(w.Count("SELECT count(*) FROM alert_history") == 1);
 }
 
 }  // namespace

@@ -86,7 +86,8 @@ void AlertBook::RefreshChecks(BookAlert& alert) const {
 }
 
 void AlertBook::Observe(const std::string& check, Level level, const std::string& summary,
-                        const std::string& fix, std::int64_t now, std::vector<Notice>& out) {
+                        const std::string& fix, std::int64_t now, std::vector<Notice>& out,
+                        std::optional<std::int64_t> bad_since) {
   just_resolved_.clear();
   FollowClock(now);
   if (level == Level::kUnknown) {  // could not look: neither broken nor fixed
@@ -98,7 +99,7 @@ void AlertBook::Observe(const std::string& check, Level level, const std::string
   if (bad != track.bad) {
     track.changes.push_back(now);
     track.bad = bad;
-    if (bad) track.bad_since = now;
+    if (bad) track.bad_since = bad_since ? std::min(*bad_since, now) : now;
   }
   if (bad) {
     track.severity = SeverityOf(level);

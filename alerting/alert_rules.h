@@ -96,8 +96,13 @@ class AlertBook {
   const AlertPolicy& policy() const { return policy_; }
 
   // One observation of a check; `fix` is the runbook's fix for what is wrong (may be empty).
+  // `bad_since`: when the caller knows a check that turns bad now has been bad since an
+  // earlier time (an incident that opened on the node before the receiver heard of it, a
+  // node silent since its last heartbeat), `confirm` counts from then (never from later than
+  // now) and the alert shows that opening.
   void Observe(const std::string& check, Level level, const std::string& summary,
-               const std::string& fix, std::int64_t now, std::vector<Notice>& out);
+               const std::string& fix, std::int64_t now, std::vector<Notice>& out,
+               std::optional<std::int64_t> bad_since = std::nullopt);
   // A check no longer run (removed by a reload): as if it were fine, without a flap.
   void Forget(const std::string& check, std::int64_t now, std::vector<Notice>& out);
   // Time passing: confirmations, reminders, escalations, flapping that settled, the end of

@@ -145,4 +145,14 @@ std::unique_ptr<AlertChannel> MakeWebhookChannel(ChatTransport& transport, std::
   return std::make_unique<WebhookChannel>(transport, std::move(url));
 }
 
+std::string RebaseUrl(const std::string& url, const std::string& api_base) {
+  if (api_base.empty()) return url;
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const auto path = url.find('/', scheme + 3);
+  std::string base = api_base;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + (path == std::string::npos ? std::string() : url.substr(path));
+}
+
 }  // namespace fleet::alerting

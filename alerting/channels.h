@@ -37,4 +37,8 @@ std::unique_ptr<AlertChannel> MakeDiscordChannel(ChatTransport& transport, std::
 // POST <url> with WebhookBody (webhook_api.h); Edit posts the new state, Done without an id.
 std::unique_ptr<AlertChannel> MakeWebhookChannel(ChatTransport& transport, std::string url);
 
+// url with its scheme and host replaced by api_base (empty: url as it is): a Discord webhook
+// URL sent to a channel's own api_base (a fake on loopback, a proxy).
+std::string RebaseUrl(const std::string& url, const std::string& api_base);
+
 }  // namespace fleet::alerting

@@ -13,6 +13,11 @@ Delivery DecideDelivery(const ApiAnswer& answer, bool edit, std::chrono::millise
       return {DeliveryAction::kHoldChannel, std::max(answer.retry_after, milliseconds(1000)),
               "rate limited"};
     case ApiVerdict::kRefused:
+      // Telegram answers a chat that no longer exists (deleted, the bot removed) with 400
+      // "chat not found": the channel, not this message, is refused.
+      if (answer.http_status == 400 && answer.error.find("chat not found") != std::string::npos) {
+        return {DeliveryAction::kHoldChannel, kRefusedChannelRetry, "refused"};
+      }
       if (answer.http_status == 400 || edit)
         return {DeliveryAction::kSetAside, milliseconds(0), "ok"};
       return {DeliveryAction::kHoldChannel, kRefusedChannelRetry, "refused"};

@@ -5,8 +5,8 @@
 // this message is tried again after the caller's backoff. Refused: a message refused for
 // itself (HTTP 400), or an edit the API will not make, is set aside as failed and the
 // channel goes on; a channel refused as configured (401/403/404: a bad token, a chat or
-// webhook that is gone) holds every message and is tried again every kRefusedChannelRetry,
-// so nothing is lost when the operator fixes it. Pure.
+// webhook that is gone; Telegram's 400 "chat not found" too) holds every message and is
+// tried again every kRefusedChannelRetry, so nothing is lost when the operator fixes it. Pure.
 #pragma once
 
 #include <chrono>

@@ -8,7 +8,8 @@
 # records/s verified and committed, batch latency p50/p99, the receiver's peak RSS and how
 # its batches shared transactions. Nothing is asserted.
 #   bench/receiver_load.sh [NODES] [RECORDS_PER_NODE]   (env: BACKENDS="sqlite postgres",
-#   STEADY_WORKERS=200, STEADY_RECORDS=10 per node)
+#   STEADY_WORKERS=200, STEADY_RECORDS=10 per node, ALERTS=1: the receiver alerts too, its
+#   alert worker reading every record the load stores, a foundation webhook on loopback)
 # Needs a build with tests on (cmake -DFLEET_TESTS=ON; build/bench/fleet-receiver-load).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,8 +50,15 @@ run_load() {
   "$receiver" registry import --db "$db" "$work/registry.yaml" >/dev/null
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  local alerts=()
+  if [[ ${ALERTS:-0} == 1 ]]; then
+    printf 'http://127.0.0.1:9/hook/bench\n' >"$work/hook.url"
+    printf 'foundation: {webhook: {url_file: %s}}\nsilent_after: 3m\n' "$work/hook.url" \
+      >"$work/alerts.yaml"
+    alerts=(--alerts "$work/alerts.yaml")
+  fi
   "$receiver" serve --listen "127.0.0.1:$port" --db "$db" --threads 2 \
-    --max-connections $((steady_workers + 56)) --max-connections-per-peer 0 \
+    --max-connections $((steady_workers + 56)) --max-connections-per-peer 0 "${alerts[@]}" \
     2>"$work/$name.log" &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

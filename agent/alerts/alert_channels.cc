@@ -12,8 +12,9 @@ void AddNamed(const AlertChannels& channels, const ChannelSecrets& secrets,
                                             secrets.telegram_token, channels.telegram->chat_id)});
   }
   if (channels.discord) {
-    out.push_back({prefix + "discord",
-                   alerting::MakeDiscordChannel(transport, RebaseUrl(secrets.discord_webhook_url,
+    out.push_back(
+        {prefix + "discord",
+         alerting::MakeDiscordChannel(transport, alerting::RebaseUrl(secrets.discord_webhook_url,
                                                                      channels.discord->api_base))});
   }
   if (channels.webhook) {
@@ -31,16 +32,6 @@ std::vector<NamedChannel> MakeAlertChannels(const AlertSettings& settings,
   AddNamed(settings.channels, secrets.channels, "", transport, named);
   AddNamed(settings.escalation, secrets.escalation, "escalation.", transport, named);
   return named;
-}
-
-std::string RebaseUrl(const std::string& url, const std::string& api_base) {
-  if (api_base.empty()) return url;
-  const auto scheme = url.find("://");
-  if (scheme == std::string::npos) return url;
-  const auto path = url.find('/', scheme + 3);
-  std::string base = api_base;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + (path == std::string::npos ? std::string() : url.substr(path));
 }
 
 }  // namespace fleet

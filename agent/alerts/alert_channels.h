@@ -2,7 +2,7 @@
 // the secrets read for them: "telegram", "discord", "webhook", and "escalation.<name>" for
 // the escalation channels, in that order. For the sender thread and `fleet-agent alerts
 // test` alike. A Discord channel with api_base has its webhook URL's scheme and host
-// replaced by it (tests: a fake on loopback).
+// replaced by it (alerting::RebaseUrl; tests: a fake on loopback).
 #pragma once
 
 #include <memory>
@@ -23,8 +23,5 @@ struct NamedChannel {
 std::vector<NamedChannel> MakeAlertChannels(const AlertSettings& settings,
                                             const AlertSecrets& secrets,
                                             alerting::ChatTransport& transport);
-
-// url with its scheme and host replaced by api_base (empty: url as it is).
-std::string RebaseUrl(const std::string& url, const std::string& api_base);
 
 }  // namespace fleet

@@ -13,8 +13,8 @@
 
 #include "agent/config/alerts_section.h"
 #include "agent/config/config_schema.h"
-#include "agent/config/yaml_text.h"
 #include "base/units.h"
+#include "base/yaml_text.h"
 
 namespace fleet {
 namespace {

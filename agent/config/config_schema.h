@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "agent/config/config.h"
-#include "agent/config/yaml_text.h"
+#include "base/yaml_text.h"
 
 namespace fleet::config {
 

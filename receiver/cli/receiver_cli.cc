@@ -1,5 +1,6 @@
 #include "receiver/cli/receiver_cli.h"
 
+#include "receiver/cli/alert_commands.h"
 #include "receiver/cli/report_commands.h"
 
 #include <CLI/CLI.hpp>
@@ -37,6 +38,8 @@ int RunReceiverCli(int argc, char** argv) {
                    "Seconds a client has to send one request")
       ->check(CLI::Range(1, 3600))
       ->capture_default_str();
+  serve->add_option("--alerts", serve_args.alerts_file,
+                    "YAML file: alert operators and the foundation (Telegram, Discord, webhook)");
 
   CLI::App* nodes = app.add_subcommand("nodes", "The registry of node keys.");
   nodes->require_subcommand(1);
@@ -69,6 +72,35 @@ int RunReceiverCli(int argc, char** argv) {
   CLI::App* operator_list = operators->add_subcommand("list", "List the operators.");
   operator_list->add_option("--db", db, "Receiver database")->required();
   operator_list->add_flag("--json", json, "Print JSON");
+  OperatorChannelsArgs channels_args;
+  CLI::App* operator_channels = operators->add_subcommand(
+      "channels",
+      "Where an operator's alerts go: a Telegram chat and its ackers, a Discord webhook.");
+  operator_channels->add_option("--db", channels_args.db, "Receiver database")->required();
+  operator_channels->add_option("--id", channels_args.id, "Operator id")->required();
+  operator_channels->add_option("--telegram-chat", channels_args.telegram_chat,
+                                "Telegram chat id (-1001234567890) or @channel");
+  operator_channels->add_option("--ackers", channels_args.ackers,
+                                "Telegram user ids allowed to acknowledge there: 123,456");
+  operator_channels->add_option(
+      "--discord-webhook-file", channels_args.discord_webhook_file,
+      "File holding the Discord webhook URL (a secret: stored, never shown)");
+  operator_channels->add_flag("--clear", channels_args.clear,
+                              "Remove the channels first (alone: the operator has none)");
+
+  AckArgs ack_args;
+  CLI::App* ack = app.add_subcommand(
+      "ack", "Acknowledge an alert (applied by the running alert worker, via receiver).");
+  ack->add_option("--db", ack_args.db, "Receiver database")->required();
+  ack->add_option("ALERT", ack_args.alert, "The alert's number (fleet-receiver alerts)")
+      ->required();
+  ack->add_option("--by", ack_args.by, "Who acknowledges (default: $SUDO_USER or $USER)");
+  ack->add_option("--note", ack_args.note, "A note kept with the acknowledgement");
+  bool alerts_json = false;
+  CLI::App* alerts = app.add_subcommand(
+      "alerts", "Open alerts per node and operator, the outbox per channel, who works and polls.");
+  alerts->add_option("--db", db, "Receiver database")->required();
+  alerts->add_flag("--json", alerts_json, "Print JSON");
   CLI::App* referrals = app.add_subcommand("referrals", "Partner referrals.");
   referrals->require_subcommand(1);
   ReferralAddArgs referral_args;
@@ -123,6 +155,9 @@ int RunReceiverCli(int argc, char** argv) {
   if (revoke->parsed()) return RunNodesRevoke(db, node);
   if (operator_add->parsed()) return RunOperatorsAdd(operator_args);
   if (operator_list->parsed()) return RunOperatorsList(db, json);
+  if (operator_channels->parsed()) return RunOperatorChannels(channels_args);
+  if (ack->parsed()) return RunAck(ack_args);
+  if (alerts->parsed()) return RunAlertsList(db, alerts_json);
   if (referral_add->parsed()) return RunReferralsAdd(referral_args);
   if (import->parsed()) return RunRegistryImport(db, registry_file);
   if (uptime->parsed()) return RunUptimeReport(report_args);

@@ -18,6 +18,7 @@ struct ServeArgs {
   int max_connections = 256;
   int max_connections_per_peer = 64;
   int read_timeout_s = 30;
+  std::string alerts_file;  // --alerts: empty, no alerting
 };
 int RunServe(const ServeArgs& args);
 

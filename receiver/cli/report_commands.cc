@@ -10,11 +10,13 @@
 #include "base/units.h"
 #include "base/utc_time.h"
 #include "protocol/jws.h"
+#include "receiver/alerts/operator_channels.h"
 #include "receiver/cli/receiver_cli.h"
 #include "receiver/report/report_format.h"
 #include "receiver/report/statement.h"
 #include "receiver/store/open_report_source.h"
 #include "receiver/store/open_store.h"
+#include "receiver/store/sql_link.h"
 
 namespace fleet::receiver {
 namespace {
@@ -93,7 +95,24 @@ int RunOperatorsList(const std::string& db, bool json) {
                    {"name", op.name},
                    {"since", Date(op.since)},
                    {"nodes", nodes},
-                   {"referred", referred}});
+                   {"referred", referred},
+                   {"channels", {{"telegram", nullptr}, {"discord", nullptr}}}});
+  }
+  // Where each operator's alerts go (operators channels); a webhook URL is never shown.
+  if (auto link = OpenSqlLink(db)) {
+    auto rows = OperatorChannels(**link).All();
+    if (!rows) return Fail(rows.error());
+    for (const auto& row : *rows) {
+      for (auto& op : out) {
+        if (op["id"] != row.operator_id) continue;
+        if (row.telegram_chat) {
+          op["channels"]["telegram"] = {{"chat_id", *row.telegram_chat}, {"ackers", row.ackers}};
+        }
+        if (row.discord_webhook) op["channels"]["discord"] = "set";
+      }
+    }
+  } else {
+    return Fail(link.error());
   }
   if (json) {
     std::cout << out.dump(2) << "\n";
@@ -101,7 +120,14 @@ int RunOperatorsList(const std::string& db, bool json) {
     for (const auto& op : out) {
       std::cout << op["id"].get<std::string>() << "\t" << op["name"].get<std::string>()
                 << "\tsince " << op["since"].get<std::string>() << "\t" << op["nodes"] << " nodes"
-                << (op["referred"].empty() ? "" : "\treferred " + op["referred"].dump()) << "\n";
+                << (op["referred"].empty() ? "" : "\treferred " + op["referred"].dump());
+      const auto& channels = op["channels"];
+      if (!channels["telegram"].is_null()) {
+        std::cout << "\ttelegram: " << channels["telegram"]["chat_id"].get<std::string>()
+                  << " ackers " << channels["telegram"]["ackers"].dump();
+      }
+      if (!channels["discord"].is_null()) std::cout << "\tdiscord: set";
+      std::cout << "\n";
     }
   }
   return 0;

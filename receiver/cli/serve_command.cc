@@ -8,10 +8,14 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <cstdlib>
 #include <ctime>
+#include <memory>
 #include <thread>
 #include <vector>
 
+#include "receiver/alerts/alert_service.h"
+#include "receiver/alerts/alerts_config.h"
 #include "receiver/cli/receiver_cli.h"
 #include "receiver/http/receiver_api.h"
 #include "receiver/store/open_store.h"
@@ -69,7 +73,27 @@ int RunServe(const ServeArgs& args) {
     spdlog::error("{}", keys.error());
     return kExitRuntime;
   }
+  std::unique_ptr<AlertService> alerting;
+  if (!args.alerts_file.empty()) {
+    ParsedAlerts parsed = ReadReceiverAlerts(args.alerts_file);
+    if (!parsed.errors.empty()) {
+      for (const auto& error : parsed.errors) spdlog::error("{}", error);
+      return kExitUsage;
+    }
+    const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
+    auto secrets = LoadReceiverAlertSecrets(parsed.settings, credentials ? credentials : "");
+    if (!secrets) {
+      spdlog::error("--alerts {}: {}", args.alerts_file, secrets.error());
+      return kExitRuntime;
+    }
+    for (const auto& warning : secrets->warnings) spdlog::warn("alerting: {}", warning);
+    alerting = std::make_unique<AlertService>(args.db, parsed.settings, *secrets, CurlTransport);
+  }
   ReceiverApi api(**store, **keys, [] { return static_cast<std::int64_t>(std::time(nullptr)); });
+  if (alerting) {
+    api.OnAlertRecords([service = alerting.get()] { service->Wake(); });
+    alerting->Start();
+  }
 
   boost::asio::io_context io(args.threads);
   HttpOptions options;
@@ -99,7 +123,8 @@ int RunServe(const ServeArgs& args) {
   for (int i = 1; i < args.threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& thread : threads) thread.join();
-  api.Stop();  // before `io` goes: the writer's last replies are posted to it
+  api.Stop();                      // before `io` goes: the writer's last replies are posted to it
+  if (alerting) alerting->Stop();  // gives its leases up: another receiver takes over at once
   const GroupCommitStats stats = api.Stats();
   spdlog::info("stopped ({} batches in {} transactions, {} replayed)", stats.batches,
                stats.transactions, stats.replays);

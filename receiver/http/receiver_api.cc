@@ -64,8 +64,16 @@ void ReceiverApi::PostRecords(HttpRequest request, HttpRespond respond) {
   PreparedBatch batch = PrepareBatch(
       request.body, [&](const std::string& kid) { return unknown_kids_.Find(kid, now, registry); },
       now);
-  committer_.Submit(std::move(batch), [respond = std::move(respond),
+  const bool may_alert =
+      on_alert_records_ &&
+      std::any_of(batch.records.begin(), batch.records.end(), [](const VerifiedRecord& r) {
+        return r.type == "incident" || r.type == "ack" || r.type == "maintenance";
+      });
+  committer_.Submit(std::move(batch), [this, may_alert, respond = std::move(respond),
                                        peer = std::move(request.peer)](IngestReply reply) {
+    if (may_alert && reply.status == 200 && reply.body.value("stored", 0) > 0) {
+      on_alert_records_();
+    }
     const nlohmann::json& body = reply.body;
     if (reply.status != 200) {
       // No record of the batch verified: anyone can cause this, so it is rate-limited.

@@ -6,7 +6,8 @@
 // the calling (io) thread, reading keys through `keys` (a connection of its own, used under a
 // mutex, with kids it did not know remembered for a minute: unknown_kid_cache.h), then handed to a
 // GroupCommitter that owns `store`: batches arriving together are committed together, each answered
-// after its commit. Handle is thread-safe and answers through `respond`.
+// after its commit. Handle is thread-safe and answers through `respond`. A batch that stored
+// records the alert worker reads wakes it (OnAlertRecords) once committed.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +29,10 @@ class ReceiverApi {
       : clock_(clock), keys_(keys), committer_(store, std::move(clock)) {}
 
   void Handle(HttpRequest request, HttpRespond respond);
+  // Called on the writer thread after a commit stored records that may alert (incidents,
+  // acks, maintenance windows): the alert worker's wake-up. It must not block. Set before
+  // the first request.
+  void OnAlertRecords(std::function<void()> stored) { on_alert_records_ = std::move(stored); }
   // Stops the writer: call before the io_context the replies go to is destroyed.
   void Stop() { committer_.Stop(); }
   GroupCommitStats Stats() const { return committer_.Stats(); }
@@ -41,6 +46,7 @@ class ReceiverApi {
   RecordStore& keys_;
   UnknownKidCache unknown_kids_;
   GroupCommitter committer_;
+  std::function<void()> on_alert_records_;
 };
 
 }  // namespace fleet::receiver

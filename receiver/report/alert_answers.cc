@@ -22,6 +22,8 @@ AlertLine Judge(const std::string& node, const AlertFacts& alert, bool late_acks
   AlertLine line;
   line.node = node;
   line.incident = alert.id;
+  line.alert = alert.alert;
+  line.silent = alert.silent;
   line.check = alert.check;
   line.opened = alert.opened;
   line.closed = alert.closed;

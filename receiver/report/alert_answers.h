@@ -1,6 +1,7 @@
 // AlertAnswers: how an operator's critical alerts of a month were answered, by the quality
-// standard (design.md, "Alerts and acknowledgements"). Every critical incident counted in
-// the month is an alert; it is ANSWERED when it was acknowledged (an `ack` record) or it
+// standard (design.md, "Alerts and acknowledgements"). Every critical alert of the month
+// (uptime_report.h: a critical incident, or an alert the receiver sent) is ANSWERED when it
+// was acknowledged (an `ack` record, a press or command at the receiver) or it
 // closed within kAnswerWithinSeconds (30 min) of opening, and whichever of the two came
 // first is how. An acknowledgement that arrived late (from a spool: not within live_within
 // of its `at`, uptime_report.h) is marked late and counts only when the payout policy counts
@@ -25,7 +26,9 @@ std::string_view AlertAnswerName(AlertAnswer answer);  // acknowledged, resolved
 
 struct AlertLine {
   std::string node;
-  std::int64_t incident = 0;  // the node's incident id
+  std::int64_t incident = 0;          // the node's incident id (0: a silent-node alert)
+  std::optional<std::int64_t> alert;  // the receiver's alert number, when it sent it
+  bool silent = false;
   std::string check;
   std::int64_t opened = 0;
   std::optional<std::int64_t> closed;

@@ -154,10 +154,11 @@ std::string ConflictFigure(const ConflictingMinutes& c) {
 }
 
 // "vps-1 incident 3 (gateway, opened 2026-10-06T10:00:00Z): acknowledged by ada via
-// telegram after 4m".
+// telegram after 4m"; an alert the receiver sent: "vps-1 alert 17 (silent, opened ...): ...".
 std::string AlertFigure(const AlertLine& a) {
-  return a.node + " incident " + std::to_string(a.incident) + " (" + a.check + ", opened " +
-         FormatUtc(a.opened) + "): " + a.figure;
+  const std::string what =
+      a.alert ? " alert " + std::to_string(*a.alert) : " incident " + std::to_string(a.incident);
+  return a.node + what + " (" + a.check + ", opened " + FormatUtc(a.opened) + "): " + a.figure;
 }
 
 // "MTTA 4m over 1 acknowledged, MTTR 12m over 2 resolved".
@@ -188,7 +189,9 @@ nlohmann::json AlertsJson(const AlertSummary& a) {
     }
     lines.push_back(
         {{"node", line.node},
-         {"incident", line.incident},
+         {"incident", line.incident != 0 ? nlohmann::json(line.incident) : nlohmann::json()},
+         {"alert", NullOr(line.alert)},
+         {"silent", line.silent},
          {"check", line.check},
          {"opened", FormatUtc(line.opened)},
          {"closed", line.closed ? nlohmann::json(FormatUtc(*line.closed)) : nlohmann::json()},

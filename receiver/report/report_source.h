@@ -1,6 +1,7 @@
 // ReportSource: what the monthly reports read from a receiver's database, apart from how
 // it is stored: the registry (operators, nodes, referrals) and, per node and time range,
-// the heartbeats, task runs, incidents and acknowledgements its records carry. A store (SQLite,
+// the heartbeats, task runs, incidents and acknowledgements its records carry, and the alerts
+// the receiver itself sent (when it alerts: receiver/alerts/). A store (SQLite,
 // PostgreSQL) implements it; the rules in uptime_report.h and statement.h never see SQL. Callbacks
 // stream rows so a month of a large fleet never sits in memory at once.
 #pragma once
@@ -73,6 +74,30 @@ struct AckRow {
   bool live = false;
 };
 
+// An alert the receiver sent (its alert history, receiver/alerts/alert_history.h).
+struct ReceiverAlertRow {
+  std::int64_t key = 0;  // the receiver's alert number
+  std::vector<std::string> checks;
+  std::vector<std::int64_t> incidents;  // the node's incident ids it told of (none: silent)
+  bool silent = false;                  // the receiver's own alert: no heartbeat
+  std::int64_t opened = 0;
+  std::int64_t sent = 0;
+  std::optional<std::int64_t> resolved;
+  // The first acknowledgement given at the receiver (a button press it took, `fleet-receiver
+  // ack`): the receiver's clock, so live. A node's ack records come through ForEachAck.
+  std::optional<std::int64_t> acked_at;
+  std::string acked_by;
+  std::string acked_via;
+};
+
+// When the receiver's alert worker looked after a node: a critical incident the node opened
+// in [since, until] was the receiver's to alert of, so the receiver's sent alerts are that
+// time's alerts (not the incidents themselves).
+struct ReceiverAlerting {
+  std::int64_t since = 0;
+  std::int64_t until = 0;
+};
+
 class ReportSource {
  public:
   virtual ~ReportSource() = default;
@@ -92,6 +117,19 @@ class ReportSource {
   // Acknowledgements given (at) in [begin, end).
   virtual Outcome ForEachAck(const std::string& node, std::int64_t begin, std::int64_t end,
                              const std::function<void(const AckRow&)>& row) = 0;
+  // The receiver's alerting of a node; nullopt when the receiver never alerted for it (a node
+  // alerting on its own). A source without the receiver's alert history has none.
+  virtual Result<std::optional<ReceiverAlerting>> ReceiverAlertingOf(const std::string& node) {
+    (void)node;
+    return std::optional<ReceiverAlerting>();
+  }
+  // The receiver's alerts of a node first sent in [begin, end), by opening.
+  virtual Outcome ForEachReceiverAlert(const std::string& node, std::int64_t begin,
+                                       std::int64_t end,
+                                       const std::function<void(const ReceiverAlertRow&)>& row) {
+    (void)node, (void)begin, (void)end, (void)row;
+    return Success();
+  }
 };
 
 }  // namespace fleet::receiver

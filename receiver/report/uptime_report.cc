@@ -23,7 +23,9 @@ enum : std::uint8_t { kUnmeasured = 0, kUpLive = 1, kUpLate = 2, kDown = 4 };
 Outcome AttachAcks(ReportSource& source, const std::string& node, std::int64_t begin,
                    std::int64_t end, std::int64_t live_within_s, std::vector<AlertFacts>& alerts) {
   std::map<std::int64_t, std::vector<AlertFacts*>> by_id;  // each list by opened
-  for (auto& alert : alerts) by_id[alert.id].push_back(&alert);
+  for (auto& alert : alerts) {
+    for (std::int64_t id : alert.incidents) by_id[id].push_back(&alert);
+  }
   auto read = source.ForEachAck(node, begin, end, [&](const AckRow& row) {
     auto candidates = by_id.find(row.incident);
     if (candidates == by_id.end()) return;
@@ -164,9 +166,24 @@ Result<MonthUptime> ComputeUptime(ReportSource& source, const Registry& registry
       if (!inserted && incident.closed) it->second = incident;
     });
     if (!events) return Error{events.error()};
+    auto alerting = source.ReceiverAlertingOf(node.node);
+    if (!alerting) return Error{alerting.error()};
+    // While the receiver alerted for the node, its sent alerts are the alerts.
+    const auto receiver_alerted = [&](std::int64_t opened) {
+      return *alerting && opened >= (*alerting)->since && opened <= (*alerting)->until;
+    };
     for (const auto& [key, incident] : incidents) {
       if (incident.closed && *incident.closed < from) continue;
-      row.alerts.push_back({incident.id, incident.check, incident.opened, incident.closed, {}});
+      if (!receiver_alerted(incident.opened)) {
+        row.alerts.push_back({incident.id,
+                              incident.check,
+                              incident.opened,
+                              incident.closed,
+                              {},
+                              std::nullopt,
+                              {incident.id},
+                              false});
+      }
       ++f.incidents;
       if (!incident.closed) ++f.incidents_open;
       if (incident.closed && *incident.closed - incident.opened <= kAnswerWithinSeconds) {
@@ -178,6 +195,24 @@ Result<MonthUptime> ComputeUptime(ReportSource& source, const Registry& registry
         f.longest_incident_s = stop - start;
         f.longest_incident_check = incident.check;
       }
+    }
+    if (*alerting) {
+      auto sent = source.ForEachReceiverAlert(node.node, from, to, [&](const ReceiverAlertRow& a) {
+        std::string checks;
+        for (const auto& c : a.checks) checks += (checks.empty() ? "" : ", ") + c;
+        AlertFacts facts{a.incidents.empty() ? 0 : a.incidents.front(),
+                         checks,
+                         a.opened,
+                         a.resolved,
+                         {},
+                         a.key,
+                         a.incidents,
+                         a.silent};
+        // Given at the receiver, on its clock: live.
+        if (a.acked_at) facts.acks.push_back({*a.acked_at, a.acked_by, a.acked_via, true});
+        row.alerts.push_back(std::move(facts));
+      });
+      if (!sent) return Error{sent.error()};
     }
     if (!row.alerts.empty()) {
       std::stable_sort(

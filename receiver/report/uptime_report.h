@@ -4,8 +4,12 @@
 // `live_within` after it) versus late from a spool, minutes with conflicting claims (one
 // heartbeat up, another down: counted down and listed), task runs and completion %, incidents (all
 // are critical: the agent opens one when a check goes CRITICAL), how many were resolved within 30
-// minutes, and the longest; and, for each of those incidents, its acknowledgements (matched by
-// the node's incident id: to the latest incident of that id opened at or before the ack;
+// minutes, and the longest; the month's critical alerts: each incident, or, for the time the
+// receiver alerted for the node (ReportSource::ReceiverAlertingOf), the alerts the receiver
+// sent in the month instead (of incidents and of silence; an incident it never alerted of,
+// closed before `confirm` or come late from a spool, is no alert then), each with the first
+// acknowledgement given at the receiver; and, for each alert, the node's acknowledgements
+// (matched by the node's incident id: to the latest alert of that id opened at or before the ack;
 // copies of one ack folded, live if any copy was; acks given up to 30 minutes after the month
 // read too, for incidents opened at its end), each judged live or late with the same
 // `live_within` as minutes (receiver/core/live_arrival.h). A node counts from 00:00 UTC of the day
@@ -60,13 +64,18 @@ struct AlertAck {
   bool live = false;  // received within live_within after `at`
 };
 
-// A critical incident counted in the month (each is an alert) and its acknowledgements.
+// A critical alert of the month and its acknowledgements: a critical incident the node
+// opened (each is an alert), or, while the receiver alerted for the node, an alert the
+// receiver sent (of the node's incidents, or of its silence).
 struct AlertFacts {
-  std::int64_t id = 0;  // the node's incident id
-  std::string check;
+  std::int64_t id = 0;  // the node's incident id (the first of a receiver alert's; 0: none)
+  std::string check;    // a receiver alert's checks, ", "-separated
   std::int64_t opened = 0;
   std::optional<std::int64_t> closed;
-  std::vector<AlertAck> acks;  // by at, none before opened
+  std::vector<AlertAck> acks;           // by at, none before opened
+  std::optional<std::int64_t> alert;    // the receiver's alert number, when it sent it
+  std::vector<std::int64_t> incidents;  // the node's incident ids its acks may name
+  bool silent = false;                  // the receiver's silent-node alert
 };
 
 struct NodeUptime {

@@ -31,6 +31,13 @@ class Registered final : public RegistrySource {
                      const std::function<void(const AckRow&)>& row) override {
     return source_->ForEachAck(node, begin, end, row);
   }
+  Result<std::optional<ReceiverAlerting>> ReceiverAlertingOf(const std::string& node) override {
+    return source_->ReceiverAlertingOf(node);
+  }
+  Outcome ForEachReceiverAlert(const std::string& node, std::int64_t begin, std::int64_t end,
+                               const std::function<void(const ReceiverAlertRow&)>& row) override {
+    return source_->ForEachReceiverAlert(node, begin, end, row);
+  }
 
  private:
   std::unique_ptr<Source> source_;

@@ -30,6 +30,7 @@ std::vector<const char*> Pointers(const PgParams& params) {
 
 PgResult::PgResult(pg_result* result) : result_(result, &PQclear) {}
 int PgResult::Rows() const { return PQntuples(result_.get()); }
+int PgResult::Columns() const { return PQnfields(result_.get()); }
 bool PgResult::IsNull(int row, int column) const {
   return PQgetisnull(result_.get(), row, column) != 0;
 }
@@ -84,6 +85,15 @@ Result<PgResult> PgConnection::Exec(std::string_view sql) {
 
 Result<PgResult> PgConnection::Exec(const std::string& sql, const PgParams& params) {
   auto pointers = Pointers(params);
+  return Check(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
+                            pointers.data(), nullptr, nullptr, 0));
+}
+
+Result<PgResult> PgConnection::ExecNullable(const std::string& sql,
+                                            const std::vector<std::optional<std::string>>& params) {
+  std::vector<const char*> pointers;
+  pointers.reserve(params.size());
+  for (const auto& p : params) pointers.push_back(p ? p->c_str() : nullptr);
   return Check(PQexecParams(conn_, sql.c_str(), static_cast<int>(params.size()), nullptr,
                             pointers.data(), nullptr, nullptr, 0));
 }

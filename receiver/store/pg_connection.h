@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,7 @@ class PgResult {
  public:
   explicit PgResult(pg_result* result);
   int Rows() const;
+  int Columns() const;
   bool IsNull(int row, int column) const;
   std::string Text(int row, int column) const;
   std::int64_t Int(int row, int column) const;
@@ -63,6 +65,9 @@ class PgConnection {
   // One or more statements without parameters.
   Result<PgResult> Exec(std::string_view sql);
   Result<PgResult> Exec(const std::string& sql, const PgParams& params);
+  // The same with NULL parameters (nullopt), for statements that write NULL.
+  Result<PgResult> ExecNullable(const std::string& sql,
+                                const std::vector<std::optional<std::string>>& params);
   Outcome Prepare(const std::string& name, const std::string& sql);
   Result<PgResult> RunPrepared(const std::string& name, const PgParams& params);
 

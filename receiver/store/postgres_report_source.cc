@@ -1,5 +1,8 @@
 #include "receiver/store/postgres_report_source.h"
 
+#include <nlohmann/json.hpp>
+
+#include "receiver/store/alert_schema.h"
 #include "receiver/store/postgres_schema.h"
 
 namespace fleet::receiver {
@@ -160,6 +163,52 @@ Outcome PostgresReportSource::ForEachAck(const std::string& node, std::int64_t b
                std::nullopt,   rows.Int(i, 5), rows.Text(i, 6) == "t"};
     if (!rows.IsNull(i, 4)) ack.note = rows.Text(i, 4);
     row(ack);
+    return Success();
+  });
+}
+
+Result<std::optional<ReceiverAlerting>> PostgresReportSource::ReceiverAlertingOf(
+    const std::string& node) {
+  if (auto connected = EnsureConnected(); !connected) return Error{connected.error()};
+  auto rows = db_->Exec("SELECT since, seen FROM alert_nodes WHERE node = $1", {node});
+  if (!rows) return Error{rows.error()};
+  if (rows->Rows() == 0) return std::optional<ReceiverAlerting>();
+  return std::optional<ReceiverAlerting>(
+      ReceiverAlerting{rows->Int(0, 0), rows->Int(0, 1) + kAlertNodeSeenEvery + 60});
+}
+
+Outcome PostgresReportSource::ForEachReceiverAlert(
+    const std::string& node, std::int64_t begin, std::int64_t end,
+    const std::function<void(const ReceiverAlertRow&)>& row) {
+  static const std::string kSql =
+      "SELECT id, checks, incidents, silent, opened, sent, resolved, "
+      "CASE WHEN ack_source = 'receiver' THEN acked_at END, acked_by, acked_via "
+      "FROM alert_history WHERE node = $1 AND sent >= $2 AND sent < $3 ORDER BY opened, id";
+  return Stream(kSql, {node, Num(begin), Num(end)}, [&](const PgResult& rows, int i) -> Outcome {
+    ReceiverAlertRow alert;
+    alert.key = rows.Int(i, 0);
+    const auto checks = nlohmann::json::parse(rows.Text(i, 1), nullptr, false);
+    if (checks.is_array()) {
+      for (const auto& c : checks) {
+        if (c.is_string()) alert.checks.push_back(c.get<std::string>());
+      }
+    }
+    const auto incidents = nlohmann::json::parse(rows.Text(i, 2), nullptr, false);
+    if (incidents.is_array()) {
+      for (const auto& n : incidents) {
+        if (n.is_number_integer()) alert.incidents.push_back(n.get<std::int64_t>());
+      }
+    }
+    alert.silent = rows.Int(i, 3) != 0;
+    alert.opened = rows.Int(i, 4);
+    alert.sent = rows.Int(i, 5);
+    if (!rows.IsNull(i, 6)) alert.resolved = rows.Int(i, 6);
+    if (!rows.IsNull(i, 7)) {
+      alert.acked_at = rows.Int(i, 7);
+      alert.acked_by = rows.Text(i, 8);
+      alert.acked_via = rows.Text(i, 9);
+    }
+    row(alert);
     return Success();
   });
 }

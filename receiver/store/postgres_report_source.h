@@ -35,6 +35,9 @@ class PostgresReportSource final : public ReportSource {
                           const std::function<void(const IncidentRow&)>& row) override;
   Outcome ForEachAck(const std::string& node, std::int64_t begin, std::int64_t end,
                      const std::function<void(const AckRow&)>& row) override;
+  Result<std::optional<ReceiverAlerting>> ReceiverAlertingOf(const std::string& node) override;
+  Outcome ForEachReceiverAlert(const std::string& node, std::int64_t begin, std::int64_t end,
+                               const std::function<void(const ReceiverAlertRow&)>& row) override;
 
  private:
   explicit PostgresReportSource(std::unique_ptr<PgConnection> db) : db_(std::move(db)) {}

@@ -1,6 +1,7 @@
 #include "receiver/store/postgres_schema.h"
 
 #include "receiver/core/live_arrival.h"
+#include "receiver/store/alert_schema.h"
 
 #include <algorithm>
 #include <array>
@@ -241,6 +242,7 @@ constexpr std::array kMigrations = {
     PgMigration{3, "records by node and time", kRecordsByTime, nullptr},
     PgMigration{4, "typed columns of records", kTypedTables, FillTypedTables},
     PgMigration{5, "acks and maintenance windows", kAckTables, FillAckTables},
+    PgMigration{6, "alerting", kPostgresAlertTables, nullptr},
 };
 
 Result<int> MigrateInTransaction(PgConnection& db) {

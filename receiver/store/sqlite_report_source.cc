@@ -2,6 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <nlohmann/json.hpp>
+
+#include "receiver/store/alert_schema.h"
 #include "receiver/store/sqlite_store.h"
 
 namespace fleet::receiver {
@@ -30,6 +33,8 @@ Result<std::unique_ptr<SqliteReportSource>> SqliteReportSource::Open(const std::
   auto db = SqliteDb::Open(path, SqliteDb::Mode::kReadWrite);
   if (!db) return Error{db.error()};
   if (auto done = (*db)->Exec(kRegistrySchema); !done) return Error{path + ": " + done.error()};
+  // The receiver's alert history (empty when it never alerted).
+  if (auto done = (*db)->Exec(kSqliteAlertTables); !done) return Error{path + ": " + done.error()};
   return std::unique_ptr<SqliteReportSource>(new SqliteReportSource(std::move(db).value()));
 }
 
@@ -161,6 +166,60 @@ Outcome SqliteReportSource::ForEachAck(const std::string& node, std::int64_t beg
     AckRow ack{q.Int(0), q.Int(1), q.Text(2), q.Text(3), std::nullopt, q.Int(5), q.Int(6) != 0};
     if (!q.IsNull(4)) ack.note = q.Text(4);
     row(ack);
+  }
+  return Success();
+}
+
+Result<std::optional<ReceiverAlerting>> SqliteReportSource::ReceiverAlertingOf(
+    const std::string& node) {
+  auto stmt = db_->Prepare("SELECT since, seen FROM alert_nodes WHERE node = ?1");
+  if (!stmt) return Error{stmt.error()};
+  (*stmt)->Bind(1, std::string_view(node));
+  auto next = (*stmt)->Step();
+  if (!next) return Error{next.error()};
+  if (!*next) return std::optional<ReceiverAlerting>();
+  return std::optional<ReceiverAlerting>(
+      ReceiverAlerting{(*stmt)->Int(0), (*stmt)->Int(1) + kAlertNodeSeenEvery + 60});
+}
+
+Outcome SqliteReportSource::ForEachReceiverAlert(
+    const std::string& node, std::int64_t begin, std::int64_t end,
+    const std::function<void(const ReceiverAlertRow&)>& row) {
+  auto stmt = db_->Prepare(
+      "SELECT id, checks, incidents, silent, opened, sent, resolved, "
+      "CASE WHEN ack_source = 'receiver' THEN acked_at END, acked_by, acked_via "
+      "FROM alert_history WHERE node = ?1 AND sent >= ?2 AND sent < ?3 ORDER BY opened, id");
+  if (!stmt) return Error{stmt.error()};
+  (*stmt)->Bind(1, std::string_view(node)).Bind(2, begin).Bind(3, end);
+  for (;;) {
+    auto next = (*stmt)->Step();
+    if (!next) return Error{next.error()};
+    if (!*next) break;
+    const SqliteStatement& q = **stmt;
+    ReceiverAlertRow alert;
+    alert.key = q.Int(0);
+    const auto checks = nlohmann::json::parse(q.Text(1), nullptr, false);
+    if (checks.is_array()) {
+      for (const auto& c : checks) {
+        if (c.is_string()) alert.checks.push_back(c.get<std::string>());
+      }
+    }
+    const auto incidents = nlohmann::json::parse(q.Text(2), nullptr, false);
+    if (incidents.is_array()) {
+      for (const auto& i : incidents) {
+        if (i.is_number_integer()) alert.incidents.push_back(i.get<std::int64_t>());
+      }
+    }
+    alert.silent = q.Int(3) != 0;
+    alert.opened = q.Int(4);
+    alert.sent = q.Int(5);
+    if (!q.IsNull(6)) alert.resolved = q.Int(6);
+    if (!q.IsNull(7)) {
+      alert.acked_at = q.Int(7);
+      alert.acked_by = q.Text(8);
+      alert.acked_via = q.Text(9);
+    }
+    row(alert);
   }
   return Success();
 }

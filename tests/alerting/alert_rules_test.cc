@@ -313,3 +313,31 @@ TEST_CASE("the state saves and loads whole; a broken save is refused, not thrown
   wrong["alerts"][0]["checks"] = nlohmann::json::array();
   CHECK(!AlertBook::Load(wrong, policy));
 }
+
+TEST_CASE("bad since an earlier time: confirm counts from then, never from the future") {
+  Fixture f;
+  f.now = kT0 + 100;
+  // Known bad since kT0 + 80 (an incident the receiver hears of 20 s after it opened).
+  f.book.Observe("tmux", Level::kCritical, "down", "", f.now, f.out, kT0 + 80);
+  CHECK(f.Take().empty());
+  CHECK(f.book.NextWake() == kT0 + 110);
+  f.TickAt(110);
+  CHECK(f.Take() == Notices({{NoticeKind::kOpened, 1}}));
+  CHECK(f.book.Find(1)->opened == kT0 + 80);
+  // Long bad already (a node silent since its last heartbeat): told at once.
+  f.now = kT0 + 200;
+  f.book.Observe("silent", Level::kCritical, "quiet", "", f.now, f.out, kT0 + 10);
+  CHECK(f.Take() == Notices({{NoticeKind::kOpened, 2}}));
+  CHECK(f.book.Find(2)->opened == kT0 + 10);
+  // A time ahead of now (a node clock in the future) is taken as now.
+  f.now = kT0 + 300;
+  f.book.Observe("disk", Level::kCritical, "full", "", f.now, f.out, kT0 + 900);
+  f.TickAt(329);
+  CHECK(f.Take().empty());
+  f.TickAt(330);
+  CHECK(f.Take() == Notices({{NoticeKind::kOpened, 3}}));
+  // An earlier time given for a check that is bad already changes nothing.
+  f.now = kT0 + 400;
+  f.book.Observe("disk", Level::kCritical, "full", "", f.now, f.out, kT0);
+  CHECK(f.book.Find(3)->opened == kT0 + 300);
+}

@@ -56,3 +56,17 @@ TEST_CASE("5xx, garbage and no reply: this message again after the backoff") {
     CHECK(d.channel_state == "retrying");
   }
 }
+
+TEST_CASE("a chat that no longer exists (Telegram's 400 chat not found) holds the channel") {
+  ApiAnswer gone = Answer(ApiVerdict::kRefused, 400);
+  gone.error = "telegram: 400 Bad Request: chat not found";
+  for (bool edit : {false, true}) {
+    const Delivery d = DecideDelivery(gone, edit, milliseconds(5));
+    CHECK(d.action == DeliveryAction::kHoldChannel);
+    CHECK(d.delay == kRefusedChannelRetry);
+    CHECK(d.channel_state == "refused");
+  }
+  ApiAnswer bad = Answer(ApiVerdict::kRefused, 400);
+  bad.error = "telegram: 400 Bad Request: message text is empty";
+  CHECK(DecideDelivery(bad, false, milliseconds(5)).action == DeliveryAction::kSetAside);
+}

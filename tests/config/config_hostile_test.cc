@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "agent/config/config.h"
-#include "agent/config/yaml_text.h"
+#include "base/yaml_text.h"
 
 #include "tests/support/string_lists.h"  // error lists print one per line
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The architecture as the code and the link graph show it (README "Layout"): base/ <-
 # core/ <- collectors/ <- agent/, base/ <- protocol/ <- agent/ and receiver/, and base/ <-
-# alerting/ (for both). Fails
+# alerting/ <- agent/ and receiver/. Fails
 # when a source includes a folder it must not lean on, or when a library links one.
 # The link graph is CMake's own (--graphviz of a throwaway configure of this checkout).
 set -euo pipefail
@@ -20,7 +20,8 @@ declare -A may_include=(
   # The history gets what checks found out in their results (CheckResult), never from a
   # collector's own rules.
   [agent/history]="agent base core protocol"
-  [receiver]="base protocol"
+  # The receiver alerts too (receiver/alerts/), with the same library as the agent.
+  [receiver]="base protocol alerting"
   # Alerting (Telegram, Discord) serves the agent and the receiver alike: it leans on
   # neither.
   [alerting]="base"

@@ -23,8 +23,22 @@ class FakeSource final : public ReportSource {
   std::map<std::string, std::vector<TaskRow>> tasks;
   std::map<std::string, std::vector<IncidentRow>> incidents;
   std::map<std::string, std::vector<AckRow>> acks;
+  std::map<std::string, ReceiverAlerting> alerting;
+  std::map<std::string, std::vector<ReceiverAlertRow>> sent;
 
   Result<Registry> LoadRegistry() override { return registry; }
+  Result<std::optional<ReceiverAlerting>> ReceiverAlertingOf(const std::string& node) override {
+    auto it = alerting.find(node);
+    if (it == alerting.end()) return std::optional<ReceiverAlerting>();
+    return std::optional<ReceiverAlerting>(it->second);
+  }
+  Outcome ForEachReceiverAlert(const std::string& node, std::int64_t begin, std::int64_t end,
+                               const std::function<void(const ReceiverAlertRow&)>& row) override {
+    for (const auto& a : sent[node]) {
+      if (a.sent >= begin && a.sent < end) row(a);
+    }
+    return Success();
+  }
   Outcome ForEachHeartbeat(const std::string& node, std::int64_t begin, std::int64_t end,
                            const std::function<void(const HeartbeatRow&)>& row) override {
     for (const auto& b : beats[node]) {
@@ -721,4 +735,57 @@ TEST_CASE("report formats: the statement lists alerts, MTTA and MTTR in every fo
   const auto quiet = StatementToJson(AlertMonth().Statement());
   CHECK(quiet["operators"][0]["alerts"]["mtta_seconds"].is_null());
   CHECK(quiet["operators"][0]["alerts"]["list"].empty());
+}
+
+TEST_CASE("alerts: while the receiver alerts, its sent alerts are the month's alerts") {
+  AlertMonth m;
+  // The receiver looked after the node from the 6th on.
+  m.source.alerting["n"] = {kT1 - 3600, kOctober.end + 3600};
+  // Before: an incident the node alerted of on its own, counted as ever.
+  m.Incident(1, "disk", kT1 - 86400, kT1 - 86400 + 600);
+  // An incident the receiver never alerted of (closed before confirm): no alert.
+  m.Incident(2, "tmux", kT1, kT1 + 20);
+  // An incident the receiver alerted of, acknowledged by a button at the receiver after 4m.
+  m.Incident(3, "gateway", kT2, kT2 + 7200);
+  m.source.sent["n"].push_back(
+      {17, {"gateway"}, {3}, false, kT2, kT2 + 30, kT2 + 7200, kT2 + 240, "@ada", "telegram"});
+  // A silent node, resolved when its heartbeats came back 10 minutes after it went quiet.
+  m.source.sent["n"].push_back(
+      {18, {"silent"}, {}, true, kT3, kT3 + 180, kT3 + 600, std::nullopt, "", ""});
+  // A second incident alert, answered by the node's own ack record naming its incident.
+  m.Incident(5, "cron", kT3 + 7200, std::nullopt);
+  m.Ack(5, kT3 + 7200 + 300, "hermes", "cli");
+  m.source.sent["n"].push_back(
+      {19, {"cron"}, {5}, false, kT3 + 7200, kT3 + 7230, std::nullopt, std::nullopt, "", ""});
+  MonthStatement s = m.Statement();
+  const AlertSummary& a = Of(s, "op").alerts;
+  REQUIRE(a.lines.size() == 4);
+  CHECK_FALSE(a.lines[0].alert.has_value());
+  CHECK(a.lines[0].incident == 1);
+  CHECK(a.lines[0].answer == AlertAnswer::kResolved);
+  CHECK(a.lines[1].alert == 17);
+  CHECK(a.lines[1].answer == AlertAnswer::kAcknowledged);
+  CHECK(a.lines[1].figure == "acknowledged by @ada via telegram after 4m");
+  CHECK(a.lines[2].alert == 18);
+  CHECK(a.lines[2].silent);
+  CHECK(a.lines[2].check == "silent");
+  CHECK(a.lines[2].figure == "resolved after 10m");
+  CHECK(a.lines[3].alert == 19);
+  CHECK(a.lines[3].figure == "acknowledged by hermes via cli after 5m");
+  CHECK(a.answered == 4);
+  CHECK(Bonus(Of(s, "op"), "incidents").earned);
+  // The table names the receiver's alert by its number.
+  const std::string table = StatementToTable(s);
+  CHECK(table.find("n alert 18 (silent, opened " + FormatUtc(kT3) + "): resolved after 10m") !=
+        std::string::npos);
+  const auto json = StatementToJson(s)["operators"][0]["alerts"]["list"];
+  CHECK(json[2]["alert"] == 18);
+  CHECK(json[2]["incident"].is_null());
+  CHECK(json[2]["silent"] == true);
+  CHECK(json[0]["alert"].is_null());
+  // A silent alert nobody answered within 30 minutes costs the bonus.
+  m.source.sent["n"][1].resolved = kT3 + 3600;
+  s = m.Statement();
+  CHECK_FALSE(Bonus(Of(s, "op"), "incidents").earned);
+  CHECK(Of(s, "op").alerts.lines[2].figure == "not answered within 30m (resolved after 1h00m)");
 }

@@ -600,7 +600,7 @@ TEST_SUITE("postgres") {
     auto admin = maker.Admin();
     REQUIRE(admin
                 ->Exec("DROP TABLE acks, maintenance_windows; "
-                       "DELETE FROM schema_migrations WHERE version = 5")
+                       "DELETE FROM schema_migrations WHERE version >= 5")
                 .ok());
     auto source = PostgresReportSource::Open(maker.url);
     REQUIRE_MESSAGE(source.ok(), (source ? "" : source.error()));
@@ -613,7 +613,7 @@ TEST_SUITE("postgres") {
     CHECK(windows->Text(0, 0) == "kernel 3600");
     auto version = admin->Exec("SELECT max(version) FROM schema_migrations");
     REQUIRE(version.ok());
-    CHECK(version->Int(0, 0) == 5);
+    CHECK(version->Int(0, 0) == PostgresMigrations().back().version);
   }
 
   TEST_CASE("report sources: a fresh PostgreSQL database gets the registry tables") {

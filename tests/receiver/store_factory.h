@@ -26,6 +26,8 @@ struct SqliteStoreMaker {
   static constexpr const char* kName = "sqlite";
   fleet::testing::TempDir dir;
   std::string path = dir.Path("receiver.db");
+  // The --db text of this database.
+  std::string Db() const { return path; }
 
   std::unique_ptr<RecordStore> Make() {
     auto store = SqliteStore::Open(path, true);
@@ -89,6 +91,7 @@ struct PostgresStoreMaker {
     return std::move(store).value();
   }
   std::unique_ptr<RecordStore> Make() { return MakePostgres(); }
+  std::string Db() const { return url; }
 };
 
 }  // namespace fleet::receiver::testing

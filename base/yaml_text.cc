@@ -1,4 +1,4 @@
-#include "agent/config/yaml_text.h"
+#include "base/yaml_text.h"
 
 #include <algorithm>
 #include <cstdio>

@@ -39,7 +39,7 @@ inline constexpr std::int64_t kAlertNodeSeenEvery = 600;
   "seq BIGINT NOT NULL, PRIMARY KEY (node, epoch));\n"                                          \
   "CREATE TABLE IF NOT EXISTS alert_nodes (node TEXT PRIMARY KEY, state TEXT NOT NULL, "        \
   "since BIGINT NOT NULL, seen BIGINT NOT NULL);\n"                                             \
-  "CREATE TABLE IF NOT EXISTS alert_beats (node TEXT PRIMARY KEY, received BIGINT NOT NULL, "    \
+  "CREATE TABLE IF NOT EXISTS alert_beats (node TEXT PRIMARY KEY, received BIGINT NOT NULL, "   \
   "minute BIGINT NOT NULL);\n"                                                                  \
   "CREATE TABLE IF NOT EXISTS alert_history (id " ID                                            \
   ", node TEXT NOT NULL, "                                                                      \

@@ -128,6 +128,17 @@ CREATE TABLE maintenance_windows (
 CREATE INDEX maintenance_windows_by_from ON maintenance_windows (node, from_at);
 )sql";
 
+// Revocation with a reason, and operators that left (as SQLite's schema). IF NOT EXISTS: the
+// tests replay later migrations over a database made older by hand.
+constexpr std::string_view kRevocations = R"sql(
+ALTER TABLE nodes ADD COLUMN IF NOT EXISTS revoke_reason TEXT;
+CREATE TABLE IF NOT EXISTS operator_revocations (
+  operator TEXT PRIMARY KEY,
+  revoked_at BIGINT NOT NULL,
+  reason TEXT NOT NULL
+);
+)sql";
+
 // A typed table's insert: its columns after (node, epoch, seq), and their values from the
 // statement's parameters $4 on (typed explicitly: the values are also SELECTed).
 struct TypedInsert {
@@ -243,6 +254,7 @@ constexpr std::array kMigrations = {
     PgMigration{4, "typed columns of records", kTypedTables, FillTypedTables},
     PgMigration{5, "acks and maintenance windows", kAckTables, FillAckTables},
     PgMigration{6, "alerting", kPostgresAlertTables, nullptr},
+    PgMigration{7, "revocation reasons, operators revoked", kRevocations, nullptr},
 };
 
 Result<int> MigrateInTransaction(PgConnection& db) {

@@ -20,6 +20,7 @@
 
 #include "base/result.h"
 #include "base/utc_time.h"
+#include "protocol/jws.h"
 
 namespace fleet::protocol {
 
@@ -60,6 +61,8 @@ inline constexpr char kNote[] = "note";
 inline constexpr char kFrom[] = "from";
 inline constexpr char kUntil[] = "until";
 inline constexpr char kReason[] = "reason";
+inline constexpr char kNewJwk[] = "new_jwk";
+inline constexpr char kProof[] = "proof";
 }  // namespace fields
 
 inline constexpr std::int64_t kRecordVersion = 1;
@@ -74,7 +77,16 @@ inline constexpr std::size_t kMaxChecks = 64;       // checks in one heartbeat
 // A maintenance window lasts at most this long (30 days): a longer silence is no window.
 inline constexpr std::int64_t kMaxMaintenanceSeconds = 30 * 86400;
 
-enum class RecordType { kHeartbeat, kTask, kIncident, kAgentStart, kAgentStop, kAck, kMaintenance };
+enum class RecordType {
+  kHeartbeat,
+  kTask,
+  kIncident,
+  kAgentStart,
+  kAgentStop,
+  kAck,
+  kMaintenance,
+  kKeyRotate
+};
 std::string_view RecordTypeName(RecordType type);
 std::optional<RecordType> ParseRecordType(std::string_view name);
 
@@ -153,9 +165,21 @@ struct Maintenance {
   std::string by;
 };
 
+// The node moves to a new key (its old one signs this record, in the chain): `new_jwk` is
+// the new public key as a JWK ({"kty":"OKP","crv":"Ed25519","x":...,"kid":...}, exactly
+// those members, kid KeyId(x)); `proof` is a compact JWS the new key signed over the node,
+// the old and the new kid and this record's t (protocol/key_proof.h: proof of possession).
+// The decoder checks the JWK's shape; whoever verifies the record checks the proof.
+struct KeyRotate {
+  PublicKey new_key{};
+  std::string new_kid;  // KeyId(new_key)
+  std::string proof;    // at most kMaxProofBytes
+};
+inline constexpr std::size_t kMaxProofBytes = 1024;
+
 // In RecordType's order: Record::Type() is the index.
 using RecordBody =
-    std::variant<Heartbeat, TaskRun, Incident, AgentStart, AgentStop, Ack, Maintenance>;
+    std::variant<Heartbeat, TaskRun, Incident, AgentStart, AgentStop, Ack, Maintenance, KeyRotate>;
 
 struct Record {
   Envelope envelope;

@@ -47,6 +47,7 @@ EXAMPLES:
   fleet-agent check --config /etc/fleet-agent/agent.yaml
   fleet-agent config check /etc/fleet-agent/agent.yaml && systemctl reload fleet-agent
   fleet-agent pubkey --jwk
+  fleet-agent rotate-key
   fleet-agent report --week
   fleet-agent alerts && fleet-agent ack 12 --note "restarting the gateway"
   fleet-agent maintenance --for 2h --reason "kernel upgrade"
@@ -229,7 +230,11 @@ int RunCli(int argc, char** argv) {
   CLI::App* pubkey = app.add_subcommand("pubkey", "Print the node's kid and public key.");
   CLI::App* records =
       app.add_subcommand("records", "Print the signed records, one compact JWS per line.");
-  for (CLI::App* sub : {keygen, pubkey, records}) {
+  CLI::App* rotate_key = app.add_subcommand(
+      "rotate-key",
+      "Move the node to a new key: a key_rotate record signed by the old key, in the chain, "
+      "carrying the new public key and its proof; later records are signed with the new key.");
+  for (CLI::App* sub : {keygen, pubkey, records, rotate_key}) {
     sub->add_option("--config", key_args.config_file, "YAML configuration file");
     sub->add_option("--state-dir", key_args.state_dir, "State directory");
   }
@@ -302,6 +307,7 @@ int RunCli(int argc, char** argv) {
   if (keygen->parsed()) return RunKeygenCommand(key_args);
   if (pubkey->parsed()) return RunPubkeyCommand(key_args);
   if (records->parsed()) return RunRecordsCommand(key_args);
+  if (rotate_key->parsed()) return RunRotateKeyCommand(key_args);
   if (verify->parsed()) return RunVerifyCommand(verify_file, verify_jwk);
   if (alerts_test->parsed()) return RunAlertsTestCommand(alerts_test_config);
   if (alerts->parsed()) return RunAlertsCommand(alerts_args);

@@ -1,9 +1,15 @@
 #include "agent/cli/record_commands.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstring>
 #include <fstream>
 #include <iostream>
 
 #include "agent/cli/history_commands.h"
+#include "agent/daemon/node_clock.h"
 #include "agent/daemon/state_dir.h"
 #include "agent/history/history_store.h"
 #include "agent/records/node_key.h"
@@ -30,7 +36,82 @@ void PrintKey(const NodeKey& key, bool jwk) {
   }
 }
 
+int Fail(const std::string& message) {
+  std::cerr << "fleet-agent: " << message << "\n";
+  return kBad;
+}
+
+// The key the history names current (meta node_kid), which is node.key unless a rotation
+// stopped part way; node.key alone when there is no history yet.
+Result<std::optional<NodeKey>> LoadCurrentNodeKey(const std::string& dir) {
+  auto key = LoadNodeKey(dir);
+  if (!key || !key->has_value()) return key;
+  if (::access((dir + "/history.db").c_str(), F_OK) != 0) return key;
+  auto store = HistoryStore::Open(dir, true, "", FLEET_VERSION);
+  if (!store) return Error{store.error()};
+  auto kid = (*store)->CurrentKid();
+  if (!kid) return Error{kid.error()};
+  if (!*kid || **kid == (*key)->kid) return key;
+  auto found = FindNodeKey(dir, **kid);
+  if (!found) return Error{found.error()};
+  return std::optional<NodeKey>(*found);
+}
+
 }  // namespace
+
+int RunRotateKeyCommand(const KeyArgs& args) {
+  std::string node;
+  auto dir = ResolveStateDir(args.config_file, args.state_dir, &node);
+  if (!dir) return kUsageError;
+  // One rotation at a time (the lock goes with the process, however it ends).
+  const std::string lock_path = *dir + "/node.key.lock";
+  const int lock = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock < 0) return Fail(lock_path + ": " + std::strerror(errno));
+  if (::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock);
+    return Fail("another fleet-agent rotate-key is running (" + lock_path + ")");
+  }
+  auto loaded = LoadNodeKey(*dir);
+  if (!loaded) return Fail(loaded.error());
+  if (!loaded->has_value()) {
+    return Fail("no node key in " + *dir + " (create one: fleet-agent keygen)");
+  }
+  if (::access((*dir + "/history.db").c_str(), F_OK) != 0) {
+    return Fail("no history in " + *dir +
+                " yet: rotate once the agent has run (before that, keygen --force makes "
+                "another key to register)");
+  }
+  const NodeKey& file_key = **loaded;
+  auto store = HistoryStore::Open(*dir, false, node, FLEET_VERSION, file_key);
+  if (!store) return Fail(store.error());
+  auto current = (*store)->CurrentKid();
+  if (!current) return Fail(current.error());
+  if (*current && **current != file_key.kid) {
+    // A rotation stopped after its record: finish it first.
+    if (auto done = PromoteNextNodeKey(*dir, file_key.kid, **current); !done) {
+      return Fail("finishing the rotation to kid " + **current + ": " + done.error());
+    }
+    std::cout << "finished the rotation to kid " << **current << " that stopped part way\n";
+  }
+  auto next = CreateNextNodeKey(*dir);
+  if (!next) return Fail(next.error());
+  RotationCrashPoint("next-written");
+  auto rotated = (*store)->AddKeyRotate(*next, NodeClock().Stamp());
+  if (!rotated) return Fail(rotated.error());
+  RotationCrashPoint("record-committed");
+  if (auto done = PromoteNextNodeKey(*dir, rotated->old_kid, rotated->new_kid); !done) {
+    return Fail("the key_rotate record is made, but " + done.error() +
+                " (the new key signs from node.key.next; run rotate-key again to finish)");
+  }
+  RotationCrashPoint("promoted");
+  std::cout << "rotated the node key of " << node << ": kid " << rotated->old_kid << " -> "
+            << rotated->new_kid << "\n"
+            << "key_rotate record: epoch " << rotated->epoch << " seq " << rotated->seq << " at "
+            << FormatUtc(rotated->t) << ", signed by the old key, with the new key's proof\n"
+            << "the receiver takes the new key with that record; the records already in the "
+               "spool keep the old key's signature and still count\n";
+  return 0;
+}
 
 int RunKeygenCommand(const KeyArgs& args) {
   std::string node;
@@ -54,7 +135,7 @@ int RunKeygenCommand(const KeyArgs& args) {
 int RunPubkeyCommand(const KeyArgs& args) {
   auto dir = ResolveStateDir(args.config_file, args.state_dir, nullptr);
   if (!dir) return kUsageError;
-  auto key = LoadNodeKey(*dir);
+  auto key = LoadCurrentNodeKey(*dir);
   if (!key) {
     std::cerr << "fleet-agent: " << key.error() << "\n";
     return kBad;

@@ -121,6 +121,20 @@ void AddAlertingHealth(const std::string& state_dir, std::chrono::system_clock::
   round.overall = OverallStatus(round.results);
 }
 
+// The node key older than node_key.max_age (90 days by default): one WARNING row,
+// `node_key`, naming the command that makes a new one.
+void AddNodeKeyAge(const AgentConfig& config, std::chrono::system_clock::time_point now,
+                   CheckRound& round) {
+  auto key = ReadNodeKeyState(config.state_dir);
+  if (!key || !key->written_at) return;
+  const NodeKeyAge age =
+      AgeOfNodeKey(key->kid, *key->written_at, ToUnixSeconds(now), config.node_key.max_age);
+  if (!age.too_old) return;
+  round.results.push_back(MakeResult("node_key", Status::kWarning, age.summary,
+                                     {{"kid", key->kid}, {"age_days", age.days}}));
+  round.overall = OverallStatus(round.results);
+}
+
 int RunCheckCommand(const CheckArgs& args) {
   ConfigLoad load =
       args.config_file.empty() ? ConfigLoad{DefaultConfig(), {}} : LoadConfigFile(args.config_file);
@@ -151,7 +165,10 @@ int RunCheckCommand(const CheckArgs& args) {
     checks.push_back(std::move(check));
   }
   CheckReport report{ResolveNodeId(config), os->Now(), RunChecks(checks, os, hermes)};
-  if (args.only.empty()) AddAlertingHealth(config.state_dir, os->Now(), report.round);
+  if (args.only.empty()) {
+    AddAlertingHealth(config.state_dir, os->Now(), report.round);
+    AddNodeKeyAge(config, os->Now(), report.round);
+  }
   if (args.json) {
     std::cout << ToJson(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";

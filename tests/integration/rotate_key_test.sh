@@ -93,10 +93,31 @@ expect_eq "the receiver knows the node's five keys, in order, the last current" 
 expect_eq "... the first the registered one" "$kid0" "$(jq -r '.[0].keys[0].kid' <<<"$list")"
 expect_eq "... the second the one moved to while killed after its record" "$kid1" \
   "$(jq -r '.[0].keys[1].kid' <<<"$list")"
-expect_eq "four key_rotate records at the receiver" 4 \
+expect_eq "four key_rotate records at the receiver (so far)" 4 \
   "$(receiver_sql "select count(*) from records where node='test-node' and type='key_rotate'")"
 expect_eq "every record made is stored once" "$(agent_made)" \
   "$(receiver_sql "select count(*) from records where node='test-node' and epoch=1")"
+# check warns when the key is older than node_key.max_age (90 days), naming the command;
+# status shows the kid and the age; a rotation makes the warning go.
+key_row() { "$FLEET_AGENT" check --config "$pair/agent.yaml" --json | jq -c '.checks[] | select(.name == "node_key")'; }
+expect_eq "a fresh key: no node_key row" "" "$(key_row)"
+touch -d '100 days ago' "$pair/state/node.key"
+expect_match "a key 100 days old: check warns, naming rotate-key" \
+  '"status":"warning".*"summary":"node key '"$(node_kid)"' is 100 days old \(more than 90\): rotate it with fleet-agent rotate-key"' \
+  "$(key_row)"
+expect_match "status shows the kid and the age" "node key: kid $(node_kid), 100 days old" \
+  "$("$FLEET_AGENT" status --state-dir "$pair/state")"
+expect_eq "status --json too" "$(node_kid) 100" \
+  "$(agent_status_json | jq -r '.node_key | "\(.kid) \(.age_days)"')"
+printf 'node_key: {max_age: 200d}\n' >>"$pair/agent.yaml"
+expect_eq "node_key.max_age: 200d: no warning at 100 days" "" "$(key_row)"
+expect_eq "rotated" 0 "$(rotate)"
+more_records
+wait_for 30 all_delivered
+expect_eq "... everything acknowledged" 0 $?
+expect_match "status: the new key, 0 days old" "node key: kid $(node_kid), 0 days old" \
+  "$("$FLEET_AGENT" status --state-dir "$pair/state")"
+
 wait_for 10 bash -c "! ls '$pair/state' | grep -Eq '^node\.key\.(next|[A-Za-z0-9_-]{11})\$'"
 expect_eq "no key file but node.key once every move is acknowledged" 0 $?
 finish

@@ -48,6 +48,7 @@ EXAMPLES:
   fleet-agent config check /etc/fleet-agent/agent.yaml && systemctl reload fleet-agent
   fleet-agent pubkey --jwk
   fleet-agent rotate-key
+  fleet-agent enroll https://receiver.example --token TOKEN
   fleet-agent report --week
   fleet-agent alerts && fleet-agent ack 12 --note "restarting the gateway"
   fleet-agent maintenance --for 2h --reason "kernel upgrade"
@@ -259,6 +260,15 @@ int RunCli(int argc, char** argv) {
   for (CLI::App* sub : {keygen, pubkey}) {
     sub->add_flag("--jwk", key_args.jwk, "Print the public key as a JWK");
   }
+  EnrollArgs enroll_args;
+  CLI::App* enroll = app.add_subcommand(
+      "enroll", "Register this node's key with the receiver at URL, with a one-time token.");
+  enroll->add_option("URL", enroll_args.url, "The receiver, e.g. https://receiver.example")
+      ->required();
+  enroll->add_option("--token", enroll_args.token, "The token from the foundation")->required();
+  enroll->add_option("--node", enroll_args.node, "The node id (the configuration's)");
+  enroll->add_option("--config", enroll_args.config_file, "YAML configuration file");
+  enroll->add_option("--state-dir", enroll_args.state_dir, "State directory");
   std::string verify_file;
   std::string verify_jwk;
   CLI::App* verify = app.add_subcommand(
@@ -325,6 +335,7 @@ int RunCli(int argc, char** argv) {
   if (pubkey->parsed()) return RunPubkeyCommand(key_args);
   if (records->parsed()) return RunRecordsCommand(key_args);
   if (rotate_key->parsed()) return RunRotateKeyCommand(key_args);
+  if (enroll->parsed()) return RunEnrollCommand(enroll_args);
   if (verify->parsed()) return RunVerifyCommand(verify_file, verify_jwk);
   if (alerts_test->parsed()) return RunAlertsTestCommand(alerts_test_config);
   if (alerts->parsed()) return RunAlertsCommand(alerts_args);

@@ -9,9 +9,12 @@
 #include <iostream>
 
 #include "agent/cli/history_commands.h"
+#include "agent/config/config.h"
+#include "agent/config/hermes_target.h"
 #include "agent/daemon/node_clock.h"
 #include "agent/daemon/state_dir.h"
 #include "agent/history/history_store.h"
+#include "agent/push/enroll_client.h"
 #include "agent/records/node_key.h"
 #include "protocol/record_chain.h"
 
@@ -110,6 +113,57 @@ int RunRotateKeyCommand(const KeyArgs& args) {
             << FormatUtc(rotated->t) << ", signed by the old key, with the new key's proof\n"
             << "the receiver takes the new key with that record; the records already in the "
                "spool keep the old key's signature and still count\n";
+  return 0;
+}
+
+int RunEnrollCommand(const EnrollArgs& args) {
+  AgentConfig config = DefaultConfig();
+  if (!args.config_file.empty()) {
+    ConfigLoad load = LoadConfigFile(args.config_file);
+    if (!load.config) {
+      for (const auto& e : load.errors) std::cerr << e.ToString() << "\n";
+      return kUsageError;
+    }
+    config = *load.config;
+  }
+  const std::string dir = args.state_dir.empty() ? config.state_dir : args.state_dir;
+  const std::string node = ResolveNodeId(config);
+  if (!args.node.empty() && args.node != node) {
+    std::cerr << "fleet-agent: --node " << args.node << ": this node's records name it " << node
+              << " (node.id in the configuration, else the host name); set node.id: " << args.node
+              << " there first\n";
+    return kUsageError;
+  }
+  if (args.token.empty()) {
+    std::cerr << "fleet-agent: --token: the one-time token from the foundation\n";
+    return kUsageError;
+  }
+  if (auto prepared = PrepareStateDir(dir); !prepared) return Fail(prepared.error());
+  auto key = LoadCurrentNodeKey(dir);
+  if (!key) return Fail(key.error());
+  if (!key->has_value()) {
+    auto created = CreateNodeKey(dir, false);
+    if (!created) return Fail(created.error());
+    std::cout << "created the node key " << NodeKeyPath(dir) << " (kid " << created->kid << ")\n";
+    *key = *created;
+  }
+  UpstreamSettings upstream = config.upstream;
+  upstream.url = args.url;
+  auto enrolled = EnrolNode(upstream, **key, node, args.token);
+  if (!enrolled) return Fail("enrolment: " + enrolled.error());
+  if (auto saved = SaveEnrolledUpstream(dir, args.url, *enrolled); !saved) {
+    return Fail("enrolled, but " + saved.error());
+  }
+  std::cout << "enrolled node " << enrolled->node << " for operator " << enrolled->operator_id
+            << " (kid " << enrolled->kid << ") at " << args.url << "\n";
+  if (config.upstream.url.empty()) {
+    std::cout << "kept in " << dir
+              << "/upstream.json: the daemon pushes there from its next "
+                 "start or reload (systemctl reload fleet-agent)\n";
+  } else if (config.upstream.url != args.url) {
+    std::cout << "note: the configuration's upstream.url " << config.upstream.url
+              << " still wins; remove it to push to " << args.url << "\n";
+  }
   return 0;
 }
 

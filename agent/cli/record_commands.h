@@ -30,6 +30,19 @@ int RunKeygenCommand(const KeyArgs& args);
 int RunPubkeyCommand(const KeyArgs& args);
 int RunRecordsCommand(const KeyArgs& args);
 int RunRotateKeyCommand(const KeyArgs& args);
+// `enroll URL --token TOKEN [--node ID]`: registers the node's key (made now when there is
+// none) with the receiver at URL (agent/push/enroll_client.h) and keeps URL in the state
+// directory, so the daemon pushes there without an upstream.url in the configuration. The
+// node id is the configuration's (node.id, else the host name): --node must name it, since
+// every record carries it. Exit 0 enrolled, 1 refused or failed, 3 usage.
+struct EnrollArgs {
+  std::string config_file;
+  std::string state_dir;
+  std::string url;
+  std::string token;
+  std::string node;
+};
+int RunEnrollCommand(const EnrollArgs& args);
 int RunVerifyCommand(const std::string& records_file, const std::string& jwk_file);
 
 }  // namespace fleet

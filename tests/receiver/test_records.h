@@ -67,6 +67,11 @@ struct TestNode {
       case RecordType::kMaintenance:
         record.body = Maintenance{kAt, kAt + 3600, "kernel upgrade", "hermes"};
         break;
+      case RecordType::kRemediation:
+        record.body =
+            Remediation{"tmux",   "BURN2",  RemedyAction::kCreateSession, "BURN2 missing", 1,
+                        kAt - 20, kAt - 19, RemedyOutcome::kSucceeded,    std::nullopt,    1};
+        break;
     }
     auto p = nlohmann::json::parse(EncodeRecord(record));
     if (!ParseRecordType(type)) p[fields::kType] = type;  // a type the contract does not know

@@ -37,10 +37,13 @@ class MemoryRecordStore final : public receiver::RecordStore {
     return Success();
   }
   Result<std::vector<NodeEntry>> ListNodes() override { return data_.nodes; }
-  Outcome RevokeNode(const std::string& node, std::int64_t now) override {
+  Outcome RevokeNode(const std::string& node, std::int64_t at, const std::string& reason) override {
     for (auto& n : data_.nodes) {
       if (n.node != node) continue;
-      if (!n.revoked_at) n.revoked_at = now;
+      if (!n.revoked_at) {
+        n.revoked_at = at;
+        n.revoke_reason = reason;
+      }
       return Success();
     }
     return Error{"no node " + node};
@@ -49,7 +52,7 @@ class MemoryRecordStore final : public receiver::RecordStore {
     for (const auto& n : data_.nodes) {
       if (n.kid == kid) {
         return std::optional<RegisteredKey>(
-            RegisteredKey{n.node, n.kid, n.key, n.revoked_at.has_value()});
+            RegisteredKey{n.node, n.kid, n.key, n.revoked_at, n.revoke_reason});
       }
     }
     return std::optional<RegisteredKey>();

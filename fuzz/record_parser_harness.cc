@@ -36,9 +36,10 @@ HarnessKey MakeKey(std::string node, std::string_view seed32) {
 MemoryRecordStore MakeStore() {
   MemoryRecordStore store;
   for (const HarnessKey* key : {&ActiveKey(), &RevokedKey()}) {
-    (void)store.AddNode({key->node, "op-fuzz", key->kid, key->public_key, kNow - 86400, {}});
+    (void)store.AddNode({key->node, "op-fuzz", key->kid, key->public_key, kNow - 86400, {}, ""});
   }
-  (void)store.RevokeNode(RevokedKey().node, kNow - 3600);
+  // Before the records' t (kNow - 3600): what the revoked key signs is refused.
+  (void)store.RevokeNode(RevokedKey().node, kNow - 7200, "fuzz: a revoked node");
   return store;
 }
 

@@ -34,6 +34,27 @@ Result<std::optional<std::int64_t>> OptionalInteger(const json& object, const ch
   return std::optional<std::int64_t>(*value);
 }
 
+Result<std::vector<RejectedLine>> RejectedLines(const json& j) {
+  std::vector<RejectedLine> lines;
+  auto rejected = j.find("rejected");
+  if (rejected == j.end() || rejected->is_null()) return lines;
+  if (!rejected->is_array()) return Error{"reply 'rejected' is not a list"};
+  for (const auto& item : *rejected) {
+    RejectedLine line;
+    if (item.is_object()) {
+      if (auto n = item.find("line"); n != item.end() && n->is_number_integer()) {
+        line.line = std::max<std::int64_t>(n->get<std::int64_t>(), 0);
+      }
+    }
+    const bool has_reason =
+        item.is_object() && item.contains("reason") && item["reason"].is_string();
+    line.reason =
+        PrintableAscii(has_reason ? item["reason"].get<std::string>() : DumpJson(item), 200);
+    lines.push_back(std::move(line));
+  }
+  return lines;
+}
+
 }  // namespace
 
 json EncodePushAck(const PushAck& ack) {
@@ -93,22 +114,9 @@ Result<PushAck> DecodePushAck(std::string_view body) {
       ack.forks.push_back(seq.get<std::int64_t>());
     }
   }
-  if (auto rejected = j.find("rejected"); rejected != j.end() && !rejected->is_null()) {
-    if (!rejected->is_array()) return Error{"reply 'rejected' is not a list"};
-    for (const auto& item : *rejected) {
-      RejectedLine line;
-      if (item.is_object()) {
-        if (auto n = item.find("line"); n != item.end() && n->is_number_integer()) {
-          line.line = std::max<std::int64_t>(n->get<std::int64_t>(), 0);
-        }
-      }
-      const bool has_reason =
-          item.is_object() && item.contains("reason") && item["reason"].is_string();
-      line.reason =
-          PrintableAscii(has_reason ? item["reason"].get<std::string>() : DumpJson(item), 200);
-      ack.rejected.push_back(std::move(line));
-    }
-  }
+  auto rejected = RejectedLines(j);
+  if (!rejected) return Error{rejected.error()};
+  ack.rejected = std::move(rejected).value();
   auto chain_break = OptionalInteger(j, "chain_break", 1);
   if (!chain_break) return Error{chain_break.error()};
   ack.chain_break = *chain_break;
@@ -116,6 +124,22 @@ Result<PushAck> DecodePushAck(std::string_view body) {
   if (!next_epoch) return Error{next_epoch.error()};
   ack.next_epoch = *next_epoch;
   return ack;
+}
+
+Result<PushRefusal> DecodePushRefusal(std::string_view body) {
+  if (body.size() > kMaxPushReplyBytes) return Error{"reply is larger than 1 MiB"};
+  auto parsed = ParseJsonText(body);
+  if (!parsed) return Error{"reply is not JSON: " + parsed.error()};
+  const json& j = *parsed;
+  if (!j.is_object()) return Error{"reply is not a JSON object"};
+  auto error = j.find("error");
+  if (error == j.end() || !error->is_string()) return Error{"reply has no string 'error'"};
+  PushRefusal refusal;
+  refusal.error = PrintableAscii(error->get<std::string>(), kMaxRefusalChars);
+  auto rejected = RejectedLines(j);
+  if (!rejected) return Error{rejected.error()};
+  refusal.rejected = std::move(rejected).value();
+  return refusal;
 }
 
 }  // namespace fleet::protocol

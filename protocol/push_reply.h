@@ -5,7 +5,9 @@
 // error and, when lines were verified and refused, those lines. Encode and decode side by
 // side; DecodePushAck takes at most 1 MiB of depth-limited JSON, checks every field's type
 // and range, ignores fields it does not know (a newer receiver may add some) and cuts a
-// rejected line's reason to 200 printable characters. Pure; never throws.
+// rejected line's reason to 200 printable characters; DecodePushRefusal does the same for a
+// refusal, its error cut to kMaxRefusalChars (a revocation's reason rides in it). Pure;
+// never throws.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +23,7 @@
 namespace fleet::protocol {
 
 inline constexpr std::size_t kMaxPushReplyBytes = 1 << 20;
+inline constexpr std::size_t kMaxRefusalChars = 600;
 
 // A line of a batch the receiver would not take.
 struct RejectedLine {
@@ -50,5 +53,6 @@ struct PushRefusal {
 nlohmann::json EncodePushAck(const PushAck& ack);
 nlohmann::json EncodePushRefusal(const PushRefusal& refusal);
 Result<PushAck> DecodePushAck(std::string_view body);
+Result<PushRefusal> DecodePushRefusal(std::string_view body);
 
 }  // namespace fleet::protocol

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "base/json_text.h"
+#include "base/units.h"
 
 namespace fleet {
 namespace {
@@ -22,6 +23,24 @@ ReplyKind ClassifyReply(long http_status) {
 std::string Describe(const RejectedLine& rejected) {
   return "line " + (rejected.line > 0 ? std::to_string(rejected.line) : std::string("?")) + ": " +
          rejected.reason;
+}
+
+RefusedBatch DescribeRefusal(long http_status, std::string_view body,
+                             std::chrono::milliseconds retry) {
+  const std::string status = "HTTP " + std::to_string(http_status);
+  auto refusal = protocol::DecodePushRefusal(body);
+  std::string why = refusal ? refusal->error : PrintableAscii(body, 200);
+  if (why.empty()) why = "(empty body)";
+  const std::string again =
+      "retrying every " + FormatDuration(std::chrono::duration_cast<std::chrono::seconds>(retry));
+  if (http_status == 403) {
+    return {"revoked", "the receiver refuses this node's records (" + status + "): " + why +
+                           "; they stay in the spool, " + again};
+  }
+  return {"refused", "the receiver refused the records (" + status + ": " + why +
+                         "); they stay in the spool. Check that this node's key is registered "
+                         "(fleet-agent pubkey --jwk) and the upstream url; " +
+                         again};
 }
 
 std::optional<std::chrono::seconds> RetryAfterDelay(std::int64_t seconds) {

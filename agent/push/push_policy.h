@@ -35,6 +35,18 @@ ReplyKind ClassifyReply(long http_status);
 // "line N: reason", for logs and status.
 std::string Describe(const RejectedLine& rejected);
 
+// A batch refused whole (400, 401, 403, other 4xx): the pusher's state and the one line it
+// logs (once while it repeats) and shows. 403 is the receiver's revocation of this node: its
+// reason (the refusal's error, protocol/push_reply.h) is said as it came, state "revoked".
+// Others say to check the key's registration and the URL. Either way the records stay in
+// the spool and the batch is tried again after `retry`.
+struct RefusedBatch {
+  std::string state;  // "revoked" or "refused"
+  std::string message;
+};
+RefusedBatch DescribeRefusal(long http_status, std::string_view body,
+                             std::chrono::milliseconds retry);
+
 // The wait a Retry-After asks for, as libcurl read it (CURLINFO_RETRY_AFTER: seconds from
 // now, from delay-seconds or an HTTP-date; 0 when absent or unreadable): nullopt for none,
 // capped at one hour so a confused receiver cannot park the node for days.

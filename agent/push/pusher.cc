@@ -227,16 +227,13 @@ void Pusher::HandleReply(Spool& spool, const SentBatch& batch, const HttpReply& 
       Fail("retrying", status + ": " + Excerpt(reply.body), delay);
       return;
     }
-    case ReplyKind::kRefused:
+    case ReplyKind::kRefused: {
       backoff_.Reset();
-      Fail("refused",
-           "the receiver refused the records (" + status + ": " + Excerpt(reply.body) +
-               "); they stay in the spool. Check that this node's key is registered "
-               "(fleet-agent pubkey --jwk) and the upstream url; retrying every " +
-               FormatDuration(
-                   std::chrono::duration_cast<std::chrono::seconds>(upstream_.refused_retry)),
-           upstream_.refused_retry);
+      const RefusedBatch refused =
+          DescribeRefusal(reply.status, reply.body, upstream_.refused_retry);
+      Fail(refused.state, refused.message, upstream_.refused_retry);
       return;
+    }
     case ReplyKind::kAcknowledged:
       break;
   }

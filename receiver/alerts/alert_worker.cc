@@ -82,12 +82,14 @@ NodeAlerts& AlertWorker::StateOf(const std::string& node, std::int64_t now) {
   return nodes_.emplace(node, NodeAlerts(node, settings_.policy)).first->second;
 }
 
-Result<AlertWorker::Read> AlertWorker::ReadInput() {
+Result<AlertWorker::Read> AlertWorker::ReadInput(std::int64_t now) {
   Read read;
   auto nodes = link_.Run("SELECT node, operator, revoked_at FROM nodes");
   if (!nodes) return Error{"reading the registry: " + nodes.error()};
   for (int i = 0; i < nodes->size(); ++i) {
-    read.registry[nodes->Text(i, 0)] = {nodes->Text(i, 1), !nodes->IsNull(i, 2)};
+    // Revoked from its revocation time on (a revocation may be set for later).
+    const auto revoked_at = nodes->IntOr(i, 2);
+    read.registry[nodes->Text(i, 0)] = {nodes->Text(i, 1), revoked_at && *revoked_at <= now};
   }
   auto channels = OperatorChannels(link_).All();
   if (!channels) return Error{channels.error()};
@@ -120,7 +122,7 @@ Result<WorkerStep> AlertWorker::Step(std::int64_t now) {
   if (!loaded_) {
     if (auto done = LoadStates(now); !done) return Error{done.error()};
   }
-  auto read = ReadInput();
+  auto read = ReadInput(now);
   if (!read) return Error{read.error()};
   step.behind = !read->behind.empty();
   auto applied = InTransaction(link_, [&] { return Apply(*read, now, step); });

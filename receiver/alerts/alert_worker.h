@@ -78,7 +78,7 @@ class AlertWorker {
   struct Read;  // what a step read before its transaction
 
   Outcome LoadStates(std::int64_t now);
-  Result<Read> ReadInput();
+  Result<Read> ReadInput(std::int64_t now);
   Outcome Apply(const Read& read, std::int64_t now, WorkerStep& step);
   NodeAlerts& StateOf(const std::string& node, std::int64_t now);
   Outcome AnswerRequests(std::int64_t now, std::map<std::string, std::vector<NoticeEvent>>& events,

@@ -1,4 +1,6 @@
-// `fleet-receiver nodes add|list|revoke`: the registry of node keys in the database.
+// `fleet-receiver nodes add|list|revoke` and `operators revoke`: the registry of node keys in
+// the database, and the exit of nodes and operators.
+#include <algorithm>
 #include <ctime>
 #include <fstream>
 #include <iomanip>
@@ -7,8 +9,11 @@
 #include <sstream>
 
 #include "base/json_text.h"
+#include "base/utc_time.h"
 #include "receiver/cli/receiver_cli.h"
+#include "receiver/registry/revocations.h"
 #include "receiver/store/open_store.h"
+#include "receiver/store/sql_link.h"
 
 namespace fleet::receiver {
 namespace {
@@ -59,6 +64,26 @@ Result<PublicKey> ReadJwkFile(const std::string& path) {
   return key;
 }
 
+// --at: RFC 3339 ("2026-11-25T10:00:00Z", an offset or a fraction allowed) or a date (its
+// 00:00 UTC); empty: now.
+Result<std::int64_t> RevocationTime(const std::string& at) {
+  if (at.empty()) return static_cast<std::int64_t>(std::time(nullptr));
+  if (auto t = ParseRfc3339(at)) return *t;
+  if (at.size() == 10) {
+    if (auto t = ParseRfc3339(at + "T00:00:00Z")) return *t;
+  }
+  return Error{"--at: '" + PrintableAscii(at, 80) +
+               "' is not a time (2026-11-25T10:00:00Z, or a date 2026-11-25 for its 00:00 UTC)"};
+}
+
+Result<std::string> RevocationReason(const std::string& reason) {
+  if (reason.empty() || reason.size() > 1024 || reason.find('\0') != std::string::npos) {
+    return Error{
+        "--reason: say why in 1 to 1024 bytes (it is shown to the node with each refusal)"};
+  }
+  return reason;
+}
+
 std::string UtcTime(std::int64_t seconds) {
   std::time_t t = static_cast<std::time_t>(seconds);
   std::tm tm{};
@@ -85,12 +110,21 @@ int RunNodesAdd(const NodeAddArgs& args) {
   if (!key) return Fail(key.error());
   auto store = OpenRecordStore(args.db, true);
   if (!store) return Fail(store.error());
+  auto link = OpenSqlLink(args.db);
+  if (!link) return Fail(link.error());
+  auto left = Revocations(**link).Find(args.operator_id);
+  if (!left) return Fail(left.error());
+  if (*left) {
+    return Fail("operator " + args.operator_id + " was revoked at " + UtcTime((*left)->revoked_at) +
+                " (" + (*left)->reason + "): no node is added for them");
+  }
   NodeEntry entry{args.node,
                   args.operator_id,
                   KeyId(*key),
                   *key,
                   static_cast<std::int64_t>(std::time(nullptr)),
-                  std::nullopt};
+                  std::nullopt,
+                  ""};
   if (auto added = (*store)->AddNode(entry); !added) return Fail(added.error());
   std::cout << "added node " << entry.node << " (operator " << entry.operator_id << ", kid "
             << entry.kid << ")\n";
@@ -111,7 +145,9 @@ int RunNodesList(const std::string& db, bool json) {
                      {"revoked", n.revoked_at.has_value()},
                      {"added_at", UtcTime(n.added_at)},
                      {"revoked_at", n.revoked_at ? nlohmann::json(UtcTime(*n.revoked_at))
-                                                 : nlohmann::json(nullptr)}});
+                                                 : nlohmann::json(nullptr)},
+                     {"revoke_reason",
+                      n.revoked_at ? nlohmann::json(n.revoke_reason) : nlohmann::json(nullptr)}});
     }
     std::cout << out.dump(2) << "\n";
     return 0;
@@ -121,19 +157,68 @@ int RunNodesList(const std::string& db, bool json) {
             << "STATUS\n";
   for (const auto& n : *nodes) {
     std::cout << std::setw(24) << n.node << std::setw(20) << n.operator_id << std::setw(14) << n.kid
-              << (n.revoked_at ? "revoked " + UtcTime(*n.revoked_at) : "active") << "\n";
+              << (n.revoked_at ? "revoked " + UtcTime(*n.revoked_at) + " (" +
+                                     PrintableAscii(n.revoke_reason, 200) + ")"
+                               : "active")
+              << "\n";
   }
   return 0;
 }
 
-int RunNodesRevoke(const std::string& db, const std::string& node) {
-  auto store = OpenRecordStore(db, false);
+int RunNodesRevoke(const RevokeArgs& args) {
+  auto at = RevocationTime(args.at);
+  if (!at) return Fail(at.error(), kExitUsage);
+  auto reason = RevocationReason(args.reason);
+  if (!reason) return Fail(reason.error(), kExitUsage);
+  auto store = OpenRecordStore(args.db, false);
   if (!store) return Fail(store.error());
-  if (auto revoked = (*store)->RevokeNode(node, static_cast<std::int64_t>(std::time(nullptr)));
-      !revoked) {
+  auto nodes = (*store)->ListNodes();
+  if (!nodes) return Fail(nodes.error());
+  for (const auto& n : *nodes) {
+    if (n.node != args.id || !n.revoked_at) continue;
+    std::cout << "node " << n.node << " was revoked already at " << UtcTime(*n.revoked_at) << " ("
+              << n.revoke_reason << "); unchanged\n";
+    return 0;
+  }
+  if (auto revoked = (*store)->RevokeNode(args.id, *at, *reason); !revoked) {
     return Fail(revoked.error());
   }
-  std::cout << "revoked node " << node << ": its records are refused from now on\n";
+  std::cout << "revoked node " << args.id << " at " << UtcTime(*at) << " (" << *reason
+            << "): records it signs after that are refused (403, with the reason); those "
+               "signed before still count\n";
+  return 0;
+}
+
+int RunOperatorsRevoke(const RevokeArgs& args) {
+  auto at = RevocationTime(args.at);
+  if (!at) return Fail(at.error(), kExitUsage);
+  auto reason = RevocationReason(args.reason);
+  if (!reason) return Fail(reason.error(), kExitUsage);
+  auto store = OpenRecordStore(args.db, false);
+  if (!store) return Fail(store.error());
+  auto nodes = (*store)->ListNodes();
+  if (!nodes) return Fail(nodes.error());
+  auto link = OpenSqlLink(args.db);
+  if (!link) return Fail(link.error());
+  const bool has_nodes = std::any_of(nodes->begin(), nodes->end(),
+                                     [&](const NodeEntry& n) { return n.operator_id == args.id; });
+  auto known = (*link)->Run("SELECT count(*) FROM operators WHERE id = $1", {args.id});
+  if (!has_nodes && (!known || known->Int(0, 0) == 0)) {
+    return Fail("no operator " + args.id + " (no node of theirs, not in operators list)");
+  }
+  auto revoked = Revocations(**link).RevokeOperator(args.id, *at, *reason);
+  if (!revoked) return Fail(revoked.error());
+  const OperatorRevocation& r = revoked->revocation;
+  if (revoked->already) {
+    std::cout << "operator " << args.id << " was revoked already at " << UtcTime(r.revoked_at)
+              << " (" << r.reason << ")";
+  } else {
+    std::cout << "revoked operator " << args.id << " at " << UtcTime(r.revoked_at) << " ("
+              << r.reason << ")";
+  }
+  std::cout << ": " << revoked->nodes_revoked
+            << " node(s) revoked now; records their nodes sign after that are refused, those "
+               "signed before still count\n";
   return 0;
 }
 

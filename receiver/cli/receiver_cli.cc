@@ -55,10 +55,15 @@ int RunReceiverCli(int argc, char** argv) {
   CLI::App* list = nodes->add_subcommand("list", "List the registered nodes.");
   list->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
   list->add_flag("--json", json, "Print JSON");
-  std::string node;
-  CLI::App* revoke = nodes->add_subcommand("revoke", "Refuse a node's records from now on.");
-  revoke->add_option("--db", db, "SQLite file or postgresql:// URI")->required();
-  revoke->add_option("--node", node, "Node id")->required();
+  RevokeArgs revoke_args;
+  CLI::App* revoke = nodes->add_subcommand(
+      "revoke", "Refuse the records a node signs after a time (those before still count).");
+  revoke->add_option("--db", revoke_args.db, "SQLite file or postgresql:// URI")->required();
+  revoke->add_option("--node", revoke_args.id, "Node id")->required();
+  revoke->add_option("--at", revoke_args.at,
+                     "From when: 2026-11-25T10:00:00Z, or a date for its 00:00 UTC (default: now)");
+  revoke->add_option("--reason", revoke_args.reason, "Why (the node is told with each refusal)")
+      ->required();
 
   // The registry beyond node keys, and the monthly reports.
   CLI::App* operators = app.add_subcommand("operators", "The operators (id, name, start date).");
@@ -69,6 +74,19 @@ int RunReceiverCli(int argc, char** argv) {
   operator_add->add_option("--id", operator_args.id, "Operator id")->required();
   operator_add->add_option("--name", operator_args.name, "Operator name")->required();
   operator_add->add_option("--since", operator_args.since, "Start date, YYYY-MM-DD")->required();
+  RevokeArgs operator_revoke_args;
+  CLI::App* operator_revoke = operators->add_subcommand(
+      "revoke", "An operator leaves: revoke all their nodes, enrol none for them again.");
+  operator_revoke->add_option("--db", operator_revoke_args.db, "Receiver database")->required();
+  operator_revoke->add_option("--id,--operator", operator_revoke_args.id, "Operator id")
+      ->required();
+  operator_revoke->add_option(
+      "--at", operator_revoke_args.at,
+      "From when: 2026-11-25T10:00:00Z, or a date for its 00:00 UTC (default: now)");
+  operator_revoke
+      ->add_option("--reason", operator_revoke_args.reason,
+                   "Why (their nodes are told with each refusal)")
+      ->required();
   CLI::App* operator_list = operators->add_subcommand("list", "List the operators.");
   operator_list->add_option("--db", db, "Receiver database")->required();
   operator_list->add_flag("--json", json, "Print JSON");
@@ -152,7 +170,8 @@ int RunReceiverCli(int argc, char** argv) {
   if (serve->parsed()) return RunServe(serve_args);
   if (add->parsed()) return RunNodesAdd(add_args);
   if (list->parsed()) return RunNodesList(db, json);
-  if (revoke->parsed()) return RunNodesRevoke(db, node);
+  if (revoke->parsed()) return RunNodesRevoke(revoke_args);
+  if (operator_revoke->parsed()) return RunOperatorsRevoke(operator_revoke_args);
   if (operator_add->parsed()) return RunOperatorsAdd(operator_args);
   if (operator_list->parsed()) return RunOperatorsList(db, json);
   if (operator_channels->parsed()) return RunOperatorChannels(channels_args);

@@ -1,6 +1,6 @@
-// The fleet-receiver command line: `serve` (the HTTP ingest server) and `nodes add|list|
-// revoke` (the registry of node keys). Exit codes: 0 ok, 1 runtime error (database, JWK
-// file, listening), 2 usage error; errors are one line on stderr.
+// The fleet-receiver command line: `serve` (the HTTP ingest server), `nodes add|list|
+// revoke` (the registry of node keys), `operators ...|revoke` and the reports. Exit codes: 0 ok, 1
+// runtime error (database, JWK file, listening), 2 usage error; errors are one line on stderr.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +30,15 @@ struct NodeAddArgs {
 };
 int RunNodesAdd(const NodeAddArgs& args);
 int RunNodesList(const std::string& db, bool json);
-int RunNodesRevoke(const std::string& db, const std::string& node);
+// `nodes revoke --node ID` and `operators revoke --id OP`: --at (default now), --reason.
+struct RevokeArgs {
+  std::string db;
+  std::string id;  // the node or the operator
+  std::string at;  // RFC 3339 or a date; empty: now
+  std::string reason;
+};
+int RunNodesRevoke(const RevokeArgs& args);
+int RunOperatorsRevoke(const RevokeArgs& args);
 
 int RunReceiverCli(int argc, char** argv);
 

@@ -12,6 +12,7 @@
 #include "protocol/jws.h"
 #include "receiver/alerts/operator_channels.h"
 #include "receiver/cli/receiver_cli.h"
+#include "receiver/registry/revocations.h"
 #include "receiver/report/report_format.h"
 #include "receiver/report/statement.h"
 #include "receiver/store/open_report_source.h"
@@ -96,7 +97,8 @@ int RunOperatorsList(const std::string& db, bool json) {
                    {"since", Date(op.since)},
                    {"nodes", nodes},
                    {"referred", referred},
-                   {"channels", {{"telegram", nullptr}, {"discord", nullptr}}}});
+                   {"channels", {{"telegram", nullptr}, {"discord", nullptr}}},
+                   {"revoked", nullptr}});
   }
   // Where each operator's alerts go (operators channels); a webhook URL is never shown.
   if (auto link = OpenSqlLink(db)) {
@@ -109,6 +111,16 @@ int RunOperatorsList(const std::string& db, bool json) {
           op["channels"]["telegram"] = {{"chat_id", *row.telegram_chat}, {"ackers", row.ackers}};
         }
         if (row.discord_webhook) op["channels"]["discord"] = "set";
+      }
+    }
+    // Operators that left (operators revoke).
+    auto revoked = Revocations(**link).All();
+    if (!revoked) return Fail(revoked.error());
+    for (const auto& r : *revoked) {
+      for (auto& op : out) {
+        if (op["id"] == r.operator_id) {
+          op["revoked"] = {{"at", FormatUtc(r.revoked_at)}, {"reason", r.reason}};
+        }
       }
     }
   } else {
@@ -127,6 +139,10 @@ int RunOperatorsList(const std::string& db, bool json) {
                   << " ackers " << channels["telegram"]["ackers"].dump();
       }
       if (!channels["discord"].is_null()) std::cout << "\tdiscord: set";
+      if (!op["revoked"].is_null()) {
+        std::cout << "\trevoked " << op["revoked"]["at"].get<std::string>() << " ("
+                  << op["revoked"]["reason"].get<std::string>() << ")";
+      }
       std::cout << "\n";
     }
   }
@@ -258,7 +274,8 @@ int RunRegistryImport(const std::string& db, const std::string& yaml_file) {
     ++added;
   }
   for (const auto& [node, when] : revocations) {
-    if (auto done = (*store)->RevokeNode(node, when); !done) return Fail(done.error());
+    if (auto done = (*store)->RevokeNode(node, when, "revoked in " + yaml_file); !done)
+      return Fail(done.error());
   }
   for (const auto& r : referrals) {
     if (auto done = (*source)->AddReferral(r); !done) return Fail(done.error());

@@ -55,6 +55,8 @@ IngestReply StoreFailure(const std::string& what) {
 
 // Status for a batch where nothing verified.
 int NothingValidStatus(const std::vector<Rejected>& rejected) {
+  // The batch stops at a revoked line (PrepareBatch): that line says why.
+  if (!rejected.empty() && rejected.back().why.kind == RejectKind::kRevokedKey) return 403;
   bool all_unknown = true;
   bool all_key_problems = true;
   bool any_revoked = false;
@@ -135,7 +137,13 @@ PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key, std
         batch.refused = IngestReply{503, protocol::EncodePushRefusal({why->reason, {}}), true};
         return batch;
       }
+      // The batch's own node revoked: the rest of the batch waits (see the header). A
+      // revoked line of another node is only one more line that does not belong.
+      const bool revoked = why->kind == RejectKind::kRevokedKey &&
+                           (records.empty() || why->node == records.front().node);
+      if (revoked && !records.empty()) break;
       rejected.push_back({line.number, std::move(*why)});
+      if (revoked) break;
       continue;
     }
     auto& record = std::get<VerifiedRecord>(outcome);
@@ -160,10 +168,12 @@ PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key, std
     }
   }
   if (records.empty()) {
+    const int status = NothingValidStatus(rejected);
+    const Rejected& first = status == 403 && rejected.back().why.kind == RejectKind::kRevokedKey
+                                ? rejected.back()
+                                : rejected.front();
     batch.refused = ErrorReply(
-        NothingValidStatus(rejected),
-        "line " + std::to_string(rejected.front().line) + ": " + rejected.front().why.reason,
-        rejected);
+        status, "line " + std::to_string(first.line) + ": " + first.why.reason, rejected);
   }
   return batch;
 }

@@ -13,9 +13,14 @@
 //   duplicate, another hash a fork (kept aside, reported; the original stays).
 // - The watermark ack_seq of (node, epoch) advances from its stored value, record by record,
 //   only while the next seq is stored and its prev is the hash of the record before.
+// - A record a revoked node signed after its revocation (record_verify.h) ends the batch:
+//   neither it nor any line after it is looked at, so the records before it are stored and
+//   acknowledged (a 200 that does not name it: nothing the agent should set aside for good),
+//   and the agent's next push, starting at it, is refused 403 with the revocation's reason.
 // Reply 200: a PushAck (protocol/push_reply.h), chain_break set when the seq after ack_seq
-// is stored but does not link, next_epoch when forks were seen. No valid line: 401 when every kid
-// is unknown, 403 when every bad line is an unknown or revoked kid and one is revoked, else 400;
+// is stored but does not link, next_epoch when forks were seen. No valid line: 403 when the
+// batch stopped at a revoked line (its reason the error), 401 when every kid is unknown, 403
+// when every bad line is an unknown or revoked kid and one is revoked, else 400;
 // store failures 503 (each a PushRefusal). Pure apart from the store; `now` is the receive time
 // (unix seconds). The rules come in two steps so many batches can share one transaction
 // (group_commit.h): PrepareBatch verifies, reading only keys (on any thread, through any

@@ -26,6 +26,7 @@ struct NodeEntry {
   PublicKey key{};
   std::int64_t added_at = 0;               // unix seconds
   std::optional<std::int64_t> revoked_at;  // unix seconds, when revoked
+  std::string revoke_reason;               // why (empty: none given)
 };
 
 enum class InsertResult {
@@ -55,8 +56,11 @@ class RecordStore {
   // Node registry. AddNode fails with a clear message when the node or the kid exists.
   virtual Outcome AddNode(const NodeEntry& entry) = 0;
   virtual Result<std::vector<NodeEntry>> ListNodes() = 0;
-  // Fails when the node is unknown; revoking twice keeps the first time.
-  virtual Outcome RevokeNode(const std::string& node, std::int64_t now) = 0;
+  // Records the node signs after `at` (unix seconds) are refused with `reason`; those
+  // signed before still count. Fails when the node is unknown; revoking twice keeps the
+  // first time and reason.
+  virtual Outcome RevokeNode(const std::string& node, std::int64_t at,
+                             const std::string& reason) = 0;
   virtual Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) = 0;
 
   // True when the database answers.

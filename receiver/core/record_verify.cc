@@ -39,11 +39,18 @@ std::variant<RegisteredKey, Rejection> FindSigner(std::string_view line, const K
   if (!found)
     return Rejection{RejectKind::kStoreError, "reading the key registry: " + found.error()};
   if (!found->has_value()) return Rejection{RejectKind::kUnknownKey, "unknown kid " + kid};
-  if ((*found)->revoked) {
-    return Rejection{RejectKind::kRevokedKey,
-                     "kid " + kid + " of node " + (*found)->node + " is revoked"};
-  }
   return std::move(**found);
+}
+
+// A revoked node's record signed after its revocation time, refused with the reason.
+std::optional<Rejection> RefuseRevoked(const RegisteredKey& key, std::int64_t t) {
+  if (!key.revoked_at || t <= *key.revoked_at) return std::nullopt;
+  std::string why = "node " + key.node + " is revoked since " + FormatUtc(*key.revoked_at);
+  if (!key.revoke_reason.empty()) why += " (" + PrintableAscii(key.revoke_reason, 200) + ")";
+  return Rejection{RejectKind::kRevokedKey,
+                   why + ": kid " + key.kid + " signed this record at " + FormatUtc(t) +
+                       ", after that; records it signed before still count",
+                   key.node};
 }
 
 }  // namespace
@@ -70,6 +77,7 @@ VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup, std::
                    PrintableAscii(key.kid, 64) + " belongs to node '" + key.node + "'");
   }
   if (auto why = RefuseFuture(protocol::fields::kT, e.t, now)) return std::move(*why);
+  if (auto why = RefuseRevoked(key, e.t)) return std::move(*why);
   if (const auto* beat = std::get_if<protocol::Heartbeat>(&decoded->body)) {
     // The minute a heartbeat covers is what uptime counts: bounded like t.
     if (auto why = RefuseFuture(protocol::fields::kMinute, beat->minute, now))

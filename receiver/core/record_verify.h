@@ -4,7 +4,9 @@
 // signer by `kid`; `alg` is pinned to EdDSA and `typ` to fleet-record+jws; a kid not of
 // KeyId's shape is refused before any lookup; the signature must verify with that node's
 // key; the payload (strict JSON: depth-limited, no duplicate key) must carry the common
-// fields with the right types and name the key's own node. node, type, t and prev hold no
+// fields with the right types and name the key's own node. A revoked node's records signed
+// (t) after its revocation time are refused with the revocation's reason; those signed
+// before it (spooled, late) are taken as any other. node, type, t and prev hold no
 // control character (PostgreSQL would cut a string at NUL where SQLite keeps it); epoch and
 // seq lie in [1, 2^53) (exact in every JSON reader, no overflow in seq arithmetic); t (and a
 // heartbeat's minute, on a minute boundary, and an ack's at) is RFC 3339 UTC as the agent
@@ -30,12 +32,14 @@ namespace fleet::receiver {
 // bytes, their free-text fields cut to 1 KiB at most (the contract's bound, protocol/jws.h).
 inline constexpr std::size_t kMaxRecordBytes = fleet::kMaxRecordBytes;
 
-// A node's registered key, as the registry knows it.
+// A node's registered key, as the registry knows it. revoked_at: the node's revocation
+// time (unix seconds), when it is revoked; records it signed after that are refused.
 struct RegisteredKey {
   std::string node;
   std::string kid;
   PublicKey key{};
-  bool revoked = false;
+  std::optional<std::int64_t> revoked_at;
+  std::string revoke_reason;
 };
 
 // Finds the key registered under a kid (nullopt when unknown); an Error when the registry
@@ -59,13 +63,16 @@ struct VerifiedRecord {
 enum class RejectKind {
   kInvalid,     // malformed, wrong alg/typ, bad signature, bad payload
   kUnknownKey,  // kid not registered
-  kRevokedKey,  // kid registered to a revoked node
+  kRevokedKey,  // kid of a revoked node, the record signed after the revocation
   kStoreError,  // the registry could not be read
 };
 
 struct Rejection {
-  RejectKind kind = RejectKind::kInvalid;
+  Rejection(RejectKind k = RejectKind::kInvalid, std::string why = {}, std::string of = {})
+      : kind(k), reason(std::move(why)), node(std::move(of)) {}
+  RejectKind kind;
   std::string reason;
+  std::string node;  // kRevokedKey: the revoked node
 };
 
 using VerifyOutcome = std::variant<VerifiedRecord, Rejection>;

@@ -128,6 +128,17 @@ CREATE TABLE maintenance_windows (
 CREATE INDEX maintenance_windows_by_from ON maintenance_windows (node, from_at);
 )sql";
 
+// Revocation with a reason, and operators that left (as SQLite's schema). IF NOT EXISTS: the
+// tests replay later migrations over a database made older by hand.
+constexpr std::string_view kRevocations = R"sql(
+ALTER TABLE nodes ADD COLUMN IF NOT EXISTS revoke_reason TEXT;
+CREATE TABLE IF NOT EXISTS operator_revocations (
+  operator TEXT PRIMARY KEY,
+  revoked_at BIGINT NOT NULL,
+  reason TEXT NOT NULL
+);
+)sql";
+
 // Remediations, typed as kTypedTables (as SQLite's table); changed and incident may be NULL.
 constexpr std::string_view kRemediationTables = R"sql(
 CREATE TABLE remediations (
@@ -252,7 +263,7 @@ Outcome FillAckTables(PgConnection& db) {
   return FillTypedRows(db, {protocol::RecordType::kAck, protocol::RecordType::kMaintenance});
 }
 
-// Typed rows for remediations stored before migration 7 (none: no receiver before it took
+// Typed rows for remediations stored before migration 8 (none: no receiver before it took
 // them; kept for a database restored from elsewhere).
 Outcome FillRemediationTables(PgConnection& db) {
   return FillTypedRows(db, {protocol::RecordType::kRemediation});
@@ -265,7 +276,8 @@ constexpr std::array kMigrations = {
     PgMigration{4, "typed columns of records", kTypedTables, FillTypedTables},
     PgMigration{5, "acks and maintenance windows", kAckTables, FillAckTables},
     PgMigration{6, "alerting", kPostgresAlertTables, nullptr},
-    PgMigration{7, "remediations", kRemediationTables, FillRemediationTables},
+    PgMigration{7, "revocation reasons, operators revoked", kRevocations, nullptr},
+    PgMigration{8, "remediations", kRemediationTables, FillRemediationTables},
 };
 
 Result<int> MigrateInTransaction(PgConnection& db) {

@@ -57,16 +57,19 @@ constexpr std::array kStatements = {
               "SELECT b.minute, (SELECT count(*) FROM records WHERE node = $1 "
               "AND t COLLATE \"C\" >= b.lo AND t COLLATE \"C\" < b.hi) "
               "FROM unnest($2::bigint[], $3::text[], $4::text[]) AS b(minute, lo, hi)"},
-    Statement{"find_key", "SELECT node, kid, public_key, revoked_at FROM nodes WHERE kid = $1"},
+    Statement{"find_key",
+              "SELECT node, kid, public_key, revoked_at, revoke_reason FROM nodes WHERE kid = $1"},
     Statement{"find_node", "SELECT node, kid FROM nodes WHERE node = $1 OR kid = $2"},
     Statement{"add_node",
               "INSERT INTO nodes (node, operator, kid, public_key, added_at) "
               "VALUES ($1, $2, $3, $4, $5)"},
     Statement{"list_nodes",
-              "SELECT node, operator, kid, public_key, added_at, revoked_at FROM nodes "
-              "ORDER BY node COLLATE \"C\""},  // byte order, as SQLite
+              "SELECT node, operator, kid, public_key, added_at, revoked_at, revoke_reason "
+              "FROM nodes ORDER BY node COLLATE \"C\""},  // byte order, as SQLite
     Statement{"revoke_node",
-              "UPDATE nodes SET revoked_at = COALESCE(revoked_at, $2) WHERE node = $1"},
+              "UPDATE nodes SET revoked_at = COALESCE(revoked_at, $2), "
+              "revoke_reason = CASE WHEN revoked_at IS NULL THEN $3 ELSE revoke_reason END "
+              "WHERE node = $1"},
     Statement{"ping", "SELECT 1"},
 };
 
@@ -160,16 +163,23 @@ Result<std::vector<NodeEntry>> PostgresStore::ListNodes() {
   for (int i = 0; i < rows->Rows(); ++i) {
     auto key = KeyFromText(rows->Text(i, 3));
     if (!key) return Error{key.error()};
-    NodeEntry entry{rows->Text(i, 0), rows->Text(i, 1), rows->Text(i, 2), *key,
-                    rows->Int(i, 4),  std::nullopt};
+    NodeEntry entry{rows->Text(i, 0),
+                    rows->Text(i, 1),
+                    rows->Text(i, 2),
+                    *key,
+                    rows->Int(i, 4),
+                    std::nullopt,
+                    ""};
     if (!rows->IsNull(i, 5)) entry.revoked_at = rows->Int(i, 5);
+    if (!rows->IsNull(i, 6)) entry.revoke_reason = rows->Text(i, 6);
     nodes.push_back(std::move(entry));
   }
   return nodes;
 }
 
-Outcome PostgresStore::RevokeNode(const std::string& node, std::int64_t now) {
-  auto updated = RunAlone("revoke_node", {node, Num(now)});
+Outcome PostgresStore::RevokeNode(const std::string& node, std::int64_t at,
+                                  const std::string& reason) {
+  auto updated = RunAlone("revoke_node", {node, Num(at), reason});
   if (!updated) return Error{updated.error()};
   if (updated->Affected() == 0) return Error{"no node " + node + " (see: nodes list)"};
   return Success();
@@ -181,8 +191,10 @@ Result<std::optional<RegisteredKey>> PostgresStore::FindKey(const std::string& k
   if (rows->Rows() == 0) return std::optional<RegisteredKey>();
   auto key = KeyFromText(rows->Text(0, 2));
   if (!key) return Error{key.error()};
-  return std::optional<RegisteredKey>(
-      RegisteredKey{rows->Text(0, 0), rows->Text(0, 1), *key, !rows->IsNull(0, 3)});
+  RegisteredKey found{rows->Text(0, 0), rows->Text(0, 1), *key, std::nullopt,
+                      rows->IsNull(0, 4) ? std::string() : rows->Text(0, 4)};
+  if (!rows->IsNull(0, 3)) found.revoked_at = rows->Int(0, 3);
+  return std::optional<RegisteredKey>(std::move(found));
 }
 
 Outcome PostgresStore::Ping() {

@@ -29,7 +29,7 @@ class PostgresStore : public RecordStore {
 
   Outcome AddNode(const NodeEntry& entry) override;
   Result<std::vector<NodeEntry>> ListNodes() override;
-  Outcome RevokeNode(const std::string& node, std::int64_t now) override;
+  Outcome RevokeNode(const std::string& node, std::int64_t at, const std::string& reason) override;
   Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) override;
   Outcome Ping() override;
   Outcome Begin() override;

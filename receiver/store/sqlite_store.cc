@@ -20,7 +20,15 @@ CREATE TABLE IF NOT EXISTS nodes (
   kid TEXT NOT NULL UNIQUE,
   public_key TEXT NOT NULL,          -- base64url of the 32-byte Ed25519 key (the JWK's x)
   added_at INTEGER NOT NULL,
-  revoked_at INTEGER
+  revoked_at INTEGER,
+  revoke_reason TEXT                 -- why it was revoked (fleet-receiver nodes revoke)
+);
+-- Operators that left (fleet-receiver operators revoke): their nodes are revoked with them,
+-- and no node is enrolled for them again.
+CREATE TABLE IF NOT EXISTS operator_revocations (
+  operator TEXT PRIMARY KEY,
+  revoked_at INTEGER NOT NULL,
+  reason TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS records (
   node TEXT NOT NULL,
@@ -137,6 +145,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path, 
     if (auto done = store->db_->Exec(pragma); !done) return Error{path + ": " + done.error()};
   }
   if (auto done = store->db_->Exec(kSchema); !done) return Error{path + ": " + done.error()};
+  if (auto done = store->AddMissingColumns(); !done) return Error{path + ": " + done.error()};
   if (auto done = store->Prepare(); !done) return Error{path + ": " + done.error()};
   if (auto done = store->Upgrade(); !done) return Error{path + ": " + done.error()};
   return store;
@@ -170,7 +179,8 @@ Outcome SqliteStore::Prepare() {
        "ORDER BY seq LIMIT ?4"},
       {&max_epoch_, "SELECT COALESCE(MAX(epoch), 0) FROM records WHERE node = ?1"},
       {&count_in_minute_, "SELECT count(*) FROM records WHERE node = ?1 AND t >= ?2 AND t < ?3"},
-      {&find_key_, "SELECT node, kid, public_key, revoked_at FROM nodes WHERE kid = ?1"},
+      {&find_key_,
+       "SELECT node, kid, public_key, revoked_at, revoke_reason FROM nodes WHERE kid = ?1"},
       {&insert_heartbeat_,
        "INSERT INTO heartbeats (node, epoch, seq, minute, up, checks, ntp_synced) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING"},
@@ -202,6 +212,30 @@ Outcome SqliteStore::Prepare() {
   return Success();
 }
 
+Outcome SqliteStore::AddMissingColumns() {
+  struct Column {
+    std::string_view table, name, type;
+  };
+  constexpr Column kAdded[] = {{"nodes", "revoke_reason", "TEXT"}};
+  for (const Column& column : kAdded) {
+    auto info =
+        db_->Prepare("SELECT count(*) FROM pragma_table_info('" + std::string(column.table) +
+                     "') WHERE name = '" + std::string(column.name) + "'");
+    if (!info) return Error{info.error()};
+    auto row = (*info)->Step();
+    if (!row) return Error{row.error()};
+    const bool present = *row && (*info)->Int(0) > 0;
+    info->reset();
+    if (present) continue;
+    if (auto done = db_->Exec("ALTER TABLE " + std::string(column.table) + " ADD COLUMN " +
+                              std::string(column.name) + " " + std::string(column.type));
+        !done) {
+      return done;
+    }
+  }
+  return Success();
+}
+
 Outcome SqliteStore::AddNode(const NodeEntry& entry) {
   {
     auto found = db_->Prepare("SELECT node, kid FROM nodes WHERE node = ?1 OR kid = ?2");
@@ -228,7 +262,8 @@ Outcome SqliteStore::AddNode(const NodeEntry& entry) {
 
 Result<std::vector<NodeEntry>> SqliteStore::ListNodes() {
   auto query = db_->Prepare(
-      "SELECT node, operator, kid, public_key, added_at, revoked_at FROM nodes ORDER BY node");
+      "SELECT node, operator, kid, public_key, added_at, revoked_at, revoke_reason FROM nodes "
+      "ORDER BY node");
   if (!query) return Error{query.error()};
   std::vector<NodeEntry> nodes;
   for (;;) {
@@ -238,18 +273,22 @@ Result<std::vector<NodeEntry>> SqliteStore::ListNodes() {
     auto& q = **query;
     auto key = KeyFromText(q.Text(3));
     if (!key) return Error{key.error()};
-    NodeEntry entry{q.Text(0), q.Text(1), q.Text(2), *key, q.Int(4), std::nullopt};
+    NodeEntry entry{q.Text(0), q.Text(1), q.Text(2), *key, q.Int(4), std::nullopt, ""};
     if (!q.IsNull(5)) entry.revoked_at = q.Int(5);
+    if (!q.IsNull(6)) entry.revoke_reason = q.Text(6);
     nodes.push_back(std::move(entry));
   }
   return nodes;
 }
 
-Outcome SqliteStore::RevokeNode(const std::string& node, std::int64_t now) {
-  auto update =
-      db_->Prepare("UPDATE nodes SET revoked_at = COALESCE(revoked_at, ?2) WHERE node = ?1");
+Outcome SqliteStore::RevokeNode(const std::string& node, std::int64_t at,
+                                const std::string& reason) {
+  auto update = db_->Prepare(
+      "UPDATE nodes SET revoked_at = COALESCE(revoked_at, ?2), "
+      "revoke_reason = CASE WHEN revoked_at IS NULL THEN ?3 ELSE revoke_reason END "
+      "WHERE node = ?1");
   if (!update) return Error{update.error()};
-  (*update)->Bind(1, std::string_view(node)).Bind(2, now);
+  (*update)->Bind(1, std::string_view(node)).Bind(2, at).Bind(3, std::string_view(reason));
   if (auto done = (*update)->Run(); !done) return done;
   if (db_->Changes() == 0) return Error{"no node " + node + " (see: nodes list)"};
   return Success();
@@ -269,7 +308,9 @@ Result<std::optional<RegisteredKey>> SqliteStore::FindKey(const std::string& kid
       find_key_->Reset();
       return Error{key.error()};
     }
-    found = RegisteredKey{find_key_->Text(0), find_key_->Text(1), *key, !find_key_->IsNull(3)};
+    found = RegisteredKey{find_key_->Text(0), find_key_->Text(1), *key, std::nullopt,
+                          find_key_->IsNull(4) ? std::string() : find_key_->Text(4)};
+    if (!find_key_->IsNull(3)) found->revoked_at = find_key_->Int(3);
   }
   find_key_->Reset();
   return found;

@@ -27,7 +27,7 @@ class SqliteStore : public RecordStore {
 
   Outcome AddNode(const NodeEntry& entry) override;
   Result<std::vector<NodeEntry>> ListNodes() override;
-  Outcome RevokeNode(const std::string& node, std::int64_t now) override;
+  Outcome RevokeNode(const std::string& node, std::int64_t at, const std::string& reason) override;
   Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) override;
   Outcome Ping() override;
   Outcome Begin() override;
@@ -55,6 +55,8 @@ class SqliteStore : public RecordStore {
   explicit SqliteStore(std::unique_ptr<SqliteDb> db) : db_(std::move(db)) {}
   Outcome Prepare();
   Outcome Upgrade();
+  // Columns added since a table was first made (ALTER TABLE on an older database).
+  Outcome AddMissingColumns();
   Outcome InsertTyped(const std::string& node, std::int64_t epoch, std::int64_t seq,
                       const protocol::Record& record, std::int64_t received_at);
 

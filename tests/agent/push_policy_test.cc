@@ -173,3 +173,31 @@ TEST_CASE("a record the receiver refuses for good is set aside; the others go on
     CHECK(effect->refused[0].seq == 14);
   }
 }
+
+TEST_CASE("a batch refused whole: 403 is the node's revocation, said with its reason") {
+  const std::string revoked_body =
+      R"x({"error":"line 1: node vps-1 is revoked since 2026-11-25T10:00:00Z (operator op-7 )x"
+      R"x(revoked: left)","rejected":[{"line":1,"reason":"revoked"}]})x";
+  const RefusedBatch revoked = DescribeRefusal(403, revoked_body, std::chrono::minutes(10));
+  CHECK(revoked.state == "revoked");
+  CHECK(revoked.message ==
+        "the receiver refuses this node's records (HTTP 403): line 1: node vps-1 is revoked "
+        "since 2026-11-25T10:00:00Z (operator op-7 revoked: left); they stay in the spool, "
+        "retrying every 10m");
+
+  const RefusedBatch unknown = DescribeRefusal(
+      401, R"({"error":"line 1: unknown kid AAAAAAAAAAA"})", std::chrono::minutes(10));
+  CHECK(unknown.state == "refused");
+  CHECK(unknown.message.find("(HTTP 401: line 1: unknown kid AAAAAAAAAAA)") != std::string::npos);
+  CHECK(unknown.message.find("fleet-agent pubkey --jwk") != std::string::npos);
+
+  // Not the receiver's JSON (a proxy's page): shown cut and printable.
+  const RefusedBatch proxy =
+      DescribeRefusal(403, "<html>\x1b" + std::string(500, 'x'), std::chrono::seconds(3));
+  CHECK(proxy.state == "revoked");
+  CHECK(proxy.message.find("<html>?xxx") != std::string::npos);
+  CHECK(proxy.message.find("retrying every 3s") != std::string::npos);
+  CHECK(proxy.message.size() < 400);
+  CHECK(DescribeRefusal(400, "", std::chrono::seconds(3)).message.find("(empty body)") !=
+        std::string::npos);
+}

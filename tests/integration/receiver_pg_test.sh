@@ -40,13 +40,13 @@ expect_eq "records made" 240 "$n"
 
 out=$("$receiver" nodes add --db "$db" --node test-node --operator op-1 --jwk "$work/node.jwk")
 expect_eq "nodes add on PostgreSQL" 0 $?
-expect_eq "the schema is migrated (7: remediations)" 7 "$(sql 'SELECT max(version) FROM schema_migrations')"
+expect_eq "the schema is migrated (8: remediations)" 8 "$(sql 'SELECT max(version) FROM schema_migrations')"
 err=$("$receiver" nodes add --db "$db" --node test-node --operator op-1 --jwk "$work/node.jwk" 2>&1)
 expect_eq "adding it again: runtime error" 1 $?
 expect_match "... says so" "already exists" "$err"
 expect_eq "nodes list --json" "test-node:op-1:false" \
   "$("$receiver" nodes list --db "$db" --json | jq -r '.[]|"\(.node):\(.operator):\(.revoked)"')"
-"$receiver" nodes revoke --db "$db" --node nobody 2>/dev/null
+"$receiver" nodes revoke --db "$db" --node nobody --reason test 2>/dev/null
 expect_eq "revoking an unknown node: runtime error" 1 $?
 err=$("$receiver" nodes list --db "postgresql:///none?host=$work/nowhere&port=1" 2>&1)
 expect_eq "an unreachable database: runtime error" 1 $?
@@ -106,10 +106,12 @@ expect_eq "a replay to b after the kill" 200 "$(post "$port_b" "$work/records" "
 expect_eq "... all duplicates" "[$n,0,$n]" "$(jq -c '[.ack_seq,.stored,.duplicates]' "$work/replay")"
 expect_eq "... nothing stored twice" "$n" "$(sql 'SELECT count(*) FROM records')"
 
-# A revocation through the database reaches both receivers.
-"$receiver" nodes revoke --db "$db" --node test-node >/dev/null
+# A revocation through the database reaches both receivers: from a time before the records
+# were signed, so they are refused (records signed before it would still count).
+"$receiver" nodes revoke --db "$db" --node test-node --at 2020-01-01 --reason "node retired" >/dev/null
 expect_eq "nodes revoke" 0 $?
 expect_eq "revoked: 403 from a" 403 "$(post "$port_a" "$work/batch.00" "$work/r")"
+expect_match "... with the reason" "revoked since 2020-01-01T00:00:00Z \\(node retired\\)" "$(jq -r .error "$work/r")"
 expect_eq "revoked: 403 from b" 403 "$(post "$port_b" "$work/batch.00" "$work/r")"
 
 for pid in "${servers[@]}"; do kill -TERM "$pid"; done

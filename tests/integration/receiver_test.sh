@@ -97,7 +97,7 @@ expect_eq "missing --db: usage error" 2 $?
 expect_eq "list on a missing database: runtime error" 1 $?
 "$receiver" nodes add --db /nonexistent/dir/r.db --node n --operator o --jwk "$work/node.jwk" 2>/dev/null
 expect_eq "database that cannot be opened: runtime error" 1 $?
-"$receiver" nodes revoke --db "$db" --node nobody 2>/dev/null
+"$receiver" nodes revoke --db "$db" --node nobody --reason test 2>/dev/null
 expect_eq "revoking an unknown node: runtime error" 1 $?
 "$receiver" nodes add --db "$db" --node other-node --operator op-2 --jwk "$work/other.jwk" >/dev/null
 expect_eq "a second node" 0 $?
@@ -216,12 +216,33 @@ expect_eq "the half-sent request is dropped too" 0 $?
 exec 6>&-
 exec 4>&- 5>&-
 
-# Revocation takes effect at once.
-"$receiver" nodes revoke --db "$db" --node test-node >/dev/null
+# Revocation takes effect at once, for what the node signed after its time; `--reason` is
+# required and --at must be a time.
+"$receiver" nodes revoke --db "$db" --node test-node 2>/dev/null
+expect_eq "nodes revoke without --reason: usage error" 2 $?
+"$receiver" nodes revoke --db "$db" --node test-node --at yesterday --reason x 2>/dev/null
+expect_eq "nodes revoke --at yesterday: usage error" 2 $?
+out=$("$receiver" nodes revoke --db "$db" --node test-node --at 2020-01-01T00:00:00Z --reason "hardware returned")
 expect_eq "nodes revoke" 0 $?
+expect_match "... says from when and why" "revoked node test-node at 2020-01-01T00:00:00Z \\(hardware returned\\)" "$out"
 expect_eq "revoked key: 403" 403 "$(post "$work/records")"
-expect_match "... says revoked" "revoked" "$(reply .error)"
-expect_eq "nodes list shows it" true "$("$receiver" nodes list --db "$db" --json | jq '.[]|select(.node=="test-node")|.revoked')"
+expect_match "... says revoked, since when and why" \
+  "^\"line 1: node test-node is revoked since 2020-01-01T00:00:00Z \\(hardware returned\\)" "$(reply .error)"
+expect_eq "nodes list shows it" '[true,"2020-01-01T00:00:00Z","hardware returned"]' \
+  "$("$receiver" nodes list --db "$db" --json | jq -c '.[]|select(.node=="test-node")|[.revoked,.revoked_at,.revoke_reason]')"
+out=$("$receiver" nodes revoke --db "$db" --node test-node --reason "again")
+expect_match "revoking again keeps the first" "revoked already at 2020-01-01T00:00:00Z \\(hardware returned\\); unchanged" "$out"
+# An operator's exit: their other node goes too; no node is added for them again.
+out=$("$receiver" operators revoke --db "$db" --id op-2 --reason "left the program")
+expect_eq "operators revoke" 0 $?
+expect_match "... revokes their node" "revoked operator op-2 at .* \\(left the program\\): 1 node\\(s\\) revoked now" "$out"
+expect_eq "their node carries the operator's reason" "operator op-2 revoked: left the program" \
+  "$("$receiver" nodes list --db "$db" --json | jq -r '.[]|select(.node=="other-node")|.revoke_reason')"
+err=$("$receiver" nodes add --db "$db" --node node-5 --operator op-2 --jwk "$work/other.jwk" 2>&1)
+expect_eq "no node is added for a revoked operator" 1 $?
+expect_match "... says why" "operator op-2 was revoked at .*no node is added for them" "$err"
+"$receiver" operators revoke --db "$db" --id op-9 --reason x 2>/dev/null
+expect_eq "revoking an unknown operator: runtime error" 1 $?
 
 kill -TERM "$server"
 wait "$server"; rc=$?

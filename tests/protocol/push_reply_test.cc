@@ -91,3 +91,25 @@ TEST_CASE("a reason is cut to 200 printable characters; fields it does not know 
   CHECK(ack->rejected[0].reason == std::string(200, 'r') + "...");
   CHECK(ack->rejected[1].reason == "5");
 }
+
+TEST_CASE("a refusal decodes: its error (a revocation's reason) and the lines it names") {
+  const std::string reason =
+      "line 1: node vps-1 is revoked since 2026-11-25T10:00:00Z (operator op-7 revoked: left)";
+  auto refusal = DecodePushRefusal(EncodePushRefusal({reason, {{1, "revoked"}}}).dump());
+  REQUIRE(refusal.ok());
+  CHECK(refusal->error == reason);
+  CHECK(refusal->rejected == std::vector<RejectedLine>{{1, "revoked"}});
+  CHECK(DecodePushRefusal(R"({"error":"empty batch"})")->rejected.empty());
+
+  // Long and unprintable: cut, never raw bytes in a log line.
+  auto cut = DecodePushRefusal(R"({"error":")" + std::string(700, 'e') + R"(\u001b[31m"})");
+  REQUIRE(cut.ok());
+  CHECK(cut->error == std::string(kMaxRefusalChars, 'e') + "...");
+
+  for (const char* bad : {"", "{", "[]", R"({"error":5})", R"({"rejected":[]})",
+                          R"({"error":"x","rejected":{}})", "<html>502</html>"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(DecodePushRefusal(bad).ok());
+  }
+  CHECK_FALSE(DecodePushRefusal(std::string(kMaxPushReplyBytes + 1, ' ')).ok());
+}

@@ -35,13 +35,13 @@ struct AlertWorld {
   }
 
   void AddNode(const std::string& node, const std::string& op = "op-1") {
-    NodeEntry entry{node, op, "kid-" + node, PublicKey{}, kT0 - 86400, std::nullopt};
+    NodeEntry entry{node, op, "kid-" + node, PublicKey{}, kT0 - 86400, std::nullopt, ""};
     entry.key[0] = static_cast<unsigned char>(node.size());
     entry.key[1] = static_cast<unsigned char>(node.back());
     REQUIRE(store->AddNode(entry).ok());
   }
   void Revoke(const std::string& node, std::int64_t at) {
-    REQUIRE(store->RevokeNode(node, at).ok());
+    REQUIRE(store->RevokeNode(node, at, "left").ok());
   }
   void Channels(const std::string& op, std::optional<std::string> chat,
                 std::optional<std::string> discord, std::vector<std::int64_t> ackers = {7}) {

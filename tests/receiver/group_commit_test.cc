@@ -33,8 +33,8 @@ class FaultyStore final : public RecordStore {
 
   Outcome AddNode(const NodeEntry& e) override { return inner_.AddNode(e); }
   Result<std::vector<NodeEntry>> ListNodes() override { return inner_.ListNodes(); }
-  Outcome RevokeNode(const std::string& n, std::int64_t now) override {
-    return inner_.RevokeNode(n, now);
+  Outcome RevokeNode(const std::string& n, std::int64_t at, const std::string& why) override {
+    return inner_.RevokeNode(n, at, why);
   }
   Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) override {
     return inner_.FindKey(kid);

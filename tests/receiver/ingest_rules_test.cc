@@ -263,9 +263,10 @@ TEST_CASE_TEMPLATE("nothing valid: 401 unknown key, 403 revoked, 400 otherwise",
   w.Push("\n\n", 400);
 
   auto mine = MakeChain(w.node, 1, 1);
-  REQUIRE(w.store->RevokeNode("node-1", kNow).ok());
+  REQUIRE(w.store->RevokeNode("node-1", kNow - 60, "left the program").ok());
   reply = w.Push(Body(mine, {1}), 403);
-  CHECK(reply["error"].get<std::string>().find("revoked") != std::string::npos);
+  CHECK(reply["error"].get<std::string>().find("revoked since 2025-11-25T09:59:00Z (left the "
+                                               "program)") != std::string::npos);
   CHECK(w.Stored() == 0);
 }
 
@@ -276,8 +277,8 @@ class FailingStore : public RecordStore {
   FailingStore(RecordStore& real, int fail_at) : real_(real), fail_at_(fail_at) {}
   Outcome AddNode(const NodeEntry& e) override { return real_.AddNode(e); }
   Result<std::vector<NodeEntry>> ListNodes() override { return real_.ListNodes(); }
-  Outcome RevokeNode(const std::string& n, std::int64_t t) override {
-    return real_.RevokeNode(n, t);
+  Outcome RevokeNode(const std::string& n, std::int64_t t, const std::string& why) override {
+    return real_.RevokeNode(n, t, why);
   }
   Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) override {
     ++find_keys;
@@ -332,6 +333,56 @@ TEST_CASE_TEMPLATE("a batch that fails part way stores nothing and is not acknow
   CHECK(w.Push(Body(chain, {1, 2, 3}))["ack_seq"] == 3);
 }
 
+TEST_CASE_TEMPLATE("revoked: records signed before the revocation count, the rest wait refused",
+                   Maker, FLEET_RECEIVER_STORES) {
+  World<Maker> w;
+  // t of seq n: kNow - 600 + 60 n; the node is revoked between seq 3 and seq 4.
+  auto chain = EditedChain(
+      w.node, 6, [](int seq, Json& p) { p[fields::kT] = FormatUtc(kNow - 600 + 60 * seq); });
+  REQUIRE(w.store->RevokeNode("node-1", kNow - 400, "operator left").ok());
+
+  SUBCASE("a batch across the revocation: acknowledged up to it, the rest not named") {
+    Json reply = w.Push(Body(chain, {1, 2, 3, 4, 5}));
+    CHECK(reply["ack_seq"] == 3);
+    CHECK(reply["stored"] == 3);
+    CHECK(reply["rejected"].empty());  // nothing for the agent to set aside for good
+    CHECK(reply["gaps"].empty());
+    CHECK(w.Stored() == 3);
+    // What the agent sends next, from its spool: refused whole, with the reason, kept.
+    reply = w.Push(Body(chain, {4, 5}), 403);
+    const std::string error = reply["error"].get<std::string>();
+    CHECK(error.find("line 1: node node-1 is revoked since 2025-11-25T09:53:20Z (operator "
+                     "left)") == 0);
+    CHECK(error.find("signed this record at 2025-11-25T09:54:00Z") != std::string::npos);
+    REQUIRE(reply["rejected"].size() == 1);
+    CHECK(w.Stored() == 3);
+  }
+  SUBCASE("records made before it and sent late still count") {
+    Json reply = w.Push(Body(chain, {1, 2}));
+    CHECK(reply["ack_seq"] == 2);
+    reply = w.Push(Body(chain, {3}));
+    CHECK(reply["ack_seq"] == 3);
+  }
+  SUBCASE("a revoked line ends the batch: lines after it are not looked at") {
+    // A clock that went back: seq 6 dated before the revocation, behind seq 4 and 5.
+    auto back = EditedChain(w.node, 6, [](int seq, Json& p) {
+      p[fields::kT] = FormatUtc(seq == 6 ? kNow - 500 : kNow - 600 + 60 * seq);
+    });
+    Json reply = w.Push(Body(back, {1, 2, 3, 4, 5, 6}));
+    CHECK(reply["ack_seq"] == 3);
+    CHECK(reply["stored"] == 3);
+    CHECK(reply["rejected"].empty());
+    reply = w.Push(Body(back, {4, 5, 6}), 403);
+    CHECK(reply["rejected"].size() == 1);
+    CHECK(w.Stored() == 3);
+  }
+  SUBCASE("invalid lines before the revoked one are named with it") {
+    Json reply = w.Push("garbage\n" + Body(chain, {4}), 403);
+    CHECK(reply["rejected"].size() == 2);
+    CHECK(reply["error"].get<std::string>().find("line 2: node node-1 is revoked") == 0);
+  }
+}
+
 TEST_CASE_TEMPLATE("the node registry", Maker, FLEET_RECEIVER_STORES) {
   World<Maker> w;
   TestNode other("node-2");
@@ -350,18 +401,24 @@ TEST_CASE_TEMPLATE("the node registry", Maker, FLEET_RECEIVER_STORES) {
   REQUIRE(found->has_value());
   CHECK((*found)->node == "node-2");
   CHECK((*found)->key == other.public_key);
-  CHECK_FALSE((*found)->revoked);
+  CHECK_FALSE((*found)->revoked_at);
   CHECK_FALSE(w.store->FindKey("nope")->has_value());
 
-  CHECK_FALSE(w.store->RevokeNode("node-7", kNow).ok());
-  REQUIRE(w.store->RevokeNode("node-2", kNow).ok());
-  CHECK((*w.store->FindKey(other.kid))->revoked);
+  CHECK_FALSE(w.store->RevokeNode("node-7", kNow, "gone").ok());
+  REQUIRE(w.store->RevokeNode("node-2", kNow, "retired").ok());
+  CHECK((*w.store->FindKey(other.kid))->revoked_at == kNow);
+  CHECK((*w.store->FindKey(other.kid))->revoke_reason == "retired");
+  // Revoking again keeps the first time and reason.
+  REQUIRE(w.store->RevokeNode("node-2", kNow + 60, "again").ok());
+  CHECK((*w.store->FindKey(other.kid))->revoked_at == kNow);
+  CHECK((*w.store->FindKey(other.kid))->revoke_reason == "retired");
   auto nodes = w.store->ListNodes();
   REQUIRE(nodes.ok());
   REQUIRE(nodes->size() == 2);
   CHECK(nodes->at(1).node == "node-2");
   CHECK(nodes->at(1).operator_id == "op2");
   CHECK(nodes->at(1).revoked_at == kNow);
+  CHECK(nodes->at(1).revoke_reason == "retired");
   CHECK_FALSE(nodes->at(0).revoked_at.has_value());
   CHECK(w.store->Ping().ok());
 }

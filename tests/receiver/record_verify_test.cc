@@ -124,11 +124,31 @@ TEST_CASE("the key must be registered, unrevoked, and the node's own") {
     CHECK(why.kind == RejectKind::kUnknownKey);
     CHECK(why.reason.find(node.kid) != std::string::npos);
   }
-  SUBCASE("revoked") {
-    Registry registry{{{node.kid, node.Key(true)}}};
+  SUBCASE("revoked before the record was signed: refused with the reason") {
+    Registry registry{{{node.kid, node.Key(kNow - 1)}}};
     const auto& why = Rejected(
         VerifyRecord(node.Sign(node.Payload(1, 1, GenesisHash())), registry.Lookup(), kNow));
     CHECK(why.kind == RejectKind::kRevokedKey);
+    CHECK(why.node == "node-1");
+    CHECK(why.reason ==
+          "node node-1 is revoked since 2025-11-25T09:59:59Z (retired): kid " + node.kid +
+              " signed this record at 2025-11-25T10:00:00Z, after that; records it signed before "
+              "still count");
+  }
+  SUBCASE("revoked at or after the time it was signed: taken (spooled, late)") {
+    for (std::int64_t at : {kNow, kNow + 1, kNow + 86400}) {
+      Registry registry{{{node.kid, node.Key(at)}}};
+      auto outcome =
+          VerifyRecord(node.Sign(node.Payload(1, 1, GenesisHash())), registry.Lookup(), kNow);
+      CHECK(std::holds_alternative<VerifiedRecord>(outcome));
+    }
+  }
+  SUBCASE("revoked: a record that is not valid anyway is refused for what it is") {
+    Registry registry{{{node.kid, node.Key(kNow - 3600)}}};
+    auto payload = node.Payload(1, 1, GenesisHash());
+    payload["up"] = "yes";
+    const auto& why = Rejected(VerifyRecord(node.Sign(payload), registry.Lookup(), kNow));
+    CHECK(why.kind == RejectKind::kInvalid);
   }
   SUBCASE("a payload naming another node") {
     Registry registry{{{node.kid, node.Key()}, {other.kid, other.Key()}}};

@@ -128,10 +128,10 @@ struct TwoDatabases {
   void AddNode(const std::string& node, const std::string& op, std::int64_t added,
                std::optional<std::int64_t> revoked = std::nullopt) {
     for (RecordStore* store : {sqlite.get(), pg.get()}) {
-      NodeEntry entry{node, op, "kid-" + node, PublicKey{}, added, std::nullopt};
+      NodeEntry entry{node, op, "kid-" + node, PublicKey{}, added, std::nullopt, ""};
       entry.key[0] = static_cast<unsigned char>(node.size());
       REQUIRE(store->AddNode(entry).ok());
-      if (revoked) REQUIRE(store->RevokeNode(node, *revoked).ok());
+      if (revoked) REQUIRE(store->RevokeNode(node, *revoked, "left").ok());
     }
   }
 };
@@ -212,7 +212,7 @@ void CheckOnlyAcknowledgedCount(const OpenSource& open_source) {
   Maker maker;
   auto made = maker.Make();
   RecordStore& store = *made;
-  NodeEntry entry{"n1", "op", "kid-n1", PublicKey{}, kOctober.begin, std::nullopt};
+  NodeEntry entry{"n1", "op", "kid-n1", PublicKey{}, kOctober.begin, std::nullopt, ""};
   REQUIRE(store.AddNode(entry).ok());
   auto read = [&] {
     auto source = open_source(maker);

@@ -27,7 +27,10 @@ struct TestNode {
     kid = KeyId(public_key);
   }
 
-  RegisteredKey Key(bool revoked = false) const { return {node, kid, public_key, revoked}; }
+  // revoked_at: the node revoked at that time (records it signs after it are refused).
+  RegisteredKey Key(std::optional<std::int64_t> revoked_at = std::nullopt) const {
+    return {node, kid, public_key, revoked_at, revoked_at ? "retired" : ""};
+  }
   // A key registry that knows this node's key only (under any kid asked for).
   KeyLookup Lookup() const {
     return [key = Key()](const std::string&) -> Result<std::optional<RegisteredKey>> {
@@ -35,7 +38,7 @@ struct TestNode {
     };
   }
   NodeEntry Entry(const std::string& operator_id = "op1") const {
-    return {node, operator_id, kid, public_key, 1700000000, std::nullopt};
+    return {node, operator_id, kid, public_key, 1700000000, std::nullopt, ""};
   }
 
   // A payload as the contract encodes it (protocol/records.h), made 2025-11-25T10:00:00Z,

@@ -79,6 +79,14 @@ bool RemedyBudget::Exhausted(const std::string& name) const {
   return it != targets_.end() && it->second.exhausted;
 }
 
+std::vector<std::string> RemedyBudget::ExhaustedTargets() const {
+  std::vector<std::string> names;
+  for (const auto& [name, t] : targets_) {
+    if (t.exhausted) names.push_back(name);
+  }
+  return names;
+}
+
 bool RemedyBudget::Told(const std::string& name) const {
   auto it = targets_.find(name);
   return it != targets_.end() && it->second.told;

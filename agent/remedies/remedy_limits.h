@@ -56,6 +56,8 @@ class RemedyBudget {
   // caller so it is told once per exhaustion.
   bool Told(const std::string& target) const;
   void SetTold(const std::string& target);
+  // The targets exhausted now, by name.
+  std::vector<std::string> ExhaustedTargets() const;
   // Attempts of `target` within the window as of now (for messages).
   int AttemptsWithin(const std::string& target, std::int64_t now) const;
 

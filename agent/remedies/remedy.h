@@ -29,6 +29,7 @@ struct RemedyTask {
   std::string target;  // what is acted on: "hermes-gateway.service", "BURN2", "/"
   protocol::RemedyAction action = protocol::RemedyAction::kRestartUnit;
   std::string what;  // the action in words, for logs, alerts, dry-run ("restart X in Y")
+  std::string did;   // the same, done ("restarted X in Y"); empty: what + " (done)"
   std::chrono::milliseconds timeout{10'000};
   std::function<RemedyDone(std::chrono::steady_clock::time_point deadline)> run;
 };

@@ -81,10 +81,10 @@ void RemedyRunner::Apply(const std::string& check, const CheckResult& result, Re
     auto awaiting = awaiting_.find(key);
     if (awaiting == awaiting_.end()) continue;
     const std::string took = FormatDuration(std::chrono::seconds(now - awaiting->second.started));
-    spdlog::info("remedy: {} worked: {} healthy {} after the agent acted", awaiting->second.what,
-                 check, took);
+    spdlog::info("remedy: {}: {} healthy {} after the agent acted", awaiting->second.did, check,
+                 took);
     Note(check, target,
-         awaiting->second.what + " automatically (" + Attempt(awaiting->second.attempt) +
+         awaiting->second.did + " automatically (" + Attempt(awaiting->second.attempt) +
              "); healthy after " + took,
          false);
     awaiting_.erase(awaiting);
@@ -141,6 +141,7 @@ void RemedyRunner::Apply(const std::string& check, const CheckResult& result, Re
     }
     Running running{check,
                     task.what,
+                    task.did.empty() ? task.what + " (done)" : task.did,
                     task.action,
                     result.summary,
                     decision.attempt,
@@ -185,8 +186,8 @@ void RemedyRunner::Finished(const std::string& key, const RemedyDone& done, std:
          done.changed);
   if (done.ok) {
     spdlog::info("remedy: {} done ({}): {}", r.what, Attempt(r.attempt), done.changed);
-    awaiting_[key] = {r.what, r.attempt, r.started};
-    Note(r.check, target, r.what + " automatically (" + Attempt(r.attempt) + "): " + done.changed,
+    awaiting_[key] = {r.did, r.attempt, r.started};
+    Note(r.check, target, r.did + " automatically (" + Attempt(r.attempt) + "): " + done.changed,
          false);
   } else {
     spdlog::warn("remedy: {} failed ({}): {}", r.what, Attempt(r.attempt), done.changed);

@@ -72,6 +72,7 @@ class RemedyRunner {
   struct Running {
     std::string check;
     std::string what;
+    std::string did;
     protocol::RemedyAction action;
     std::string reason;
     int attempt = 1;
@@ -80,7 +81,7 @@ class RemedyRunner {
     bool overdue = false;  // recorded failed at its deadline; its late end is only logged
   };
   struct Awaiting {  // a task that worked: waiting for the check to say so
-    std::string what;
+    std::string did;
     int attempt = 1;
     std::int64_t started = 0;
   };

@@ -36,6 +36,7 @@ class FakeRemedy final : public Remedy {
     task.target = "unit";
     task.action = protocol::RemedyAction::kRestartUnit;
     task.what = "restart unit";
+    task.did = "restarted unit";
     task.timeout = 1s;
     task.run = [runs = runs_, works = works_](std::chrono::steady_clock::time_point) {
       runs->fetch_add(1);
@@ -177,10 +178,10 @@ TEST_CASE("a fix that works: recorded, noted, the check asked again, healthy aft
   REQUIRE(w.records.size() == 1);
   CHECK(w.records[0].outcome == RemedyOutcome::kSucceeded);
   CHECK(w.rechecks == std::vector<std::string>{"gateway"});
-  CHECK(w.notes.back().text == "restart unit automatically (attempt 1 of 3): active (running)");
+  CHECK(w.notes.back().text == "restarted unit automatically (attempt 1 of 3): active (running)");
   w.now += 6;
   runner->Observe(Gateway(Status::kOk));
-  CHECK(w.notes.back().text == "restart unit automatically (attempt 1 of 3); healthy after 6s");
+  CHECK(w.notes.back().text == "restarted unit automatically (attempt 1 of 3); healthy after 6s");
   CHECK_FALSE(w.notes.back().tell);
   // Broken again 2 minutes later: the back-off of the second attempt (10 s) is long over.
   w.now += 120;

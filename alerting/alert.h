@@ -29,6 +29,9 @@ struct AlertCheck {
   Severity severity = Severity::kCritical;
   std::string summary;  // what is wrong, as the check said it
   std::string fix;      // the runbook's fix for it; may be empty
+  // What the node's agent did about it by itself (its remedies: "restarted ...
+  // automatically; healthy after 6 s"); may be empty.
+  std::string done{};
   bool operator==(const AlertCheck&) const = default;
 };
 
@@ -44,8 +47,9 @@ struct Alert {
   std::optional<std::int64_t> acked_at;  // unix seconds
   std::optional<std::string> ack_note;   // what the acknowledger wrote, if anything
   bool reminder = false;                 // a repeat of an open, unacknowledged alert
-  bool escalation = false;               // sent to the escalation channels: says so
-  bool test = false;                     // `fleet-agent alerts test`: says so
+  bool update = false;      // sent again because what the agent did about it changed (done)
+  bool escalation = false;  // sent to the escalation channels: says so
+  bool test = false;        // `fleet-agent alerts test`: says so
   // Not an alert but a report (the weekly summary): this is the title, each check a line
   // ("uptime: 99.8%, on track"), no status word, no opening time, no button.
   std::string headline;

@@ -53,7 +53,8 @@ json AlertToJson(const Alert& a) {
     checks.push_back({{"name", c.name},
                       {"severity", SeverityName(c.severity)},
                       {"summary", c.summary},
-                      {"fix", c.fix}});
+                      {"fix", c.fix},
+                      {"done", c.done}});
   }
   return {{"key", a.key},
           {"node", a.node},
@@ -66,6 +67,7 @@ json AlertToJson(const Alert& a) {
           {"acked_at", Optional(a.acked_at)},
           {"ack_note", Optional(a.ack_note)},
           {"reminder", a.reminder},
+          {"update", a.update},
           {"escalation", a.escalation},
           {"test", a.test},
           {"headline", a.headline}};
@@ -79,8 +81,10 @@ Result<Alert> AlertFromJson(const json& j) {
     for (const json& c : j.at("checks")) {
       auto severity = SeverityFrom(c.at("severity"));
       if (!severity) return Error{severity.error()};
+      // "done" came with the remedies; rows written before have none.
       a.checks.push_back({c.at("name").get<std::string>(), *severity,
-                          c.at("summary").get<std::string>(), c.at("fix").get<std::string>()});
+                          c.at("summary").get<std::string>(), c.at("fix").get<std::string>(),
+                          c.value("done", std::string())});
     }
     auto severity = SeverityFrom(j.at("severity"));
     if (!severity) return Error{severity.error()};
@@ -101,6 +105,7 @@ Result<Alert> AlertFromJson(const json& j) {
     a.acked_at = OptionalFrom<std::int64_t>(j.at("acked_at"));
     a.ack_note = OptionalFrom<std::string>(j.at("ack_note"));
     a.reminder = j.at("reminder").get<bool>();
+    a.update = j.value("update", false);  // rows written before the remedies have none
     a.escalation = j.at("escalation").get<bool>();
     a.test = j.at("test").get<bool>();
     a.headline = j.value("headline", std::string());

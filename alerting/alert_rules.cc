@@ -34,6 +34,8 @@ std::string_view NoticeKindName(NoticeKind kind) {
       return "flapping";
     case NoticeKind::kAcknowledged:
       return "acknowledged";
+    case NoticeKind::kUpdated:
+      return "updated";
     case NoticeKind::kResolved:
       break;
   }
@@ -64,7 +66,7 @@ void AlertBook::Emit(NoticeKind kind, BookAlert& alert, std::int64_t now,
                      std::vector<Notice>& out) {
   out.push_back({kind, alert.id});
   if (kind == NoticeKind::kOpened || kind == NoticeKind::kReminder ||
-      kind == NoticeKind::kFlapping) {
+      kind == NoticeKind::kFlapping || kind == NoticeKind::kUpdated) {
     if (alert.notified == 0) alert.notified = now;
     alert.last_notice = now;
   }
@@ -80,6 +82,7 @@ void AlertBook::RefreshChecks(BookAlert& alert) const {
       check.summary = it->second.summary;
       check.fix = it->second.fix;
     }
+    if (it != tracks_.end() && !it->second.note.empty()) check.done = it->second.note;
     if (check.severity == Severity::kCritical) highest = Severity::kCritical;
   }
   alert.severity = highest;
@@ -112,7 +115,7 @@ void AlertBook::Observe(const std::string& check, Level level, const std::string
     if (track.alert == 0) {
       BookAlert alert;
       alert.id = next_id_++;
-      alert.checks.push_back({check, track.severity, track.summary, track.fix});
+      alert.checks.push_back({check, track.severity, track.summary, track.fix, track.note});
       alert.opened = track.bad_since != 0 ? track.bad_since : now;
       track.alert = alert.id;
       alerts_[alert.id] = std::move(alert);
@@ -134,7 +137,24 @@ void AlertBook::Observe(const std::string& check, Level level, const std::string
     }
     if (!bad) ResolveIfFine(alert.id, out);
   }
+  if (!bad && track.alert == 0) track.note.clear();  // fine, nothing open: the story is over
   Step(now, out);
+}
+
+void AlertBook::SetNote(const std::string& check, const std::string& note, bool tell,
+                        std::int64_t now, std::vector<Notice>& out) {
+  just_resolved_.clear();
+  FollowClock(now);
+  Track& track = tracks_[check];
+  track.note = note;
+  if (track.alert == 0) return;  // an alert that opens later shows it
+  BookAlert& alert = alerts_.at(track.alert);
+  for (AlertCheck& c : alert.checks) {
+    if (c.name == check) c.done = note;
+  }
+  if (tell && alert.notified != 0 && !alert.ack && !alert.flapping && !InMaintenance(now)) {
+    Emit(NoticeKind::kUpdated, alert, now, out);
+  }
 }
 
 void AlertBook::Forget(const std::string& check, std::int64_t now, std::vector<Notice>& out) {
@@ -160,7 +180,10 @@ void AlertBook::ResolveIfFine(std::int64_t id, std::vector<Notice>& out) {
     if (track != tracks_.end() && (track->second.bad || track->second.flapping)) return;
   }
   for (const AlertCheck& check : alert.checks) {
-    if (auto track = tracks_.find(check.name); track != tracks_.end()) track->second.alert = 0;
+    if (auto track = tracks_.find(check.name); track != tracks_.end()) {
+      track->second.alert = 0;
+      track->second.note.clear();
+    }
   }
   if (alert.notified != 0) out.push_back({NoticeKind::kResolved, id});
   just_resolved_[id] = std::move(alert);
@@ -218,7 +241,7 @@ void AlertBook::OpenDue(std::int64_t now, std::vector<Notice>& out) {
   for (const auto& [since, name] : members) {
     Track& track = tracks_.at(name);
     track.alert = alert.id;
-    alert.checks.push_back({name, track.severity, track.summary, track.fix});
+    alert.checks.push_back({name, track.severity, track.summary, track.fix, track.note});
   }
   RefreshChecks(alert);
   BookAlert& stored = alerts_[alert.id] = std::move(alert);
@@ -324,8 +347,10 @@ Alert AlertBook::Render(const BookAlert& book, const std::string& node, NoticeKi
     case NoticeKind::kOpened:
     case NoticeKind::kReminder:
     case NoticeKind::kEscalated:
+    case NoticeKind::kUpdated:
       alert.state = book.ack ? AlertState::kAcknowledged : AlertState::kFiring;
       alert.reminder = kind == NoticeKind::kReminder;
+      alert.update = kind == NoticeKind::kUpdated;
       alert.escalation = kind == NoticeKind::kEscalated;
       break;
     case NoticeKind::kFlapping:
@@ -352,7 +377,8 @@ json AlertBook::Save() const {
                     {"fix", t.fix},
                     {"changes", t.changes},
                     {"flapping", t.flapping},
-                    {"alert", t.alert}};
+                    {"alert", t.alert},
+                    {"note", t.note}};
   }
   json alerts = json::array();
   for (const auto& [id, a] : alerts_) {
@@ -361,7 +387,8 @@ json AlertBook::Save() const {
       checks.push_back({{"name", c.name},
                         {"severity", SeverityName(c.severity)},
                         {"summary", c.summary},
-                        {"fix", c.fix}});
+                        {"fix", c.fix},
+                        {"done", c.done}});
     }
     json ack = nullptr;
     if (a.ack) {
@@ -414,6 +441,7 @@ Result<AlertBook> AlertBook::Load(const json& saved, AlertPolicy policy) {
       track.changes = t.at("changes").get<std::vector<std::int64_t>>();
       track.flapping = t.at("flapping").get<bool>();
       track.alert = t.at("alert").get<std::int64_t>();
+      track.note = t.value("note", std::string());  // saved before the remedies: none
       book.tracks_[name] = std::move(track);
     }
     for (const json& a : alerts) {
@@ -423,8 +451,8 @@ Result<AlertBook> AlertBook::Load(const json& saved, AlertPolicy policy) {
         auto severity = SeverityOf(c.at("severity"));
         if (!severity) return Error{"saved alert state: bad severity"};
         alert.checks.push_back({c.at("name").get<std::string>(), *severity,
-                                c.at("summary").get<std::string>(),
-                                c.at("fix").get<std::string>()});
+                                c.at("summary").get<std::string>(), c.at("fix").get<std::string>(),
+                                c.value("done", std::string())});
       }
       auto severity = SeverityOf(a.at("severity"));
       if (!severity || alert.checks.empty() || alert.id <= 0 || alert.id >= book.next_id_) {

@@ -16,6 +16,8 @@
 // - UNKNOWN (could not look) neither opens nor closes anything;
 // - during maintenance nothing opens, reminds or escalates; an alert held back by it is
 //   sent when it ends if still bad; resolutions and acknowledgements still go out;
+// - what the node's agent did about a check by itself (SetNote) goes with the check in its
+//   alert; news worth a message of its own (remediation exhausted) sends it again;
 // - a clock that jumps back shifts every time the book holds by the jump, so confirmations
 //   and reminders keep their spacing instead of waiting for the clock to catch up.
 // Every decision is a Notice appended to the caller's list; the caller turns notices into
@@ -54,6 +56,7 @@ enum class NoticeKind {
   kFlapping,      // send one flapping notice
   kAcknowledged,  // update the messages sent: acknowledged by ...
   kResolved,      // send the resolved notice, update the messages sent
+  kUpdated,       // send it again: what the agent did about it changed (SetNote with tell)
 };
 std::string_view NoticeKindName(NoticeKind kind);
 
@@ -103,6 +106,12 @@ class AlertBook {
   void Observe(const std::string& check, Level level, const std::string& summary,
                const std::string& fix, std::int64_t now, std::vector<Notice>& out,
                std::optional<std::int64_t> bad_since = std::nullopt);
+  // What the agent did about a check by itself (its remedies), shown with the check in its
+  // alert (AlertCheck::done) from now on. With `tell`, an alert already sent, open and
+  // unacknowledged is sent again (kUpdated): "remediation exhausted, needs you". The note
+  // is dropped once the check is fine and its alert resolved (or it never had one).
+  void SetNote(const std::string& check, const std::string& note, bool tell, std::int64_t now,
+               std::vector<Notice>& out);
   // A check no longer run (removed by a reload): as if it were fine, without a flap.
   void Forget(const std::string& check, std::int64_t now, std::vector<Notice>& out);
   // Time passing: confirmations, reminders, escalations, flapping that settled, the end of
@@ -144,6 +153,7 @@ class AlertBook {
     std::string fix;
     std::vector<std::int64_t> changes;  // when it turned bad or good, within the window
     bool flapping = false;
+    std::string note;  // what the agent did about it (SetNote)
     std::int64_t alert = 0;
     bool operator==(const Track&) const = default;
   };

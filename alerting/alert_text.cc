@@ -38,6 +38,7 @@ AlertText TextOf(const Alert& a) {
                                   : TruncateUtf8(a.headline, kMaxNodeText);
   if (a.escalation && a.state == AlertState::kFiring) text.title = "Escalated: " + text.title;
   if (a.reminder && a.state == AlertState::kFiring) text.title = "Reminder: " + text.title;
+  if (a.update && a.state == AlertState::kFiring) text.title = "Update: " + text.title;
   if (a.test) text.title = "[test] " + text.title;
   // One check: its summary and fix as they are. Several: each line names its check.
   const bool several = a.checks.size() > 1;
@@ -54,6 +55,12 @@ AlertText TextOf(const Alert& a) {
       text.lines.push_back(several ? "Fix (" + TruncateUtf8(c.name, kMaxNameText) + "): " + fix
                                    : "Fix: " + fix);
     }
+  }
+  for (const auto& c : a.checks) {
+    if (c.done.empty()) continue;
+    const std::string done = TruncateUtf8(c.done, kMaxNodeText);
+    text.lines.push_back(several ? "Done (" + TruncateUtf8(c.name, kMaxNameText) + "): " + done
+                                 : "Done: " + done);
   }
   if (!a.headline.empty()) return text;  // a report: its lines are its checks
   text.lines.push_back("Opened " + FormatUtc(a.opened));

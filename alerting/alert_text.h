@@ -1,7 +1,7 @@
 // AlertText: the words of an alert, before a channel formats them: a title line and the
 // lines under it, the same on every channel. Node-supplied text (node, check, summary, fix,
-// who acknowledged) is cut to kMaxNodeText on a UTF-8 boundary (base/text.h) but not escaped:
-// each channel escapes for its own markup. Pure.
+// what the agent did, who acknowledged) is cut to kMaxNodeText on a UTF-8 boundary (base/text.h)
+// but not escaped: each channel escapes for its own markup. Pure.
 #pragma once
 
 #include <string>
@@ -18,7 +18,7 @@ struct AlertText {
   std::string status;  // "CRITICAL", "WARNING", "ACKNOWLEDGED", "FLAPPING", "RESOLVED"
   std::string title;   // "CRITICAL: tmux on vps-fra-03", "Reminder: ...", "[test] ..."
   std::string summary;
-  std::vector<std::string> lines;  // fix, opened, resolved after, acknowledged by
+  std::vector<std::string> lines;  // fix, done, opened, resolved after, acknowledged by
 };
 
 AlertText TextOf(const Alert& alert);

@@ -52,6 +52,10 @@ std::string WebhookBody(const Alert& alert) {
                       {"startsAt", FormatUtc(alert.opened)},
                       {"endsAt", ends},
                       {"fingerprint", key + "/" + name}});
+    // What the node's agent did about it (its remedies), when it did something.
+    if (!check.done.empty()) {
+      alerts.back()["annotations"]["done"] = TruncateUtf8(check.done, kMaxNodeText);
+    }
   }
   const json body = {{"version", "4"},
                      {"status", status},

@@ -262,6 +262,18 @@ protocol::Record HarnessRecord(const HarnessKey& key, std::int64_t epoch, std::i
     case RecordType::kMaintenance:
       record.body = Maintenance{kAt, kAt + 7200, "kernel upgrade", "hermes"};
       break;
+    case RecordType::kRemediation:
+      record.body = Remediation{"gateway",
+                                "hermes-gateway.service",
+                                RemedyAction::kRestartUnit,
+                                "hermes-gateway.service failed (signal)",
+                                1,
+                                kAt - 10,
+                                kAt - 4,
+                                RemedyOutcome::kSucceeded,
+                                "active (running) after 6 s",
+                                3};
+      break;
     case RecordType::kKeyRotate: {
       const HarnessKey& next = NextKey();
       record.body = KeyRotate{next.public_key, next.kid,

@@ -47,6 +47,9 @@ std::vector<Seed> RecordParserSeeds() {
       RecordPayload(key, 1, 1, genesis, protocol::RecordType::kMaintenance);
   add("valid-ack.jws", SignPayload(ack, key));
   add("valid-maintenance.jws", SignPayload(maintenance, key));
+  const std::string remediation =
+      RecordPayload(key, 1, 1, genesis, protocol::RecordType::kRemediation);
+  add("valid-remediation.jws", SignPayload(remediation, key));
   {
     std::vector<std::string> chain;
     std::string prev = genesis;
@@ -100,6 +103,8 @@ std::vector<Seed> RecordParserSeeds() {
       SignPayload(WithField(ack, protocol::fields::kVia, "discord"), key));
   add("bad-payload-ack-future.jws",  // acknowledged 10 min after the receive time
       SignPayload(WithField(ack, protocol::fields::kAt, "2026-11-25T11:10:00Z"), key));
+  add("bad-payload-remediation-action.jws",
+      SignPayload(WithField(remediation, protocol::fields::kAction, "reboot"), key));
   add("bad-payload-maintenance-long.jws",
       SignPayload(WithField(maintenance, protocol::fields::kUntil, "2026-12-25T10:00:01Z"), key));
   add("bad-payload-not-json.jws", SignPayload("heartbeat at 10:00", key));

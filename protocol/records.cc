@@ -13,12 +13,25 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 8> kTypeNames = {"heartbeat",   "task",       "incident",
-                                                        "agent_start", "agent_stop", "ack",
-                                                        "maintenance", "key_rotate"};
+constexpr std::array<std::string_view, 9> kTypeNames = {"heartbeat",   "task",        "incident",
+                                                        "agent_start", "agent_stop",  "ack",
+                                                        "maintenance", "remediation", "key_rotate"};
 static_assert(kTypeNames.size() == std::variant_size_v<RecordBody>);
 constexpr std::array<std::string_view, 4> kStateNames = {"ok", "warning", "critical", "unknown"};
 constexpr std::array<std::string_view, 3> kViaNames = {"telegram", "cli", "receiver"};
+constexpr std::array<std::string_view, 7> kActionNames = {
+    "restart_unit", "create_session", "respawn_pane",   "interrupt_pane",
+    "remove_files", "run_script",     "quarantine_file"};
+constexpr std::array<std::string_view, 4> kOutcomeNames = {"succeeded", "failed", "dry_run",
+                                                           "exhausted"};
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> ParseName(const std::array<std::string_view, N>& names, std::string_view name) {
+  for (std::size_t i = 0; i < N; ++i) {
+    if (names[i] == name) return static_cast<Enum>(i);
+  }
+  return std::nullopt;
+}
 
 // "a, b, c": a closed set's names, for refusals.
 template <std::size_t N>
@@ -88,18 +101,14 @@ class FieldReader {
   std::int64_t Integer(const char* name, std::int64_t min, std::int64_t max) {
     const json* value = Find(name);
     if (value == nullptr) return min;
-    const std::string range = "must be an integer >= " + std::to_string(min) + " and < " +
-                              (max == kMaxChainNumber ? std::string("2^53") : std::to_string(max));
-    if (value->is_number_unsigned()) {
-      const auto n = value->get<std::uint64_t>();
-      if (n < static_cast<std::uint64_t>(max) && static_cast<std::int64_t>(n) >= min) {
-        return static_cast<std::int64_t>(n);
-      }
-    } else if (value->is_number_integer()) {
-      const auto n = value->get<std::int64_t>();
-      if (n >= min && n < max) return n;
-    }
-    return Fail<std::int64_t>(name, range);
+    return IntegerOf(name, *value, min, max);
+  }
+
+  std::optional<std::int64_t> NullableInteger(const char* name, std::int64_t min,
+                                              std::int64_t max) {
+    const json* value = Find(name);
+    if (value == nullptr || value->is_null()) return std::nullopt;
+    return IntegerOf(name, *value, min, max);
   }
 
   UnixSeconds Time(const char* name) {
@@ -167,6 +176,23 @@ class FieldReader {
     return &*it;
   }
 
+  // An integer in [min, max); nlohmann holds non-negative numbers as unsigned, so 2^63
+  // and above never wrap through int64.
+  std::int64_t IntegerOf(const char* name, const json& value, std::int64_t min, std::int64_t max) {
+    const std::string range = "must be an integer >= " + std::to_string(min) + " and < " +
+                              (max == kMaxChainNumber ? std::string("2^53") : std::to_string(max));
+    if (value.is_number_unsigned()) {
+      const auto n = value.get<std::uint64_t>();
+      if (n < static_cast<std::uint64_t>(max) && static_cast<std::int64_t>(n) >= min) {
+        return static_cast<std::int64_t>(n);
+      }
+    } else if (value.is_number_integer()) {
+      const auto n = value.get<std::int64_t>();
+      if (n >= min && n < max) return n;
+    }
+    return Fail<std::int64_t>(name, range);
+  }
+
   UnixSeconds TimeOf(const char* name, const json& value) {
     if (value.is_string()) {
       const auto& text = value.get_ref<const std::string&>();
@@ -180,7 +206,7 @@ class FieldReader {
   }
 
   const json& object_;
-  std::vector<std::string_view> read_;  // a payload has at most 16 fields: a list will do
+  std::vector<std::string_view> read_;  // a payload has at most 20 fields: a list will do
   std::optional<Error> failure_;
 };
 
@@ -277,6 +303,29 @@ Maintenance ReadMaintenance(FieldReader& r) {
   return window;
 }
 
+Remediation ReadRemediation(FieldReader& r) {
+  Remediation done;
+  done.check = r.Text(fields::kCheck, kMaxIdBytes, true);
+  done.target = r.Text(fields::kTarget, kMaxJobBytes, true);
+  done.action = r.Choice<RemedyAction>(fields::kAction, kActionNames);
+  done.reason = r.Text(fields::kReason, kMaxTextBytes, false);
+  done.attempt = r.Integer(fields::kAttempt, 1, kMaxRemedyAttempt);
+  done.started = r.Time(fields::kStarted);
+  done.finished = r.Time(fields::kFinished);
+  done.outcome = r.Choice<RemedyOutcome>(fields::kOutcome, kOutcomeNames);
+  done.changed = r.NullableText(fields::kChanged, kMaxTextBytes);
+  done.incident = r.NullableInteger(fields::kIncident, 1, kMaxChainNumber);
+  if (r.failure()) return done;
+  if (done.reason.empty()) return r.Fail<Remediation>(fields::kReason, "must not be empty");
+  if (done.finished < done.started) {
+    return r.Fail<Remediation>(fields::kFinished, "is before started");
+  }
+  if (done.finished - done.started > kMaxRemedySeconds) {
+    return r.Fail<Remediation>(fields::kFinished, "is more than a day after started");
+  }
+  return done;
+}
+
 // new_jwk: exactly kty OKP, crv Ed25519, x (32 bytes, canonical base64url) and kid KeyId(x).
 KeyRotate ReadKeyRotate(FieldReader& r) {
   KeyRotate rotate;
@@ -329,6 +378,22 @@ std::optional<RecordType> ParseRecordType(std::string_view name) {
 }
 
 std::string_view AckViaName(AckVia via) { return kViaNames[static_cast<std::size_t>(via)]; }
+
+std::string_view RemedyActionName(RemedyAction action) {
+  return kActionNames[static_cast<std::size_t>(action)];
+}
+
+std::optional<RemedyAction> ParseRemedyAction(std::string_view name) {
+  return ParseName<RemedyAction>(kActionNames, name);
+}
+
+std::string_view RemedyOutcomeName(RemedyOutcome outcome) {
+  return kOutcomeNames[static_cast<std::size_t>(outcome)];
+}
+
+std::optional<RemedyOutcome> ParseRemedyOutcome(std::string_view name) {
+  return ParseName<RemedyOutcome>(kOutcomeNames, name);
+}
 
 std::optional<AckVia> ParseAckVia(std::string_view name) {
   for (std::size_t i = 0; i < kViaNames.size(); ++i) {
@@ -393,6 +458,17 @@ std::string EncodeRecord(const Record& record) {
           p[fields::kUntil] = FormatUtc(body.until);
           p[fields::kReason] = body.reason;
           p[fields::kBy] = body.by;
+        } else if constexpr (std::is_same_v<Body, Remediation>) {
+          p[fields::kCheck] = body.check;
+          p[fields::kTarget] = body.target;
+          p[fields::kAction] = RemedyActionName(body.action);
+          p[fields::kReason] = body.reason;
+          p[fields::kAttempt] = body.attempt;
+          p[fields::kStarted] = FormatUtc(body.started);
+          p[fields::kFinished] = FormatUtc(body.finished);
+          p[fields::kOutcome] = RemedyOutcomeName(body.outcome);
+          p[fields::kChanged] = body.changed ? json(*body.changed) : json(nullptr);
+          p[fields::kIncident] = body.incident ? json(*body.incident) : json(nullptr);
         } else if constexpr (std::is_same_v<Body, KeyRotate>) {
           p[fields::kNewJwk] = json::parse(PublicJwk(body.new_key));
           p[fields::kProof] = body.proof;
@@ -437,6 +513,9 @@ Result<Record> DecodeRecord(std::string_view payload_json) {
       break;
     case RecordType::kMaintenance:
       record.body = ReadMaintenance(r);
+      break;
+    case RecordType::kRemediation:
+      record.body = ReadRemediation(r);
       break;
     case RecordType::kKeyRotate:
       record.body = ReadKeyRotate(r);

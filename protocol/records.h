@@ -61,6 +61,13 @@ inline constexpr char kNote[] = "note";
 inline constexpr char kFrom[] = "from";
 inline constexpr char kUntil[] = "until";
 inline constexpr char kReason[] = "reason";
+inline constexpr char kTarget[] = "target";
+inline constexpr char kAction[] = "action";
+inline constexpr char kAttempt[] = "attempt";
+inline constexpr char kStarted[] = "started";
+inline constexpr char kFinished[] = "finished";
+inline constexpr char kOutcome[] = "outcome";
+inline constexpr char kChanged[] = "changed";
 inline constexpr char kNewJwk[] = "new_jwk";
 inline constexpr char kProof[] = "proof";
 }  // namespace fields
@@ -76,6 +83,9 @@ inline constexpr std::size_t kMaxTextBytes = 1024;  // summary, error
 inline constexpr std::size_t kMaxChecks = 64;       // checks in one heartbeat
 // A maintenance window lasts at most this long (30 days): a longer silence is no window.
 inline constexpr std::int64_t kMaxMaintenanceSeconds = 30 * 86400;
+// A remediation's attempt number is below this; an action lasts at most a day.
+inline constexpr std::int64_t kMaxRemedyAttempt = 1000;
+inline constexpr std::int64_t kMaxRemedySeconds = 86400;
 
 enum class RecordType {
   kHeartbeat,
@@ -85,6 +95,7 @@ enum class RecordType {
   kAgentStop,
   kAck,
   kMaintenance,
+  kRemediation,
   kKeyRotate
 };
 std::string_view RecordTypeName(RecordType type);
@@ -99,6 +110,29 @@ std::optional<CheckState> ParseCheckState(std::string_view name);
 enum class AckVia { kTelegram, kCli, kReceiver };
 std::string_view AckViaName(AckVia via);
 std::optional<AckVia> ParseAckVia(std::string_view name);
+
+// What the agent did to fix something (a remediation's action): "restart_unit",
+// "create_session", "respawn_pane", "interrupt_pane", "remove_files", "run_script",
+// "quarantine_file".
+enum class RemedyAction {
+  kRestartUnit,
+  kCreateSession,
+  kRespawnPane,
+  kInterruptPane,
+  kRemoveFiles,
+  kRunScript,
+  kQuarantineFile
+};
+std::string_view RemedyActionName(RemedyAction action);
+std::optional<RemedyAction> ParseRemedyAction(std::string_view name);
+
+// How it ended: "succeeded" (done, and what it was for holds: the unit active, the session
+// there, the disk under its line), "failed" (not done, or done without helping),
+// "dry_run" (only recorded: remedies.mode dry-run), "exhausted" (not done: the target's
+// limits are used up; the operator is needed).
+enum class RemedyOutcome { kSucceeded, kFailed, kDryRun, kExhausted };
+std::string_view RemedyOutcomeName(RemedyOutcome outcome);
+std::optional<RemedyOutcome> ParseRemedyOutcome(std::string_view name);
 
 // What every record carries. prev is the chain hash of the record before (protocol/jws.h).
 struct Envelope {
@@ -165,6 +199,26 @@ struct Maintenance {
   std::string by;
 };
 
+// The agent acted (or, in dry-run, would have) to fix what a check found. `check` names
+// the check (as an incident's check); `target` what was acted on ("hermes-gateway.service",
+// "BURN2", "BURN:0.0", a path: 1 to 256 bytes, no control characters); `reason` what the
+// check said (1 byte to 1 KiB); `attempt` counts the target's attempts within its limits
+// (1 to 999); finished is not before started, at most a day after; `changed` says what the
+// action changed ("removed 14 files, 1.2 GiB", at most 1 KiB) or is null; `incident` is the
+// check's open incident (an incident record's `id`) or null.
+struct Remediation {
+  std::string check;
+  std::string target;
+  RemedyAction action = RemedyAction::kRestartUnit;
+  std::string reason;
+  std::int64_t attempt = 1;
+  UnixSeconds started = 0;
+  UnixSeconds finished = 0;
+  RemedyOutcome outcome = RemedyOutcome::kSucceeded;
+  std::optional<std::string> changed;
+  std::optional<std::int64_t> incident;
+};
+
 // The node moves to a new key (its old one signs this record, in the chain): `new_jwk` is
 // the new public key as a JWK ({"kty":"OKP","crv":"Ed25519","x":...,"kid":...}, exactly
 // those members, kid KeyId(x)); `proof` is a compact JWS the new key signed over the node,
@@ -178,8 +232,8 @@ struct KeyRotate {
 inline constexpr std::size_t kMaxProofBytes = 1024;
 
 // In RecordType's order: Record::Type() is the index.
-using RecordBody =
-    std::variant<Heartbeat, TaskRun, Incident, AgentStart, AgentStop, Ack, Maintenance, KeyRotate>;
+using RecordBody = std::variant<Heartbeat, TaskRun, Incident, AgentStart, AgentStop, Ack,
+                                Maintenance, Remediation, KeyRotate>;
 
 struct Record {
   Envelope envelope;

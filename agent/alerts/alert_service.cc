@@ -165,6 +165,16 @@ void AlertService::Forget(const std::string& check) {
   Schedule();
 }
 
+void AlertService::Note(const std::string& check, const std::string& note, bool tell) {
+  if (!alerter_ || stopped_) return;
+  Queued(alerter_->SetNote(check, note, tell, history_.now()), "alert rules");
+  Schedule();
+}
+
+bool AlertService::InMaintenance() const {
+  return alerter_ && alerter_->book().InMaintenance(history_.now());
+}
+
 // Arms the timer for the rules' next wake, or the inbox's next look, whichever is first. A
 // check answer comes several times a second: re-arming each time would push the deadline
 // out for ever, so the timer is moved only to an earlier time.

@@ -59,6 +59,10 @@ class AlertService {
   Outcome Configure(const AlertSettings& settings, const AlertSecrets& secrets);
   void Observe(const CheckResult& result);
   void Forget(const std::string& check);
+  // What the remedies did about a check, for its alert (Alerter::SetNote).
+  void Note(const std::string& check, const std::string& note, bool tell);
+  // Whether a maintenance window is open now (remedies wait for its end).
+  bool InMaintenance() const;
   void Stop();
   nlohmann::json Status() const;
 

@@ -115,6 +115,7 @@ std::vector<QueuedMessage> Alerter::MessagesOf(const std::vector<Notice>& notice
       case NoticeKind::kOpened:
       case NoticeKind::kReminder:
       case NoticeKind::kFlapping:
+      case NoticeKind::kUpdated:
         for (const auto& c : routes_.main) queue(c, OutboxAction::kSend);
         break;
       case NoticeKind::kEscalated:
@@ -166,6 +167,14 @@ Result<bool> Alerter::Forget(const std::string& check, std::int64_t now) {
   const AlertBook before = book_;
   std::vector<Notice> notices;
   book_.Forget(check, now, notices);
+  return Commit(notices, before, now);
+}
+
+Result<bool> Alerter::SetNote(const std::string& check, const std::string& note, bool tell,
+                              std::int64_t now) {
+  const AlertBook before = book_;
+  std::vector<Notice> notices;
+  book_.SetNote(check, note, tell, now, notices);
   return Commit(notices, before, now);
 }
 

@@ -44,6 +44,9 @@ class Alerter {
   // (the rules' step is then undone in memory, and the next call tries again).
   Result<bool> Observe(const CheckResult& result, std::int64_t now);
   Result<bool> Forget(const std::string& check, std::int64_t now);
+  // What the agent's remedies did about a check (AlertBook::SetNote).
+  Result<bool> SetNote(const std::string& check, const std::string& note, bool tell,
+                       std::int64_t now);
   Result<bool> Tick(std::int64_t now);
   std::optional<std::int64_t> NextWake() const { return book_.NextWake(); }
 

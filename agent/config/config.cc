@@ -13,6 +13,7 @@
 
 #include "agent/config/alerts_section.h"
 #include "agent/config/config_schema.h"
+#include "agent/config/remedies_section.h"
 #include "base/units.h"
 #include "base/yaml_text.h"
 
@@ -143,7 +144,7 @@ Section UpstreamKeys(UpstreamSettings& u) {
 }
 
 // The top level. Later keys are one row each.
-Section TopLevelKeys(AgentConfig& c, RequiredChecks& required) {
+Section TopLevelKeys(AgentConfig& c, RequiredChecks& required, config::RemedyPositions& remedies) {
   return {
       {"node", config::Nested({{"id", config::String(c.node_id, Text::kNodeId)}})},
       {"interval", config::Duration(c.default_interval, 1s, 24h)},
@@ -156,6 +157,7 @@ Section TopLevelKeys(AgentConfig& c, RequiredChecks& required) {
       {"spool",
        config::Nested({{"max_size", config::Size(c.spool.max_size, 1024 * 1024, 1ull << 40)}})},
       {"alerts", config::AlertsSection(c.alerts)},
+      {"remedies", config::RemediesSection(c.remedies, remedies)},
       {"node_key",
        config::Nested({{"max_age", config::Duration(c.node_key.max_age, 24h, 24h * 3650)}})},
   };
@@ -240,8 +242,11 @@ void ApplyDefaultInterval(const YAML::Node& document, AgentConfig& config) {
 
 void ReadDocument(ConfigReader& reader, const YAML::Node& document, AgentConfig& config) {
   RequiredChecks required;
+  config::RemedyPositions remedies;
   ApplyDefaultInterval(document, config);
-  config::ReadSection(reader, document, "", TopLevelKeys(config, required));
+  const std::size_t errors_before = reader.error_count();
+  config::ReadSection(reader, document, "", TopLevelKeys(config, required, remedies));
+  if (reader.error_count() == errors_before) config::CheckRemedies(reader, config, remedies);
   for (const auto& [name, node] : required) {
     if (!config.settings[name].enabled) {
       reader.AddError(node, "uptime.require names " + config::Quote(name) + ", but checks." + name +

@@ -121,6 +121,82 @@ struct AlertSettings {
   bool operator==(const AlertSettings&) const = default;
 };
 
+// remedies.limits: how often the agent may act on one target (a unit, a tmux session, a
+// disk path, a dispatch file), in Kubernetes's CrashLoopBackOff manner: a wait doubling from
+// `backoff` to `backoff_cap` between attempts, at most `attempts` within `within`, then no
+// more (exhausted) until the target has been fine for `reset_after` (a clean slate).
+struct RemedyLimits {
+  int attempts = 3;
+  std::chrono::seconds within{1800};
+  std::chrono::seconds backoff{10};
+  std::chrono::seconds backoff_cap{300};
+  std::chrono::seconds reset_after{600};
+  bool operator==(const RemedyLimits&) const = default;
+};
+
+// act: do it; dry-run: log and record what would be done, change nothing.
+enum class RemedyMode { kAct, kDryRun };
+
+// remedies.gateway: restart a failed or inactive unit over D-Bus, waiting for the job at
+// most `timeout`.
+struct GatewayRemedySettings {
+  bool restart = false;
+  std::chrono::seconds timeout{60};
+  bool operator==(const GatewayRemedySettings&) const = default;
+};
+
+// remedies.tmux: each session (a name of checks.tmux.expect) with the command it runs;
+// stuck_after (opt-in): a pane idle this long gets C-c and its command again.
+struct TmuxRemedySettings {
+  std::map<std::string, std::string> sessions;  // name -> command
+  std::optional<std::chrono::seconds> stuck_after;
+  bool operator==(const TmuxRemedySettings&) const = default;
+};
+
+// remedies.disk.clean: one directory to clean. `dir` is absolute, `~/...` (the Hermes
+// user's home) or `~user/...`, resolved when the remedies are set up; line and column say
+// where it stood in the file, for errors found then.
+struct DiskCleanRule {
+  std::string dir;
+  std::string glob = "*";  // matched against file names (fnmatch)
+  std::chrono::seconds older_than{7 * 86400};
+  int line = 0;
+  int column = 0;
+  bool operator==(const DiskCleanRule&) const = default;
+};
+
+// remedies.disk: above `above` percent used (default: the disk check's critical line), the
+// listed directories are cleaned oldest file first until usage is under the warning line;
+// or the operator's script runs (as hermes.user) within script_timeout.
+struct DiskRemedySettings {
+  std::optional<double> above;  // percent; none: checks.disk.critical_used_above
+  std::vector<DiskCleanRule> clean;
+  std::string script;
+  std::chrono::seconds script_timeout{300};
+  bool enabled() const { return !clean.empty() || !script.empty(); }
+  bool operator==(const DiskRemedySettings&) const = default;
+};
+
+struct DispatchRemedySettings {
+  bool quarantine_broken = false;  // move an unparsable queue file into the state directory
+  bool operator==(const DispatchRemedySettings&) const = default;
+};
+
+// remedies: what the agent fixes by itself (issue 14). Each remedy is off by default.
+struct RemedySettings {
+  RemedyMode mode = RemedyMode::kAct;
+  GatewayRemedySettings gateway;
+  TmuxRemedySettings tmux;
+  DiskRemedySettings disk;
+  DispatchRemedySettings dispatch;
+  RemedyLimits limits;
+  bool any() const {
+    return gateway.restart || !tmux.sessions.empty() || disk.enabled() ||
+           dispatch.quarantine_broken;
+  }
+  bool operator==(const RemedySettings&) const = default;
+};
+
 struct AgentConfig {
   std::string node_id;      // empty: the hostname
   std::string hermes_user;  // empty: the user running fleet-agent
@@ -134,6 +210,7 @@ struct AgentConfig {
   UpstreamSettings upstream;
   SpoolSettings spool;
   AlertSettings alerts;
+  RemedySettings remedies;
   NodeKeySettings node_key;
 };
 

@@ -198,6 +198,12 @@ int ConfigReader::LineOf(const YAML::Mark& mark) const {
   return index_.AtMark(mark.line, mark.column).line;
 }
 
+std::pair<int, int> ConfigReader::PositionOf(const YAML::Mark& mark) const {
+  if (mark.is_null() || mark.line < 0) return {0, 0};
+  const TextPosition at = index_.AtMark(mark.line, mark.column);
+  return {at.line, at.column};
+}
+
 std::vector<ConfigError> ConfigReader::TakeErrors() {
   std::stable_sort(errors_.begin(), errors_.end(), [](const auto& a, const auto& b) {
     return std::pair(a.line, a.column) < std::pair(b.line, b.column);

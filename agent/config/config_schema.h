@@ -40,6 +40,8 @@ class ConfigReader {
 
   // 1-based line of a yaml-cpp mark, for "first at line N".
   int LineOf(const YAML::Mark& mark) const;
+  // 1-based line and column of a yaml-cpp mark, for errors found after parsing.
+  std::pair<int, int> PositionOf(const YAML::Mark& mark) const;
 
   std::size_t error_count() const { return errors_.size(); }
   // In file order; beyond kMaxErrors, one last line says how many more there were.

@@ -50,11 +50,25 @@ CheckRuns::Wake CheckRuns::OnWake(Mono now) {
   return wake;
 }
 
+void CheckRuns::RunSoon(const std::string& check, Mono now) {
+  auto it = checks_.find(check);
+  if (it == checks_.end()) return;
+  if (it->second.busy) {
+    it->second.soon = true;
+  } else {
+    it->second.due = std::min(it->second.due, now);
+  }
+}
+
 bool CheckRuns::Finish(const std::string& check, std::uint64_t run) {
   auto it = checks_.find(check);
   if (it == checks_.end() || it->second.run != run) return false;  // from before a reload
   State& state = it->second;
   state.busy = false;
+  if (state.soon) {
+    state.soon = false;
+    state.due = Mono::min();
+  }
   if (state.answered) return false;  // already answered UNKNOWN at its deadline
   state.answered = true;
   state.ever_answered = true;

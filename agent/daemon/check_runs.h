@@ -7,7 +7,7 @@
 // that moment, and the worker's late result is dropped. A reload (Configure) keeps the run
 // numbers of the checks it keeps, so answers of runs from before it are dropped (a stuck
 // worker of an old run does not hold back the new one), forgets the checks it removes,
-// and starts every check it has at once.
+// and starts every check it has at once. RunSoon brings a check's next run forward.
 #pragma once
 
 #include <chrono>
@@ -41,6 +41,9 @@ class CheckRuns {
   // The enabled checks and their settings; `now` is when they are due first.
   void Configure(const std::map<std::string, CheckSettings>& checks, Mono now);
   Wake OnWake(Mono now);
+  // `check` is due at once (a remedy acted on what it found): now when idle, else as soon
+  // as its current run ends (Finish).
+  void RunSoon(const std::string& check, Mono now);
   // A worker finished run `run` of `check`: true when its result is the answer.
   bool Finish(const std::string& check, std::uint64_t run);
   // Every configured check has answered once since it was configured first.
@@ -57,6 +60,7 @@ class CheckRuns {
     bool answered = true;  // the current run's answer (result or timeout) was given
     Mono answer_by;        // when the current run times out
     bool ever_answered = false;
+    bool soon = false;  // RunSoon while busy: due again once this run ends
   };
   std::map<std::string, State> checks_;
 };

@@ -36,6 +36,12 @@ void CheckScheduler::Stop() {
   timer_.cancel();
 }
 
+void CheckScheduler::RunSoon(const std::string& check) {
+  if (stopped_) return;
+  runs_.RunSoon(check, steady_clock::now());
+  Wake();
+}
+
 void CheckScheduler::Wake() {
   if (stopped_) return;
   CheckRuns::Wake wake = runs_.OnWake(steady_clock::now());
@@ -84,6 +90,7 @@ void CheckScheduler::Begin(const CheckRuns::Start& start) {
 void CheckScheduler::OnFinished(const std::string& check, std::uint64_t run, CheckResult result) {
   if (stopped_ || !runs_.Finish(check, run)) return;
   on_answer_(std::move(result));
+  Wake();  // a run asked for while this one was busy (RunSoon) starts now
 }
 
 }  // namespace fleet

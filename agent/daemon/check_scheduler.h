@@ -35,6 +35,8 @@ class CheckScheduler {
   // The enabled built-in checks of `config`, each due at once.
   void Configure(const AgentConfig& config, std::shared_ptr<const HermesTarget> hermes);
   void Stop();
+  // Runs `check` again at once, or as soon as its current run ends (CheckRuns::RunSoon).
+  void RunSoon(const std::string& check);
 
   bool AllAnswered() const { return runs_.AllAnswered(); }
   bool Has(const std::string& check) const { return runs_.Has(check); }

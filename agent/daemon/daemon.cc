@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdlib>
@@ -35,6 +36,8 @@
 #include "agent/history/spool.h"
 #include "agent/logging/thread_guard.h"
 #include "agent/push/pusher.h"
+#include "agent/remedies/builtin_remedies.h"
+#include "agent/remedies/remedy_runner.h"
 #include "agent/report/metrics_report.h"
 #include "base/units.h"
 #include "base/utc_time.h"
@@ -90,6 +93,9 @@ class Daemon {
   // Reads the alert channels' secrets and (re)configures alerting; false when it cannot.
   bool ConfigureAlerts(const AlertSettings& settings);
   NodeHistoryHooks AlertHooks();
+  // Sets up the remedies of config_ (false, errors logged, when one cannot be set up).
+  bool ConfigureRemedies(const AgentConfig& config);
+  RemedyHooks RemedyRunnerHooks();
 
   DaemonOptions options_;
   asio::io_context io_;
@@ -113,6 +119,7 @@ class Daemon {
   std::unique_ptr<Accountant> accountant_;
   std::unique_ptr<Pusher> pusher_;
   std::unique_ptr<AlertService> alerts_;
+  std::unique_ptr<RemedyRunner> remedies_;
   SpoolWatch spool_watch_;
   NodeClock clock_;
   RepeatingErrorLog errors_;
@@ -160,6 +167,9 @@ void Daemon::OnAnswer(CheckResult result) {
   }
   Report("history", accountant_->Observe(result));
   if (pusher_) pusher_->Wake();  // an incident may have opened or closed
+  // Remedies first: what they say about a check (healthy again after a restart) is in the
+  // alert the same answer may resolve.
+  if (remedies_) remedies_->Observe(result);
   if (alerts_) alerts_->Observe(result);
 
   bool became_ready = false;
@@ -248,7 +258,8 @@ void Daemon::Reload() {
       load.config->state_dir = config_.state_dir;
     }
     AgentConfig old = config_;
-    if (Configure(*load.config) && ConfigureAlerts(load.config->alerts)) {
+    if (Configure(*load.config) && ConfigureAlerts(load.config->alerts) &&
+        ConfigureRemedies(*load.config)) {
       ConfigurePush(old.upstream);
       ++reloads_;
       spdlog::info("configuration reloaded from {}",
@@ -256,6 +267,8 @@ void Daemon::Reload() {
     } else {
       spdlog::error("reload refused; still running the old configuration");
       Configure(old);
+      ConfigureAlerts(old.alerts);
+      ConfigureRemedies(old);
     }
   }
   Notify("READY=1");
@@ -268,6 +281,7 @@ void Daemon::Stop(const std::string& why) {
   checks_.Stop();
   Notify("STOPPING=1");
   spdlog::info("stopping on {}", why);
+  if (remedies_) remedies_->Stop();
   if (alerts_) alerts_->Stop();
   Report("history", accountant_->Stop());
   if (pusher_) {
@@ -358,6 +372,52 @@ NodeHistoryHooks Daemon::AlertHooks() {
   return hooks;
 }
 
+bool Daemon::ConfigureRemedies(const AgentConfig& config) {
+  RemedySetup setup = MakeRemedies(config, hermes_, os_);
+  if (!setup.errors.empty()) {
+    for (auto& e : setup.errors) {
+      e.file = options_.config_file.empty() ? "remedies" : options_.config_file;
+      spdlog::error("{}", e.ToString());
+    }
+    return false;
+  }
+  if (!setup.remedies.empty()) {
+    spdlog::info(
+        "remedies on ({}): {} remed{}",
+        config.remedies.mode == RemedyMode::kDryRun ? "dry-run: nothing is changed" : "acting",
+        setup.remedies.size(), setup.remedies.size() == 1 ? "y" : "ies");
+  }
+  remedies_->Configure(config.remedies.mode, config.remedies.limits, std::move(setup.remedies));
+  return true;
+}
+
+// The remedies' view of the daemon: the clock, maintenance, the open incidents, the signed
+// records, the alerts' notes, the checks (run again after an action), the loop and threads.
+RemedyHooks Daemon::RemedyRunnerHooks() {
+  RemedyHooks hooks;
+  hooks.now = [this] { return ToUnixSeconds(os_->Now()); };
+  hooks.in_maintenance = [this] { return alerts_ && alerts_->InMaintenance(); };
+  hooks.open_incident = [this](const std::string& check) {
+    return accountant_->OpenIncidentOf(check);
+  };
+  hooks.record = [this](const RemediationEntry& entry) {
+    auto written = store_->AddRemediation(entry, clock_.Stamp());
+    if (pusher_) pusher_->Wake();
+    return written;
+  };
+  hooks.note = [this](const std::string& check, const std::string& note, bool tell) {
+    if (alerts_) alerts_->Note(check, note, tell);
+  };
+  hooks.recheck = [this](const std::string& check) { checks_.RunSoon(check); };
+  hooks.post = [this](std::function<void()> task) { asio::post(io_, std::move(task)); };
+  hooks.launch = [](std::function<void()> task) {
+    std::thread([task = std::move(task)] { RunGuarded("remedy", task, ExitOnFatal); }).detach();
+  };
+  hooks.load = [this]() { return store_->Meta("remedy_limits"); };
+  hooks.save = [this](const std::string& state) { return store_->SetMeta("remedy_limits", state); };
+  return hooks;
+}
+
 void Daemon::Report(const std::string& key, const Outcome& outcome) {
   if (outcome.ok()) {
     errors_.Clear(key);
@@ -397,6 +457,7 @@ void Daemon::WriteStatus(bool force) {
   facts.spool = spool_watch_.Observe(store_->SpoolStatus(), config_.spool.max_size);
   facts.push = pusher_ ? pusher_->Status() : nlohmann::json{{"state", "off"}, {"url", nullptr}};
   if (alerts_) facts.alerts = alerts_->Status();
+  if (remedies_) facts.remedies = remedies_->Status();
   const nlohmann::json status = StatusDocument(facts);
   auto written = WriteFileAtomically(
       config_.state_dir + "/status.json",
@@ -440,6 +501,8 @@ int Daemon::Run() {
   if (!Configure(config)) return 1;
   alerts_ = std::make_unique<AlertService>(io_, config_.state_dir, node_id_, AlertHooks());
   if (!ConfigureAlerts(config.alerts)) return 1;
+  remedies_ = std::make_unique<RemedyRunner>(RemedyRunnerHooks());
+  if (!ConfigureRemedies(config)) return 1;
   ConfigurePush(UpstreamSettings{});  // sets the spool limit too
   spdlog::info("fleet-agent {} running for node {}: {} checks, state in {}", FLEET_VERSION,
                node_id_, checks_.size(), config_.state_dir);

@@ -41,7 +41,8 @@ json StatusDocument(const StatusFacts& facts) {
           {"spool", facts.spool},
           {"push", facts.push},
           {"alerts", facts.alerts.is_null() ? nlohmann::json{{"channels", nlohmann::json::array()}}
-                                            : facts.alerts}};
+                                            : facts.alerts},
+          {"remedies", facts.remedies}};
 }
 
 std::string StatusLine(const StatusFacts& facts) {

@@ -50,9 +50,10 @@ struct StatusFacts {
   std::size_t queued_entries = 0;
   std::uint64_t history_write_failures = 0;
   std::vector<CheckView> checks;
-  nlohmann::json spool;   // SpoolWatch's part
-  nlohmann::json push;    // the pusher's part, or {"state": "off"}
-  nlohmann::json alerts;  // alerting's part (channels, poller, open alerts, maintenance)
+  nlohmann::json spool;     // SpoolWatch's part
+  nlohmann::json push;      // the pusher's part, or {"state": "off"}
+  nlohmann::json alerts;    // alerting's part (channels, poller, open alerts, maintenance)
+  nlohmann::json remedies;  // the remedies' part (mode, running, exhausted, recent actions)
 };
 
 nlohmann::json StatusDocument(const StatusFacts& facts);

@@ -4,14 +4,15 @@
 
 #include "agent/history/meta_table.h"
 #include "base/json_text.h"
+#include "base/text.h"
 #include "protocol/records.h"
 
 namespace fleet {
 namespace {
 
 // 2: records keyed by (epoch, seq), so a new epoch starts again at seq 1; spool_bytes.
-// 3: acks and maintenance_windows.
-constexpr int kSchemaVersion = 3;
+// 3: acks and maintenance_windows. 4: remediations.
+constexpr int kSchemaVersion = 4;
 
 constexpr const char* kMigrateFrom1 = R"sql(
 ALTER TABLE records RENAME TO records_v1;
@@ -30,6 +31,11 @@ UPDATE meta SET value = '2' WHERE key = 'schema_version';
 // 2 -> 3 only adds tables (acks, maintenance_windows), which kSchema then makes.
 constexpr const char* kMigrateFrom2 = R"sql(
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
+)sql";
+
+// 3 -> 4 only adds a table (remediations), which kSchema then makes.
+constexpr const char* kMigrateFrom3 = R"sql(
+UPDATE meta SET value = '4' WHERE key = 'schema_version';
 )sql";
 
 constexpr const char* kSchema = R"sql(
@@ -60,6 +66,11 @@ CREATE INDEX IF NOT EXISTS acks_by_incident ON acks(incident);
 CREATE TABLE IF NOT EXISTS maintenance_windows(
   id INTEGER PRIMARY KEY, from_at INTEGER NOT NULL, until_at INTEGER NOT NULL,
   reason TEXT NOT NULL, by TEXT NOT NULL, recorded INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS remediations(
+  id INTEGER PRIMARY KEY, check_name TEXT NOT NULL, target TEXT NOT NULL, action TEXT NOT NULL,
+  reason TEXT NOT NULL, attempt INTEGER NOT NULL, started INTEGER NOT NULL,
+  finished INTEGER NOT NULL, outcome TEXT NOT NULL, changed TEXT, incident INTEGER);
+CREATE INDEX IF NOT EXISTS remediations_by_started ON remediations(started);
 CREATE TABLE IF NOT EXISTS refused_records(
   epoch INTEGER NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, t INTEGER NOT NULL,
   payload TEXT NOT NULL, jws TEXT, reason TEXT NOT NULL, refused_at INTEGER NOT NULL,
@@ -135,6 +146,10 @@ Outcome HistoryStore::CreateSchema(std::int64_t first_epoch) {
   if (*version == std::optional<std::string>("2")) {
     if (auto done = db_->Exec(kMigrateFrom2); !done) return done;
     version = std::optional<std::string>("3");
+  }
+  if (*version == std::optional<std::string>("3")) {
+    if (auto done = db_->Exec(kMigrateFrom3); !done) return done;
+    version = std::optional<std::string>("4");
   }
   if (auto done = db_->Exec(kSchema); !done) return done;
   if (!*version) {
@@ -475,6 +490,71 @@ Result<KeyRotateEntry> HistoryStore::AddKeyRotate(const NodeKey& next, const Rec
   if (auto done = tx.Commit(); !done) return Error{"key_rotate: " + done.error()};
   key_ = next;
   return KeyRotateEntry{old.kid, next.kid, at.wall, *epoch, *seq};
+}
+
+Outcome HistoryStore::AddRemediation(RemediationEntry entry, const RecordStamp& stamp) {
+  // Text from the node (a check's summary, a path) is cut to the contract's bounds: a
+  // remediation is recorded whatever the check said.
+  entry.reason = TruncateUtf8(entry.reason, protocol::kMaxTextBytes);
+  if (entry.changed) entry.changed = TruncateUtf8(*entry.changed, protocol::kMaxTextBytes);
+  entry.target = TruncateUtf8(entry.target, protocol::kMaxJobBytes);
+  if (auto why = ContractRefusal(entry, stamp)) return Error{"remediation: " + *why};
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return begun;
+  auto stmt = db_->Prepare(
+      "INSERT INTO remediations(check_name, target, action, reason, attempt, started, finished, "
+      "outcome, changed, incident) VALUES(?,?,?,?,?,?,?,?,?,?)");
+  if (!stmt) return Error{stmt.error()};
+  (*stmt)
+      ->Bind(1, std::string_view(entry.check))
+      .Bind(2, std::string_view(entry.target))
+      .Bind(3, protocol::RemedyActionName(entry.action))
+      .Bind(4, std::string_view(entry.reason))
+      .Bind(5, entry.attempt)
+      .Bind(6, entry.started)
+      .Bind(7, entry.finished)
+      .Bind(8, protocol::RemedyOutcomeName(entry.outcome))
+      .Bind(9, entry.changed);
+  if (entry.incident) {
+    (*stmt)->Bind(10, *entry.incident);
+  } else {
+    (*stmt)->BindNull(10);
+  }
+  if (auto done = (*stmt)->Run(); !done) return Error{"remediation: " + done.error()};
+  if (auto appended = AppendRecord(std::move(entry), stamp); !appended) {
+    return Error{"remediation record: " + appended.error()};
+  }
+  return tx.Commit();
+}
+
+Result<std::vector<RemediationEntry>> HistoryStore::Remediations(UnixSeconds begin,
+                                                                 UnixSeconds end) {
+  auto stmt = db_->Prepare(
+      "SELECT check_name, target, action, reason, attempt, started, finished, outcome, changed, "
+      "incident FROM remediations WHERE started >= ? AND started < ? ORDER BY started, id");
+  if (!stmt) return Error{stmt.error()};
+  (*stmt)->Bind(1, begin).Bind(2, end);
+  std::vector<RemediationEntry> done;
+  for (;;) {
+    auto row = (*stmt)->Step();
+    if (!row) return Error{row.error()};
+    if (!*row) break;
+    RemediationEntry entry;
+    entry.check = (*stmt)->Text(0);
+    entry.target = (*stmt)->Text(1);
+    entry.action = protocol::ParseRemedyAction((*stmt)->Text(2))
+                       .value_or(protocol::RemedyAction::kRestartUnit);
+    entry.reason = (*stmt)->Text(3);
+    entry.attempt = (*stmt)->Int(4);
+    entry.started = (*stmt)->Int(5);
+    entry.finished = (*stmt)->Int(6);
+    entry.outcome =
+        protocol::ParseRemedyOutcome((*stmt)->Text(7)).value_or(protocol::RemedyOutcome::kFailed);
+    if (!(*stmt)->IsNull(8)) entry.changed = (*stmt)->Text(8);
+    if (!(*stmt)->IsNull(9)) entry.incident = (*stmt)->Int(9);
+    done.push_back(std::move(entry));
+  }
+  return done;
 }
 
 Result<MinuteCounts> HistoryStore::CountMinutes(UnixSeconds begin, UnixSeconds end) {

@@ -1,6 +1,7 @@
 // HistoryStore: the node's own history in one SQLite database (WAL, synchronous=FULL) in
 // the state directory: a heartbeat per UTC minute, finished cron runs (tasks, each once by
 // job id + run time), incidents, acknowledgements of their alerts, maintenance windows,
+// what the agent did to fix things (remediations),
 // disk samples for the trend, agent starts and stops, and
 // for every entry a record (encoded by the wire contract, protocol/records.h)
 // appended in the same transaction, so history and outbound records never disagree. A
@@ -88,6 +89,10 @@ struct MaintenanceEntry {
   std::string by;
 };
 
+// What the agent did to fix something, or would have in dry-run (a `remediation` record);
+// the fields are the contract's (protocol/records.h).
+using RemediationEntry = protocol::Remediation;
+
 // A key_rotate record made (AddKeyRotate).
 struct KeyRotateEntry {
   std::string old_kid;
@@ -152,6 +157,10 @@ class HistoryStore {
   // an incident this history does not have. An ack of a closed incident is kept.
   Outcome AddAck(const AckEntry& entry, const RecordStamp& stamp);
   Outcome AddMaintenance(const MaintenanceEntry& entry, const RecordStamp& stamp);
+  // The reason, `changed` and target are first cut to the contract's bounds (UTF-8 kept
+  // whole), so what a check said never keeps a remediation off the record.
+  Outcome AddRemediation(RemediationEntry entry, const RecordStamp& stamp);
+
   // The node moves to `next` (node.key.next, written and synced before): one transaction
   // appends the key_rotate record, signed by the current key and carrying next's proof
   // (protocol/key_proof.h), and names next the current key (meta node_kid), so every record
@@ -175,6 +184,8 @@ class HistoryStore {
   Result<std::vector<IncidentEntry>> Incidents(UnixSeconds begin, UnixSeconds end);
   Result<std::vector<IncidentEntry>> OpenIncidents();
   Result<std::vector<DiskSample>> DiskSamples(UnixSeconds begin, UnixSeconds end);
+  // Remediations started within the period, oldest first.
+  Result<std::vector<RemediationEntry>> Remediations(UnixSeconds begin, UnixSeconds end);
   // All of HistorySize in one statement: one short read transaction (a snapshot; in WAL
   // mode it neither waits for nor blocks the daemon's writes).
   Result<HistorySize> Size();

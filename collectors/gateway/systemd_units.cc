@@ -5,9 +5,11 @@
 
 #include <systemd/sd-bus.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <type_traits>
 
 namespace fleet {
@@ -206,18 +208,23 @@ bool MeansAbsent(const CallFailure& failure) {
          failure.name == SD_BUS_ERROR_NAME_HAS_NO_OWNER;
 }
 
+// The manager's private socket first (root, or the user itself), then the bus.
+std::array<Endpoint, 2> EndpointsOf(const std::string& run_root, const ManagerRef& manager) {
+  if (manager.user_manager) {
+    const std::string run = run_root + "/user/" + std::to_string(manager.user.uid);
+    return {Endpoint{run + "/systemd/private", false}, Endpoint{run + "/bus", true}};
+  }
+  return {Endpoint{run_root + "/systemd/private", false},
+          Endpoint{run_root + "/dbus/system_bus_socket", true}};
+}
+
 class SdBusUnitSource final : public UnitStateSource {
  public:
   explicit SdBusUnitSource(std::string run_root) : run_root_(std::move(run_root)) {}
 
   ManagerReply Query(const ManagerRef& manager, const std::vector<std::string>& units,
                      Deadline deadline) override {
-    std::array<Endpoint, 2> endpoints{Endpoint{run_root_ + "/systemd/private", false},
-                                      Endpoint{run_root_ + "/dbus/system_bus_socket", true}};
-    if (manager.user_manager) {
-      const std::string run = run_root_ + "/user/" + std::to_string(manager.user.uid);
-      endpoints = {Endpoint{run + "/systemd/private", false}, Endpoint{run + "/bus", true}};
-    }
+    const std::array<Endpoint, 2> endpoints = EndpointsOf(run_root_, manager);
     ManagerReply reply;
     bool all_absent = true;
     for (const auto& endpoint : endpoints) {
@@ -249,6 +256,220 @@ class SdBusUnitSource final : public UnitStateSource {
   std::string run_root_;
 };
 
+// Manager.<method>(args...) with string arguments; the reply, or null with failure set.
+MessagePtr CallManager(sd_bus* bus, const char* method, const std::vector<std::string>& args,
+                       Deadline deadline, CallFailure* failure) {
+  sd_bus_message* raw = nullptr;
+  if (int r = sd_bus_message_new_method_call(bus, &raw, kDestination, kManagerPath,
+                                             kManagerInterface, method);
+      r < 0) {
+    *failure = CallFailure{true, -r, {}, {}};
+    return nullptr;
+  }
+  MessagePtr request(raw);
+  for (const auto& arg : args) {
+    if (int r = sd_bus_message_append_basic(request.get(), 's', arg.c_str()); r < 0) {
+      *failure = CallFailure{false, -r, {}, {}};
+      return nullptr;
+    }
+  }
+  return Call(bus, request.get(), deadline, failure);
+}
+
+// The JobRemoved signals seen on a connection: job object path -> result.
+struct JobWatch {
+  std::map<std::string, std::string> removed;
+};
+
+int OnJobRemoved(sd_bus_message* message, void* userdata, sd_bus_error*) {
+  std::uint32_t id = 0;
+  const char* job = nullptr;
+  const char* unit = nullptr;
+  const char* result = nullptr;
+  if (sd_bus_message_read(message, "uoss", &id, &job, &unit, &result) >= 0 && job && result) {
+    static_cast<JobWatch*>(userdata)->removed[job] = result;
+  }
+  return 0;
+}
+
+std::string StateText(const UnitState& unit) {
+  std::string text = unit.active_state + " (" + unit.sub_state + ")";
+  if (!unit.result.empty() && unit.result != "success") text += ", result " + unit.result;
+  return text;
+}
+
+// How long a restarted unit must stay active for the restart to count as working.
+constexpr std::chrono::milliseconds kSettle{1000};
+
+class SdBusUnitRestarter final : public UnitRestarter {
+ public:
+  explicit SdBusUnitRestarter(std::string run_root) : run_root_(std::move(run_root)) {}
+
+  RestartReply Restart(const ManagerRef& manager, const std::string& unit,
+                       Deadline deadline) override {
+    RestartReply reply;
+    std::string problems;
+    for (const auto& endpoint : EndpointsOf(run_root_, manager)) {
+      CallFailure failure;
+      BusPtr bus = Open(endpoint, &failure);
+      if (!bus) {
+        problems += (problems.empty() ? "" : "; ") + endpoint.path + ": " + failure.Describe();
+        continue;
+      }
+      JobWatch watch;
+      sd_bus_slot* raw_match = nullptr;
+      sd_bus_match_signal_async(bus.get(), &raw_match, kDestination, kManagerPath,
+                                kManagerInterface, "JobRemoved", OnJobRemoved, nullptr, &watch);
+      SlotPtr match(raw_match);
+      // Subscribe makes the manager send its signals here; the job's own requester gets
+      // JobRemoved anyway, so a refusal is not fatal. A dropped link is: try the next way.
+      if (!CallManager(bus.get(), "Subscribe", {}, deadline, &failure) && failure.transport) {
+        problems += (problems.empty() ? "" : "; ") + endpoint.path + ": " + failure.Describe();
+        continue;
+      }
+      UnitState before;
+      if (!ReadUnit(bus.get(), unit, deadline, &before, &failure)) {
+        problems += (problems.empty() ? "" : "; ") + endpoint.path + ": " + failure.Describe();
+        if (failure.transport) continue;
+        break;
+      }
+      if (!before.Exists()) {
+        reply.text = unit + " is not known to " + manager.Describe();
+        return reply;
+      }
+      Attempt(bus.get(), watch, manager, unit, before.result == "start-limit-hit", deadline,
+              &reply);
+      return reply;
+    }
+    reply.text = "cannot ask " + manager.Describe() + " to restart " + unit + ": " + problems;
+    return reply;
+  }
+
+ private:
+  // InactiveExitTimestampMonotonic: it moves when the unit really starts. 0 when unread.
+  static std::uint64_t LeftInactiveAt(sd_bus* bus, const std::string& unit, Deadline deadline) {
+    CallFailure ignored;
+    std::string path;
+    MessagePtr loaded = CallManager(bus, "GetUnit", {unit}, deadline, &ignored);
+    const char* object = nullptr;
+    if (!loaded || sd_bus_message_read(loaded.get(), "o", &object) < 0 || !object) return 0;
+    std::uint64_t at = 0;
+    GetProperty(bus, object, kUnitInterface, "InactiveExitTimestampMonotonic", 't', &at, deadline,
+                &ignored);
+    return at;
+  }
+
+  // systemd's start limit of the unit, in words: "StartLimitBurst=5 within 10s".
+  static std::string StartLimit(sd_bus* bus, const std::string& unit, Deadline deadline) {
+    CallFailure ignored;
+    MessagePtr loaded = CallManager(bus, "GetUnit", {unit}, deadline, &ignored);
+    const char* object = nullptr;
+    if (!loaded || sd_bus_message_read(loaded.get(), "o", &object) < 0 || !object) return "";
+    std::uint32_t burst = 0;
+    std::uint64_t interval = 0;
+    if (!GetProperty(bus, object, kUnitInterface, "StartLimitBurst", 'u', &burst, deadline,
+                     &ignored) ||
+        !GetProperty(bus, object, kUnitInterface, "StartLimitIntervalUSec", 't', &interval,
+                     deadline, &ignored)) {
+      return "";
+    }
+    return "StartLimitBurst=" + std::to_string(burst) + " within " +
+           std::to_string(interval / 1'000'000) + "s";
+  }
+
+  // RestartUnit (mode replace) and the job's end; empty result: text says why.
+  static std::string RunJob(sd_bus* bus, JobWatch& watch, const ManagerRef& manager,
+                            const std::string& unit, Deadline deadline, std::string* text) {
+    CallFailure failure;
+    MessagePtr job_reply = CallManager(bus, "RestartUnit", {unit, "replace"}, deadline, &failure);
+    if (!job_reply) {  // sent: whatever went wrong, it is not tried a second way
+      *text = "RestartUnit " + unit + " failed: " + failure.Describe();
+      return "";
+    }
+    const char* object = nullptr;
+    if (sd_bus_message_read(job_reply.get(), "o", &object) < 0 || object == nullptr) {
+      *text = "RestartUnit " + unit + ": unexpected reply";
+      return "";
+    }
+    const std::string job = object;
+    int r = 0;
+    while (!watch.removed.contains(job)) {
+      r = sd_bus_process(bus, nullptr);
+      if (r < 0) break;
+      if (r > 0) continue;
+      const std::uint64_t left = RemainingUsec(deadline);
+      if (left == 0) break;
+      r = sd_bus_wait(bus, left);
+      if (r == -EINTR) r = 0;
+      if (r < 0) break;
+    }
+    auto removed = watch.removed.find(job);
+    if (removed == watch.removed.end()) {
+      *text = r < 0 ? "the connection to " + manager.Describe() + " broke while restarting " +
+                          unit + ": " + std::strerror(-r)
+                    : "the restart job of " + unit + " did not end by the deadline";
+      return "";
+    }
+    return removed->second;
+  }
+
+  // One attempt: a start refused by systemd's start limit (the job failed and the unit never
+  // left inactive; Result may still say the earlier failure) is said, the unit reset
+  // (ResetFailedUnit, as `systemctl reset-failed`) and restarted once more: still one real
+  // start per attempt. A unit already at start-limit-hit is reset first.
+  static void Attempt(sd_bus* bus, JobWatch& watch, const ManagerRef& manager,
+                      const std::string& unit, bool reset_first, Deadline deadline,
+                      RestartReply* reply) {
+    CallFailure failure;
+    std::string said;
+    for (int round = 0; round < 2; ++round) {
+      if (reset_first) {
+        if (!CallManager(bus, "ResetFailedUnit", {unit}, deadline, &failure)) {
+          reply->text = said + unit + " hit systemd's start limit and ResetFailedUnit failed (" +
+                        failure.Describe() + "): it stays failed until `systemctl reset-failed`";
+          return;
+        }
+        reply->reset_failed = true;
+        said += "start limit reset (reset-failed), ";
+      }
+      const std::uint64_t left_before = LeftInactiveAt(bus, unit, deadline);
+      std::string why;
+      reply->job_result = RunJob(bus, watch, manager, unit, deadline, &why);
+      if (reply->job_result.empty()) {
+        reply->text = said + why;
+        return;
+      }
+      const bool refused = reply->job_result == "failed" && left_before != 0 &&
+                           LeftInactiveAt(bus, unit, deadline) == left_before;
+      if (!refused || reset_first) break;
+      const std::string limit = StartLimit(bus, unit, deadline);
+      said += "systemd refused the start (its start limit" + (limit.empty() ? "" : ", " + limit) +
+              "), ";
+      reset_first = true;
+    }
+    CallFailure ignored;
+    bool read = ReadUnit(bus, unit, deadline, &reply->after, &ignored);
+    // A job "done" only says the unit was started: one that dies at once (ExecStart=
+    // /bin/false) is failed a moment later. It must stay up for kSettle to count.
+    const auto settled = std::chrono::steady_clock::now() + kSettle;
+    while (read && reply->job_result == "done" && reply->after.active_state == "active" &&
+           std::chrono::steady_clock::now() < std::min(settled, deadline)) {
+      sd_bus_wait(bus, 100'000);
+      sd_bus_process(bus, nullptr);
+      read = ReadUnit(bus, unit, deadline, &reply->after, &ignored);
+    }
+    reply->ok = reply->job_result == "done" && read &&
+                (reply->after.active_state == "active" || reply->after.active_state == "reloading");
+    reply->text = said + "restart job " + reply->job_result;
+    if (read) reply->text += (reply->ok ? "; " : "; then ") + StateText(reply->after);
+    if (read && reply->after.result == "start-limit-hit") {
+      reply->text += ": systemd's start limit was hit; it stays failed until reset-failed";
+    }
+  }
+
+  std::string run_root_;
+};
+
 }  // namespace
 
 std::string ManagerRef::Describe() const {
@@ -258,6 +479,10 @@ std::string ManagerRef::Describe() const {
 
 std::unique_ptr<UnitStateSource> MakeSdBusUnitSource(std::string run_root) {
   return std::make_unique<SdBusUnitSource>(std::move(run_root));
+}
+
+std::unique_ptr<UnitRestarter> MakeSdBusUnitRestarter(std::string run_root) {
+  return std::make_unique<SdBusUnitRestarter>(std::move(run_root));
 }
 
 std::string NormaliseUnitName(const std::string& name) {

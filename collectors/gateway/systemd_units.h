@@ -6,6 +6,9 @@
 // unit that exists on disk but is not loaded is still found; one unknown to the manager
 // has LoadState "not-found". No call waits past the deadline given, connection and
 // authentication included. One source may be used from several threads, one Query each.
+// UnitRestarter is the one write: RestartUnit (mode replace) on the same managers, waiting
+// for the job's end (JobRemoved) by the deadline; a unit that hit systemd's start limit
+// (Result start-limit-hit) gets ResetFailedUnit first, since it stays failed until then.
 #pragma once
 
 #include <chrono>
@@ -61,6 +64,25 @@ class UnitStateSource {
 
 // run_root is "/run" on a real machine; tests put sockets of their own elsewhere.
 std::unique_ptr<UnitStateSource> MakeSdBusUnitSource(std::string run_root = "/run");
+
+// What a restart did. `ok`: the job ended "done" and the unit was still active a second
+// later (one that dies at once is not ok). `text`: one line, what happened or why not.
+struct RestartReply {
+  bool ok = false;
+  std::string text;
+  bool reset_failed = false;  // the start limit had been hit: ResetFailedUnit was called
+  std::string job_result;     // done, failed, canceled, timeout, dependency, ...; empty: none
+  UnitState after;            // the unit once the job ended (empty when it could not be read)
+};
+
+class UnitRestarter {
+ public:
+  virtual ~UnitRestarter() = default;
+  virtual RestartReply Restart(const ManagerRef& manager, const std::string& unit,
+                               std::chrono::steady_clock::time_point deadline) = 0;
+};
+
+std::unique_ptr<UnitRestarter> MakeSdBusUnitRestarter(std::string run_root = "/run");
 
 // Appends ".service" to a name without a unit type suffix: "ai.hermes.gateway" becomes
 // "ai.hermes.gateway.service"; "hermes-gateway.service" and "x.timer" stay as they are.

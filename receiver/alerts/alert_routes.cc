@@ -59,7 +59,8 @@ std::vector<OutboxMessage> MessagesOf(const NoticeEvent& event, const std::strin
   switch (kind) {
     case NoticeKind::kOpened:
     case NoticeKind::kReminder:
-    case NoticeKind::kFlapping: {
+    case NoticeKind::kFlapping:
+    case NoticeKind::kUpdated: {
       std::vector<std::string> to = routes.OperatorChannels(operator_id);
       if (IsSilent(event.alert)) AddTold(to, routes.foundation);
       for (const auto& c : to) queue(c, OutboxAction::kSend);

@@ -139,6 +139,18 @@ CREATE TABLE IF NOT EXISTS operator_revocations (
 );
 )sql";
 
+// Remediations, typed as kTypedTables (as SQLite's table); changed and incident may be NULL.
+constexpr std::string_view kRemediationTables = R"sql(
+CREATE TABLE remediations (
+  node TEXT NOT NULL, epoch BIGINT NOT NULL, seq BIGINT NOT NULL,
+  check_name TEXT NOT NULL, target TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL,
+  attempt BIGINT NOT NULL, started BIGINT NOT NULL, finished BIGINT NOT NULL,
+  outcome TEXT NOT NULL, changed TEXT, incident BIGINT,
+  PRIMARY KEY (node, epoch, seq)
+);
+CREATE INDEX remediations_by_started ON remediations (node, started);
+)sql";
+
 // Keys nodes moved to by key_rotate records (RecordStore::AddRotatedKey): kid belongs to
 // node from since (the record's t, at epoch/seq of its chain); old_kid signs nothing after.
 // added orders a node's keys as they came.
@@ -184,7 +196,7 @@ struct TypedInsert {
   std::string_view values;
 };
 
-constexpr std::array<TypedInsert, 6> kTypedInserts = {{
+constexpr std::array<TypedInsert, 7> kTypedInserts = {{
     {"insert_heartbeat", "heartbeats", "minute, up, checks, ntp_synced",
      "$4::bigint, $5::boolean, $6::text, $7::boolean"},
     {"insert_task", "task_runs", "job, name, run_at, ok, error",
@@ -198,6 +210,10 @@ constexpr std::array<TypedInsert, 6> kTypedInserts = {{
      "$10::bigint, $11::boolean"},
     {"insert_maintenance", "maintenance_windows", "from_at, until_at, reason, by",
      "$4::bigint, $5::bigint, $6::text, $7::text"},
+    {"insert_remediation", "remediations",
+     "check_name, target, action, reason, attempt, started, finished, outcome, changed, incident",
+     "$4::text, $5::text, $6::text, $7::text, $8::bigint, $9::bigint, $10::bigint, $11::text, "
+     "CASE WHEN $13::text = 'true' THEN $12::text END, NULLIF($14::text, '')::bigint"},
 }};
 
 // Parameter n of `values` as $n + shift ($1..$3, the key, stay).
@@ -283,6 +299,12 @@ Outcome FillAckTables(PgConnection& db) {
   return FillTypedRows(db, {protocol::RecordType::kAck, protocol::RecordType::kMaintenance});
 }
 
+// Typed rows for remediations stored before migration 8 (none: no receiver before it took
+// them; kept for a database restored from elsewhere).
+Outcome FillRemediationTables(PgConnection& db) {
+  return FillTypedRows(db, {protocol::RecordType::kRemediation});
+}
+
 constexpr std::array kMigrations = {
     PgMigration{1, "nodes, records, forks, watermarks", kInitial, nullptr},
     PgMigration{2, "operators, referrals", kRegistry, nullptr},
@@ -291,6 +313,7 @@ constexpr std::array kMigrations = {
     PgMigration{5, "acks and maintenance windows", kAckTables, FillAckTables},
     PgMigration{6, "alerting", kPostgresAlertTables, nullptr},
     PgMigration{7, "revocation reasons, operators revoked", kRevocations, nullptr},
+    PgMigration{8, "remediations", kRemediationTables, FillRemediationTables},
     PgMigration{9, "keys nodes rotated to", kNodeKeys, nullptr},
     PgMigration{10, "enrolment tokens and nonces", kEnrolment, nullptr},
 };
@@ -346,8 +369,8 @@ std::span<const PgMigration> PostgresMigrations() { return kMigrations; }
 
 const std::string& BatchInsertSql() {
   // $1 node, $2 epoch, $3..$9 the records' columns, $10 received_at; then each typed
-  // table's key (seq, hash: the record it belongs to) and fields, as kTypedTables and
-  // kAckTables.
+  // table's key (seq, hash: the record it belongs to) and fields, as kTypedTables,
+  // kAckTables and kRemediationTables.
   static const std::string sql = R"sql(
 WITH input AS (
   SELECT * FROM unnest($3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -403,6 +426,18 @@ WITH input AS (
               $48::text[]) AS x(seq, hash, from_at, until_at, reason, by)
   JOIN stored USING (seq, hash)
   ON CONFLICT DO NOTHING
+), remediation_rows AS (
+  INSERT INTO remediations (node, epoch, seq, check_name, target, action, reason, attempt,
+                            started, finished, outcome, changed, incident)
+  SELECT $1, $2::bigint, x.seq, x.check_name, x.target, x.action, x.reason, x.attempt,
+         x.started, x.finished, x.outcome, x.changed, x.incident
+  FROM unnest($49::bigint[], $50::text[], $51::text[], $52::text[], $53::text[], $54::text[],
+              $55::bigint[], $56::bigint[], $57::bigint[], $58::text[], $59::text[],
+              $60::bigint[])
+    AS x(seq, hash, check_name, target, action, reason, attempt, started, finished, outcome,
+         changed, incident)
+  JOIN stored USING (seq, hash)
+  ON CONFLICT DO NOTHING
 )
 SELECT seq, hash FROM stored
 )sql";
@@ -418,6 +453,9 @@ PgParams BatchInsertParams(std::span<const VerifiedRecord> records, std::int64_t
   std::array<PgArray, 4> starts;     // seq, hash, clean_previous_stop, rebooted
   std::array<PgArray, 8> acks;       // seq, hash, incident, at, by, via, note, live
   std::array<PgArray, 6> windows;    // seq, hash, from_at, until_at, reason, by
+  // seq, hash, check_name, target, action, reason, attempt, started, finished, outcome,
+  // changed, incident
+  std::array<PgArray, 12> remedies;
   std::set<std::pair<std::int64_t, std::string>> typed;  // a record repeated: one typed row
   for (const VerifiedRecord& r : records) {
     columns[kSeq].AddInt(r.seq);
@@ -485,6 +523,26 @@ PgParams BatchInsertParams(std::span<const VerifiedRecord> records, std::int64_t
             windows[3].AddInt(body.until);
             windows[4].AddText(body.reason);
             windows[5].AddText(body.by);
+          } else if constexpr (std::is_same_v<Body, protocol::Remediation>) {
+            key(remedies);
+            remedies[2].AddText(body.check);
+            remedies[3].AddText(body.target);
+            remedies[4].AddText(protocol::RemedyActionName(body.action));
+            remedies[5].AddText(body.reason);
+            remedies[6].AddInt(body.attempt);
+            remedies[7].AddInt(body.started);
+            remedies[8].AddInt(body.finished);
+            remedies[9].AddText(protocol::RemedyOutcomeName(body.outcome));
+            if (body.changed) {
+              remedies[10].AddText(*body.changed);
+            } else {
+              remedies[10].AddNull();
+            }
+            if (body.incident) {
+              remedies[11].AddInt(*body.incident);
+            } else {
+              remedies[11].AddNull();
+            }
           }
         },
         r.decoded.body);
@@ -498,6 +556,7 @@ PgParams BatchInsertParams(std::span<const VerifiedRecord> records, std::int64_t
   for (const auto& column : starts) params.push_back(column.Text());
   for (const auto& column : acks) params.push_back(column.Text());
   for (const auto& column : windows) params.push_back(column.Text());
+  for (const auto& column : remedies) params.push_back(column.Text());
   return params;
 }
 
@@ -547,6 +606,14 @@ std::optional<PgTypedRow> TypedRowOf(const std::string& node, std::int64_t epoch
         } else if constexpr (std::is_same_v<Body, protocol::Maintenance>) {
           return insert(
               5, {std::to_string(body.from), std::to_string(body.until), body.reason, body.by});
+        } else if constexpr (std::is_same_v<Body, protocol::Remediation>) {
+          return insert(
+              6, {body.check, body.target, std::string(protocol::RemedyActionName(body.action)),
+                  body.reason, std::to_string(body.attempt), std::to_string(body.started),
+                  std::to_string(body.finished),
+                  std::string(protocol::RemedyOutcomeName(body.outcome)), body.changed.value_or(""),
+                  Bool(body.changed.has_value()),
+                  body.incident ? std::to_string(*body.incident) : std::string()});
         } else {
           return std::nullopt;
         }

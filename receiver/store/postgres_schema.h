@@ -9,9 +9,9 @@
 // Migration 4 adds the typed tables (the decoded fields of each stored record: heartbeats,
 // task_runs, incidents, agent_starts) and fills them from the records already stored;
 // records stored under older, looser rules that do not decode get no typed row. Migration
-// 5 does the same for acks and maintenance_windows. Migration 6 adds the alerting tables
-// (alert_schema.h); 7 a node's revocation reason and the operators revoked; 9 the keys
-// nodes rotated to (node_keys); 10 enrolment's tokens and nonces.
+// 5 does the same for acks and maintenance_windows, 8 for remediations. Migration 6 adds the
+// alerting tables (alert_schema.h); 7 a node's revocation reason and the operators revoked;
+// 9 the keys nodes rotated to (node_keys); 10 enrolment's tokens and nonces.
 #pragma once
 
 #include <cstdint>

@@ -131,6 +131,15 @@ CREATE TABLE IF NOT EXISTS maintenance_windows (
   PRIMARY KEY (node, epoch, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS maintenance_windows_by_from ON maintenance_windows (node, from_at);
+-- started, finished: unix seconds; changed and incident may be NULL.
+CREATE TABLE IF NOT EXISTS remediations (
+  node TEXT NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL,
+  check_name TEXT NOT NULL, target TEXT NOT NULL, action TEXT NOT NULL, reason TEXT NOT NULL,
+  attempt INTEGER NOT NULL, started INTEGER NOT NULL, finished INTEGER NOT NULL,
+  outcome TEXT NOT NULL, changed TEXT, incident INTEGER,
+  PRIMARY KEY (node, epoch, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS remediations_by_started ON remediations (node, started);
 )sql";
 
 // A kid's key, the node's first (nodes) or one it rotated to (node_keys), with the node's
@@ -142,8 +151,8 @@ constexpr std::string_view kFindKeySql =
     "JOIN nodes AS n ON n.node = k.node LEFT JOIN node_keys AS r ON r.old_kid = k.kid";
 
 // PRAGMA user_version: 1, every stored record has its typed row; 2, acks and maintenance
-// windows have theirs too.
-constexpr std::int64_t kUserVersion = 2;
+// windows have theirs too; 3, remediations.
+constexpr std::int64_t kUserVersion = 3;
 
 std::string KeyText(const PublicKey& key) {
   return Base64UrlEncode(std::string_view(reinterpret_cast<const char*>(key.data()), key.size()));
@@ -224,6 +233,10 @@ Outcome SqliteStore::Prepare() {
       {&insert_maintenance_,
        "INSERT INTO maintenance_windows (node, epoch, seq, from_at, until_at, reason, by) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING"},
+      {&insert_remediation_,
+       "INSERT INTO remediations (node, epoch, seq, check_name, target, action, reason, "
+       "attempt, started, finished, outcome, changed, incident) "
+       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT DO NOTHING"},
   };
   for (const auto& item : items) {
     auto statement = db_->Prepare(item.sql);
@@ -520,6 +533,23 @@ Outcome SqliteStore::InsertTyped(const std::string& node, std::int64_t epoch, st
               .Bind(6, std::string_view(body.reason))
               .Bind(7, std::string_view(body.by))
               .Run();
+        } else if constexpr (std::is_same_v<Body, protocol::Remediation>) {
+          keyed(*insert_remediation_)
+              .Bind(4, std::string_view(body.check))
+              .Bind(5, std::string_view(body.target))
+              .Bind(6, protocol::RemedyActionName(body.action))
+              .Bind(7, std::string_view(body.reason))
+              .Bind(8, body.attempt)
+              .Bind(9, body.started)
+              .Bind(10, body.finished)
+              .Bind(11, protocol::RemedyOutcomeName(body.outcome))
+              .Bind(12, body.changed);
+          if (body.incident) {
+            insert_remediation_->Bind(13, *body.incident);
+          } else {
+            insert_remediation_->BindNull(13);
+          }
+          return insert_remediation_->Run();
         } else {
           return Success();  // agent_stop: no fields
         }
@@ -529,8 +559,8 @@ Outcome SqliteStore::InsertTyped(const std::string& node, std::int64_t epoch, st
 
 Outcome SqliteStore::Upgrade() {
   // A database from before a typed table gets its rows here, once, from the stored
-  // payloads: before user_version 1 every record's; at 1, the acks' and maintenance
-  // windows' (kUserVersion).
+  // payloads: before user_version 1 every record's; at 1, the acks', maintenance windows'
+  // and remediations'; at 2, the remediations' (kUserVersion).
   if (auto begun = db_->Exec("BEGIN IMMEDIATE"); !begun) return begun;
   auto fail = [&](const std::string& what) -> Outcome {
     (void)db_->Exec("ROLLBACK");
@@ -544,10 +574,15 @@ Outcome SqliteStore::Upgrade() {
   version->reset();
   if (at >= kUserVersion) return db_->Exec("COMMIT");
   std::string select = "SELECT node, epoch, seq, payload, received_at FROM records";
+  const auto name = [](protocol::RecordType type) {
+    return "'" + std::string(protocol::RecordTypeName(type)) + "'";
+  };
   if (at == 1) {
-    select += " WHERE type IN ('" +
-              std::string(protocol::RecordTypeName(protocol::RecordType::kAck)) + "', '" +
-              std::string(protocol::RecordTypeName(protocol::RecordType::kMaintenance)) + "')";
+    select += " WHERE type IN (" + name(protocol::RecordType::kAck) + ", " +
+              name(protocol::RecordType::kMaintenance) + ", " +
+              name(protocol::RecordType::kRemediation) + ")";
+  } else if (at == 2) {
+    select += " WHERE type = " + name(protocol::RecordType::kRemediation);
   }
   auto records = db_->Prepare(select);
   if (!records) return fail(records.error());

@@ -3,12 +3,12 @@
 // (node, epoch, seq): the JWS, its payload JSON, chain fields and receive time), forks
 // (records that arrived for a taken place), watermarks (ack_seq per node and epoch), and
 // the decoded fields of each stored record in typed columns (heartbeats, task_runs,
-// incidents, agent_starts, acks, maintenance_windows), written with the record; a database
-// from before those tables gets them filled from its payloads when opened (PRAGMA
-// user_version 1; 2 for acks and maintenance windows). An ack's row says whether it
-// arrived live (receiver/core/live_arrival.h).
-// Statements are prepared once and reused. One connection: not thread-safe (see
-// record_store.h); other processes (the `nodes` commands) may use the file meanwhile.
+// incidents, agent_starts, acks, maintenance_windows, remediations), written with the
+// record; a database from before those tables gets them filled from its payloads when
+// opened (PRAGMA user_version 1; 2 for acks and maintenance windows; 3 for remediations). An ack's
+// row says whether it arrived live (receiver/core/live_arrival.h). Statements are prepared once and
+// reused. One connection: not thread-safe (see record_store.h); other processes (the `nodes`
+// commands) may use the file meanwhile.
 #pragma once
 
 #include <memory>
@@ -80,6 +80,7 @@ class SqliteStore : public RecordStore {
   std::unique_ptr<SqliteStatement> insert_start_;
   std::unique_ptr<SqliteStatement> insert_ack_;
   std::unique_ptr<SqliteStatement> insert_maintenance_;
+  std::unique_ptr<SqliteStatement> insert_remediation_;
   std::int64_t undecodable_records_ = 0;
 };
 

@@ -1,7 +1,8 @@
 // The history's acknowledgements and maintenance windows (agent/history/history_store.h):
 // each written with its record in one transaction, the record decoding under the contract
 // in its place in the chain; entries the contract would refuse, and acks of incidents the
-// history does not have, refused before anything is written; schema 2 migrated to 3.
+// history does not have, refused before anything is written; schema 2 migrated to 4;
+// remediations likewise, their free text cut to the contract's bounds; schema 3 migrated.
 #include <doctest/doctest.h>
 #include <sqlite3.h>
 
@@ -162,14 +163,14 @@ TEST_CASE("history from schema 2 gets the acks and maintenance tables, keeping i
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open((dir.path() + "/history.db").c_str(), &db) == SQLITE_OK);
     const char* v2 =
-        "DROP TABLE acks; DROP TABLE maintenance_windows;"
+        "DROP TABLE acks; DROP TABLE maintenance_windows; DROP TABLE remediations;"
         "UPDATE meta SET value = '2' WHERE key = 'schema_version';";
     REQUIRE(sqlite3_exec(db, v2, nullptr, nullptr, nullptr) == SQLITE_OK);
     sqlite3_close(db);
   }
   auto store = HistoryStore::Open(dir.path(), false, "node-1", "test", key);
   REQUIRE_MESSAGE(store.ok(), store.error());
-  CHECK((*store)->Meta("schema_version").value() == "3");
+  CHECK((*store)->Meta("schema_version").value() == "4");
   REQUIRE((*store)
               ->AddAck({1, kNow + 60, "ada", protocol::AckVia::kCli, {}}, {kNow + 60, "b", 2})
               .ok());
@@ -182,10 +183,99 @@ TEST_CASE("history from schema 2 gets the acks and maintenance tables, keeping i
   store->reset();
   {
     auto db = SqliteDb::Open(dir.path() + "/history.db", SqliteDb::Mode::kReadWrite).value();
-    REQUIRE(db->Exec("UPDATE meta SET value = '4' WHERE key = 'schema_version'").ok());
+    REQUIRE(db->Exec("UPDATE meta SET value = '5' WHERE key = 'schema_version'").ok());
   }
   auto newer = HistoryStore::Open(dir.path(), false, "node-1", "test", key);
   REQUIRE_FALSE(newer.ok());
-  CHECK(newer.error().find("history schema version 4 is newer than this agent knows (3)") !=
+  CHECK(newer.error().find("history schema version 5 is newer than this agent knows (4)") !=
         std::string::npos);
+}
+
+TEST_CASE("remediations: a history row and a chained record each, text cut to the bounds") {
+  testing::TempDir dir;
+  const NodeKey key = Key();
+  auto store = HistoryStore::Open(dir.path(), false, "node-1", "test", key).value();
+  const std::int64_t id =
+      store->OpenIncident("gateway", "failed (signal)", {kNow, "boot", 1000}).value();
+  using protocol::RemedyAction;
+  using protocol::RemedyOutcome;
+  REQUIRE(store
+              ->AddRemediation({"gateway", "hermes-gateway.service", RemedyAction::kRestartUnit,
+                                "hermes-gateway.service failed (signal)", 1, kNow + 1, kNow + 7,
+                                RemedyOutcome::kSucceeded, "active (running) after 6 s", id},
+                               {kNow + 7, "boot", 8000})
+              .ok());
+  // A summary over 1 KiB (a long list of paths) and a long target are cut, not refused.
+  const std::string long_reason = std::string(1020, 'r') + "\u00e9\u00e9\u00e9";
+  REQUIRE(store
+              ->AddRemediation(
+                  {"disk", "/" + std::string(300, 'd'), RemedyAction::kRemoveFiles, long_reason, 3,
+                   kNow + 10, kNow + 10, RemedyOutcome::kExhausted, std::nullopt, std::nullopt},
+                  {kNow + 10, "boot", 11000})
+              .ok());
+  const auto lines = store->SignedRecords().value();
+  REQUIRE(lines.size() == 3);
+  CHECK(VerifyRecordChain(lines, key.public_key).ok());
+  const protocol::Record first = Decoded(lines[1], key);
+  REQUIRE(first.Type() == protocol::RecordType::kRemediation);
+  const auto& done = std::get<protocol::Remediation>(first.body);
+  CHECK(done.check == "gateway");
+  CHECK(done.target == "hermes-gateway.service");
+  CHECK(done.action == RemedyAction::kRestartUnit);
+  CHECK(done.attempt == 1);
+  CHECK(done.started == kNow + 1);
+  CHECK(done.finished == kNow + 7);
+  CHECK(done.outcome == RemedyOutcome::kSucceeded);
+  CHECK(done.changed == std::optional<std::string>("active (running) after 6 s"));
+  CHECK(done.incident == std::optional<std::int64_t>(id));
+  const auto cut = std::get<protocol::Remediation>(Decoded(lines[2], key).body);
+  CHECK(cut.reason.size() <= protocol::kMaxTextBytes);
+  CHECK(cut.reason.starts_with(std::string(1020, 'r')));
+  CHECK(cut.target.size() <= protocol::kMaxJobBytes);
+  CHECK_FALSE(cut.incident.has_value());
+
+  const auto read = store->Remediations(kNow, kNow + 60).value();
+  REQUIRE(read.size() == 2);
+  CHECK(read[0].target == "hermes-gateway.service");
+  CHECK(read[0].incident == std::optional<std::int64_t>(id));
+  CHECK(read[1].outcome == RemedyOutcome::kExhausted);
+  CHECK_FALSE(read[1].changed.has_value());
+  CHECK(store->Remediations(kNow + 2, kNow + 60).value().size() == 1);
+
+  // What the contract refuses otherwise is not written.
+  auto refused = store->AddRemediation({"gateway", "u", RemedyAction::kRestartUnit, "x", 0, kNow,
+                                        kNow, RemedyOutcome::kFailed, std::nullopt, std::nullopt},
+                                       {kNow, "boot", 1});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error() == "remediation: payload attempt must be an integer >= 1 and < 1000");
+  refused = store->AddRemediation({"gateway", "u", RemedyAction::kRestartUnit, "x", 1, kNow,
+                                   kNow - 1, RemedyOutcome::kFailed, std::nullopt, std::nullopt},
+                                  {kNow, "boot", 1});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error() == "remediation: payload finished is before started");
+  CHECK(store->SignedRecords().value().size() == 3);
+  CHECK(Rows(dir.path(), "SELECT count(*) FROM remediations") == "2\n");
+}
+
+TEST_CASE("history from schema 3 gets the remediations table") {
+  testing::TempDir dir;
+  const NodeKey key = Key();
+  {
+    auto store = HistoryStore::Open(dir.path(), false, "node-1", "test", key).value();
+    REQUIRE(store->OpenIncident("disk", "full", {kNow, "boot", 1000}).ok());
+    auto db = SqliteDb::Open(dir.path() + "/history.db", SqliteDb::Mode::kReadWrite).value();
+    REQUIRE(db->Exec("DROP TABLE remediations; "
+                     "UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+                .ok());
+  }
+  auto store = HistoryStore::Open(dir.path(), false, "node-1", "test", key);
+  REQUIRE_MESSAGE(store.ok(), store.error());
+  CHECK((*store)->Meta("schema_version").value() == "4");
+  REQUIRE(
+      (*store)
+          ->AddRemediation({"disk", "/", protocol::RemedyAction::kRemoveFiles, "full", 1, kNow,
+                            kNow + 1, protocol::RemedyOutcome::kSucceeded, "removed 3 files", 1},
+                           {kNow + 1, "b", 2})
+          .ok());
+  CHECK(VerifyRecordChain((*store)->SignedRecords().value(), key.public_key).ok());
 }

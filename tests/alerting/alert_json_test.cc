@@ -9,7 +9,8 @@ TEST_CASE("an alert survives the outbox as JSON, every field") {
   Alert a;
   a.key = "12";
   a.node = "vps-fra-03";
-  a.checks = {{"gateway", Severity::kCritical, "unit failed", "systemctl restart x"},
+  a.checks = {{"gateway", Severity::kCritical, "unit failed", "systemctl restart x",
+               "restarted automatically; healthy after 6s"},
               {"disk", Severity::kWarning, "/ 87% used", ""}};
   a.severity = Severity::kCritical;
   a.state = AlertState::kAcknowledged;
@@ -18,6 +19,7 @@ TEST_CASE("an alert survives the outbox as JSON, every field") {
   a.acked_at = 1764064900;
   a.ack_note = "on it";
   a.escalation = true;
+  a.update = true;
   auto back = AlertFromJson(json::parse(AlertToJson(a).dump()));
   REQUIRE(back);
   CHECK(back->checks == a.checks);
@@ -26,7 +28,16 @@ TEST_CASE("an alert survives the outbox as JSON, every field") {
   CHECK(back->ack_note == "on it");
   CHECK(!back->resolved);
   CHECK(back->escalation);
+  CHECK(back->update);
   CHECK(AlertToJson(*back) == AlertToJson(a));
+  // An outbox row written before the remedies has neither done nor update.
+  json old = AlertToJson(a);
+  old.erase("update");
+  for (auto& c : old["checks"]) c.erase("done");
+  auto read = AlertFromJson(old);
+  REQUIRE(read);
+  CHECK(read->checks[0].done.empty());
+  CHECK_FALSE(read->update);
 }
 
 TEST_CASE("a row that is not an alert is refused with a reason") {

@@ -341,3 +341,64 @@ TEST_CASE("bad since an earlier time: confirm counts from then, never from the f
   f.book.Observe("disk", Level::kCritical, "full", "", f.now, f.out, kT0);
   CHECK(f.book.Find(3)->opened == kT0 + 300);
 }
+
+TEST_CASE("what the agent did goes with the check in its alert; exhaustion is told again") {
+  Fixture f;
+  f.Set("gateway", Level::kCritical, 0);
+  // Noted before the alert opens: the opening shows it, no message of its own.
+  f.book.SetNote("gateway", "tried to restart hermes-gateway.service (attempt 1 of 3): failed",
+                 false, kT0 + 1, f.out);
+  CHECK(f.Take().empty());
+  f.TickAt(30);
+  CHECK(f.Take() == Notices({{NoticeKind::kOpened, 1}}));
+  CHECK(f.book.Find(1)->checks.at(0).done ==
+        "tried to restart hermes-gateway.service (attempt 1 of 3): failed");
+  // Noted while open: the alert holds it; only `tell` makes a message.
+  f.book.SetNote("gateway", "tried again (attempt 2 of 3): failed", false, kT0 + 40, f.out);
+  CHECK(f.Take().empty());
+  f.book.SetNote("gateway", "remediation exhausted after 3 attempt(s): needs you", true, kT0 + 50,
+                 f.out);
+  CHECK(f.Take() == Notices({{NoticeKind::kUpdated, 1}}));
+  const Alert update = AlertBook::Render(*f.book.Find(1), "vps-1", NoticeKind::kUpdated);
+  CHECK(update.update);
+  CHECK_FALSE(update.reminder);
+  CHECK(update.checks.at(0).done == "remediation exhausted after 3 attempt(s): needs you");
+  // The message counts as a notice: the next reminder is `repeat` after it.
+  CHECK(f.book.Find(1)->last_notice == kT0 + 50);
+  // Acknowledged: nothing is told any more.
+  REQUIRE(f.book.Acknowledge(1, {"ada", "cli", kT0 + 60, {}}, f.out) == AckResult::kAcknowledged);
+  f.Take();
+  f.book.SetNote("gateway", "exhausted again", true, kT0 + 70, f.out);
+  CHECK(f.Take().empty());
+}
+
+TEST_CASE("the note of a resolved alert goes with it; the next incident starts without one") {
+  Fixture f;
+  f.Set("gateway", Level::kCritical, 0);
+  f.TickAt(30);
+  f.Take();
+  f.book.SetNote("gateway", "restarted automatically; healthy after 6s", false, kT0 + 36, f.out);
+  f.Set("gateway", Level::kOk, 36);
+  CHECK(f.Take() == Notices({{NoticeKind::kResolved, 1}}));
+  REQUIRE(f.book.just_resolved().contains(1));
+  CHECK(f.book.just_resolved().at(1).checks.at(0).done ==
+        "restarted automatically; healthy after 6s");
+  f.Set("gateway", Level::kCritical, 100);
+  f.TickAt(130);
+  CHECK(f.Take() == Notices({{NoticeKind::kOpened, 2}}));
+  CHECK(f.book.Find(2)->checks.at(0).done.empty());
+  // A problem fixed before `confirm`: its note goes with the story, untold.
+  f.Set("tmux", Level::kCritical, 200);
+  f.book.SetNote("tmux", "created BURN2 automatically", false, kT0 + 201, f.out);
+  f.Set("tmux", Level::kOk, 202);
+  f.Set("tmux", Level::kCritical, 300);
+  f.TickAt(330);
+  CHECK(f.Take() == Notices({{NoticeKind::kOpened, 3}}));
+  CHECK(f.book.Find(3)->checks.at(0).done.empty());
+  // Saved and loaded with the note.
+  f.book.SetNote("tmux", "created BURN2 automatically", false, kT0 + 331, f.out);
+  auto loaded = AlertBook::Load(f.book.Save(), AlertPolicy{});
+  REQUIRE(loaded.ok());
+  CHECK(loaded->Find(3)->checks.at(0).done == "created BURN2 automatically");
+  CHECK(loaded->Save() == f.book.Save());
+}

@@ -68,3 +68,31 @@ TEST_CASE("an acknowledgement shows who, when and the note") {
   CHECK(by);
   CHECK(note);
 }
+
+TEST_CASE("what the agent did shows as Done, resolved or not; an update says so") {
+  Alert a = Grouped();
+  a.checks.pop_back();
+  a.checks[0].done = "restarted hermes-gateway.service automatically; healthy after 6s";
+  AlertText text = TextOf(a);
+  CHECK(text.lines[0] == "Fix: systemctl restart hermes-gateway");
+  CHECK(text.lines[1] == "Done: restarted hermes-gateway.service automatically; healthy after 6s");
+  a.update = true;
+  CHECK(TextOf(a).title == "Update: CRITICAL: gateway on vps-fra-03");
+  a.state = AlertState::kResolved;
+  a.resolved = a.opened + 6;
+  text = TextOf(a);
+  CHECK(text.title == "RESOLVED: gateway on vps-fra-03");  // not an update any more
+  CHECK(text.lines[0] == "Done: restarted hermes-gateway.service automatically; healthy after 6s");
+  // Several checks: each Done line names its check; node text is cut.
+  Alert two = Grouped();
+  two.checks[1].done = std::string(5000, 'x');
+  text = TextOf(two);
+  bool found = false;
+  for (const auto& line : text.lines) {
+    if (line.starts_with("Done (tmux): ")) {
+      found = true;
+      CHECK(line.size() <= 13 + 1000);
+    }
+  }
+  CHECK(found);
+}

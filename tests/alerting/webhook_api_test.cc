@@ -177,3 +177,12 @@ TEST_CASE("webhook: the body is the one README.md's \"Alert webhook\" shows") {
   })");
   CHECK(Body(a) == documented);
 }
+
+TEST_CASE("webhook: what the agent did is the annotation done, only when it did something") {
+  Alert a = Grouped();
+  a.checks[0].done = "restarted hermes-gateway.service automatically; healthy after 6s";
+  const json body = Body(a);
+  CHECK(body["alerts"][0]["annotations"]["done"] ==
+        "restarted hermes-gateway.service automatically; healthy after 6s");
+  CHECK_FALSE(body["alerts"][1]["annotations"].contains("done"));
+}

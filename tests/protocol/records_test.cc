@@ -57,6 +57,11 @@ TEST_CASE("every record type encodes to what it decodes back to") {
       {SomeEnvelope(), Ack{(std::int64_t{1} << 53) - 1, kAt, "op-7", AckVia::kReceiver, ""}},
       {SomeEnvelope(), Maintenance{kAt, kAt + 7200, "kernel upgrade", "hermes"}},
       {SomeEnvelope(), Maintenance{kAt, kAt + kMaxMaintenanceSeconds, "move", "123456789"}},
+      {SomeEnvelope(), Remediation{"gateway", "hermes-gateway.service", RemedyAction::kRestartUnit,
+                                   "hermes-gateway.service failed (signal)", 1, kAt, kAt + 6,
+                                   RemedyOutcome::kSucceeded, "active (running) after 6 s", 7}},
+      {SomeEnvelope(), Remediation{"disk", "/", RemedyAction::kRemoveFiles, "/ 95% used", 999, kAt,
+                                   kAt, RemedyOutcome::kDryRun, std::nullopt, std::nullopt}},
   };
   for (const Record& record : records) {
     const std::string text = EncodeRecord(record);
@@ -103,7 +108,7 @@ TEST_CASE("the refusals the receiver must give, each naming the field") {
     p["type"] = "uptime";
     CHECK(Refusal(p) ==
           "payload type 'uptime' is not one of heartbeat, task, incident, agent_start, agent_stop, "
-          "ack, maintenance, key_rotate");
+          "ack, maintenance, remediation, key_rotate");
   }
   SUBCASE("an unknown version, whatever else is wrong") {
     p["v"] = 2;
@@ -446,6 +451,170 @@ TEST_CASE("ack and maintenance: truncated and garbage payloads are refused, neve
     for (std::size_t i = 0; i < good.size(); ++i) {
       CAPTURE(i);
       std::string bad = good;
+      bad[i] = '\x01';
+      CHECK_FALSE(DecodeRecord(bad).ok());
+    }
+  }
+}
+
+namespace {
+
+Record SomeRemediation() {
+  return {SomeEnvelope(),
+          Remediation{"tmux", "BURN2", RemedyAction::kCreateSession,
+                      "BURN2 missing; start it: tmux new-session -d -s BURN2 'hermes chat --yolo'",
+                      2, kAt, kAt + 1, RemedyOutcome::kSucceeded,
+                      "session BURN2 created running 'hermes chat --yolo'", 12}};
+}
+
+}  // namespace
+
+TEST_CASE("remediation: the fields as the agent writes them, and back") {
+  const json p = json::parse(EncodeRecord(SomeRemediation()));
+  CHECK(p["type"] == "remediation");
+  CHECK(p["check"] == "tmux");
+  CHECK(p["target"] == "BURN2");
+  CHECK(p["action"] == "create_session");
+  CHECK(p["attempt"] == 2);
+  CHECK(p["started"] == "2026-11-25T10:00:00Z");
+  CHECK(p["finished"] == "2026-11-25T10:00:01Z");
+  CHECK(p["outcome"] == "succeeded");
+  CHECK(p["changed"] == "session BURN2 created running 'hermes chat --yolo'");
+  CHECK(p["incident"] == 12);
+  const auto done = std::get<Remediation>(DecodeRecord(p.dump()).value().body);
+  CHECK(done.check == "tmux");
+  CHECK(done.target == "BURN2");
+  CHECK(done.action == RemedyAction::kCreateSession);
+  CHECK(done.attempt == 2);
+  CHECK(done.started == kAt);
+  CHECK(done.finished == kAt + 1);
+  CHECK(done.outcome == RemedyOutcome::kSucceeded);
+  CHECK(done.incident == std::optional<std::int64_t>(12));
+  for (auto action :
+       {RemedyAction::kRestartUnit, RemedyAction::kCreateSession, RemedyAction::kRespawnPane,
+        RemedyAction::kInterruptPane, RemedyAction::kRemoveFiles, RemedyAction::kRunScript,
+        RemedyAction::kQuarantineFile}) {
+    CHECK(ParseRemedyAction(RemedyActionName(action)) == action);
+  }
+  for (auto outcome : {RemedyOutcome::kSucceeded, RemedyOutcome::kFailed, RemedyOutcome::kDryRun,
+                       RemedyOutcome::kExhausted}) {
+    CHECK(ParseRemedyOutcome(RemedyOutcomeName(outcome)) == outcome);
+  }
+  CHECK_FALSE(ParseRemedyAction("restart").has_value());
+  CHECK_FALSE(ParseRemedyOutcome("ok").has_value());
+}
+
+TEST_CASE("remediation: every field required, exact types, closed sets, limits") {
+  const json good = json::parse(EncodeRecord(SomeRemediation()));
+  SUBCASE("each field is required; null only for changed and incident") {
+    for (const char* name : {"check", "target", "action", "reason", "attempt", "started",
+                             "finished", "outcome", "changed", "incident"}) {
+      CAPTURE(name);
+      json missing = good;
+      missing.erase(name);
+      CHECK(Refusal(missing) == std::string("payload ") + name + " is missing");
+    }
+    json p = good;
+    p["changed"] = nullptr;
+    p["incident"] = nullptr;
+    const auto done = std::get<Remediation>(DecodeRecord(p.dump()).value().body);
+    CHECK_FALSE(done.changed.has_value());
+    CHECK_FALSE(done.incident.has_value());
+    for (const char* name :
+         {"check", "target", "action", "reason", "attempt", "started", "finished", "outcome"}) {
+      CAPTURE(name);
+      json null = good;
+      null[name] = nullptr;
+      CHECK(Refusal(null).starts_with(std::string("payload ") + name + " must"));
+    }
+  }
+  SUBCASE("action and outcome: the closed sets, exactly spelled") {
+    json p = good;
+    for (const json& bad : {json("restart"), json("Restart_Unit"), json(""), json(2)}) {
+      CAPTURE(bad.dump());
+      p["action"] = bad;
+      CHECK(Refusal(p) ==
+            "payload action must be one of restart_unit, create_session, respawn_pane, "
+            "interrupt_pane, remove_files, run_script, quarantine_file");
+    }
+    p = good;
+    for (const json& bad : {json("ok"), json("dry-run"), json(true)}) {
+      CAPTURE(bad.dump());
+      p["outcome"] = bad;
+      CHECK(Refusal(p) == "payload outcome must be one of succeeded, failed, dry_run, exhausted");
+    }
+  }
+  SUBCASE("attempt 1..999, incident >= 1 and < 2^53") {
+    json p = good;
+    for (const json& bad : {json(0), json(1000), json(1.5), json("2")}) {
+      CAPTURE(bad.dump());
+      p["attempt"] = bad;
+      CHECK(Refusal(p) == "payload attempt must be an integer >= 1 and < 1000");
+    }
+    p = good;
+    for (const json& bad : {json(0), json(std::int64_t{1} << 53), json("12")}) {
+      CAPTURE(bad.dump());
+      p["incident"] = bad;
+      CHECK(Refusal(p) == "payload incident must be an integer >= 1 and < 2^53");
+    }
+  }
+  SUBCASE("times: RFC 3339 UTC, finished not before started, within a day") {
+    json p = good;
+    p["finished"] = "2026-11-25T09:59:59Z";
+    CHECK(Refusal(p) == "payload finished is before started");
+    p["finished"] = "2026-11-26T10:00:00Z";
+    CHECK(DecodeRecord(p.dump()).ok());
+    p["finished"] = "2026-11-26T10:00:01Z";
+    CHECK(Refusal(p) == "payload finished is more than a day after started");
+    p["finished"] = good["finished"];
+    p["started"] = "2026-11-25T10:00:00+00:00";
+    CHECK(Refusal(p).starts_with("payload started must be RFC 3339 UTC"));
+  }
+  SUBCASE("text: check and target identifiers, reason and changed bounded") {
+    json p = good;
+    p["target"] = "";
+    CHECK(Refusal(p) == "payload target must not be empty");
+    p["target"] = std::string(257, 't');
+    CHECK(Refusal(p) == "payload target is longer than 256 bytes");
+    p["target"] = std::string(256, 't');
+    CHECK(DecodeRecord(p.dump()).ok());
+    p["target"] = "/home/hermes/.hermes/cron/output";
+    CHECK(DecodeRecord(p.dump()).ok());
+    p["target"] = "BURN\n2";
+    CHECK(Refusal(p) == "payload target must not contain control characters");
+    p["target"] = "BURN\x1b[2";
+    CHECK(Refusal(p) == "payload target must not contain control characters");
+    p = good;
+    p["check"] = std::string(65, 'c');
+    CHECK(Refusal(p) == "payload check is longer than 64 bytes");
+    p = good;
+    p["reason"] = "";
+    CHECK(Refusal(p) == "payload reason must not be empty");
+    p["reason"] = std::string(1025, 'r');
+    CHECK(Refusal(p) == "payload reason is longer than 1024 bytes");
+    p = good;
+    p["changed"] = std::string(1025, 'c');
+    CHECK(Refusal(p) == "payload changed is longer than 1024 bytes");
+    p["changed"] = std::string("a\0b", 3);
+    CHECK(Refusal(p) == "payload changed must not contain NUL");
+  }
+  SUBCASE("unknown and repeated fields") {
+    json p = good;
+    p["by"] = "hermes";
+    CHECK(Refusal(p) == "payload has unknown field 'by'");
+    const std::string text = good.dump();
+    CHECK(Refusal("{\"outcome\":\"failed\"," + text.substr(1)) ==
+          "payload: duplicate key 'outcome'");
+  }
+  SUBCASE("truncated and garbage payloads are refused, never a crash") {
+    const std::string text = good.dump();
+    for (std::size_t n = 0; n < text.size(); ++n) {
+      CAPTURE(n);
+      CHECK_FALSE(DecodeRecord(text.substr(0, n)).ok());
+    }
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      CAPTURE(i);
+      std::string bad = text;
       bad[i] = '\x01';
       CHECK_FALSE(DecodeRecord(bad).ok());
     }

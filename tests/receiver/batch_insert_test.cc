@@ -172,6 +172,48 @@ TEST_CASE_TEMPLATE("acks and maintenance windows get typed rows, the ack judged 
   CHECK(Rows(s.maker, "SELECT type FROM records ORDER BY seq") == "ack\nack\nmaintenance\nack\n");
 }
 
+TEST_CASE_TEMPLATE("remediations get typed rows, nulls and hostile text intact", Maker,
+                   FLEET_RECEIVER_STORES) {
+  Store<Maker> s;
+  const std::string hostile = "a \"quoted\", {braced} \\back\\slashed, NULL; 'x'); drop table";
+  using protocol::RemedyAction;
+  using protocol::RemedyOutcome;
+  std::vector<VerifiedRecord> batch = {
+      Made(s.node, 1,
+           protocol::Remediation{"gateway", "hermes-gateway.service", RemedyAction::kRestartUnit,
+                                 "failed (signal)", 1, kNow - 20, kNow - 14,
+                                 RemedyOutcome::kSucceeded, "active (running) after 6 s", 4}),
+      Made(s.node, 2,
+           protocol::Remediation{"disk", "/srv/x {1}", RemedyAction::kRemoveFiles, hostile, 3,
+                                 kNow - 5, kNow - 5, RemedyOutcome::kExhausted, std::nullopt,
+                                 std::nullopt}),
+  };
+  batch.push_back(batch[1]);  // repeated: one typed row
+  CHECK(s.Insert(batch) ==
+        std::vector{InsertResult::kStored, InsertResult::kStored, InsertResult::kDuplicate});
+  REQUIRE(s.store->Begin().ok());
+  auto alone = s.store->InsertRecord(
+      Made(s.node, 3,
+           protocol::Remediation{"tmux", "BURN2", RemedyAction::kCreateSession, "BURN2 missing", 2,
+                                 kNow - 3, kNow - 2, RemedyOutcome::kDryRun, hostile, 9}),
+      kNow);
+  REQUIRE_MESSAGE(alone.ok(), (alone ? "" : alone.error()));
+  REQUIRE(s.store->Commit().ok());
+  CHECK(Rows(s.maker,
+             "SELECT seq || ' ' || check_name || ' ' || target || ' ' || action || ' ' || "
+             "attempt || ' ' || started || ' ' || finished || ' ' || outcome || ' ' || "
+             "COALESCE(CAST(incident AS TEXT), 'NULL') FROM remediations ORDER BY seq") ==
+        "1 gateway hermes-gateway.service restart_unit 1 " + std::to_string(kNow - 20) + " " +
+            std::to_string(kNow - 14) + " succeeded 4\n" + "2 disk /srv/x {1} remove_files 3 " +
+            std::to_string(kNow - 5) + " " + std::to_string(kNow - 5) + " exhausted NULL\n" +
+            "3 tmux BURN2 create_session 2 " + std::to_string(kNow - 3) + " " +
+            std::to_string(kNow - 2) + " dry_run 9\n");
+  CHECK(Rows(s.maker, "SELECT changed FROM remediations ORDER BY seq") ==
+        "active (running) after 6 s\nNULL\n" + hostile + "\n");
+  CHECK(Rows(s.maker, "SELECT reason FROM remediations ORDER BY seq") ==
+        "failed (signal)\n" + hostile + "\nBURN2 missing\n");
+}
+
 TEST_SUITE("postgres") {
   TEST_CASE("a batch's typed rows, from one statement, with nulls and hostile text intact") {
     Store<PostgresStoreMaker> s;

@@ -356,7 +356,7 @@ TEST_CASE("report sources: an older SQLite database gets its acks and windows wh
   CHECK(windows->Text(0) == "kernel 3600");
   auto version = db->Prepare("PRAGMA user_version").value();
   REQUIRE(version->Step().value());
-  CHECK(version->Int(0) == 2);
+  CHECK(version->Int(0) == 3);
 }
 
 TEST_CASE("report sources: SQLite counts only chained, acknowledged records") {
@@ -579,7 +579,8 @@ TEST_SUITE("postgres") {
     auto admin = maker.Admin();
     REQUIRE(admin
                 ->Exec("DROP TABLE heartbeats, task_runs, incidents, agent_starts, acks, "
-                       "maintenance_windows; DELETE FROM schema_migrations WHERE version >= 4")
+                       "maintenance_windows, remediations; "
+                       "DELETE FROM schema_migrations WHERE version >= 4")
                 .ok());
     REQUIRE(admin
                 ->Exec("INSERT INTO records VALUES ('n1', 1, 2, 'heartbeat', "
@@ -599,7 +600,7 @@ TEST_SUITE("postgres") {
     StoreAckRecords([&] { return maker.Make(); });
     auto admin = maker.Admin();
     REQUIRE(admin
-                ->Exec("DROP TABLE acks, maintenance_windows; "
+                ->Exec("DROP TABLE acks, maintenance_windows, remediations; "
                        "DELETE FROM schema_migrations WHERE version >= 5")
                 .ok());
     auto source = PostgresReportSource::Open(maker.url);

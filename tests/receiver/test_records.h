@@ -71,6 +71,11 @@ struct TestNode {
       case RecordType::kMaintenance:
         record.body = Maintenance{kAt, kAt + 3600, "kernel upgrade", "hermes"};
         break;
+      case RecordType::kRemediation:
+        record.body =
+            Remediation{"tmux",   "BURN2",  RemedyAction::kCreateSession, "BURN2 missing", 1,
+                        kAt - 20, kAt - 19, RemedyOutcome::kSucceeded,    std::nullopt,    1};
+        break;
       case RecordType::kKeyRotate:  // RotateTo makes a real one
         break;
     }

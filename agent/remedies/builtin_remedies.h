@@ -1,0 +1,29 @@
+// The built-in remedies, listed explicitly in one place (no self-registration), each made
+// from the `remedies:` settings when enabled there. Setting them up may find what the YAML
+// alone could not (a `~user` that does not exist): those are configuration errors, each
+// with the file position of its key when known.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "agent/config/config.h"
+#include "agent/remedies/remedy.h"
+#include "base/result.h"
+#include "core/collector.h"
+#include "core/os.h"
+
+namespace fleet {
+
+struct RemedySetup {
+  std::vector<std::unique_ptr<Remedy>> remedies;
+  std::vector<ConfigError> errors;  // file is left empty: the caller knows it
+};
+
+// The enabled remedies of `config`, for the Hermes installation `hermes`. `state_dir` is
+// where quarantined files go.
+RemedySetup MakeRemedies(const AgentConfig& config, std::shared_ptr<const HermesTarget> hermes,
+                         std::shared_ptr<const Os> os);
+
+}  // namespace fleet

@@ -40,6 +40,9 @@ int RunReceiverCli(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--alerts", serve_args.alerts_file,
                     "YAML file: alert operators and the foundation (Telegram, Discord, webhook)");
+  serve->add_option("--tls-cert", serve_args.tls_cert,
+                    "PEM certificate chain: serve HTTPS only (TLS 1.2+; reloaded on SIGHUP)");
+  serve->add_option("--tls-key", serve_args.tls_key, "PEM private key of --tls-cert");
 
   CLI::App* nodes = app.add_subcommand("nodes", "The registry of node keys.");
   nodes->require_subcommand(1);

@@ -19,6 +19,8 @@ struct ServeArgs {
   int max_connections_per_peer = 64;
   int read_timeout_s = 30;
   std::string alerts_file;  // --alerts: empty, no alerting
+  std::string tls_cert;     // --tls-cert and --tls-key: both or neither (plain HTTP)
+  std::string tls_key;
 };
 int RunServe(const ServeArgs& args);
 

@@ -42,6 +42,25 @@ void FitDescriptorLimit(int max_connections) {
   }
 }
 
+// SIGHUP: new TLS handshakes use the certificate and key as they are now on disk (renewed
+// every 60-90 days); open connections keep theirs. A bad pair keeps the old one, said once.
+void WatchHangups(boost::asio::signal_set& hangups, HttpServer& server,
+                  const HttpOptions& options) {
+  hangups.async_wait([&hangups, &server, &options](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (!options.tls) {
+      spdlog::info("SIGHUP: nothing to reload (no TLS)");
+    } else if (auto reloaded = server.ReloadTls(); !reloaded) {
+      spdlog::error("SIGHUP: TLS not reloaded, still serving the previous certificate: {}",
+                    reloaded.error());
+    } else {
+      spdlog::info("SIGHUP: TLS reloaded from {} and {}", options.tls->cert_file,
+                   options.tls->key_file);
+    }
+    WatchHangups(hangups, server, options);
+  });
+}
+
 }  // namespace
 
 int RunServe(const ServeArgs& args) {
@@ -95,8 +114,13 @@ int RunServe(const ServeArgs& args) {
     alerting->Start();
   }
 
+  if (args.tls_cert.empty() != args.tls_key.empty()) {
+    spdlog::error("--tls-cert and --tls-key go together");
+    return kExitUsage;
+  }
   boost::asio::io_context io(args.threads);
   HttpOptions options;
+  if (!args.tls_cert.empty()) options.tls = TlsFiles{args.tls_cert, args.tls_key};
   options.max_connections = args.max_connections;
   options.max_connections_per_peer = args.max_connections_per_peer;
   options.read_timeout = std::chrono::seconds(args.read_timeout_s);
@@ -116,8 +140,10 @@ int RunServe(const ServeArgs& args) {
     server.Stop();
     io.stop();
   });
-  spdlog::info("listening on {}:{} (database {}, {} thread(s))", bound->address().to_string(),
-               bound->port(), DisplayDb(args.db), args.threads);
+  boost::asio::signal_set hangups(io, SIGHUP);
+  WatchHangups(hangups, server, options);
+  spdlog::info("listening on {}:{}{} (database {}, {} thread(s))", bound->address().to_string(),
+               bound->port(), options.tls ? " with TLS" : "", DisplayDb(args.db), args.threads);
 
   std::vector<std::thread> threads;
   for (int i = 1; i < args.threads; ++i) threads.emplace_back([&io] { io.run(); });

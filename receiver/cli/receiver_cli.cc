@@ -93,6 +93,13 @@ int RunReceiverCli(int argc, char** argv) {
                     "PEM certificate chain: serve HTTPS only (TLS 1.2+; reloaded on SIGHUP)");
   serve->add_option("--tls-key", serve_args.tls_key, "PEM private key of --tls-cert");
 
+  std::string checked_config;
+  CLI::App* config_command = app.add_subcommand("config", "receiver.yaml.");
+  config_command->require_subcommand(1);
+  CLI::App* config_check = config_command->add_subcommand(
+      "check", "Check receiver.yaml: 'valid', or every error with file:line:column (exit 2).");
+  config_check->add_option("FILE", checked_config, "The file")->required();
+
   CLI::App* nodes = app.add_subcommand("nodes", "The registry of node keys.");
   nodes->require_subcommand(1);
   NodeAddArgs add_args;
@@ -240,6 +247,11 @@ int RunReceiverCli(int argc, char** argv) {
     }
   }
   if (serve->parsed()) return RunServe(serve_args);
+  if (config_check->parsed()) {
+    if (!LoadConfig(checked_config)) return kExitUsage;
+    std::cout << checked_config << ": valid\n";
+    return 0;
+  }
   if (add->parsed()) return RunNodesAdd(add_args);
   if (list->parsed()) return RunNodesList(db, json);
   if (revoke->parsed()) return RunNodesRevoke(revoke_args);

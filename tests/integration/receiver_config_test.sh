@@ -67,6 +67,11 @@ expect_eq "bad file: usage error" 2 $?
 expect_match "bad file: threads at 2:10" "$dir/bad.yaml:2:10: threads must be a whole number" "$out"
 expect_match "bad file: tls.cert at 3:13" "$dir/bad.yaml:3:13: tls.cert must be an absolute path" "$out"
 expect_match "bad file: unknown key at 4:1" "$dir/bad.yaml:4:1: unknown key 'colour'" "$out"
+out=$("$FLEET_RECEIVER" config check "$dir/bad.yaml" 2>&1)
+expect_eq "config check on the bad file: exit 2" 2 $?
+expect_eq "config check: the three errors" 3 "$(grep -c "$dir/bad.yaml:[0-9]*:[0-9]*: " <<<"$out")"
+expect_eq "config check on the good file" "$dir/receiver.yaml: valid" \
+  "$("$FLEET_RECEIVER" config check "$dir/receiver.yaml")"
 out=$("$FLEET_RECEIVER" serve --config "$dir/none.yaml" 2>&1)
 expect_eq "missing file: usage error" 2 $?
 expect_match "missing file: said" "none.yaml: cannot be read" "$out"

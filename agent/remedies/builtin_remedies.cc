@@ -1,5 +1,6 @@
 #include "agent/remedies/builtin_remedies.h"
 
+#include "agent/remedies/disk_remedy.h"
 #include "agent/remedies/gateway_remedy.h"
 #include "agent/remedies/tmux_remedy.h"
 #include "collectors/gateway/systemd_units.h"
@@ -17,6 +18,21 @@ RemedySetup MakeRemedies(const AgentConfig& config, std::shared_ptr<const Hermes
   }
   if (!remedies.tmux.sessions.empty()) {
     setup.remedies.push_back(std::make_unique<TmuxRemedy>(remedies.tmux, *hermes, os));
+  }
+  if (remedies.disk.enabled()) {
+    DiskRemedyPlan disk;
+    disk.above = remedies.disk.above;
+    disk.script = remedies.disk.script;
+    disk.script_timeout = remedies.disk.script_timeout;
+    for (const DiskCleanRule& rule : remedies.disk.clean) {
+      auto dir = ResolveCleanDir(rule.dir, *hermes, *os);
+      if (!dir) {
+        setup.errors.push_back({"", rule.line, rule.column, "remedies.disk.clean: " + dir.error()});
+        continue;
+      }
+      disk.rules.push_back({*dir, rule.glob, rule.older_than});
+    }
+    setup.remedies.push_back(std::make_unique<DiskRemedy>(std::move(disk), *hermes, os));
   }
   return setup;
 }

@@ -1,6 +1,7 @@
 #include "agent/remedies/builtin_remedies.h"
 
 #include "agent/remedies/disk_remedy.h"
+#include "agent/remedies/dispatch_remedy.h"
 #include "agent/remedies/gateway_remedy.h"
 #include "agent/remedies/tmux_remedy.h"
 #include "collectors/gateway/systemd_units.h"
@@ -33,6 +34,9 @@ RemedySetup MakeRemedies(const AgentConfig& config, std::shared_ptr<const Hermes
       disk.rules.push_back({*dir, rule.glob, rule.older_than});
     }
     setup.remedies.push_back(std::make_unique<DiskRemedy>(std::move(disk), *hermes, os));
+  }
+  if (remedies.dispatch.quarantine_broken) {
+    setup.remedies.push_back(std::make_unique<DispatchRemedy>(config.state_dir));
   }
   return setup;
 }

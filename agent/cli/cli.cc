@@ -13,6 +13,7 @@
 #include "agent/check/check_runner.h"
 #include "agent/cli/alert_commands.h"
 #include "agent/cli/config_command.h"
+#include "agent/cli/fix_command.h"
 #include "agent/cli/history_commands.h"
 #include "agent/cli/record_commands.h"
 #include "agent/config/config.h"
@@ -41,6 +42,7 @@ SIGNALS (fleet-agent run):
 
 EXIT STATUS:
   check              0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN or a usage/configuration error
+  fix                as check, for the checks after the fixes (before them with --dry-run)
   config check, verify   0 valid, 1 invalid
 
 EXAMPLES:
@@ -49,6 +51,7 @@ EXAMPLES:
   fleet-agent pubkey --jwk
   fleet-agent report --week
   fleet-agent alerts && fleet-agent ack 12 --note "restarting the gateway"
+  fleet-agent fix --dry-run && fleet-agent fix --only gateway
   fleet-agent maintenance --for 2h --reason "kernel upgrade"
 
 Run `fleet-agent COMMAND --help` for a command's options; see also man fleet-agent.)";
@@ -184,6 +187,16 @@ int RunCli(int argc, char** argv) {
   check->add_option("--only", check_args.only, "Run only this check (repeatable)")->delimiter(',');
   check->add_flag("--no-color", check_args.no_colour, "Never colour the table");
 
+  FixArgs fix_args;
+  CLI::App* fix = app.add_subcommand(
+      "fix", "Run the enabled remedies once for what the checks find now and print what was done.");
+  fix->add_option("--config", fix_args.config_file, "YAML configuration file");
+  fix->add_option("--state-dir", fix_args.state_dir,
+                  "Directory holding the history (where the running daemon records actions)");
+  fix->add_flag("--dry-run", fix_args.dry_run, "Say what would be done; change nothing");
+  fix->add_option("--only", fix_args.only, "Only this remedy: gateway, tmux, disk, dispatch")
+      ->delimiter(',');
+
   std::string config_file;
   CLI::App* config = app.add_subcommand("config", "Work with configuration files.");
   config->require_subcommand(1);
@@ -287,6 +300,7 @@ int RunCli(int argc, char** argv) {
     return kUsageError;
   }
   if (check->parsed()) return RunCheckCommand(check_args);
+  if (fix->parsed()) return RunFixCommand(fix_args);
   if (config_check->parsed()) {
     return RunConfigCheck(config_file, *MakeLinuxOs(), std::cout, std::cerr, !no_secrets);
   }

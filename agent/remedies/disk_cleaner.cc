@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 #include <optional>
+#include <set>
 
 namespace fleet {
 namespace {
@@ -115,18 +116,19 @@ class Walker {
   std::chrono::steady_clock::time_point deadline_;
 };
 
-// Removes the candidate if it is still the same regular file; its path, or why not.
-bool Remove(const CleanRule& rule, const Candidate& c, dev_t dev) {
+// Removes the candidate if it is still the same regular file: 0 when removed, -1 when it
+// is not that file any more (left alone), else unlinkat's errno.
+int Remove(const CleanRule& rule, const Candidate& c, dev_t dev) {
   Fd fd(open(rule.dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   for (const auto& part : c.dirs) {
-    if (!fd.ok()) return false;
+    if (!fd.ok()) return -1;
     fd = OpenDir(fd.get(), part);
   }
-  if (!fd.ok()) return false;
+  if (!fd.ok()) return -1;
   struct stat st {};
-  if (fstatat(fd.get(), c.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return false;
-  if (!S_ISREG(st.st_mode) || st.st_dev != dev || st.st_ino != c.ino) return false;
-  return unlinkat(fd.get(), c.name.c_str(), 0) == 0;
+  if (fstatat(fd.get(), c.name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) return -1;
+  if (!S_ISREG(st.st_mode) || st.st_dev != dev || st.st_ino != c.ino) return -1;
+  return unlinkat(fd.get(), c.name.c_str(), 0) == 0 ? 0 : errno;
 }
 
 std::string PathOf(const CleanRule& rule, const Candidate& c) {
@@ -177,6 +179,7 @@ CleanReport CleanOldestFirst(const std::vector<CleanRule>& rules, const std::str
     walker.Walk(fd.get(), i, rule.glob, dirs);
     for (auto& c : walker.found) all.push_back(std::move(c));
   }
+  std::set<std::size_t> told;  // rules whose removal failure was reported
   std::stable_sort(all.begin(), all.end(),
                    [](const Candidate& a, const Candidate& b) { return a.mtime < b.mtime; });
   for (const Candidate& c : all) {
@@ -186,7 +189,17 @@ CleanReport CleanOldestFirst(const std::vector<CleanRule>& rules, const std::str
     }
     const auto free = FreePercent(target);
     if (free && *free >= goal_free_percent) break;
-    if (!Remove(rules[c.rule], c, dev)) continue;
+    if (const int error = Remove(rules[c.rule], c, dev); error != 0) {
+      if (error > 0 && !told.contains(c.rule)) {
+        told.insert(c.rule);
+        report.problems.push_back(
+            "cannot remove files in " + rules[c.rule].dir + ": " + std::strerror(error) +
+            (error == EROFS ? " (under the hardened unit, the remedies drop-in gives write "
+                              "access: ReadWritePaths=)"
+                            : ""));
+      }
+      continue;
+    }
     report.removed.push_back({PathOf(rules[c.rule], c), c.bytes});
     report.bytes += c.bytes;
   }

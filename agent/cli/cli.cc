@@ -19,6 +19,7 @@
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
 #include "agent/daemon/daemon.h"
+#include "agent/remedies/builtin_remedies.h"
 #include "agent/report/status_report.h"
 #include "base/utc_time.h"
 
@@ -167,6 +168,27 @@ int RunCheckCommand(const CheckArgs& args) {
   return code;
 }
 
+int RunDropInCommand(const std::string& file) {
+  ConfigLoad load = LoadConfigFile(file);
+  if (!load.config) {
+    PrintConfigErrors(load.errors);
+    return 1;
+  }
+  std::shared_ptr<const Os> os = MakeLinuxOs();
+  auto target = ResolveHermesTarget(*load.config, *os);
+  if (!target) {
+    std::cerr << "fleet-agent: " << target.error() << "\n";
+    return 1;
+  }
+  auto paths = RemedyWritePaths(*load.config, *target, *os);
+  if (!paths) {
+    std::cerr << file << ": remedies: " << paths.error() << "\n";
+    return 1;
+  }
+  std::cout << RemediesDropIn(*paths);
+  return 0;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -208,6 +230,13 @@ int RunCli(int argc, char** argv) {
   bool no_secrets = false;
   config_check->add_flag("--no-secrets", no_secrets,
                          "Check the file only; do not read the secret files it names");
+
+  std::string dropin_file;
+  CLI::App* config_dropin = config->add_subcommand(
+      "dropin",
+      "Print the systemd drop-in giving the enabled remedies write access to their "
+      "directories only (nothing when none writes).");
+  config_dropin->add_option("FILE", dropin_file, "The YAML file")->required();
 
   DaemonOptions daemon_options;
   CLI::App* run = app.add_subcommand(
@@ -301,6 +330,7 @@ int RunCli(int argc, char** argv) {
   }
   if (check->parsed()) return RunCheckCommand(check_args);
   if (fix->parsed()) return RunFixCommand(fix_args);
+  if (config_dropin->parsed()) return RunDropInCommand(dropin_file);
   if (config_check->parsed()) {
     return RunConfigCheck(config_file, *MakeLinuxOs(), std::cout, std::cerr, !no_secrets);
   }

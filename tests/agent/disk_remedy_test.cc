@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "agent/remedies/disk_cleaner.h"
+#include "agent/remedies/builtin_remedies.h"
 #include "agent/remedies/disk_remedy.h"
 #include "tests/support/fake_os.h"
 #include "tests/support/temp_dir.h"
@@ -192,4 +193,31 @@ TEST_CASE(
   auto missing = ResolveCleanDir("~nobody-here/logs", hermes, os);
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error() == "no user nobody-here on this machine (in ~nobody-here/logs)");
+}
+
+TEST_CASE("remedies drop-in: write access to the clean-up and dispatch directories only") {
+  FakeOs os;
+  const HermesTarget hermes{{"hermes", 1000, 1000, "/home/hermes"}, "/home/hermes/.hermes"};
+  AgentConfig config = DefaultConfig();
+  auto none = RemedyWritePaths(config, hermes, os);
+  REQUIRE(none.ok());
+  CHECK(none->empty());
+  CHECK(RemediesDropIn(*none).empty());
+
+  config.remedies.disk.clean = {{"~/.hermes/logs/", "*", 24h, 1, 1},
+                                {"/srv/data/cache", "*", 24h, 2, 1}};
+  config.remedies.dispatch.quarantine_broken = true;
+  config.checks.dispatch.files = {"fleet-dispatch-state.json", "/tmp/hermes/dispatch-queue.json"};
+  auto paths = RemedyWritePaths(config, hermes, os);
+  REQUIRE(paths.ok());
+  CHECK(*paths == std::vector<std::string>{"/home/hermes/.hermes/logs", "/srv/data/cache",
+                                           "/home/hermes/.hermes", "/tmp/hermes"});
+  const std::string dropin = RemediesDropIn(*paths);
+  CHECK(dropin.find("[Service]\nReadWritePaths=-/home/hermes/.hermes/logs\n") != std::string::npos);
+  CHECK(dropin.find("ReadWritePaths=-/tmp/hermes\n") != std::string::npos);
+
+  config.remedies.disk.clean.push_back({"~ghost/logs", "*", 24h, 3, 1});
+  auto bad = RemedyWritePaths(config, hermes, os);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error() == "no user ghost on this machine (in ~ghost/logs)");
 }

@@ -3,8 +3,9 @@
 # systemd (lib/systemd_box.sh): what each remedy can do with the unit's own rights, and
 # what the write drop-in adds. The gateway (a system unit) killed is restarted over D-Bus
 # from inside the sandbox; the disk remedy cannot remove files (ProtectSystem=strict: the
-# action is recorded failed, "Read-only file system") until the drop-in
-# (ReadWritePaths= of the listed directories only) is in place, then it frees the disk.
+# action is recorded failed, "Read-only file system") until the drop-in `fleet-agent
+# config dropin` writes (ReadWritePaths= of the listed directories only) is in place, then
+# it frees the disk.
 # Prints `systemd-analyze security` with and without the drop-in. Skips (77) without root
 # or systemd-nspawn.
 set -uo pipefail
@@ -69,10 +70,10 @@ expect_match "... and says why" "removed 0 file.*cannot remove files in /srv/her
   "$(sql "select changed from remediations where action = 'remove_files' limit 1")"
 
 # ---- the drop-in: write access to the listed directories only --------------------------
-sdbox_write /etc/systemd/system/fleet-agent.service.d/remedies.conf <<'CONF'
-[Service]
-ReadWritePaths=/srv/hermes-data/logs
-CONF
+sdbox_run mkdir -p /etc/systemd/system/fleet-agent.service.d
+sdbox_run sh -c 'fleet-agent config dropin /etc/fleet-agent/agent.yaml >/etc/systemd/system/fleet-agent.service.d/remedies.conf'
+expect_eq "fleet-agent config dropin: the listed directory only" "ReadWritePaths=-/srv/hermes-data/logs" \
+  "$(sdbox_run grep -v '^#' /etc/systemd/system/fleet-agent.service.d/remedies.conf | grep -v '^\[Service\]')"
 sdbox_run systemctl daemon-reload
 sdbox_run systemctl restart fleet-agent.service
 with=$(security)

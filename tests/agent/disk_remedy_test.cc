@@ -12,8 +12,8 @@
 
 #include <filesystem>
 
-#include "agent/remedies/disk_cleaner.h"
 #include "agent/remedies/builtin_remedies.h"
+#include "agent/remedies/disk_cleaner.h"
 #include "agent/remedies/disk_remedy.h"
 #include "tests/support/fake_os.h"
 #include "tests/support/temp_dir.h"

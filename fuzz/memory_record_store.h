@@ -33,6 +33,9 @@ class MemoryRecordStore final : public receiver::RecordStore {
       if (n.node == entry.node) return Error{"node " + entry.node + " already exists"};
       if (n.kid == entry.kid) return Error{"key " + entry.kid + " is already registered"};
     }
+    for (const auto& k : data_.rotated) {
+      if (k.kid == entry.kid) return Error{"key " + entry.kid + " is already registered"};
+    }
     data_.nodes.push_back(entry);
     return Success();
   }
@@ -49,13 +52,57 @@ class MemoryRecordStore final : public receiver::RecordStore {
     return Error{"no node " + node};
   }
   Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) override {
+    std::optional<RegisteredKey> found;
     for (const auto& n : data_.nodes) {
-      if (n.kid == kid) {
-        return std::optional<RegisteredKey>(
-            RegisteredKey{n.node, n.kid, n.key, n.revoked_at, n.revoke_reason});
+      if (n.kid == kid)
+        found =
+            RegisteredKey{n.node, n.kid, n.key, n.revoked_at, n.revoke_reason, std::nullopt, ""};
+    }
+    for (const auto& k : data_.rotated) {
+      if (k.kid != kid) continue;
+      for (const auto& n : data_.nodes) {
+        if (n.node == k.node)
+          found =
+              RegisteredKey{n.node, k.kid, k.key, n.revoked_at, n.revoke_reason, std::nullopt, ""};
       }
     }
-    return std::optional<RegisteredKey>();
+    if (!found) return found;
+    for (const auto& k : data_.rotated) {
+      if (k.old_kid != kid) continue;
+      found->retired_at = k.since;
+      found->successor_kid = k.kid;
+    }
+    return found;
+  }
+  Result<receiver::KeyRotation> AddRotatedKey(const receiver::RotatedKey& key) override {
+    using receiver::KeyRotation;
+    using receiver::RotateResult;
+    for (const auto& k : data_.rotated) {
+      if (k.kid == key.kid) {
+        if (k.node == key.node && k.old_kid == key.old_kid)
+          return KeyRotation{RotateResult::kAlready, ""};
+        return KeyRotation{RotateResult::kRefused, receiver::RotatedKidTaken(key.kid)};
+      }
+    }
+    for (const auto& n : data_.nodes) {
+      if (n.kid == key.kid)
+        return KeyRotation{RotateResult::kRefused, receiver::RotatedKidTaken(key.kid)};
+    }
+    for (const auto& k : data_.rotated) {
+      if (k.old_kid == key.old_kid) {
+        return KeyRotation{RotateResult::kRefused,
+                           receiver::OldKidMoved(key.old_kid, k.kid, k.since)};
+      }
+    }
+    data_.rotated.push_back(key);
+    return KeyRotation{RotateResult::kAdded, ""};
+  }
+  Result<std::vector<receiver::RotatedKey>> RotatedKeys(const std::string& node) override {
+    std::vector<receiver::RotatedKey> keys;
+    for (const auto& k : data_.rotated) {
+      if (k.node == node) keys.push_back(k);
+    }
+    return keys;
   }
   Outcome Ping() override { return Success(); }
 
@@ -145,6 +192,7 @@ class MemoryRecordStore final : public receiver::RecordStore {
 
   struct Data {
     std::vector<NodeEntry> nodes;
+    std::vector<receiver::RotatedKey> rotated;
     std::map<std::tuple<std::string, std::int64_t, std::int64_t>, StoredLink> records;
     std::set<std::tuple<std::string, std::int64_t, std::int64_t, std::string>> forks;
     std::map<std::pair<std::string, std::int64_t>, Watermark> marks;

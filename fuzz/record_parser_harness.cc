@@ -1,5 +1,7 @@
 #include "fuzz/record_parser_harness.h"
 
+#include "protocol/key_proof.h"
+
 #include <sodium.h>
 
 #include <cstdlib>
@@ -207,6 +209,10 @@ const HarnessKey& RevokedKey() {
   static const HarnessKey key = MakeKey("fuzz-revoked", "fleet fuzz: a revoked node key.!");
   return key;
 }
+const HarnessKey& NextKey() {
+  static const HarnessKey key = MakeKey("fuzz-node", "fleet fuzz: the node's next key!");
+  return key;
+}
 const HarnessKey& UnknownKey() {
   static const HarnessKey key = MakeKey("fuzz-stranger", "fleet fuzz: a key nobody knows.!");
   return key;
@@ -268,6 +274,12 @@ protocol::Record HarnessRecord(const HarnessKey& key, std::int64_t epoch, std::i
                                 "active (running) after 6 s",
                                 3};
       break;
+    case RecordType::kKeyRotate: {
+      const HarnessKey& next = NextKey();
+      record.body = KeyRotate{next.public_key, next.kid,
+                              SignKeyProof({key.node, key.kid, next.kid, kAt}, next.secret_key)};
+      break;
+    }
   }
   return record;
 }

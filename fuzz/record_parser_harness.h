@@ -36,6 +36,7 @@ struct HarnessKey {
 const HarnessKey& ActiveKey();   // registered to node "fuzz-node"
 const HarnessKey& RevokedKey();  // registered to node "fuzz-revoked", revoked
 const HarnessKey& UnknownKey();  // not registered (node "fuzz-stranger")
+const HarnessKey& NextKey();     // not registered: the active node's key_rotate moves to it
 
 // A compact JWS of payload with the usual header, signed with key.
 std::string SignPayload(std::string_view payload, const HarnessKey& key);

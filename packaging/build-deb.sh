@@ -7,6 +7,12 @@
 # VERSION-DEB_REVISION. Needs dpkg-dev (dpkg-shlibdeps), binutils (strip) and gzip; runs
 # as any user (files are owned by root in the package through --root-owner-group).
 set -euo pipefail
+# build-deb.sh --receiver [BUILD_DIR] [OUT_DIR]: fleet-receiver's package instead
+# (build-receiver-deb.sh), so this one script makes both.
+if [[ "${1:-}" == --receiver ]]; then
+  shift
+  exec bash "$(dirname "$0")/build-receiver-deb.sh" "$@"
+fi
 here=$(cd "$(dirname "$0")" && pwd)
 source_dir=$(cd "$here/.." && pwd)
 build_dir=$(cd "${1:-$source_dir/build}" && pwd)

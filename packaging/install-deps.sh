@@ -8,6 +8,7 @@ build_packages=(
   libsodium-dev libsystemd-dev libsqlite3-dev libcli11-dev libpq-dev doctest-dev
   tmux
   libcurl3-gnutls  # loaded by the agent on its first push (base/curl_library.h)
+  libssl-dev  # the receiver's native TLS (Asio over OpenSSL; libpq-dev pulls it in too)
 )
 test_packages=(
   systemd systemd-container dbus util-linux procps coreutils iproute2 clang-format jq sqlite3

@@ -120,8 +120,8 @@ std::string ChainHash(std::string_view text) { return Base64UrlEncode(Sha256(tex
 std::string GenesisHash() { return Base64UrlEncode(std::string(32, '\0')); }
 
 std::string SignCompactJws(std::string_view payload_json, const SecretKey& secret,
-                           const std::string& kid) {
-  const nlohmann::json header = {{"alg", "EdDSA"}, {"kid", kid}, {"typ", "fleet-record+jws"}};
+                           const std::string& kid, std::string_view typ) {
+  const nlohmann::json header = {{"alg", "EdDSA"}, {"kid", kid}, {"typ", typ}};
   const std::string signing_input =
       Base64UrlEncode(header.dump()) + "." + Base64UrlEncode(payload_json);
   unsigned char signature[crypto_sign_BYTES];
@@ -133,7 +133,8 @@ std::string SignCompactJws(std::string_view payload_json, const SecretKey& secre
              std::string_view(reinterpret_cast<const char*>(signature), sizeof signature));
 }
 
-Result<VerifiedJws> VerifyCompactJws(std::string_view jws, const PublicKey& key) {
+Result<VerifiedJws> VerifyCompactJws(std::string_view jws, const PublicKey& key,
+                                     std::string_view typ) {
   const auto first = jws.find('.');
   const auto second = first == std::string_view::npos ? first : jws.find('.', first + 1);
   if (second == std::string_view::npos || jws.find('.', second + 1) != std::string_view::npos) {
@@ -149,9 +150,10 @@ Result<VerifiedJws> VerifyCompactJws(std::string_view jws, const PublicKey& key)
   if (alg == header.end() || !alg->is_string() || *alg != "EdDSA") {
     return Error{"alg must be EdDSA"};
   }
-  auto typ = header.find("typ");
-  if (typ == header.end() || *typ != "fleet-record+jws")
-    return Error{"typ must be fleet-record+jws"};
+  auto typ_it = header.find("typ");
+  if (typ_it == header.end() || !typ_it->is_string() || typ_it->get<std::string>() != typ) {
+    return Error{"typ must be " + std::string(typ)};
+  }
   auto kid = header.find("kid");
   if (kid == header.end() || !kid->is_string()) return Error{"kid missing"};
   if (signature->size() != crypto_sign_BYTES) return Error{"signature has the wrong length"};

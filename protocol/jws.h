@@ -42,15 +42,19 @@ bool IsKeyIdShape(std::string_view kid);
 // silently, other verifiers the first). Errors are one printable ASCII line.
 Result<nlohmann::json> ParseStrictJson(std::string_view text, int max_depth);
 
+// The typ of a record; a key_rotate's proof has its own (protocol/key_proof.h).
+inline constexpr std::string_view kRecordTyp = "fleet-record+jws";
+
 std::string SignCompactJws(std::string_view payload_json, const SecretKey& secret,
-                           const std::string& kid);
+                           const std::string& kid, std::string_view typ = kRecordTyp);
 
 struct VerifiedJws {
   std::string kid;
   std::string payload;  // the JSON text
 };
 // Checks shape, header (alg EdDSA, typ), and the signature with `key`.
-Result<VerifiedJws> VerifyCompactJws(std::string_view jws, const PublicKey& key);
+Result<VerifiedJws> VerifyCompactJws(std::string_view jws, const PublicKey& key,
+                                     std::string_view typ = kRecordTyp);
 
 // The protected header of a compact JWS, read without a key (to pick the key by kid): a
 // JSON object with no key but alg, kid and typ, none twice. Fields absent or not strings

@@ -13,9 +13,9 @@ namespace {
 
 using nlohmann::json;
 
-constexpr std::array<std::string_view, 8> kTypeNames = {"heartbeat",   "task",       "incident",
-                                                        "agent_start", "agent_stop", "ack",
-                                                        "maintenance", "remediation"};
+constexpr std::array<std::string_view, 9> kTypeNames = {"heartbeat",   "task",        "incident",
+                                                        "agent_start", "agent_stop",  "ack",
+                                                        "maintenance", "remediation", "key_rotate"};
 static_assert(kTypeNames.size() == std::variant_size_v<RecordBody>);
 constexpr std::array<std::string_view, 4> kStateNames = {"ok", "warning", "critical", "unknown"};
 constexpr std::array<std::string_view, 3> kViaNames = {"telegram", "cli", "receiver"};
@@ -326,6 +326,38 @@ Remediation ReadRemediation(FieldReader& r) {
   return done;
 }
 
+// new_jwk: exactly kty OKP, crv Ed25519, x (32 bytes, canonical base64url) and kid KeyId(x).
+KeyRotate ReadKeyRotate(FieldReader& r) {
+  KeyRotate rotate;
+  const json* jwk = r.Object(fields::kNewJwk);
+  rotate.proof = r.Text(fields::kProof, kMaxProofBytes, true);
+  if (r.failure()) return rotate;
+  const std::string name = fields::kNewJwk;
+  const auto member = [&](const char* key) -> std::string {
+    auto it = jwk->find(key);
+    return it != jwk->end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  for (const auto& item : jwk->items()) {
+    const std::string& key = item.key();
+    if (key != "kty" && key != "crv" && key != "x" && key != "kid") {
+      return r.Fail<KeyRotate>(name, "has unknown member '" + PrintableAscii(key, 40) + "'");
+    }
+  }
+  if (member("kty") != "OKP" || member("crv") != "Ed25519") {
+    return r.Fail<KeyRotate>(name, "must be an Ed25519 key (kty OKP, crv Ed25519)");
+  }
+  auto x = Base64UrlDecode(member("x"));
+  if (!x || x->size() != rotate.new_key.size() || Base64UrlEncode(*x) != member("x")) {
+    return r.Fail<KeyRotate>(name + ".x", "must be a 32-byte key in base64url");
+  }
+  std::copy(x->begin(), x->end(), rotate.new_key.begin());
+  rotate.new_kid = KeyId(rotate.new_key);
+  if (member("kid") != rotate.new_kid) {
+    return r.Fail<KeyRotate>(name + ".kid", "must be the key's kid " + rotate.new_kid);
+  }
+  return rotate;
+}
+
 json ChecksJson(const std::map<std::string, CheckState>& checks) {
   json out = json::object();
   for (const auto& [name, state] : checks) out[name] = CheckStateName(state);
@@ -437,6 +469,9 @@ std::string EncodeRecord(const Record& record) {
           p[fields::kOutcome] = RemedyOutcomeName(body.outcome);
           p[fields::kChanged] = body.changed ? json(*body.changed) : json(nullptr);
           p[fields::kIncident] = body.incident ? json(*body.incident) : json(nullptr);
+        } else if constexpr (std::is_same_v<Body, KeyRotate>) {
+          p[fields::kNewJwk] = json::parse(PublicJwk(body.new_key));
+          p[fields::kProof] = body.proof;
         }
       },
       record.body);
@@ -481,6 +516,9 @@ Result<Record> DecodeRecord(std::string_view payload_json) {
       break;
     case RecordType::kRemediation:
       record.body = ReadRemediation(r);
+      break;
+    case RecordType::kKeyRotate:
+      record.body = ReadKeyRotate(r);
       break;
   }
   r.RefuseUnread();

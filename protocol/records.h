@@ -20,6 +20,7 @@
 
 #include "base/result.h"
 #include "base/utc_time.h"
+#include "protocol/jws.h"
 
 namespace fleet::protocol {
 
@@ -67,6 +68,8 @@ inline constexpr char kStarted[] = "started";
 inline constexpr char kFinished[] = "finished";
 inline constexpr char kOutcome[] = "outcome";
 inline constexpr char kChanged[] = "changed";
+inline constexpr char kNewJwk[] = "new_jwk";
+inline constexpr char kProof[] = "proof";
 }  // namespace fields
 
 inline constexpr std::int64_t kRecordVersion = 1;
@@ -92,7 +95,8 @@ enum class RecordType {
   kAgentStop,
   kAck,
   kMaintenance,
-  kRemediation
+  kRemediation,
+  kKeyRotate
 };
 std::string_view RecordTypeName(RecordType type);
 std::optional<RecordType> ParseRecordType(std::string_view name);
@@ -215,9 +219,21 @@ struct Remediation {
   std::optional<std::int64_t> incident;
 };
 
+// The node moves to a new key (its old one signs this record, in the chain): `new_jwk` is
+// the new public key as a JWK ({"kty":"OKP","crv":"Ed25519","x":...,"kid":...}, exactly
+// those members, kid KeyId(x)); `proof` is a compact JWS the new key signed over the node,
+// the old and the new kid and this record's t (protocol/key_proof.h: proof of possession).
+// The decoder checks the JWK's shape; whoever verifies the record checks the proof.
+struct KeyRotate {
+  PublicKey new_key{};
+  std::string new_kid;  // KeyId(new_key)
+  std::string proof;    // at most kMaxProofBytes
+};
+inline constexpr std::size_t kMaxProofBytes = 1024;
+
 // In RecordType's order: Record::Type() is the index.
 using RecordBody = std::variant<Heartbeat, TaskRun, Incident, AgentStart, AgentStop, Ack,
-                                Maintenance, Remediation>;
+                                Maintenance, Remediation, KeyRotate>;
 
 struct Record {
   Envelope envelope;

@@ -5,8 +5,10 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <vector>
 
 #include "base/json_text.h"
 #include "base/utc_time.h"
@@ -136,12 +138,34 @@ int RunNodesList(const std::string& db, bool json) {
   if (!store) return Fail(store.error());
   auto nodes = (*store)->ListNodes();
   if (!nodes) return Fail(nodes.error());
+  // Each node's keys in the order it moved to them (key_rotate records): the first, as
+  // added, then each rotated to; the last one signs now.
+  std::map<std::string, std::vector<RotatedKey>> rotated;
+  for (const auto& n : *nodes) {
+    auto keys = (*store)->RotatedKeys(n.node);
+    if (!keys) return Fail(keys.error());
+    rotated[n.node] = std::move(keys).value();
+  }
+  const auto current_kid = [&](const NodeEntry& n) {
+    const auto& keys = rotated[n.node];
+    return keys.empty() ? n.kid : keys.back().kid;
+  };
   if (json) {
     auto out = nlohmann::json::array();
     for (const auto& n : *nodes) {
+      auto keys = nlohmann::json::array(
+          {{{"kid", n.kid}, {"jwk", nlohmann::json::parse(PublicJwk(n.key))}, {"since", nullptr}}});
+      for (const auto& k : rotated[n.node]) {
+        keys.push_back({{"kid", k.kid},
+                        {"jwk", nlohmann::json::parse(PublicJwk(k.key))},
+                        {"since", UtcTime(k.since)},
+                        {"epoch", k.epoch},
+                        {"seq", k.seq}});
+      }
       out.push_back({{"node", n.node},
                      {"operator", n.operator_id},
-                     {"kid", n.kid},
+                     {"kid", current_kid(n)},
+                     {"keys", std::move(keys)},
                      {"revoked", n.revoked_at.has_value()},
                      {"added_at", UtcTime(n.added_at)},
                      {"revoked_at", n.revoked_at ? nlohmann::json(UtcTime(*n.revoked_at))
@@ -156,7 +180,8 @@ int RunNodesList(const std::string& db, bool json) {
             << "KID"
             << "STATUS\n";
   for (const auto& n : *nodes) {
-    std::cout << std::setw(24) << n.node << std::setw(20) << n.operator_id << std::setw(14) << n.kid
+    std::cout << std::setw(24) << n.node << std::setw(20) << n.operator_id << std::setw(14)
+              << current_kid(n)
               << (n.revoked_at ? "revoked " + UtcTime(*n.revoked_at) + " (" +
                                      PrintableAscii(n.revoke_reason, 200) + ")"
                                : "active")

@@ -2,23 +2,72 @@
 
 #include "receiver/cli/alert_commands.h"
 #include "receiver/cli/report_commands.h"
+#include "receiver/config/receiver_config.h"
 
 #include <CLI/CLI.hpp>
 #include <iostream>
 
 namespace fleet::receiver {
 
+namespace {
+
+// Reads receiver.yaml; nullopt after printing its errors.
+std::optional<ReceiverConfig> LoadConfig(const std::string& file) {
+  ParsedReceiverConfig parsed = ReadReceiverConfig(file);
+  for (const auto& error : parsed.errors) std::cerr << "fleet-receiver: " << error << "\n";
+  if (!parsed.errors.empty()) return std::nullopt;
+  return std::move(parsed.config);
+}
+
+bool Given(CLI::App* command, const std::string& flag) {
+  return command->get_option(flag)->count() > 0;
+}
+
+// receiver.yaml under the flags: a flag given on the command line wins over the file.
+void ApplyServeConfig(const ReceiverConfig& c, CLI::App* serve, ServeArgs& args) {
+  if (!c.listen.empty() && !Given(serve, "--listen")) args.listen = c.listen;
+  if (!Given(serve, "--db")) args.db = c.database.value_or(kDefaultReceiverDb);
+  if (c.tls && !Given(serve, "--tls-cert") && !Given(serve, "--tls-key")) {
+    args.tls_cert = c.tls->cert;
+    args.tls_key = c.tls->key;
+  }
+  if (c.threads && !Given(serve, "--threads")) args.threads = *c.threads;
+  if (c.max_connections && !Given(serve, "--max-connections")) {
+    args.max_connections = *c.max_connections;
+  }
+  if (c.max_connections_per_peer && !Given(serve, "--max-connections-per-peer")) {
+    args.max_connections_per_peer = *c.max_connections_per_peer;
+  }
+  if (c.read_timeout_s && !Given(serve, "--read-timeout")) args.read_timeout_s = *c.read_timeout_s;
+  if (c.alerts_file && !Given(serve, "--alerts")) args.alerts_file = *c.alerts_file;
+  args.silent_after_s = c.silent_after_s;
+}
+
+void ApplyReportConfig(const ReceiverConfig& c, CLI::App* report, ReportArgs& args) {
+  if (!Given(report, "--db")) args.db = c.database.value_or(kDefaultReceiverDb);
+  if (c.live_within && !Given(report, "--live-within")) args.live_within = *c.live_within;
+  if (c.late_minutes && !Given(report, "--late-minutes")) args.late_minutes = *c.late_minutes;
+}
+
+}  // namespace
+
 int RunReceiverCli(int argc, char** argv) {
   CLI::App app{"fleet-receiver: verifies and stores the records fleet agents push."};
   app.require_subcommand(1);
 
   ServeArgs serve_args;
+  std::string serve_config;
   CLI::App* serve = app.add_subcommand("serve", "Accept records over HTTP (POST /v1/records).");
-  serve->add_option("--listen", serve_args.listen, "host:port to listen on (port 0: any free)")
-      ->capture_default_str();
+  serve->add_option("--config", serve_config,
+                    "receiver.yaml (e.g. /etc/fleet-receiver/receiver.yaml); flags override it");
   serve
-      ->add_option("--db", serve_args.db, "SQLite file (created when missing) or postgresql:// URI")
-      ->required();
+      ->add_option("--listen", serve_args.listen,
+                   "host:port to listen on (port 0: any free); repeat for several")
+      ->capture_default_str();
+  serve->add_option("--db", serve_args.db,
+                    "SQLite file (created when missing) or postgresql:// URI (required without "
+                    "--config; with it, default " +
+                        std::string(kDefaultReceiverDb) + ")");
   serve->add_option("--threads", serve_args.threads, "Threads serving HTTP")
       ->check(CLI::Range(1, 64))
       ->capture_default_str();
@@ -40,6 +89,16 @@ int RunReceiverCli(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--alerts", serve_args.alerts_file,
                     "YAML file: alert operators and the foundation (Telegram, Discord, webhook)");
+  serve->add_option("--tls-cert", serve_args.tls_cert,
+                    "PEM certificate chain: serve HTTPS only (TLS 1.2+; reloaded on SIGHUP)");
+  serve->add_option("--tls-key", serve_args.tls_key, "PEM private key of --tls-cert");
+
+  std::string checked_config;
+  CLI::App* config_command = app.add_subcommand("config", "receiver.yaml.");
+  config_command->require_subcommand(1);
+  CLI::App* config_check = config_command->add_subcommand(
+      "check", "Check receiver.yaml: 'valid', or every error with file:line:column (exit 2).");
+  config_check->add_option("FILE", checked_config, "The file")->required();
 
   CLI::App* nodes = app.add_subcommand("nodes", "The registry of node keys.");
   nodes->require_subcommand(1);
@@ -136,9 +195,12 @@ int RunReceiverCli(int argc, char** argv) {
   import->add_option("--db", db, "Receiver database")->required();
   import->add_option("FILE", registry_file, "YAML file")->required();
   ReportArgs report_args;
+  std::string report_config;
   auto add_report = [&](const char* name, const char* about) {
     CLI::App* report = app.add_subcommand(name, about);
-    report->add_option("--db", report_args.db, "Receiver database")->required();
+    report->add_option("--config", report_config,
+                       "receiver.yaml: the database and the reports: policy (flags override it)");
+    report->add_option("--db", report_args.db, "Receiver database (required without --config)");
     report->add_option("--month", report_args.month, "Calendar month, UTC: YYYY-MM")->required();
     report->add_flag("--json{json}", report_args.format, "Print JSON");
     report->add_flag("--csv{csv}", report_args.format, "Print CSV");
@@ -167,7 +229,29 @@ int RunReceiverCli(int argc, char** argv) {
     std::cerr << "fleet-receiver: " << e.what() << " (see --help)\n";
     return kExitUsage;
   }
+  if (serve->parsed() || uptime->parsed() || statement->parsed()) {
+    CLI::App* command = serve->parsed() ? serve : uptime->parsed() ? uptime : statement;
+    const std::string& config_file = serve->parsed() ? serve_config : report_config;
+    if (!config_file.empty()) {
+      auto config = LoadConfig(config_file);
+      if (!config) return kExitUsage;
+      if (serve->parsed()) {
+        ApplyServeConfig(*config, command, serve_args);
+      } else {
+        ApplyReportConfig(*config, command, report_args);
+      }
+    }
+    if ((serve->parsed() ? serve_args.db : report_args.db).empty()) {
+      std::cerr << "fleet-receiver: --db or --config is required (see --help)\n";
+      return kExitUsage;
+    }
+  }
   if (serve->parsed()) return RunServe(serve_args);
+  if (config_check->parsed()) {
+    if (!LoadConfig(checked_config)) return kExitUsage;
+    std::cout << checked_config << ": valid\n";
+    return 0;
+  }
   if (add->parsed()) return RunNodesAdd(add_args);
   if (list->parsed()) return RunNodesList(db, json);
   if (revoke->parsed()) return RunNodesRevoke(revoke_args);

@@ -1,10 +1,13 @@
-// The fleet-receiver command line: `serve` (the HTTP ingest server), `nodes add|list|
+// The fleet-receiver command line: `serve` (the HTTP ingest server; `--config FILE` reads
+// receiver.yaml, receiver/config/receiver_config.h, flags given win over it), `nodes add|list|
 // revoke` (the registry of node keys), `operators ...|revoke` and the reports. Exit codes: 0 ok, 1
 // runtime error (database, JWK file, listening), 2 usage error; errors are one line on stderr.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <vector>
 
 namespace fleet::receiver {
 
@@ -12,13 +15,16 @@ inline constexpr int kExitRuntime = 1;
 inline constexpr int kExitUsage = 2;
 
 struct ServeArgs {
-  std::string listen = "127.0.0.1:8080";
+  std::vector<std::string> listen{"127.0.0.1:8080"};
   std::string db;
   int threads = 2;
   int max_connections = 256;
   int max_connections_per_peer = 64;
   int read_timeout_s = 30;
   std::string alerts_file;  // --alerts: empty, no alerting
+  std::string tls_cert;     // --tls-cert and --tls-key: both or neither (plain HTTP)
+  std::string tls_key;
+  std::optional<std::int64_t> silent_after_s;  // receiver.yaml: over the alerts file's
 };
 int RunServe(const ServeArgs& args);
 

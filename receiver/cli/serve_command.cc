@@ -42,6 +42,32 @@ void FitDescriptorLimit(int max_connections) {
   }
 }
 
+// SIGHUP: new TLS handshakes use the certificate and key as they are now on disk (renewed
+// every 60-90 days); open connections keep theirs. A bad pair keeps the old one, said once.
+void WatchHangups(boost::asio::signal_set& hangups,
+                  std::vector<std::unique_ptr<HttpServer>>& servers, const HttpOptions& options) {
+  hangups.async_wait([&hangups, &servers, &options](const boost::system::error_code& ec, int) {
+    if (ec) return;
+    if (!options.tls) {
+      spdlog::info("SIGHUP: nothing to reload (no TLS)");
+    } else {
+      // Each server loads the same files; a bad pair fails for the first alike: said once.
+      Outcome reloaded = Success();
+      for (auto& server : servers) {
+        if (!(reloaded = server->ReloadTls())) break;
+      }
+      if (!reloaded) {
+        spdlog::error("SIGHUP: TLS not reloaded, still serving the previous certificate: {}",
+                      reloaded.error());
+      } else {
+        spdlog::info("SIGHUP: TLS reloaded from {} and {}", options.tls->cert_file,
+                     options.tls->key_file);
+      }
+    }
+    WatchHangups(hangups, servers, options);
+  });
+}
+
 }  // namespace
 
 int RunServe(const ServeArgs& args) {
@@ -58,9 +84,21 @@ int RunServe(const ServeArgs& args) {
   mallopt(M_MMAP_THRESHOLD, 4 << 20);
 
   FitDescriptorLimit(args.max_connections);
-  auto endpoint = ParseListenAddress(args.listen);
-  if (!endpoint) {
-    spdlog::error("--listen {}: {}", args.listen, endpoint.error());
+  std::vector<boost::asio::ip::tcp::endpoint> endpoints;
+  for (const std::string& listen : args.listen) {
+    auto endpoint = ParseListenAddress(listen);
+    if (!endpoint) {
+      spdlog::error("--listen {}: {}", listen, endpoint.error());
+      return kExitUsage;
+    }
+    endpoints.push_back(*endpoint);
+  }
+  if (endpoints.empty()) {
+    spdlog::error("no address to listen on");
+    return kExitUsage;
+  }
+  if (args.tls_cert.empty() != args.tls_key.empty()) {
+    spdlog::error("--tls-cert and --tls-key go together");
     return kExitUsage;
   }
   auto store = OpenRecordStore(args.db, true);
@@ -80,6 +118,7 @@ int RunServe(const ServeArgs& args) {
       for (const auto& error : parsed.errors) spdlog::error("{}", error);
       return kExitUsage;
     }
+    if (args.silent_after_s) parsed.settings.silent_after = *args.silent_after_s;
     const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
     auto secrets = LoadReceiverAlertSecrets(parsed.settings, credentials ? credentials : "");
     if (!secrets) {
@@ -97,27 +136,40 @@ int RunServe(const ServeArgs& args) {
 
   boost::asio::io_context io(args.threads);
   HttpOptions options;
+  if (!args.tls_cert.empty()) options.tls = TlsFiles{args.tls_cert, args.tls_key};
   options.max_connections = args.max_connections;
   options.max_connections_per_peer = args.max_connections_per_peer;
   options.read_timeout = std::chrono::seconds(args.read_timeout_s);
-  HttpServer server(io, options, [&api](HttpRequest request, HttpRespond respond) {
-    api.Handle(std::move(request), std::move(respond));
-  });
-  auto bound = server.Listen(*endpoint);
-  if (!bound) {
-    spdlog::error("{}", bound.error());
-    return kExitRuntime;
+  // One server per address, each with its own connection table, all on the same threads.
+  std::vector<std::unique_ptr<HttpServer>> servers;
+  std::string bound_text;
+  for (const auto& endpoint : endpoints) {
+    servers.push_back(
+        std::make_unique<HttpServer>(io, options, [&api](HttpRequest request, HttpRespond respond) {
+          api.Handle(std::move(request), std::move(respond));
+        }));
+    auto bound = servers.back()->Listen(endpoint);
+    if (!bound) {
+      spdlog::error("{}", bound.error());
+      return kExitRuntime;
+    }
+    const std::string address = bound->address().to_string();
+    bound_text += (bound_text.empty() ? "" : ", ") +
+                  (bound->address().is_v6() ? "[" + address + "]" : address) + ":" +
+                  std::to_string(bound->port());
   }
 
   boost::asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code& ec, int signal_number) {
     if (ec) return;
     spdlog::info("stopping on {}", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
-    server.Stop();
+    for (auto& server : servers) server->Stop();
     io.stop();
   });
-  spdlog::info("listening on {}:{} (database {}, {} thread(s))", bound->address().to_string(),
-               bound->port(), DisplayDb(args.db), args.threads);
+  boost::asio::signal_set hangups(io, SIGHUP);
+  WatchHangups(hangups, servers, options);
+  spdlog::info("listening on {}{} (database {}, {} thread(s))", bound_text,
+               options.tls ? " with TLS" : "", DisplayDb(args.db), args.threads);
 
   std::vector<std::thread> threads;
   for (int i = 1; i < args.threads; ++i) threads.emplace_back([&io] { io.run(); });

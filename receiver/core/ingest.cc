@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 #include <map>
+#include <span>
+#include <variant>
 #include <vector>
 
 namespace fleet::receiver {
@@ -163,8 +165,10 @@ PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key, std
                                       " records of node " + record.node + " in the minute of " +
                                       record.t}});
     } else {
+      const bool key_move = std::holds_alternative<protocol::KeyRotate>(record.decoded.body);
       records.push_back(std::move(record));
       batch.record_lines.push_back(line.number);
+      if (key_move) break;  // the rest is signed with the new key: see the header
     }
   }
   if (records.empty()) {
@@ -180,13 +184,28 @@ PreparedBatch PrepareBatch(std::string_view body, const KeyLookup& find_key, std
 
 IngestReply ApplyBatch(RecordStore& store, const PreparedBatch& batch, std::int64_t now) {
   if (batch.refused) return *batch.refused;
-  const auto& records = batch.records;
+  std::span<const VerifiedRecord> records = batch.records;
   const std::string& node = records.front().node;
   const std::int64_t epoch = records.front().epoch;
   protocol::PushAck ack;
   ack.node = node;
   ack.epoch = epoch;
   std::vector<RejectedLine> rejected = batch.rejected;
+  // A key_rotate ends a batch (PrepareBatch): its new key is registered before it is stored.
+  const VerifiedRecord& last = records.back();
+  if (const auto* rotate = std::get_if<protocol::KeyRotate>(&last.decoded.body)) {
+    auto moved = store.AddRotatedKey({last.node, last.kid, rotate->new_kid, rotate->new_key,
+                                      last.t_unix, last.epoch, last.seq, now});
+    if (!moved) return StoreFailure(moved.error());
+    if (moved->result == RotateResult::kRefused) {
+      rejected.push_back({batch.record_lines.back(), {RejectKind::kInvalid, moved->refusal}});
+      records = records.first(records.size() - 1);
+      if (records.empty()) {
+        return ErrorReply(
+            400, "line " + std::to_string(rejected.back().line) + ": " + moved->refusal, rejected);
+      }
+    }
+  }
   // Records of the node in each minute of t, stored before or by this batch: at most
   // kMaxRecordsPerMinute across batches (a record already stored is a duplicate, not one
   // more).

@@ -17,6 +17,14 @@
 //   neither it nor any line after it is looked at, so the records before it are stored and
 //   acknowledged (a 200 that does not name it: nothing the agent should set aside for good),
 //   and the agent's next push, starting at it, is refused 403 with the revocation's reason.
+// - A key_rotate record (verified with both signatures, record_verify.h) ends the batch too:
+//   the lines after it, signed with the new key, are not looked at (nor their kid looked up,
+//   so no cache remembers it unknown); ApplyBatch registers the new key for the node
+//   (RecordStore::AddRotatedKey) in the transaction that stores the record, and the agent's
+//   next push, starting after it, verifies with that key. A move the registry refuses (the
+//   new kid is a key already registered, the old key moved before to another) refuses that
+//   record, and nothing is registered. The move is registered even when the record lands as a
+//   fork: both keys signed it.
 // Reply 200: a PushAck (protocol/push_reply.h), chain_break set when the seq after ack_seq
 // is stored but does not link, next_epoch when forks were seen. No valid line: 403 when the
 // batch stopped at a revoked line (its reason the error), 401 when every kid is unknown, 403

@@ -1,6 +1,17 @@
 #include "receiver/core/record_store.h"
 
+#include "base/utc_time.h"
+
 namespace fleet::receiver {
+
+std::string RotatedKidTaken(const std::string& kid) {
+  return "kid " + kid + " is already registered: a key may belong to one node only, once";
+}
+
+std::string OldKidMoved(const std::string& old_kid, const std::string& moved_to, std::int64_t at) {
+  return "kid " + old_kid + " already moved to kid " + moved_to + " at " + FormatUtc(at) +
+         ": a key moves once";
+}
 
 Result<std::vector<InsertResult>> RecordStore::InsertRecords(
     std::span<const VerifiedRecord> records, std::int64_t received_at) {

@@ -29,6 +29,34 @@ struct NodeEntry {
   std::string revoke_reason;               // why (empty: none given)
 };
 
+// A key the node moved to by a key_rotate record (verified: signed by old_kid, the node's
+// key, with the new key's proof; record_verify.h): from then on the receiver knows it for
+// that node alone, and old_kid signs nothing after `since`.
+struct RotatedKey {
+  std::string node;
+  std::string old_kid;
+  std::string kid;
+  PublicKey key{};
+  std::int64_t since = 0;  // the key_rotate record's t, unix seconds
+  std::int64_t epoch = 0;  // where that record is in the node's chain
+  std::int64_t seq = 0;
+  std::int64_t added_at = 0;  // when the receiver took it, unix seconds
+};
+
+enum class RotateResult {
+  kAdded,    // registered now
+  kAlready,  // the same move was registered before (the record pushed again)
+  kRefused,  // the new kid is another key's, or old_kid moved to another key before
+};
+struct KeyRotation {
+  RotateResult result = RotateResult::kAdded;
+  std::string refusal;  // kRefused: why, one line
+};
+
+// The refusals of AddRotatedKey, the same from every store.
+std::string RotatedKidTaken(const std::string& kid);
+std::string OldKidMoved(const std::string& old_kid, const std::string& moved_to, std::int64_t at);
+
 enum class InsertResult {
   kStored,     // new (node, epoch, seq)
   kDuplicate,  // the same record (same hash) was already stored
@@ -61,7 +89,16 @@ class RecordStore {
   // first time and reason.
   virtual Outcome RevokeNode(const std::string& node, std::int64_t at,
                              const std::string& reason) = 0;
+  // The key of a kid: a node's first key (AddNode) or one it rotated to (AddRotatedKey),
+  // with the node's revocation and, when the node moved on from it, retired_at.
   virtual Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) = 0;
+  // Registers the new key of a verified key_rotate record, in the caller's transaction. A
+  // kid belongs to one node and one move only: a new kid already registered (a node's key,
+  // a rotated key, this node's or another's) or an old_kid already moved to another key is
+  // refused; the same move again is kAlready. AddNode refuses a kid registered here too.
+  virtual Result<KeyRotation> AddRotatedKey(const RotatedKey& key) = 0;
+  // The keys node rotated to, in the order it moved to them.
+  virtual Result<std::vector<RotatedKey>> RotatedKeys(const std::string& node) = 0;
 
   // True when the database answers.
   virtual Outcome Ping() = 0;

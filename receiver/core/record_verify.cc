@@ -5,6 +5,7 @@
 
 #include "base/json_text.h"
 #include "base/utc_time.h"
+#include "protocol/key_proof.h"
 #include "protocol/records.h"
 
 namespace fleet::receiver {
@@ -53,6 +54,28 @@ std::optional<Rejection> RefuseRevoked(const RegisteredKey& key, std::int64_t t)
                    key.node};
 }
 
+// A key the node rotated away from signs nothing after the key_rotate record's t.
+std::optional<Rejection> RefuseRetired(const RegisteredKey& key, std::int64_t t) {
+  if (!key.retired_at || t <= *key.retired_at) return std::nullopt;
+  return Invalid("kid " + key.kid + " of node " + key.node + " was replaced by kid " +
+                 key.successor_kid + " at " + FormatUtc(*key.retired_at) +
+                 " (key_rotate): it signs nothing after that, and this record says " +
+                 FormatUtc(t));
+}
+
+// Both halves of a key move: the old key signed the record (verified before), the new one
+// the proof, for this node, this old key, that new key and this record's t.
+std::optional<Rejection> RefuseKeyRotate(const RegisteredKey& key, const protocol::Envelope& e,
+                                         const protocol::KeyRotate& rotate) {
+  if (rotate.new_kid == key.kid) {
+    return Invalid("payload new_jwk: the key_rotate moves kid " + key.kid + " to itself");
+  }
+  auto proven = protocol::VerifyKeyProof(rotate.proof, rotate.new_key,
+                                         {e.node, key.kid, rotate.new_kid, e.t});
+  if (!proven) return Invalid("payload proof: " + proven.error());
+  return std::nullopt;
+}
+
 }  // namespace
 
 VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup, std::int64_t now) {
@@ -78,6 +101,10 @@ VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup, std::
   }
   if (auto why = RefuseFuture(protocol::fields::kT, e.t, now)) return std::move(*why);
   if (auto why = RefuseRevoked(key, e.t)) return std::move(*why);
+  if (auto why = RefuseRetired(key, e.t)) return std::move(*why);
+  if (const auto* rotate = std::get_if<protocol::KeyRotate>(&decoded->body)) {
+    if (auto why = RefuseKeyRotate(key, e, *rotate)) return std::move(*why);
+  }
   if (const auto* beat = std::get_if<protocol::Heartbeat>(&decoded->body)) {
     // The minute a heartbeat covers is what uptime counts: bounded like t.
     if (auto why = RefuseFuture(protocol::fields::kMinute, beat->minute, now))
@@ -100,6 +127,7 @@ VerifyOutcome VerifyRecord(std::string_view line, const KeyLookup& lookup, std::
   record.payload = std::move(verified->payload);
   record.jws = std::string(line);
   record.hash = ChainHash(line);
+  record.kid = key.kid;
   return record;
 }
 

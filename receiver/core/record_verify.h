@@ -6,8 +6,11 @@
 // key; the payload (strict JSON: depth-limited, no duplicate key) must carry the common
 // fields with the right types and name the key's own node. A revoked node's records signed
 // (t) after its revocation time are refused with the revocation's reason; those signed
-// before it (spooled, late) are taken as any other. node, type, t and prev hold no
-// control character (PostgreSQL would cut a string at NUL where SQLite keeps it); epoch and
+// before it (spooled, late) are taken as any other. A key the node rotated away from (a
+// key_rotate record it signed, stored) signs nothing after that record's t. A key_rotate
+// record must carry a proof (protocol/key_proof.h) the new key signed for this node, this
+// signer's kid, the new kid and this record's t: both keys sign the move. node, type, t and prev
+// hold no control character (PostgreSQL would cut a string at NUL where SQLite keeps it); epoch and
 // seq lie in [1, 2^53) (exact in every JSON reader, no overflow in seq arithmetic); t (and a
 // heartbeat's minute, on a minute boundary, and an ack's at) is RFC 3339 UTC as the agent
 // writes it and at most kMaxFutureSeconds ahead of the receive time `now`. (A maintenance
@@ -40,6 +43,10 @@ struct RegisteredKey {
   PublicKey key{};
   std::optional<std::int64_t> revoked_at;
   std::string revoke_reason;
+  // The node moved from this key to successor_kid by a key_rotate record signed at
+  // retired_at (unix seconds): records it signs after that are refused.
+  std::optional<std::int64_t> retired_at;
+  std::string successor_kid;
 };
 
 // Finds the key registered under a kid (nullopt when unknown); an Error when the registry
@@ -58,6 +65,7 @@ struct VerifiedRecord {
   std::string hash;          // ChainHash(jws): what the next record's prev must be
   std::int64_t t_unix = 0;   // t in unix seconds
   protocol::Record decoded;  // the payload as the contract decodes it: the typed columns
+  std::string kid;           // the key that signed it
 };
 
 enum class RejectKind {

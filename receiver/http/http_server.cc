@@ -1,13 +1,20 @@
 #include "receiver/http/http_server.h"
 
+#include <openssl/err.h>
 #include <algorithm>
 #include <array>
+
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <type_traits>
 
 #include "base/json_text.h"
 #include "receiver/http/connection_table.h"
@@ -28,6 +35,14 @@ struct HttpServer::Shared {
   net::steady_timer accept_pause;  // on the acceptor's strand
   ConnectionTable connections;
   std::atomic<bool> stopped{false};
+  // With TLS: the context new connections get; a reload swaps it under the mutex.
+  std::mutex tls_mutex;
+  std::shared_ptr<net::ssl::context> tls;
+
+  std::shared_ptr<net::ssl::context> CurrentTls() {
+    std::lock_guard lock(tls_mutex);
+    return tls;
+  }
 
   Shared(net::io_context& context, HttpOptions opts, HttpHandler h)
       : io(context),
@@ -55,10 +70,26 @@ bool IsParseError(const beast::error_code& ec) {
 
 ConnectionTable::Clock::time_point Now() { return ConnectionTable::Clock::now(); }
 
-class Session : public std::enable_shared_from_this<Session> {
+// What a plain-HTTP client on the TLS port gets (as nginx does), before the port closes.
+std::string PlainOnTlsPortReply() {
+  const std::string body = JsonError(400, "this port speaks TLS: use https://").body;
+  return "HTTP/1.1 400 Bad Request\r\nServer: fleet-receiver\r\n"
+         "Content-Type: application/json\r\nConnection: close\r\nContent-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + body;
+}
+
+// One connection. kTls: the first bytes must be a TLS handshake (else a plain 400 and the
+// connection closes), then HTTP runs inside TLS exactly as it does on a plain connection.
+template <bool kTls>
+class Session : public std::enable_shared_from_this<Session<kTls>> {
  public:
-  Session(tcp::socket socket, std::string peer, std::shared_ptr<HttpServer::Shared> shared)
-      : stream_(std::move(socket)),
+  using Stream = std::conditional_t<kTls, beast::ssl_stream<beast::tcp_stream>, beast::tcp_stream>;
+  using std::enable_shared_from_this<Session<kTls>>::shared_from_this;
+
+  Session(tcp::socket socket, std::string peer, std::shared_ptr<HttpServer::Shared> shared,
+          std::shared_ptr<net::ssl::context> tls)
+      : tls_(std::move(tls)),
+        stream_(MakeStream(std::move(socket), tls_.get())),
         shared_(std::move(shared)),
         peer_(std::move(peer)),
         buffer_(shared_->options.header_limit + kReadSlack) {}
@@ -68,7 +99,13 @@ class Session : public std::enable_shared_from_this<Session> {
   void Admitted(ConnectionTable::Id id) { id_ = id; }
 
   void Start() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if constexpr (kTls) {
+        self->Detect();
+      } else {
+        self->Read();
+      }
+    });
   }
 
   // Closes from any thread (eviction): the close runs on the session's strand.
@@ -80,7 +117,63 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  static Stream MakeStream(tcp::socket socket, net::ssl::context* tls) {
+    if constexpr (kTls) {
+      return Stream(beast::tcp_stream(std::move(socket)), *tls);
+    } else {
+      return Stream(std::move(socket));
+    }
+  }
+  beast::tcp_stream& Tcp() { return beast::get_lowest_layer(stream_); }
+
   void Enter(ConnectionPhase phase) { shared_->connections.Enter(id_, phase, Now()); }
+
+  // TLS: is it a handshake at all? A client speaking plain HTTP gets told so in plain HTTP.
+  void Detect() {
+    Enter(ConnectionPhase::kFresh);
+    Tcp().expires_after(shared_->options.read_timeout);
+    beast::async_detect_ssl(Tcp(), buffer_,
+                            [self = shared_from_this()](beast::error_code ec, bool is_tls) {
+                              if (ec) return self->Close();
+                              if (!is_tls) return self->RefusePlain();
+                              self->Handshake();
+                            });
+  }
+
+  void Handshake() {
+    if constexpr (kTls) {
+      stream_.async_handshake(
+          net::ssl::stream_base::server, buffer_.data(),
+          [self = shared_from_this()](beast::error_code ec, std::size_t used) {
+            if (ec) {
+              if (ec != beast::error::timeout && ec != net::error::operation_aborted) {
+                self->LogHandshakeFailure(ec);
+              }
+              return self->Close();
+            }
+            self->buffer_.consume(used);
+            self->Read();
+          });
+    }
+  }
+
+  void LogHandshakeFailure(const beast::error_code& ec) {
+    ERR_clear_error();
+    LogRefusal("tls-handshake", peer_,
+               "refused a TLS handshake from " + peer_ + ": " + PrintableAscii(ec.message(), 200));
+  }
+
+  void RefusePlain() {
+    LogRefusal("not-tls", peer_,
+               "refused a connection (400) from " + peer_ + ": plain HTTP on the TLS port");
+    Enter(ConnectionPhase::kHandling);
+    plain_refusal_ = PlainOnTlsPortReply();
+    net::async_write(Tcp(), net::buffer(plain_refusal_),
+                     [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                       if (ec) return self->Close();
+                       self->DrainAndClose();
+                     });
+  }
 
   void Read() {
     Enter(delivered_ ? ConnectionPhase::kIdle : ConnectionPhase::kFresh);
@@ -88,7 +181,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->body_limit(shared_->options.body_limit);
     parser_->header_limit(static_cast<std::uint32_t>(shared_->options.header_limit));
     request_deadline_ = Now() + shared_->options.read_timeout;
-    stream_.expires_at(request_deadline_);
+    Tcp().expires_at(request_deadline_);
     http::async_read_header(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->OnHeader(ec); });
@@ -106,7 +199,7 @@ class Session : public std::enable_shared_from_this<Session> {
     Enter(ConnectionPhase::kBody);
     const auto allowance =
         BodyAllowance(parser_->content_length().value_or(0), shared_->connections.Limits());
-    stream_.expires_at(std::min(request_deadline_, Now() + allowance));
+    Tcp().expires_at(std::min(request_deadline_, Now() + allowance));
     auto expect = message.find(http::field::expect);
     if (expect == message.end() || !beast::iequals(expect->value(), "100-continue")) {
       return ReadBody();
@@ -212,7 +305,7 @@ class Session : public std::enable_shared_from_this<Session> {
     response_.body() = std::move(response.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();
-    stream_.expires_after(shared_->options.read_timeout);
+    Tcp().expires_after(shared_->options.read_timeout);
     http::async_write(
         stream_, response_,
         [self = shared_from_this(), keep_alive, delivered](beast::error_code ec, std::size_t) {
@@ -223,32 +316,47 @@ class Session : public std::enable_shared_from_this<Session> {
         });
   }
 
-  // Closes gracefully: stop sending, then read and drop what the client still sends, so
-  // the kernel does not reset the connection before it has read our reply.
+  // Closes gracefully: stop sending (TLS: after close_notify), then read and drop what the
+  // client still sends, so the kernel does not reset the connection before it has read our
+  // reply.
   void Linger() {
     Enter(ConnectionPhase::kLinger);
+    if constexpr (kTls) {
+      Tcp().expires_after(kLingerTimeout);
+      stream_.async_shutdown([self = shared_from_this()](beast::error_code) {
+        ERR_clear_error();
+        self->DrainAndClose();
+      });
+    } else {
+      DrainAndClose();
+    }
+  }
+
+  void DrainAndClose() {
+    Enter(ConnectionPhase::kLinger);
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
-    stream_.expires_after(kLingerTimeout);
+    Tcp().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Tcp().expires_after(kLingerTimeout);
     Drain();
   }
 
   void Drain() {
-    stream_.async_read_some(net::buffer(scratch_),
-                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
-                              self->drained_ += n;
-                              if (ec || self->drained_ > kLingerBytes) return self->Close();
-                              self->Drain();
-                            });
+    Tcp().async_read_some(net::buffer(scratch_),
+                          [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                            self->drained_ += n;
+                            if (ec || self->drained_ > kLingerBytes) return self->Close();
+                            self->Drain();
+                          });
   }
 
   void Close() {
     beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    stream_.close();
+    Tcp().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    Tcp().close();
   }
 
-  beast::tcp_stream stream_;
+  std::shared_ptr<net::ssl::context> tls_;  // kTls: the context this connection started with
+  Stream stream_;
   std::shared_ptr<HttpServer::Shared> shared_;
   const std::string peer_;
   ConnectionTable::Id id_ = 0;
@@ -258,6 +366,7 @@ class Session : public std::enable_shared_from_this<Session> {
   http::response<http::string_body> response_;
   http::response<http::empty_body> continue_;
   std::array<char, 16 * 1024> scratch_{};
+  std::string plain_refusal_;
   std::size_t drained_ = 0;
   // A body was accepted (2xx) on this connection: an agent's, not a bare GET of /healthz,
   // so while it waits for its next request it is kIdle, evicted last.
@@ -266,13 +375,15 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 // Admits a connection into the table (making room at the cap) or closes it at once.
-void Admit(const std::shared_ptr<HttpServer::Shared>& shared, tcp::socket socket) {
+template <bool kTls>
+void AdmitSession(const std::shared_ptr<HttpServer::Shared>& shared, tcp::socket socket,
+                  std::shared_ptr<net::ssl::context> tls) {
   beast::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
   const std::string peer = remote.address().to_string();
-  auto session = std::make_shared<Session>(std::move(socket), peer, shared);
-  std::weak_ptr<Session> weak = session;
+  auto session = std::make_shared<Session<kTls>>(std::move(socket), peer, shared, std::move(tls));
+  std::weak_ptr<Session<kTls>> weak = session;
   auto admission = shared->connections.Admit(peer, Now(), [weak] {
     if (auto victim = weak.lock()) victim->CloseSoon();
   });
@@ -289,6 +400,14 @@ void Admit(const std::shared_ptr<HttpServer::Shared>& shared, tcp::socket socket
   }
   session->Admitted(admission.id);
   session->Start();
+}
+
+void Admit(const std::shared_ptr<HttpServer::Shared>& shared, tcp::socket socket) {
+  if (auto tls = shared->CurrentTls()) {
+    AdmitSession<true>(shared, std::move(socket), std::move(tls));
+  } else {
+    AdmitSession<false>(shared, std::move(socket), nullptr);
+  }
 }
 
 void Accept(const std::shared_ptr<HttpServer::Shared>& shared) {
@@ -321,6 +440,12 @@ HttpServer::HttpServer(net::io_context& io, HttpOptions options, HttpHandler han
 HttpServer::~HttpServer() { Stop(); }
 
 Result<tcp::endpoint> HttpServer::Listen(const tcp::endpoint& at) {
+  if (shared_->options.tls) {
+    auto loaded = LoadTlsContext(*shared_->options.tls);
+    if (!loaded) return Error{loaded.error()};
+    std::lock_guard lock(shared_->tls_mutex);
+    shared_->tls = std::move(loaded).value();
+  }
   beast::error_code ec;
   auto& acceptor = shared_->acceptor;
   acceptor.open(at.protocol(), ec);
@@ -335,6 +460,15 @@ Result<tcp::endpoint> HttpServer::Listen(const tcp::endpoint& at) {
   if (ec) return Error{"cannot read the bound address: " + ec.message()};
   Accept(shared_);
   return bound;
+}
+
+Outcome HttpServer::ReloadTls() {
+  if (!shared_->options.tls) return Error{"TLS is not configured"};
+  auto loaded = LoadTlsContext(*shared_->options.tls);
+  if (!loaded) return Error{loaded.error()};
+  std::lock_guard lock(shared_->tls_mutex);
+  shared_->tls = std::move(loaded).value();
+  return Success();
 }
 
 void HttpServer::Stop() {

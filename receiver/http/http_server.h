@@ -1,10 +1,13 @@
-// HttpServer: a small plain-HTTP/1.1 server on Boost.Beast for the receiver (TLS ends in
-// front of it, e.g. nginx). It guards itself against hostile clients: a request's headers
-// and body must arrive within read_timeout, and its body also within BodyAllowance (a
-// short grace plus the length at min_body_rate); headers and bodies are size-limited (431
-// and 413) and the read buffer is bounded; a request with Transfer-Encoding is refused at
-// its headers, before any body byte is read (411 when the last coding is chunked, since the
-// agent always sends Content-Length; else 400 as RFC 9112 6.3 requires), which also closes
+// HttpServer: a small HTTP/1.1 server on Boost.Beast for the receiver, plain or, with
+// HttpOptions::tls, HTTPS only (TLS 1.2+, tls_context.h; a plain-HTTP client on that port gets
+// a 400 in plain HTTP and the connection closes; TLS can also end in front of it, e.g. nginx).
+// ReloadTls reads the certificate and key again (SIGHUP): new handshakes use the new pair,
+// open connections keep theirs; a bad pair leaves the current one in use. It guards itself against
+// hostile clients: a request's headers and body must arrive within read_timeout, and its body also
+// within BodyAllowance (a short grace plus the length at min_body_rate); headers and bodies are
+// size-limited (431 and 413) and the read buffer is bounded; a request with Transfer-Encoding is
+// refused at its headers, before any body byte is read (411 when the last coding is chunked, since
+// the agent always sends Content-Length; else 400 as RFC 9112 6.3 requires), which also closes
 // request smuggling and Beast 1.74's unbounded chunk extensions and trailers; bytes that are
 // not HTTP get 400. Each of those refusals closes the connection. ConnectionTable keeps at
 // most max_connections open in every phase and at most max_connections_per_peer from one
@@ -19,6 +22,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +30,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "base/result.h"
+#include "receiver/http/tls_context.h"
 
 namespace fleet::receiver {
 
@@ -37,6 +42,7 @@ struct HttpOptions {
   int max_connections_per_peer = 64;        // 0: no limit (a proxy in front is one peer)
   std::uint64_t min_body_rate = 16 * 1024;  // bytes a second, after body_grace
   std::chrono::milliseconds body_grace{5000};
+  std::optional<TlsFiles> tls;  // set: HTTPS only, with this certificate and key
 };
 
 struct HttpRequest {
@@ -68,8 +74,12 @@ class HttpServer {
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
-  // Binds and starts accepting; returns the bound endpoint (port 0 picks a free one).
+  // Binds and starts accepting (with TLS, after loading the certificate and key); returns the
+  // bound endpoint (port 0 picks a free one).
   Result<boost::asio::ip::tcp::endpoint> Listen(const boost::asio::ip::tcp::endpoint& at);
+  // With TLS: loads the certificate and key again for new connections; on an error (which
+  // it returns) the pair in use stays. Thread-safe.
+  Outcome ReloadTls();
   // Stops accepting; open connections end with the io_context.
   void Stop();
 

@@ -151,6 +151,24 @@ CREATE TABLE remediations (
 CREATE INDEX remediations_by_started ON remediations (node, started);
 )sql";
 
+// Keys nodes moved to by key_rotate records (RecordStore::AddRotatedKey): kid belongs to
+// node from since (the record's t, at epoch/seq of its chain); old_kid signs nothing after.
+// added orders a node's keys as they came.
+constexpr std::string_view kNodeKeys = R"sql(
+CREATE TABLE IF NOT EXISTS node_keys (
+  kid TEXT PRIMARY KEY,
+  node TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  old_kid TEXT NOT NULL UNIQUE,
+  since BIGINT NOT NULL,
+  epoch BIGINT NOT NULL,
+  seq BIGINT NOT NULL,
+  added_at BIGINT NOT NULL,
+  added BIGSERIAL
+);
+CREATE INDEX IF NOT EXISTS node_keys_by_node ON node_keys (node);
+)sql";
+
 // A typed table's insert: its columns after (node, epoch, seq), and their values from the
 // statement's parameters $4 on (typed explicitly: the values are also SELECTed).
 struct TypedInsert {
@@ -278,6 +296,7 @@ constexpr std::array kMigrations = {
     PgMigration{6, "alerting", kPostgresAlertTables, nullptr},
     PgMigration{7, "revocation reasons, operators revoked", kRevocations, nullptr},
     PgMigration{8, "remediations", kRemediationTables, FillRemediationTables},
+    PgMigration{9, "keys nodes rotated to", kNodeKeys, nullptr},
 };
 
 Result<int> MigrateInTransaction(PgConnection& db) {
@@ -291,9 +310,13 @@ Result<int> MigrateInTransaction(PgConnection& db) {
       !made) {
     return Error{made.error()};
   }
-  auto current = db.Exec("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-  if (!current) return Error{current.error()};
-  int version = static_cast<int>(current->Int(0, 0));
+  // Versions are applied by what is recorded, not by the highest: a migration numbered
+  // below one applied already (branches merged in another order) is still applied.
+  auto applied = db.Exec("SELECT version FROM schema_migrations");
+  if (!applied) return Error{applied.error()};
+  std::set<int> recorded;
+  for (int i = 0; i < applied->Rows(); ++i) recorded.insert(static_cast<int>(applied->Int(i, 0)));
+  int version = recorded.empty() ? 0 : *recorded.rbegin();
   const int newest = kMigrations.back().version;
   if (version > newest) {
     return Error{"the database schema is at version " + std::to_string(version) +
@@ -301,7 +324,7 @@ Result<int> MigrateInTransaction(PgConnection& db) {
                  "): upgrade the receiver"};
   }
   for (const auto& migration : kMigrations) {
-    if (migration.version <= version) continue;
+    if (recorded.contains(migration.version)) continue;
     if (auto done = db.Exec(migration.sql); !done) {
       return Error{"schema migration " + std::to_string(migration.version) + ": " + done.error()};
     }
@@ -316,7 +339,7 @@ Result<int> MigrateInTransaction(PgConnection& db) {
         !noted) {
       return Error{noted.error()};
     }
-    version = migration.version;
+    version = std::max(version, migration.version);
   }
   return version;
 }

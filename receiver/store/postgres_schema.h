@@ -2,14 +2,16 @@
 // up to the newest version this receiver knows: in one transaction, under an advisory lock
 // (so receivers starting at once queue rather than race), it creates schema_migrations
 // when missing and applies, in order, each migration whose version is not recorded there,
-// recording it. Applying again changes nothing. A database already at a newer version than
+// recording it (so a migration numbered below the newest applied, merged later, is still
+// applied). Applying again changes nothing. A database already at a newer version than
 // this receiver knows is refused (an older receiver must not write to a newer schema).
 // Migrations are only ever appended to kPostgresMigrations, never edited once released.
 // Migration 4 adds the typed tables (the decoded fields of each stored record: heartbeats,
 // task_runs, incidents, agent_starts) and fills them from the records already stored;
 // records stored under older, looser rules that do not decode get no typed row. Migration
 // 5 does the same for acks and maintenance_windows, 8 for remediations. Migration 6 adds the
-// alerting tables (alert_schema.h); 7 a node's revocation reason and the operators revoked.
+// alerting tables (alert_schema.h); 7 a node's revocation reason and the operators revoked;
+// 9 the keys nodes rotated to (node_keys).
 #pragma once
 
 #include <cstdint>

@@ -57,9 +57,25 @@ constexpr std::array kStatements = {
               "SELECT b.minute, (SELECT count(*) FROM records WHERE node = $1 "
               "AND t COLLATE \"C\" >= b.lo AND t COLLATE \"C\" < b.hi) "
               "FROM unnest($2::bigint[], $3::text[], $4::text[]) AS b(minute, lo, hi)"},
+    // A kid's key, the node's first or one it rotated to, with when the node moved on.
     Statement{"find_key",
-              "SELECT node, kid, public_key, revoked_at, revoke_reason FROM nodes WHERE kid = $1"},
-    Statement{"find_node", "SELECT node, kid FROM nodes WHERE node = $1 OR kid = $2"},
+              "SELECT n.node, k.kid, k.public_key, n.revoked_at, n.revoke_reason, r.since, r.kid "
+              "FROM (SELECT node, kid, public_key FROM nodes WHERE kid = $1 "
+              "UNION ALL SELECT node, kid, public_key FROM node_keys WHERE kid = $1) AS k "
+              "JOIN nodes AS n ON n.node = k.node LEFT JOIN node_keys AS r ON r.old_kid = k.kid"},
+    Statement{"find_node",
+              "SELECT node, kid FROM nodes WHERE node = $1 OR kid = $2 "
+              "UNION ALL SELECT node, kid FROM node_keys WHERE kid = $2"},
+    Statement{"rotated_kid_taken",
+              "SELECT node, old_kid FROM node_keys WHERE kid = $1 "
+              "UNION ALL SELECT node, NULL FROM nodes WHERE kid = $1"},
+    Statement{"old_kid_moved", "SELECT kid, since FROM node_keys WHERE old_kid = $1"},
+    Statement{"add_rotated_key",
+              "INSERT INTO node_keys (kid, node, public_key, old_kid, since, epoch, seq, "
+              "added_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"},
+    Statement{"rotated_keys",
+              "SELECT node, old_kid, kid, public_key, since, epoch, seq, added_at FROM node_keys "
+              "WHERE node = $1 ORDER BY added, kid"},
     Statement{"add_node",
               "INSERT INTO nodes (node, operator, kid, public_key, added_at) "
               "VALUES ($1, $2, $3, $4, $5)"},
@@ -191,10 +207,55 @@ Result<std::optional<RegisteredKey>> PostgresStore::FindKey(const std::string& k
   if (rows->Rows() == 0) return std::optional<RegisteredKey>();
   auto key = KeyFromText(rows->Text(0, 2));
   if (!key) return Error{key.error()};
-  RegisteredKey found{rows->Text(0, 0), rows->Text(0, 1), *key, std::nullopt,
-                      rows->IsNull(0, 4) ? std::string() : rows->Text(0, 4)};
+  RegisteredKey found{rows->Text(0, 0),
+                      rows->Text(0, 1),
+                      *key,
+                      std::nullopt,
+                      rows->IsNull(0, 4) ? std::string() : rows->Text(0, 4),
+                      std::nullopt,
+                      ""};
   if (!rows->IsNull(0, 3)) found.revoked_at = rows->Int(0, 3);
+  if (!rows->IsNull(0, 5)) {
+    found.retired_at = rows->Int(0, 5);
+    found.successor_kid = rows->Text(0, 6);
+  }
   return std::optional<RegisteredKey>(std::move(found));
+}
+
+Result<KeyRotation> PostgresStore::AddRotatedKey(const RotatedKey& key) {
+  auto taken = RunInBatch("rotated_kid_taken", {key.kid});
+  if (!taken) return Error{taken.error()};
+  if (taken->Rows() > 0) {
+    if (taken->Text(0, 0) == key.node && !taken->IsNull(0, 1) && taken->Text(0, 1) == key.old_kid) {
+      return KeyRotation{RotateResult::kAlready, ""};
+    }
+    return KeyRotation{RotateResult::kRefused, RotatedKidTaken(key.kid)};
+  }
+  auto moved = RunInBatch("old_kid_moved", {key.old_kid});
+  if (!moved) return Error{moved.error()};
+  if (moved->Rows() > 0) {
+    return KeyRotation{RotateResult::kRefused,
+                       OldKidMoved(key.old_kid, moved->Text(0, 0), moved->Int(0, 1))};
+  }
+  auto added = RunInBatch("add_rotated_key",
+                          {key.kid, key.node, KeyText(key.key), key.old_kid, Num(key.since),
+                           Num(key.epoch), Num(key.seq), Num(key.added_at)});
+  if (!added) return Error{added.error()};
+  return KeyRotation{RotateResult::kAdded, ""};
+}
+
+Result<std::vector<RotatedKey>> PostgresStore::RotatedKeys(const std::string& node) {
+  auto rows =
+      in_transaction_ ? RunInBatch("rotated_keys", {node}) : RunAlone("rotated_keys", {node});
+  if (!rows) return Error{rows.error()};
+  std::vector<RotatedKey> keys;
+  for (int i = 0; i < rows->Rows(); ++i) {
+    auto key = KeyFromText(rows->Text(i, 3));
+    if (!key) return Error{key.error()};
+    keys.push_back({rows->Text(i, 0), rows->Text(i, 1), rows->Text(i, 2), *key, rows->Int(i, 4),
+                    rows->Int(i, 5), rows->Int(i, 6), rows->Int(i, 7)});
+  }
+  return keys;
 }
 
 Outcome PostgresStore::Ping() {

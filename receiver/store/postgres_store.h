@@ -31,6 +31,8 @@ class PostgresStore : public RecordStore {
   Result<std::vector<NodeEntry>> ListNodes() override;
   Outcome RevokeNode(const std::string& node, std::int64_t at, const std::string& reason) override;
   Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) override;
+  Result<KeyRotation> AddRotatedKey(const RotatedKey& key) override;
+  Result<std::vector<RotatedKey>> RotatedKeys(const std::string& node) override;
   Outcome Ping() override;
   Outcome Begin() override;
   Outcome Commit() override;

@@ -30,6 +30,18 @@ CREATE TABLE IF NOT EXISTS operator_revocations (
   revoked_at INTEGER NOT NULL,
   reason TEXT NOT NULL
 );
+-- Keys nodes moved to by key_rotate records (RecordStore::AddRotatedKey): kid belongs to
+-- node from since (the record's t, at epoch/seq of its chain); old_kid signs nothing after.
+CREATE TABLE IF NOT EXISTS node_keys (
+  kid TEXT PRIMARY KEY,
+  node TEXT NOT NULL,
+  public_key TEXT NOT NULL,
+  old_kid TEXT NOT NULL UNIQUE,
+  since INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  added_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS records (
   node TEXT NOT NULL,
   epoch INTEGER NOT NULL,
@@ -115,6 +127,14 @@ CREATE TABLE IF NOT EXISTS remediations (
 CREATE INDEX IF NOT EXISTS remediations_by_started ON remediations (node, started);
 )sql";
 
+// A kid's key, the node's first (nodes) or one it rotated to (node_keys), with the node's
+// revocation and, when the node moved on from it, when and to which kid.
+constexpr std::string_view kFindKeySql =
+    "SELECT n.node, k.kid, k.public_key, n.revoked_at, n.revoke_reason, r.since, r.kid "
+    "FROM (SELECT node, kid, public_key FROM nodes WHERE kid = ?1 "
+    "UNION ALL SELECT node, kid, public_key FROM node_keys WHERE kid = ?1) AS k "
+    "JOIN nodes AS n ON n.node = k.node LEFT JOIN node_keys AS r ON r.old_kid = k.kid";
+
 // PRAGMA user_version: 1, every stored record has its typed row; 2, acks and maintenance
 // windows have theirs too; 3, remediations.
 constexpr std::int64_t kUserVersion = 3;
@@ -179,8 +199,7 @@ Outcome SqliteStore::Prepare() {
        "ORDER BY seq LIMIT ?4"},
       {&max_epoch_, "SELECT COALESCE(MAX(epoch), 0) FROM records WHERE node = ?1"},
       {&count_in_minute_, "SELECT count(*) FROM records WHERE node = ?1 AND t >= ?2 AND t < ?3"},
-      {&find_key_,
-       "SELECT node, kid, public_key, revoked_at, revoke_reason FROM nodes WHERE kid = ?1"},
+      {&find_key_, kFindKeySql},
       {&insert_heartbeat_,
        "INSERT INTO heartbeats (node, epoch, seq, minute, up, checks, ntp_synced) "
        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING"},
@@ -238,7 +257,9 @@ Outcome SqliteStore::AddMissingColumns() {
 
 Outcome SqliteStore::AddNode(const NodeEntry& entry) {
   {
-    auto found = db_->Prepare("SELECT node, kid FROM nodes WHERE node = ?1 OR kid = ?2");
+    auto found = db_->Prepare(
+        "SELECT node, kid FROM nodes WHERE node = ?1 OR kid = ?2 "
+        "UNION ALL SELECT node, kid FROM node_keys WHERE kid = ?2");
     if (!found) return Error{found.error()};
     (*found)->Bind(1, std::string_view(entry.node)).Bind(2, std::string_view(entry.kid));
     auto row = (*found)->Step();
@@ -308,12 +329,82 @@ Result<std::optional<RegisteredKey>> SqliteStore::FindKey(const std::string& kid
       find_key_->Reset();
       return Error{key.error()};
     }
-    found = RegisteredKey{find_key_->Text(0), find_key_->Text(1), *key, std::nullopt,
-                          find_key_->IsNull(4) ? std::string() : find_key_->Text(4)};
+    found = RegisteredKey{find_key_->Text(0),
+                          find_key_->Text(1),
+                          *key,
+                          std::nullopt,
+                          find_key_->IsNull(4) ? std::string() : find_key_->Text(4),
+                          std::nullopt,
+                          ""};
     if (!find_key_->IsNull(3)) found->revoked_at = find_key_->Int(3);
+    if (!find_key_->IsNull(5)) {
+      found->retired_at = find_key_->Int(5);
+      found->successor_kid = find_key_->Text(6);
+    }
   }
   find_key_->Reset();
   return found;
+}
+
+Result<KeyRotation> SqliteStore::AddRotatedKey(const RotatedKey& key) {
+  auto taken = db_->Prepare(
+      "SELECT node, old_kid FROM node_keys WHERE kid = ?1 "
+      "UNION ALL SELECT node, NULL FROM nodes WHERE kid = ?1");
+  if (!taken) return Error{taken.error()};
+  (*taken)->Bind(1, std::string_view(key.kid));
+  auto row = (*taken)->Step();
+  if (!row) return Error{row.error()};
+  if (*row) {
+    if ((*taken)->Text(0) == key.node && !(*taken)->IsNull(1) && (*taken)->Text(1) == key.old_kid) {
+      return KeyRotation{RotateResult::kAlready, ""};
+    }
+    return KeyRotation{RotateResult::kRefused, RotatedKidTaken(key.kid)};
+  }
+  taken->reset();
+  auto moved = db_->Prepare("SELECT kid, since FROM node_keys WHERE old_kid = ?1");
+  if (!moved) return Error{moved.error()};
+  (*moved)->Bind(1, std::string_view(key.old_kid));
+  auto moved_row = (*moved)->Step();
+  if (!moved_row) return Error{moved_row.error()};
+  if (*moved_row) {
+    return KeyRotation{RotateResult::kRefused,
+                       OldKidMoved(key.old_kid, (*moved)->Text(0), (*moved)->Int(1))};
+  }
+  moved->reset();
+  auto insert = db_->Prepare(
+      "INSERT INTO node_keys (kid, node, public_key, old_kid, since, epoch, seq, added_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
+  if (!insert) return Error{insert.error()};
+  (*insert)
+      ->Bind(1, std::string_view(key.kid))
+      .Bind(2, std::string_view(key.node))
+      .Bind(3, std::string_view(KeyText(key.key)))
+      .Bind(4, std::string_view(key.old_kid))
+      .Bind(5, key.since)
+      .Bind(6, key.epoch)
+      .Bind(7, key.seq)
+      .Bind(8, key.added_at);
+  if (auto done = (*insert)->Run(); !done) return Error{done.error()};
+  return KeyRotation{RotateResult::kAdded, ""};
+}
+
+Result<std::vector<RotatedKey>> SqliteStore::RotatedKeys(const std::string& node) {
+  auto query = db_->Prepare(
+      "SELECT node, old_kid, kid, public_key, since, epoch, seq, added_at FROM node_keys "
+      "WHERE node = ?1 ORDER BY rowid");
+  if (!query) return Error{query.error()};
+  (*query)->Bind(1, std::string_view(node));
+  std::vector<RotatedKey> keys;
+  for (;;) {
+    auto row = (*query)->Step();
+    if (!row) return Error{row.error()};
+    if (!*row) break;
+    auto& q = **query;
+    auto key = KeyFromText(q.Text(3));
+    if (!key) return Error{key.error()};
+    keys.push_back({q.Text(0), q.Text(1), q.Text(2), *key, q.Int(4), q.Int(5), q.Int(6), q.Int(7)});
+  }
+  return keys;
 }
 
 Outcome SqliteStore::Ping() { return db_->Exec("SELECT count(*) FROM nodes"); }

@@ -3,11 +3,13 @@
 #include "protocol/records.h"
 
 #include <doctest/doctest.h>
+#include <sodium.h>
 
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "protocol/jws.h"
+#include "protocol/key_proof.h"
 
 using namespace fleet;
 using namespace fleet::protocol;
@@ -106,7 +108,7 @@ TEST_CASE("the refusals the receiver must give, each naming the field") {
     p["type"] = "uptime";
     CHECK(Refusal(p) ==
           "payload type 'uptime' is not one of heartbeat, task, incident, agent_start, agent_stop, "
-          "ack, maintenance, remediation");
+          "ack, maintenance, remediation, key_rotate");
   }
   SUBCASE("an unknown version, whatever else is wrong") {
     p["v"] = 2;
@@ -616,5 +618,110 @@ TEST_CASE("remediation: every field required, exact types, closed sets, limits")
       bad[i] = '\x01';
       CHECK_FALSE(DecodeRecord(bad).ok());
     }
+  }
+}
+
+namespace {
+
+// A key pair made from a fixed seed (the tests' keys are the same every run).
+struct SeedKey {
+  PublicKey public_key{};
+  SecretKey secret_key{};
+  std::string kid;
+  explicit SeedKey(char fill) {
+    REQUIRE(sodium_init() >= 0);
+    const std::string seed(crypto_sign_SEEDBYTES, fill);
+    crypto_sign_seed_keypair(public_key.data(), secret_key.data(),
+                             reinterpret_cast<const unsigned char*>(seed.data()));
+    kid = KeyId(public_key);
+  }
+};
+
+Record SomeKeyRotate() {
+  const SeedKey next('n');
+  const Envelope e = SomeEnvelope();
+  return {e, KeyRotate{next.public_key, next.kid,
+                       SignKeyProof({e.node, "oldkidAAAAA", next.kid, e.t}, next.secret_key)}};
+}
+
+json KeyRotateJson() { return json::parse(EncodeRecord(SomeKeyRotate())); }
+
+}  // namespace
+
+TEST_CASE("key_rotate: the new key as a JWK and the proof, and back") {
+  const Record record = SomeKeyRotate();
+  const std::string text = EncodeRecord(record);
+  CAPTURE(text);
+  const json p = json::parse(text);
+  CHECK(p["type"] == "key_rotate");
+  CHECK(p["new_jwk"] == json::parse(PublicJwk(std::get<KeyRotate>(record.body).new_key)));
+  auto decoded = DecodeRecord(text);
+  REQUIRE(decoded.ok());
+  CHECK(decoded->Type() == RecordType::kKeyRotate);
+  const auto& rotate = std::get<KeyRotate>(decoded->body);
+  CHECK(rotate.new_key == std::get<KeyRotate>(record.body).new_key);
+  CHECK(rotate.new_kid == SeedKey('n').kid);
+  CHECK(rotate.proof == std::get<KeyRotate>(record.body).proof);
+  CHECK(EncodeRecord(*decoded) == text);
+}
+
+TEST_CASE("key_rotate: the JWK exactly an Ed25519 key with its own kid, the proof bounded") {
+  json p = KeyRotateJson();
+  SUBCASE("new_jwk missing") {
+    p.erase("new_jwk");
+    CHECK(Refusal(p) == "payload new_jwk is missing");
+  }
+  SUBCASE("new_jwk a string") {
+    p["new_jwk"] = PublicJwk(SeedKey('n').public_key);
+    CHECK(Refusal(p) == "payload new_jwk must be an object");
+  }
+  SUBCASE("a member the agent never writes (a private key)") {
+    p["new_jwk"]["d"] = p["new_jwk"]["x"];
+    CHECK(Refusal(p) == "payload new_jwk has unknown member 'd'");
+  }
+  SUBCASE("another curve") {
+    p["new_jwk"]["crv"] = "X25519";
+    CHECK(Refusal(p) == "payload new_jwk must be an Ed25519 key (kty OKP, crv Ed25519)");
+  }
+  SUBCASE("x of 31 bytes") {
+    p["new_jwk"]["x"] = Base64UrlEncode(std::string(31, 'x'));
+    CHECK(Refusal(p) == "payload new_jwk.x must be a 32-byte key in base64url");
+  }
+  SUBCASE("x not canonical base64url (padding)") {
+    p["new_jwk"]["x"] = p["new_jwk"]["x"].get<std::string>() + "=";
+    CHECK(Refusal(p) == "payload new_jwk.x must be a 32-byte key in base64url");
+  }
+  SUBCASE("kid missing or another key's") {
+    p["new_jwk"].erase("kid");
+    CHECK(Refusal(p) == "payload new_jwk.kid must be the key's kid " + SeedKey('n').kid);
+    p["new_jwk"]["kid"] = SeedKey('o').kid;
+    CHECK(Refusal(p) == "payload new_jwk.kid must be the key's kid " + SeedKey('n').kid);
+  }
+  SUBCASE("proof missing, empty, too long") {
+    p.erase("proof");
+    CHECK(Refusal(p) == "payload proof is missing");
+    p["proof"] = "";
+    CHECK(Refusal(p) == "payload proof must not be empty");
+    p["proof"] = std::string(kMaxProofBytes + 1, 'a');
+    CHECK(Refusal(p) ==
+          "payload proof is longer than " + std::to_string(kMaxProofBytes) + " bytes");
+  }
+  SUBCASE("a field of another type") {
+    p["up"] = true;
+    CHECK(Refusal(p) == "payload has unknown field 'up'");
+  }
+}
+
+TEST_CASE("key_rotate: truncated and garbage payloads are refused, never a crash") {
+  const std::string good = EncodeRecord(SomeKeyRotate());
+  for (std::size_t n = 0; n < good.size(); ++n) {
+    CAPTURE(n);
+    CHECK_FALSE(DecodeRecord(good.substr(0, n)).ok());
+  }
+  for (std::size_t i = 0; i < good.size(); ++i) {
+    CAPTURE(i);
+    std::string bad = good;
+    bad[i] = '\x01';
+    CHECK_FALSE(DecodeRecord(bad).ok());
   }
 }

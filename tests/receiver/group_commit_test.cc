@@ -36,6 +36,12 @@ class FaultyStore final : public RecordStore {
   Outcome RevokeNode(const std::string& n, std::int64_t at, const std::string& why) override {
     return inner_.RevokeNode(n, at, why);
   }
+  Result<KeyRotation> AddRotatedKey(const RotatedKey& k) override {
+    return inner_.AddRotatedKey(k);
+  }
+  Result<std::vector<RotatedKey>> RotatedKeys(const std::string& n) override {
+    return inner_.RotatedKeys(n);
+  }
   Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) override {
     return inner_.FindKey(kid);
   }

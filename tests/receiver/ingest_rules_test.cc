@@ -280,6 +280,10 @@ class FailingStore : public RecordStore {
   Outcome RevokeNode(const std::string& n, std::int64_t t, const std::string& why) override {
     return real_.RevokeNode(n, t, why);
   }
+  Result<KeyRotation> AddRotatedKey(const RotatedKey& k) override { return real_.AddRotatedKey(k); }
+  Result<std::vector<RotatedKey>> RotatedKeys(const std::string& n) override {
+    return real_.RotatedKeys(n);
+  }
   Result<std::optional<RegisteredKey>> FindKey(const std::string& kid) override {
     ++find_keys;
     return real_.FindKey(kid);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "protocol/jws.h"
+#include "protocol/key_proof.h"
 #include "protocol/records.h"
 #include "receiver/core/record_store.h"
 
@@ -29,7 +30,7 @@ struct TestNode {
 
   // revoked_at: the node revoked at that time (records it signs after it are refused).
   RegisteredKey Key(std::optional<std::int64_t> revoked_at = std::nullopt) const {
-    return {node, kid, public_key, revoked_at, revoked_at ? "retired" : ""};
+    return {node, kid, public_key, revoked_at, revoked_at ? "retired" : "", std::nullopt, ""};
   }
   // A key registry that knows this node's key only (under any kid asked for).
   KeyLookup Lookup() const {
@@ -75,9 +76,22 @@ struct TestNode {
             Remediation{"tmux",   "BURN2",  RemedyAction::kCreateSession, "BURN2 missing", 1,
                         kAt - 20, kAt - 19, RemedyOutcome::kSucceeded,    std::nullopt,    1};
         break;
+      case RecordType::kKeyRotate:  // RotateTo makes a real one
+        break;
     }
     auto p = nlohmann::json::parse(EncodeRecord(record));
     if (!ParseRecordType(type)) p[fields::kType] = type;  // a type the contract does not know
+    return p;
+  }
+  // A key_rotate payload: this node's key moving to next's (a key of the same node id),
+  // with next's proof over this node, this kid, next's kid and the payload's t.
+  nlohmann::json RotatePayload(const TestNode& next, std::int64_t epoch, std::int64_t seq,
+                               const std::string& prev) const {
+    auto p = Payload(epoch, seq, prev, "agent_stop");
+    p[protocol::fields::kType] = "key_rotate";
+    p[protocol::fields::kNewJwk] = nlohmann::json::parse(PublicJwk(next.public_key));
+    const auto t = ParseUtcSeconds(p[protocol::fields::kT].get<std::string>()).value();
+    p[protocol::fields::kProof] = protocol::SignKeyProof({node, kid, next.kid, t}, next.secret_key);
     return p;
   }
   std::string Sign(const nlohmann::json& payload) const {

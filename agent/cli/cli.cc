@@ -13,11 +13,13 @@
 #include "agent/check/check_runner.h"
 #include "agent/cli/alert_commands.h"
 #include "agent/cli/config_command.h"
+#include "agent/cli/fix_command.h"
 #include "agent/cli/history_commands.h"
 #include "agent/cli/record_commands.h"
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
 #include "agent/daemon/daemon.h"
+#include "agent/remedies/builtin_remedies.h"
 #include "agent/report/status_report.h"
 #include "base/utc_time.h"
 
@@ -41,6 +43,7 @@ SIGNALS (fleet-agent run):
 
 EXIT STATUS:
   check              0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN or a usage/configuration error
+  fix                as check, for the checks after the fixes (before them with --dry-run)
   config check, verify   0 valid, 1 invalid
 
 EXAMPLES:
@@ -51,6 +54,7 @@ EXAMPLES:
   fleet-agent enroll https://receiver.example --token TOKEN
   fleet-agent report --week
   fleet-agent alerts && fleet-agent ack 12 --note "restarting the gateway"
+  fleet-agent fix --dry-run && fleet-agent fix --only gateway
   fleet-agent maintenance --for 2h --reason "kernel upgrade"
 
 Run `fleet-agent COMMAND --help` for a command's options; see also man fleet-agent.)";
@@ -183,6 +187,27 @@ int RunCheckCommand(const CheckArgs& args) {
   return code;
 }
 
+int RunDropInCommand(const std::string& file) {
+  ConfigLoad load = LoadConfigFile(file);
+  if (!load.config) {
+    PrintConfigErrors(load.errors);
+    return 1;
+  }
+  std::shared_ptr<const Os> os = MakeLinuxOs();
+  auto target = ResolveHermesTarget(*load.config, *os);
+  if (!target) {
+    std::cerr << "fleet-agent: " << target.error() << "\n";
+    return 1;
+  }
+  auto paths = RemedyWritePaths(*load.config, *target, *os);
+  if (!paths) {
+    std::cerr << file << ": remedies: " << paths.error() << "\n";
+    return 1;
+  }
+  std::cout << RemediesDropIn(*paths);
+  return 0;
+}
+
 }  // namespace
 
 int RunCli(int argc, char** argv) {
@@ -203,6 +228,16 @@ int RunCli(int argc, char** argv) {
   check->add_option("--only", check_args.only, "Run only this check (repeatable)")->delimiter(',');
   check->add_flag("--no-color", check_args.no_colour, "Never colour the table");
 
+  FixArgs fix_args;
+  CLI::App* fix = app.add_subcommand(
+      "fix", "Run the enabled remedies once for what the checks find now and print what was done.");
+  fix->add_option("--config", fix_args.config_file, "YAML configuration file");
+  fix->add_option("--state-dir", fix_args.state_dir,
+                  "Directory holding the history (where the running daemon records actions)");
+  fix->add_flag("--dry-run", fix_args.dry_run, "Say what would be done; change nothing");
+  fix->add_option("--only", fix_args.only, "Only this remedy: gateway, tmux, disk, dispatch")
+      ->delimiter(',');
+
   std::string config_file;
   CLI::App* config = app.add_subcommand("config", "Work with configuration files.");
   config->require_subcommand(1);
@@ -214,6 +249,13 @@ int RunCli(int argc, char** argv) {
   bool no_secrets = false;
   config_check->add_flag("--no-secrets", no_secrets,
                          "Check the file only; do not read the secret files it names");
+
+  std::string dropin_file;
+  CLI::App* config_dropin = config->add_subcommand(
+      "dropin",
+      "Print the systemd drop-in giving the enabled remedies write access to their "
+      "directories only (nothing when none writes).");
+  config_dropin->add_option("FILE", dropin_file, "The YAML file")->required();
 
   DaemonOptions daemon_options;
   CLI::App* run = app.add_subcommand(
@@ -319,6 +361,8 @@ int RunCli(int argc, char** argv) {
     return kUsageError;
   }
   if (check->parsed()) return RunCheckCommand(check_args);
+  if (fix->parsed()) return RunFixCommand(fix_args);
+  if (config_dropin->parsed()) return RunDropInCommand(dropin_file);
   if (config_check->parsed()) {
     return RunConfigCheck(config_file, *MakeLinuxOs(), std::cout, std::cerr, !no_secrets);
   }

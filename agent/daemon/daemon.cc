@@ -37,6 +37,7 @@
 #include "agent/logging/thread_guard.h"
 #include "agent/push/pusher.h"
 #include "agent/remedies/builtin_remedies.h"
+#include "agent/remedies/remedy_json.h"
 #include "agent/remedies/remedy_runner.h"
 #include "agent/report/metrics_report.h"
 #include "base/units.h"
@@ -368,6 +369,16 @@ NodeHistoryHooks Daemon::AlertHooks() {
     auto report = ReadReport(*store_, node_id_, week, week.end);
     if (!report) return Error{report.error()};
     return WeeklySummary(*report);
+  };
+  hooks.record_remediation = [this](const nlohmann::json& payload) -> Result<std::string> {
+    auto entry = RemediationFromJson(payload);
+    if (!entry) return Error{entry.error()};
+    entry->incident = accountant_->OpenIncidentOf(entry->check);
+    if (auto written = store_->AddRemediation(*entry, clock_.Stamp()); !written) {
+      return Error{"the remediation record failed: " + written.error()};
+    }
+    if (pusher_) pusher_->Wake();
+    return std::string("recorded");
   };
   return hooks;
 }

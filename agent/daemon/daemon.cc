@@ -1,5 +1,4 @@
 #include "agent/daemon/daemon.h"
-#include "agent/push/enroll_client.h"
 
 #include <utility>  // before Asio: Boost 1.74 Asio under C++20 needs std::exchange
 
@@ -9,6 +8,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include "agent/alerts/alert_service.h"
@@ -35,6 +36,7 @@
 #include "agent/history/accountant.h"
 #include "agent/history/spool.h"
 #include "agent/logging/thread_guard.h"
+#include "agent/push/enroll_client.h"
 #include "agent/push/pusher.h"
 #include "agent/remedies/builtin_remedies.h"
 #include "agent/remedies/remedy_json.h"
@@ -126,6 +128,9 @@ class Daemon {
   RepeatingErrorLog errors_;
   bool ready_ = false;
   bool stopping_ = false;
+  // Remedy tasks on their own threads: they post back onto io_ and read os_, so the daemon
+  // outlives them or leaves without destructors (Run's end).
+  std::shared_ptr<std::atomic<int>> remedies_in_flight_ = std::make_shared<std::atomic<int>>(0);
   std::uint64_t reloads_ = 0;
   std::string started_at_;
   steady_clock::time_point last_status_write_{};
@@ -421,8 +426,12 @@ RemedyHooks Daemon::RemedyRunnerHooks() {
   };
   hooks.recheck = [this](const std::string& check) { checks_.RunSoon(check); };
   hooks.post = [this](std::function<void()> task) { asio::post(io_, std::move(task)); };
-  hooks.launch = [](std::function<void()> task) {
-    std::thread([task = std::move(task)] { RunGuarded("remedy", task, ExitOnFatal); }).detach();
+  hooks.launch = [in_flight = remedies_in_flight_](std::function<void()> task) {
+    ++*in_flight;
+    std::thread([task = std::move(task), in_flight] {
+      RunGuarded("remedy", task, ExitOnFatal);
+      --*in_flight;
+    }).detach();
   };
   hooks.load = [this]() { return store_->Meta("remedy_limits"); };
   hooks.save = [this](const std::string& state) { return store_->SetMeta("remedy_limits", state); };
@@ -531,10 +540,12 @@ int Daemon::Run() {
   io_.run();
   // Workers stuck in a collector still hold shared state; give them a moment, then leave
   // without running destructors under their feet.
-  for (int i = 0; i < 20 && checks_.InFlight() > 0; ++i)
-    std::this_thread::sleep_for(milliseconds(50));
-  if (checks_.InFlight() > 0) {
-    spdlog::warn("{} check(s) still running at exit; leaving them", checks_.InFlight());
+  const auto busy = [this] { return checks_.InFlight() > 0 || *remedies_in_flight_ > 0; };
+  for (int i = 0; i < 20 && busy(); ++i) std::this_thread::sleep_for(milliseconds(50));
+  if (busy()) {
+    spdlog::warn("{} check(s) and {} remed{} still running at exit; leaving them",
+                 checks_.InFlight(), remedies_in_flight_->load(),
+                 *remedies_in_flight_ == 1 ? "y" : "ies");
     spdlog::shutdown();
     std::_Exit(0);
   }

@@ -230,8 +230,7 @@ int RunReceiverCli(int argc, char** argv) {
       "close", "Freeze a month: store its statement signed by the receiver's key.");
   close->add_option("--config", close_config, "receiver.yaml: the database and policy");
   close->add_option("--db", close_args.report.db, "Receiver database");
-  close->add_option("--month", close_args.report.month, "Calendar month, UTC: YYYY-MM")
-      ->required();
+  close->add_option("--month", close_args.report.month, "Calendar month, UTC: YYYY-MM")->required();
   close->add_option("--key", statement_key,
                     "Receiver key file (default: receiver-statement.key beside the database)");
   close->add_option("--live-within", close_args.report.live_within)->capture_default_str();

@@ -17,8 +17,8 @@
 #include "receiver/registry/wallet.h"
 #include "receiver/report/report_format.h"
 #include "receiver/report/statement.h"
-#include "receiver/store/open_report_source.h"
 #include "receiver/store/closed_statements.h"
+#include "receiver/store/open_report_source.h"
 #include "receiver/store/open_store.h"
 #include "receiver/store/sql_link.h"
 

@@ -152,7 +152,8 @@ void PrintAdjustmentsTable(const nlohmann::json& adjustments) {
     std::cout << text;
   }
   char total[64];
-  std::snprintf(total, sizeof total, "  total adjustment %+.2f\n", adjustments["total"].get<double>());
+  std::snprintf(total, sizeof total, "  total adjustment %+.2f\n",
+                adjustments["total"].get<double>());
   std::cout << total;
 }
 
@@ -201,7 +202,8 @@ int RunStatementClose(const StatementCloseArgs& args) {
   const std::string list = RecordListText(*records);
   const nlohmann::json document =
       ClosedDocument(*statement, inputs, alerts, list, records->size(), now, key->kid);
-  ClosedStatementRow row{month->label, now, key->kid, SignClosedDocument(document, key->secret_key, key->kid), list};
+  ClosedStatementRow row{month->label, now, key->kid,
+                         SignClosedDocument(document, key->secret_key, key->kid), list};
   auto inserted = closed.Insert(row);
   if (!inserted) return Fail(inserted.error());
   if (!*inserted) return Fail("month " + month->label + " was closed meanwhile by another process");
@@ -275,8 +277,8 @@ Result<nlohmann::json> AdjustmentsBefore(const ReportArgs& args) {
   auto records = ClosedStatements(**link).MonthRecords(nodes, *previous);
   if (!records) return Error{records.error()};
   nlohmann::json alerts;
-  auto now = StatementFromRecords(InputsOf(*doc, *registry), *previous, *records, source->get(),
-                                  alerts);
+  auto now =
+      StatementFromRecords(InputsOf(*doc, *registry), *previous, *records, source->get(), alerts);
   if (!now) return Error{now.error()};
   nlohmann::json adjustments = StatementAdjustments((*doc)["statement"], StatementToJson(*now));
   std::set<std::string> listed;
@@ -312,8 +314,7 @@ int RunStatementExport(const ReportArgs& args, const std::string& key, const std
   if (error) return Fail(out + ": " + error.message());
   std::string ndjson;
   for (const auto& r : opened->records) ndjson += r.jws + "\n";
-  for (const auto& [name, text] :
-       std::vector<std::pair<std::string, std::string>>{
+  for (const auto& [name, text] : std::vector<std::pair<std::string, std::string>>{
            {"statement.json", opened->document.dump(2) + "\n"},
            {"statement.jws", opened->row.jws + "\n"},
            {"records.list", opened->row.record_list},
@@ -350,9 +351,9 @@ int RunStatementVerify(const std::string& path, const std::string& key_jwk_file)
     if (auto shown = ReadFile(base + "/statement.json")) {
       auto parsed = nlohmann::json::parse(*shown, nullptr, false);
       if (parsed != report.document) {
-        report.problems.push_back("statement.json: not the signed document (" +
-                                  std::to_string(nlohmann::json::diff(report.document, parsed).size()) +
-                                  " changes)");
+        report.problems.push_back(
+            "statement.json: not the signed document (" +
+            std::to_string(nlohmann::json::diff(report.document, parsed).size()) + " changes)");
         report.ok = false;
       }
     }
@@ -363,8 +364,7 @@ int RunStatementVerify(const std::string& path, const std::string& key_jwk_file)
     return 1;
   }
   char total[32];
-  std::snprintf(total, sizeof total, "%.2f",
-                report.document["statement"].value("total", 0.0));
+  std::snprintf(total, sizeof total, "%.2f", report.document["statement"].value("total", 0.0));
   std::cout << "statement verify: OK " << report.document["month"].get<std::string>() << ", "
             << report.document["records"]["count"] << " records, total " << total
             << ", signed by receiver key " << KeyId(*key) << "\n";

@@ -17,8 +17,8 @@
 namespace fleet::receiver {
 
 struct StatementCloseArgs {
-  ReportArgs report;  // db, month, policy
-  std::string key;    // receiver key file; empty: beside the SQLite database
+  ReportArgs report;     // db, month, policy
+  std::string key;       // receiver key file; empty: beside the SQLite database
   std::int64_t now = 0;  // 0: the clock
 };
 int RunStatementClose(const StatementCloseArgs& args);

@@ -8,8 +8,7 @@
 namespace fleet::receiver {
 namespace {
 
-constexpr std::string_view kBase58 =
-    "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+constexpr std::string_view kBase58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 
 bool AllBase58(std::string_view text) {
   return std::all_of(text.begin(), text.end(),

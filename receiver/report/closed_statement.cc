@@ -108,12 +108,14 @@ RecordsSource::RecordsSource(Registry registry, const std::vector<StatementRecor
 Outcome RecordsSource::ForEachHeartbeat(const std::string& node, std::int64_t begin,
                                         std::int64_t end,
                                         const std::function<void(const HeartbeatRow&)>& row) {
-  return Each(beats_, node, begin, end, [](const HeartbeatRow& r) { return r.minute; }, row);
+  return Each(
+      beats_, node, begin, end, [](const HeartbeatRow& r) { return r.minute; }, row);
 }
 
 Outcome RecordsSource::ForEachTask(const std::string& node, std::int64_t begin, std::int64_t end,
                                    const std::function<void(const TaskRow&)>& row) {
-  return Each(tasks_, node, begin, end, [](const TaskRow& r) { return r.run_at; }, row);
+  return Each(
+      tasks_, node, begin, end, [](const TaskRow& r) { return r.run_at; }, row);
 }
 
 Outcome RecordsSource::ForEachIncident(const std::string& node, std::int64_t begin,
@@ -129,7 +131,8 @@ Outcome RecordsSource::ForEachIncident(const std::string& node, std::int64_t beg
 
 Outcome RecordsSource::ForEachAck(const std::string& node, std::int64_t begin, std::int64_t end,
                                   const std::function<void(const AckRow&)>& row) {
-  return Each(acks_, node, begin, end, [](const AckRow& r) { return r.at; }, row);
+  return Each(
+      acks_, node, begin, end, [](const AckRow& r) { return r.at; }, row);
 }
 
 Result<std::optional<ReceiverAlerting>> RecordsSource::ReceiverAlertingOf(const std::string& node) {
@@ -137,9 +140,9 @@ Result<std::optional<ReceiverAlerting>> RecordsSource::ReceiverAlertingOf(const 
   if (capture_from_ != nullptr) {
     auto alerting = capture_from_->ReceiverAlertingOf(node);
     if (!alerting) return Error{alerting.error()};
-    entry["alerting"] = *alerting ? nlohmann::json{{"since", (*alerting)->since},
-                                                   {"until", (*alerting)->until}}
-                                  : nlohmann::json();
+    entry["alerting"] =
+        *alerting ? nlohmann::json{{"since", (*alerting)->since}, {"until", (*alerting)->until}}
+                  : nlohmann::json();
     if (!entry.contains("alerts")) entry["alerts"] = nlohmann::json::array();
     return *alerting;
   }
@@ -289,11 +292,8 @@ nlohmann::json StatementAdjustments(const nlohmann::json& closed_statement,
       const double was = b == before.end() || !b->second.contains(name) ? 0 : b->second.at(name);
       const double is = a == after.end() || !a->second.contains(name) ? 0 : a->second.at(name);
       if (std::abs(is - was) < 0.005) continue;
-      lines.push_back({{"operator", op},
-                       {"figure", name},
-                       {"closed", was},
-                       {"now", is},
-                       {"amount", is - was}});
+      lines.push_back(
+          {{"operator", op}, {"figure", name}, {"closed", was}, {"now", is}, {"amount", is - was}});
       if (name == "total") total += is - was;
     }
   }
@@ -336,8 +336,7 @@ VerifyReport VerifyClosedStatement(std::string_view jws, const PublicKey& key,
       try {
         listed[line.substr(0, space)] = std::stoll(line.substr(space + 1));
       } catch (const std::exception&) {
-        report.problems.push_back("record list: malformed line '" + PrintableAscii(line, 80) +
-                                  "'");
+        report.problems.push_back("record list: malformed line '" + PrintableAscii(line, 80) + "'");
       }
     }
     if (listed.size() != count) {

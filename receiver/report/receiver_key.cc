@@ -31,8 +31,8 @@ Result<ReceiverKey> LoadReceiverKey(const std::string& path, bool create) {
   if (in) {
     struct stat info {};
     if (::stat(path.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
-      return Error{path + ": readable by others (mode " +
-                   std::to_string(info.st_mode & 0777) + "): chmod 600 it"};
+      return Error{path + ": readable by others (mode " + std::to_string(info.st_mode & 0777) +
+                   "): chmod 600 it"};
     }
     std::string text;
     std::getline(in, text);

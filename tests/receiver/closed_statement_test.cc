@@ -108,16 +108,16 @@ struct Signed {
     inputs.registry.operators.push_back({"op-1", "Ada", kOctober.begin - 200 * kDay});
     inputs.registry.nodes.push_back({"n1", "op-1", kOctober.begin - 30 * kDay, std::nullopt});
     inputs.live_within_s = 600;
-    inputs.node_keys[chain.node.kid] = Base64UrlEncode(std::string_view(
-        reinterpret_cast<const char*>(chain.node.public_key.data()), 32));
+    inputs.node_keys[chain.node.kid] = Base64UrlEncode(
+        std::string_view(reinterpret_cast<const char*>(chain.node.public_key.data()), 32));
     for (int i = 0; i < 30; ++i) {
       const std::int64_t minute = kOctober.begin + 3 * kDay + i * 60;
       auto v = chain.Next(minute + 30, Beat(minute, i != 7));
       records.push_back({v.node, v.epoch, v.seq, v.jws, v.payload, v.hash, minute + 40});
     }
-    auto task = chain.Next(kOctober.begin + 4 * kDay,
-                           protocol::TaskRun{"job-1", "job", kOctober.begin + 4 * kDay, true,
-                                             std::nullopt});
+    auto task = chain.Next(
+        kOctober.begin + 4 * kDay,
+        protocol::TaskRun{"job-1", "job", kOctober.begin + 4 * kDay, true, std::nullopt});
     records.push_back(
         {task.node, task.epoch, task.seq, task.jws, task.payload, task.hash, task.t_unix + 5});
     auto made = LoadReceiverKey(dir.Path("receiver.key"), true);
@@ -204,9 +204,8 @@ TEST_CASE("a closed statement verifies from its records; signature, list and rec
     for (const auto& p : report.problems) all += p + "\n";
     CHECK_MESSAGE(all.find(s.records.back().hash + " is missing") != std::string::npos, all);
     // Without the task run the statement comes out otherwise: that is said too.
-    CHECK_MESSAGE(all.find("statement: recomputed from the records it differs") !=
-                      std::string::npos,
-                  all);
+    CHECK_MESSAGE(
+        all.find("statement: recomputed from the records it differs") != std::string::npos, all);
   }
   SUBCASE("the list changed: a receive time moved") {
     std::string bad = list;
@@ -241,8 +240,8 @@ TEST_CASE("the receiver key is made once, 0600, and read back the same") {
                                std::filesystem::perm_options::add);
   CHECK_FALSE(LoadReceiverKey(path, false).ok());  // readable by others: refused
   WriteAll(dir.Path("bad"), "not a key\n");
-  std::filesystem::permissions(dir.Path("bad"), std::filesystem::perms::owner_read |
-                                                    std::filesystem::perms::owner_write);
+  std::filesystem::permissions(
+      dir.Path("bad"), std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   CHECK_FALSE(LoadReceiverKey(dir.Path("bad"), false).ok());
   CHECK(DefaultReceiverKeyPath("/var/lib/fleet-receiver/receiver.db").value() ==
         "/var/lib/fleet-receiver/receiver-statement.key");
@@ -266,25 +265,26 @@ TEST_CASE("wallet shapes") {
   CHECK_FALSE(ok("0x52908400098527886E0F7030069857D2E4169EE7", "bitcoin"));    // chain
   CHECK_FALSE(ok("0x52908400098527886E0F7030069857D2E4169EE7", "ethereum", "DAI"));
   CHECK_FALSE(ok("7EcDhSYGxXyscszYEp35KHN8vvw3svAuLKTzXwCFLt0", "solana"));  // 0 not base58
-  CHECK_FALSE(ok("7EcDhSYGxXyscszYEp35KHN8", "solana"));                        // short
-  CHECK_FALSE(ok("ANPeeaaFB7K9cmo4uQpcU32zGK8G1NYqeL", "tron"));               // not T
-  CHECK_FALSE(ok("TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqe", "tron"));                // 33
-  CHECK_FALSE(ok("TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqIL", "tron"));               // I
+  CHECK_FALSE(ok("7EcDhSYGxXyscszYEp35KHN8", "solana"));                     // short
+  CHECK_FALSE(ok("ANPeeaaFB7K9cmo4uQpcU32zGK8G1NYqeL", "tron"));             // not T
+  CHECK_FALSE(ok("TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqe", "tron"));              // 33
+  CHECK_FALSE(ok("TNPeeaaFB7K9cmo4uQpcU32zGK8G1NYqIL", "tron"));             // I
   CHECK_FALSE(ok("", "tron"));
   auto message = CheckWallet({"0x12", "ethereum", "USDC"});
   REQUIRE_FALSE(message.ok());
   CHECK(message.error().rfind("wallet.address:", 0) == 0);
 }
 
-TEST_CASE_TEMPLATE("a closed month: frozen, late records as adjustments, export and verify",
-                   Maker, FLEET_RECEIVER_STORES) {
+TEST_CASE_TEMPLATE("a closed month: frozen, late records as adjustments, export and verify", Maker,
+                   FLEET_RECEIVER_STORES) {
   Maker maker;
   auto store = maker.Make();
   fleet::testing::TempDir dir;
   const std::string db = maker.Db();
   Chain chain;
-  NodeEntry entry{"n1", "op-1", chain.node.kid, chain.node.public_key, kOctober.begin - 30 * kDay,
-                  std::nullopt, ""};
+  NodeEntry entry{
+      "n1",         "op-1", chain.node.kid, chain.node.public_key, kOctober.begin - 30 * kDay,
+      std::nullopt, ""};
   REQUIRE(store->AddNode(entry).ok());
   {
     auto source = OpenReportSource(db);
@@ -339,8 +339,9 @@ TEST_CASE_TEMPLATE("a closed month: frozen, late records as adjustments, export 
   CHECK(after == before);  // the closed month is as it was
 
   // The open month computed fresh would count it: the next month shows the difference.
-  const auto [next_code, next] =
-      Captured([&] { return RunStatement(ReportArgs{db, "2026-11", "json"}); });
+  const auto [next_code, next] = Captured([&] {
+    return RunStatement(ReportArgs{db, "2026-11", "json"});
+  });
   REQUIRE_MESSAGE(next_code == 0, next);
   const auto next_json = nlohmann::json::parse(next);
   REQUIRE(next_json.contains("adjustments"));
@@ -355,8 +356,9 @@ TEST_CASE_TEMPLATE("a closed month: frozen, late records as adjustments, export 
   }
   CHECK_MESSAGE(saw_tasks, next_json["adjustments"].dump());
   CHECK(next_json["adjustments"]["total"] == 30.0);
-  const auto [table_code, table] =
-      Captured([&] { return RunStatement(ReportArgs{db, "2026-11", "table"}); });
+  const auto [table_code, table] = Captured([&] {
+    return RunStatement(ReportArgs{db, "2026-11", "table"});
+  });
   CHECK(table_code == 0);
   CHECK(table.find("Adjustments to 2026-10") != std::string::npos);
 
@@ -388,9 +390,8 @@ TEST_CASE_TEMPLATE("a closed month: frozen, late records as adjustments, export 
     WriteAll(out + "/statement.json", shown);
     const auto [code, text] = Captured([&] { return RunStatementVerify(out, ""); });
     CHECK(code == 1);
-    CHECK_MESSAGE(text.find("MISMATCH statement.json: not the signed document") !=
-                      std::string::npos,
-                  text);
+    CHECK_MESSAGE(
+        text.find("MISMATCH statement.json: not the signed document") != std::string::npos, text);
   }
   SUBCASE("payouts from the closed statement, with the wallet") {
     auto link = OpenSqlLink(db);
@@ -398,14 +399,16 @@ TEST_CASE_TEMPLATE("a closed month: frozen, late records as adjustments, export 
     REQUIRE(ClosedStatements(**link)
                 .SetWallet("op-1", {"0x52908400098527886E0F7030069857D2E4169EE7", "base", "USDC"})
                 .ok());
-    const auto [code, csv] = Captured(
-        [&] { return RunStatementPayouts(ReportArgs{db, "2026-10", "csv"}); });
+    const auto [code, csv] = Captured([&] {
+      return RunStatementPayouts(ReportArgs{db, "2026-10", "csv"});
+    });
     CHECK(code == 0);
     CHECK_MESSAGE(csv.find("op-1,Ada,0x52908400098527886E0F7030069857D2E4169EE7,base,USDC,") !=
                       std::string::npos,
                   csv);
-    CHECK(Captured([&] { return RunStatementPayouts(ReportArgs{db, "2026-11", "csv"}); }).first ==
-          1);  // not closed
+    CHECK(Captured([&] {
+            return RunStatementPayouts(ReportArgs{db, "2026-11", "csv"});
+          }).first == 1);  // not closed
   }
 }
 

@@ -93,6 +93,12 @@ int RunReceiverCli(int argc, char** argv) {
   serve->add_option("--tls-cert", serve_args.tls_cert,
                     "PEM certificate chain: serve HTTPS only (TLS 1.2+; reloaded on SIGHUP)");
   serve->add_option("--tls-key", serve_args.tls_key, "PEM private key of --tls-cert");
+  serve->add_flag("--close-months", serve_args.close_months,
+                  "Close each month's statement once --close-after has passed since its end");
+  serve->add_option("--close-after", serve_args.close_after, "The months' verification window")
+      ->capture_default_str();
+  serve->add_option("--statement-key", serve_args.statement_key,
+                    "Receiver key file for closed statements (default: beside the database)");
 
   std::string checked_config;
   CLI::App* config_command = app.add_subcommand("config", "receiver.yaml.");

@@ -216,6 +216,36 @@ int RunStatementClose(const StatementCloseArgs& args) {
   return 0;
 }
 
+std::string DueMonth(std::int64_t window_s, std::int64_t now) {
+  // The month holding (now - window) has not finished its window; the one before has.
+  return MonthOf(MonthOf(now - window_s).begin - 1).label;
+}
+
+int CloseDueMonth(const std::string& db, const std::string& key, std::int64_t window_s,
+                  std::int64_t now) {
+  const std::string month = DueMonth(window_s, now);
+  auto row = FindClosed(db, month);
+  if (!row) return Fail(row.error());
+  if (*row) return 0;
+  auto source = OpenReportSource(db);
+  if (!source) return Fail(source.error());
+  auto registry = (*source)->LoadRegistry();
+  if (!registry) return Fail(registry.error());
+  if (registry->operators.empty()) return 0;
+  StatementCloseArgs args;
+  args.report.db = db;
+  args.report.month = month;
+  args.key = key;
+  args.now = now;
+  const int code = RunStatementClose(args);
+  // Closed meanwhile by another receiver: that one stands.
+  if (code != 0) {
+    auto again = FindClosed(db, month);
+    if (again && *again) return 0;
+  }
+  return code;
+}
+
 std::optional<int> PrintClosedStatement(const ReportArgs& args) {
   auto month = ParseMonth(args.month);
   if (!month) return std::nullopt;

@@ -22,6 +22,14 @@ struct StatementCloseArgs {
   std::int64_t now = 0;  // 0: the clock
 };
 int RunStatementClose(const StatementCloseArgs& args);
+// The month whose verification window (`window_s` after its end) passed last, when it is
+// not closed yet: closed as RunStatementClose does (its output on stdout/stderr). 0 when it
+// was closed now or already, or there is nothing to close (no operator); else its exit code.
+// `serve --close-months` calls it every hour; two receivers closing at once store one.
+int CloseDueMonth(const std::string& db, const std::string& key, std::int64_t window_s,
+                  std::int64_t now);
+// The month CloseDueMonth would close at `now` ("2026-11").
+std::string DueMonth(std::int64_t window_s, std::int64_t now);
 int RunStatementExport(const ReportArgs& args, const std::string& key, const std::string& out);
 int RunStatementVerify(const std::string& path, const std::string& key_jwk_file);
 int RunStatementPayouts(const ReportArgs& args);

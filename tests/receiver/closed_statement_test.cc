@@ -275,6 +275,44 @@ TEST_CASE("wallet shapes") {
   CHECK(message.error().rfind("wallet.address:", 0) == 0);
 }
 
+TEST_CASE("the month due for closing: its window past its end") {
+  const std::int64_t dec1 = ParseMonth("2026-12")->begin;
+  constexpr std::int64_t kWeek = 7 * kDay;
+  CHECK(DueMonth(kWeek, dec1 + kWeek) == "2026-11");      // the window just passed
+  CHECK(DueMonth(kWeek, dec1 + kWeek - 1) == "2026-10");  // a second before: not yet
+  CHECK(DueMonth(kWeek, dec1 + 20 * kDay) == "2026-11");
+  CHECK(DueMonth(0, dec1) == "2026-11");
+  CHECK(DueMonth(kWeek, ParseMonth("2027-01")->begin + kWeek) == "2026-12");
+}
+
+TEST_CASE("serve's automatic close: the due month once, nothing without operators") {
+  testing::SqliteStoreMaker maker;
+  auto store = maker.Make();
+  fleet::testing::TempDir dir;
+  const std::string key = dir.Path("receiver.key");
+  const std::int64_t after_window = kOctober.end + 7 * kDay;
+  CHECK(CloseDueMonth(maker.Db(), key, 7 * kDay, after_window) == 0);
+  CHECK_FALSE(std::filesystem::exists(key));  // no operator: nothing closed, no key made
+  {
+    auto source = OpenReportSource(maker.Db());
+    REQUIRE(source.ok());
+    REQUIRE((*source)->AddOperator({"op-1", "Ada", kOctober.begin - 200 * kDay}).ok());
+  }
+  CHECK(Captured([&] {
+          return CloseDueMonth(maker.Db(), key, 7 * kDay, after_window - 1);
+        }).first == 0);  // September's window passed: September closed
+  CHECK(Captured([&] { return CloseDueMonth(maker.Db(), key, 7 * kDay, after_window); }).first ==
+        0);
+  CHECK(Captured([&] {
+          return CloseDueMonth(maker.Db(), key, 7 * kDay, after_window + 60);
+        }).first == 0);  // again: it stays as it was
+  auto link = OpenSqlLink(maker.Db());
+  REQUIRE(link.ok());
+  auto months = ClosedStatements(**link).Months();
+  REQUIRE(months.ok());
+  CHECK(*months == std::vector<std::string>{"2026-09", "2026-10"});
+}
+
 TEST_CASE_TEMPLATE("a closed month: frozen, late records as adjustments, export and verify", Maker,
                    FLEET_RECEIVER_STORES) {
   Maker maker;

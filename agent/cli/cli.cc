@@ -47,6 +47,8 @@ EXAMPLES:
   fleet-agent check --config /etc/fleet-agent/agent.yaml
   fleet-agent config check /etc/fleet-agent/agent.yaml && systemctl reload fleet-agent
   fleet-agent pubkey --jwk
+  fleet-agent rotate-key
+  fleet-agent enroll https://receiver.example --token TOKEN
   fleet-agent report --week
   fleet-agent alerts && fleet-agent ack 12 --note "restarting the gateway"
   fleet-agent maintenance --for 2h --reason "kernel upgrade"
@@ -120,6 +122,20 @@ void AddAlertingHealth(const std::string& state_dir, std::chrono::system_clock::
   round.overall = OverallStatus(round.results);
 }
 
+// The node key older than node_key.max_age (90 days by default): one WARNING row,
+// `node_key`, naming the command that makes a new one.
+void AddNodeKeyAge(const AgentConfig& config, std::chrono::system_clock::time_point now,
+                   CheckRound& round) {
+  auto key = ReadNodeKeyState(config.state_dir);
+  if (!key || !key->written_at) return;
+  const NodeKeyAge age =
+      AgeOfNodeKey(key->kid, *key->written_at, ToUnixSeconds(now), config.node_key.max_age);
+  if (!age.too_old) return;
+  round.results.push_back(MakeResult("node_key", Status::kWarning, age.summary,
+                                     {{"kid", key->kid}, {"age_days", age.days}}));
+  round.overall = OverallStatus(round.results);
+}
+
 int RunCheckCommand(const CheckArgs& args) {
   ConfigLoad load =
       args.config_file.empty() ? ConfigLoad{DefaultConfig(), {}} : LoadConfigFile(args.config_file);
@@ -150,7 +166,10 @@ int RunCheckCommand(const CheckArgs& args) {
     checks.push_back(std::move(check));
   }
   CheckReport report{ResolveNodeId(config), os->Now(), RunChecks(checks, os, hermes)};
-  if (args.only.empty()) AddAlertingHealth(config.state_dir, os->Now(), report.round);
+  if (args.only.empty()) {
+    AddAlertingHealth(config.state_dir, os->Now(), report.round);
+    AddNodeKeyAge(config, os->Now(), report.round);
+  }
   if (args.json) {
     std::cout << ToJson(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
@@ -229,7 +248,11 @@ int RunCli(int argc, char** argv) {
   CLI::App* pubkey = app.add_subcommand("pubkey", "Print the node's kid and public key.");
   CLI::App* records =
       app.add_subcommand("records", "Print the signed records, one compact JWS per line.");
-  for (CLI::App* sub : {keygen, pubkey, records}) {
+  CLI::App* rotate_key = app.add_subcommand(
+      "rotate-key",
+      "Move the node to a new key: a key_rotate record signed by the old key, in the chain, "
+      "carrying the new public key and its proof; later records are signed with the new key.");
+  for (CLI::App* sub : {keygen, pubkey, records, rotate_key}) {
     sub->add_option("--config", key_args.config_file, "YAML configuration file");
     sub->add_option("--state-dir", key_args.state_dir, "State directory");
   }
@@ -237,6 +260,15 @@ int RunCli(int argc, char** argv) {
   for (CLI::App* sub : {keygen, pubkey}) {
     sub->add_flag("--jwk", key_args.jwk, "Print the public key as a JWK");
   }
+  EnrollArgs enroll_args;
+  CLI::App* enroll = app.add_subcommand(
+      "enroll", "Register this node's key with the receiver at URL, with a one-time token.");
+  enroll->add_option("URL", enroll_args.url, "The receiver, e.g. https://receiver.example")
+      ->required();
+  enroll->add_option("--token", enroll_args.token, "The token from the foundation")->required();
+  enroll->add_option("--node", enroll_args.node, "The node id (the configuration's)");
+  enroll->add_option("--config", enroll_args.config_file, "YAML configuration file");
+  enroll->add_option("--state-dir", enroll_args.state_dir, "State directory");
   std::string verify_file;
   std::string verify_jwk;
   CLI::App* verify = app.add_subcommand(
@@ -302,6 +334,8 @@ int RunCli(int argc, char** argv) {
   if (keygen->parsed()) return RunKeygenCommand(key_args);
   if (pubkey->parsed()) return RunPubkeyCommand(key_args);
   if (records->parsed()) return RunRecordsCommand(key_args);
+  if (rotate_key->parsed()) return RunRotateKeyCommand(key_args);
+  if (enroll->parsed()) return RunEnrollCommand(enroll_args);
   if (verify->parsed()) return RunVerifyCommand(verify_file, verify_jwk);
   if (alerts_test->parsed()) return RunAlertsTestCommand(alerts_test_config);
   if (alerts->parsed()) return RunAlertsCommand(alerts_args);

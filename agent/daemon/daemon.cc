@@ -1,4 +1,5 @@
 #include "agent/daemon/daemon.h"
+#include "agent/push/enroll_client.h"
 
 #include <utility>  // before Asio: Boost 1.74 Asio under C++20 needs std::exchange
 
@@ -291,9 +292,17 @@ void Daemon::Stop(const std::string& why) {
   io_.stop();
 }
 
-void Daemon::ConfigurePush(const UpstreamSettings& previous) {
+void Daemon::ConfigurePush(const UpstreamSettings& previous_config) {
   store_->SetSpoolLimit(config_.spool.max_size);
-  const UpstreamSettings& now = config_.upstream;
+  // No upstream.url in the configuration: the one `fleet-agent enroll` kept, if any.
+  const auto effective = [this](UpstreamSettings upstream) {
+    if (upstream.url.empty()) {
+      if (auto enrolled = EnrolledUpstreamUrl(config_.state_dir)) upstream.url = *enrolled;
+    }
+    return upstream;
+  };
+  const UpstreamSettings now = effective(config_.upstream);
+  const UpstreamSettings previous = effective(previous_config);
   const bool same = pusher_ && previous == now;
   if (same) return;
   if (pusher_) {
@@ -301,7 +310,7 @@ void Daemon::ConfigurePush(const UpstreamSettings& previous) {
     pusher_.reset();
   }
   if (now.url.empty()) {
-    spdlog::info("no upstream.url: records stay in the spool");
+    spdlog::info("no upstream.url (and no fleet-agent enroll): records stay in the spool");
     return;
   }
   spdlog::info("pushing records to {}", now.url);

@@ -24,6 +24,7 @@
 #include "receiver/cli/statement_commands.h"
 #include "receiver/http/receiver_api.h"
 #include "receiver/store/open_store.h"
+#include "receiver/store/sql_link.h"
 
 namespace fleet::receiver {
 
@@ -138,6 +139,7 @@ int RunServe(const ServeArgs& args) {
     alerting = std::make_unique<AlertService>(args.db, parsed.settings, *secrets, CurlTransport);
   }
   ReceiverApi api(**store, **keys, [] { return static_cast<std::int64_t>(std::time(nullptr)); });
+  api.EnableEnrolment([db = args.db] { return OpenSqlLink(db); });  // POST /v1/enroll
   if (alerting) {
     api.OnAlertRecords([service = alerting.get()] { service->Wake(); });
     alerting->Start();

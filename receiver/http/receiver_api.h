@@ -2,6 +2,12 @@
 //   POST /v1/records  application/x-ndjson, one compact JWS per line -> IngestBatch's reply
 //                     (415 for another content type)
 //   GET  /healthz     200 {"ok":true}, 503 {"ok":false,"error":...} when the store fails
+//   POST /v1/enroll/nonce        200 {"nonce","expires_at"}: one enrolment attempt's nonce
+//   POST /v1/enroll   application/json, the node's enrolment (registry/enrolments.h) ->
+//                     200 {"node","operator","kid","registered_at"}, else its refusal's
+//                     status with {"error":reason}; 429 past kEnrolAttemptsPerMinute from
+//                     one address (both enrol paths count). Only with EnableEnrolment: else 404.
+//                     A key registered to another node is logged (warning) for the foundation.
 // Other paths 404, other methods 405; every error is {"error":"..."}. Batches are verified on
 // the calling (io) thread, reading keys through `keys` (a connection of its own, used under a
 // mutex, with kids it did not know remembered for a minute: unknown_kid_cache.h), then handed to a
@@ -18,6 +24,7 @@
 #include "receiver/core/record_store.h"
 #include "receiver/core/unknown_kid_cache.h"
 #include "receiver/http/http_server.h"
+#include "receiver/registry/enrolments.h"
 
 namespace fleet::receiver {
 
@@ -33,6 +40,12 @@ class ReceiverApi {
   // acks, maintenance windows): the alert worker's wake-up. It must not block. Set before
   // the first request.
   void OnAlertRecords(std::function<void()> stored) { on_alert_records_ = std::move(stored); }
+  // Serves the enrolment paths over a connection of their own, opened by `open` at the first
+  // enrolment request (none held until then) and used under a mutex. Set before the first
+  // request.
+  using LinkOpener = std::function<Result<std::unique_ptr<SqlLink>>()>;
+  void EnableEnrolment(LinkOpener open, int attempts_per_minute = kEnrolAttemptsPerMinute);
+  static constexpr int kEnrolAttemptsPerMinute = 10;
   // Stops the writer: call before the io_context the replies go to is destroyed.
   void Stop() { committer_.Stop(); }
   GroupCommitStats Stats() const { return committer_.Stats(); }
@@ -40,6 +53,7 @@ class ReceiverApi {
  private:
   void PostRecords(HttpRequest request, HttpRespond respond);
   void Health(HttpRespond respond);
+  void Enrol(HttpRequest request, HttpRespond respond);
 
   std::function<std::int64_t()> clock_;
   std::mutex keys_mutex_;
@@ -47,6 +61,10 @@ class ReceiverApi {
   UnknownKidCache unknown_kids_;
   GroupCommitter committer_;
   std::function<void()> on_alert_records_;
+  std::mutex enrol_mutex_;
+  LinkOpener open_enrol_link_;
+  std::unique_ptr<SqlLink> enrol_link_;
+  std::unique_ptr<AttemptLimiter> enrol_limiter_;
 };
 
 }  // namespace fleet::receiver

@@ -2,6 +2,7 @@
 
 #include "receiver/cli/alert_commands.h"
 #include "receiver/cli/report_commands.h"
+#include "receiver/cli/statement_commands.h"
 #include "receiver/config/receiver_config.h"
 
 #include <CLI/CLI.hpp>
@@ -92,6 +93,12 @@ int RunReceiverCli(int argc, char** argv) {
   serve->add_option("--tls-cert", serve_args.tls_cert,
                     "PEM certificate chain: serve HTTPS only (TLS 1.2+; reloaded on SIGHUP)");
   serve->add_option("--tls-key", serve_args.tls_key, "PEM private key of --tls-cert");
+  serve->add_flag("--close-months", serve_args.close_months,
+                  "Close each month's statement once --close-after has passed since its end");
+  serve->add_option("--close-after", serve_args.close_after, "The months' verification window")
+      ->capture_default_str();
+  serve->add_option("--statement-key", serve_args.statement_key,
+                    "Receiver key file for closed statements (default: beside the database)");
 
   std::string checked_config;
   CLI::App* config_command = app.add_subcommand("config", "receiver.yaml.");
@@ -229,6 +236,47 @@ int RunReceiverCli(int argc, char** argv) {
   CLI::App* uptime =
       add_report("uptime", "Monthly uptime, tasks and incidents per node and operator.");
   CLI::App* statement = add_report("statement", "Monthly payout statement per operator.");
+  // Closed statements (statement_commands.h): `statement --month` needs --month; its
+  // subcommands take their own flags.
+  statement->get_option("--month")->required(false);
+  StatementCloseArgs close_args;
+  std::string close_config, statement_key, export_out, verify_path, verify_key;
+  CLI::App* close = statement->add_subcommand(
+      "close", "Freeze a month: store its statement signed by the receiver's key.");
+  close->add_option("--config", close_config, "receiver.yaml: the database and policy");
+  close->add_option("--db", close_args.report.db, "Receiver database");
+  close->add_option("--month", close_args.report.month, "Calendar month, UTC: YYYY-MM")->required();
+  close->add_option("--key", statement_key,
+                    "Receiver key file (default: receiver-statement.key beside the database)");
+  close->add_option("--live-within", close_args.report.live_within)->capture_default_str();
+  close->add_option("--late-minutes", close_args.report.late_minutes)
+      ->check(CLI::IsMember({"count", "ignore"}))
+      ->capture_default_str();
+  ReportArgs export_args;
+  CLI::App* export_command = statement->add_subcommand(
+      "export", "Write a closed month: statement, signature, records (NDJSON), receiver key.");
+  export_command->add_option("--db", export_args.db, "Receiver database")->required();
+  export_command->add_option("--month", export_args.month, "YYYY-MM")->required();
+  export_command->add_option("--out", export_out, "Directory")->required();
+  export_command->add_option("--key", statement_key, "Receiver key file");
+  CLI::App* verify = statement->add_subcommand(
+      "verify", "Recompute an exported closed statement from its records; check the signature.");
+  verify->add_option("PATH", verify_path, "Export directory or its statement.jws")->required();
+  verify->add_option("--key", verify_key,
+                     "The receiver's public JWK (default: receiver-key.jwk in the export)");
+  ReportArgs payout_args;
+  CLI::App* payouts = statement->add_subcommand(
+      "payouts", "Per operator of a closed month: wallet, chain, token, amount.");
+  payouts->add_option("--db", payout_args.db, "Receiver database")->required();
+  payouts->add_option("--month", payout_args.month, "YYYY-MM")->required();
+  payouts->add_flag("--csv{csv}", payout_args.format, "Print CSV");
+  CLI::App* key_command = app.add_subcommand("key", "The receiver's own signing key.");
+  key_command->require_subcommand(1);
+  std::string key_db;
+  CLI::App* key_show = key_command->add_subcommand(
+      "show", "Print the receiver's public key as a JWK (made on first use).");
+  key_show->add_option("--db", key_db, "Receiver database (its directory holds the key)");
+  key_show->add_option("--key", statement_key, "Receiver key file");
 
   try {
     app.parse(argc, argv);
@@ -236,6 +284,33 @@ int RunReceiverCli(int argc, char** argv) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "fleet-receiver: " << e.what() << " (see --help)\n";
+    return kExitUsage;
+  }
+  if (close->parsed()) {
+    if (!close_config.empty()) {
+      auto config = LoadConfig(close_config);
+      if (!config) return kExitUsage;
+      ApplyReportConfig(*config, close, close_args.report);
+    }
+    if (close_args.report.db.empty()) {
+      std::cerr << "fleet-receiver: --db or --config is required (see --help)\n";
+      return kExitUsage;
+    }
+    close_args.key = statement_key;
+    return RunStatementClose(close_args);
+  }
+  if (export_command->parsed()) return RunStatementExport(export_args, statement_key, export_out);
+  if (verify->parsed()) return RunStatementVerify(verify_path, verify_key);
+  if (payouts->parsed()) return RunStatementPayouts(payout_args);
+  if (key_show->parsed()) {
+    if (key_db.empty() && statement_key.empty()) {
+      std::cerr << "fleet-receiver: --db or --key is required (see --help)\n";
+      return kExitUsage;
+    }
+    return RunKeyShow(key_db, statement_key);
+  }
+  if (statement->parsed() && report_args.month.empty()) {
+    std::cerr << "fleet-receiver: statement: --month is required (see --help)\n";
     return kExitUsage;
   }
   if (serve->parsed() || uptime->parsed() || statement->parsed()) {

@@ -25,6 +25,11 @@ struct ServeArgs {
   std::string tls_cert;     // --tls-cert and --tls-key: both or neither (plain HTTP)
   std::string tls_key;
   std::optional<std::int64_t> silent_after_s;  // receiver.yaml: over the alerts file's
+  // --close-months: close each month's statement once `close_after` has passed since its
+  // end (statement_commands.h), signed with --statement-key (default: beside the database).
+  bool close_months = false;
+  std::string close_after = "7d";
+  std::string statement_key;
 };
 int RunServe(const ServeArgs& args);
 

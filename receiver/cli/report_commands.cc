@@ -12,9 +12,12 @@
 #include "protocol/jws.h"
 #include "receiver/alerts/operator_channels.h"
 #include "receiver/cli/receiver_cli.h"
+#include "receiver/cli/statement_commands.h"
 #include "receiver/registry/revocations.h"
+#include "receiver/registry/wallet.h"
 #include "receiver/report/report_format.h"
 #include "receiver/report/statement.h"
+#include "receiver/store/closed_statements.h"
 #include "receiver/store/open_report_source.h"
 #include "receiver/store/open_store.h"
 #include "receiver/store/sql_link.h"
@@ -98,7 +101,8 @@ int RunOperatorsList(const std::string& db, bool json) {
                    {"nodes", nodes},
                    {"referred", referred},
                    {"channels", {{"telegram", nullptr}, {"discord", nullptr}}},
-                   {"revoked", nullptr}});
+                   {"revoked", nullptr},
+                   {"wallet", nullptr}});
   }
   // Where each operator's alerts go (operators channels); a webhook URL is never shown.
   if (auto link = OpenSqlLink(db)) {
@@ -112,6 +116,16 @@ int RunOperatorsList(const std::string& db, bool json) {
         }
         if (row.discord_webhook) op["channels"]["discord"] = "set";
       }
+    }
+    if (auto wallets = ClosedStatements(**link).Wallets()) {
+      for (auto& op : out) {
+        auto w = wallets->find(op["id"].get<std::string>());
+        if (w == wallets->end()) continue;
+        op["wallet"] = {
+            {"address", w->second.address}, {"chain", w->second.chain}, {"token", w->second.token}};
+      }
+    } else {
+      return Fail(wallets.error());
     }
     // Operators that left (operators revoke).
     auto revoked = Revocations(**link).All();
@@ -139,6 +153,11 @@ int RunOperatorsList(const std::string& db, bool json) {
                   << " ackers " << channels["telegram"]["ackers"].dump();
       }
       if (!channels["discord"].is_null()) std::cout << "\tdiscord: set";
+      if (!op["wallet"].is_null()) {
+        std::cout << "\twallet: " << op["wallet"]["address"].get<std::string>() << " ("
+                  << op["wallet"]["chain"].get<std::string>() << ", "
+                  << op["wallet"]["token"].get<std::string>() << ")";
+      }
       if (!op["revoked"].is_null()) {
         std::cout << "\trevoked " << op["revoked"]["at"].get<std::string>() << " ("
                   << op["revoked"]["reason"].get<std::string>() << ")";
@@ -192,6 +211,7 @@ int RunRegistryImport(const std::string& db, const std::string& yaml_file) {
   std::vector<NodeEntry> nodes;
   std::vector<std::pair<std::string, std::int64_t>> revocations;
   std::vector<Referral> referrals;
+  std::vector<std::pair<std::string, Wallet>> wallets;
   const YAML::Node ops = root["operators"];
   if (ops && !ops.IsSequence()) return Fail(yaml_file + ": operators must be a list", kExitUsage);
   for (std::size_t i = 0; ops && i < ops.size(); ++i) {
@@ -204,6 +224,15 @@ int RunRegistryImport(const std::string& db, const std::string& yaml_file) {
     if (!since) return Fail(since.error(), kExitUsage);
     entry.since = *since;
     operators.push_back(entry);
+    // Where the operator's payouts go (registry/wallet.h).
+    if (const YAML::Node wallet = op["wallet"]) {
+      if (!wallet.IsMap()) return Fail(where + ".wallet must be a map", kExitUsage);
+      Wallet w{Scalar(wallet, "address"), Scalar(wallet, "chain"), Scalar(wallet, "token")};
+      if (auto checked = CheckWallet(w); !checked) {
+        return Fail(where + "." + checked.error(), kExitUsage);
+      }
+      wallets.emplace_back(entry.id, w);
+    }
     const YAML::Node list = op["nodes"];
     if (list && !list.IsSequence()) return Fail(where + ".nodes must be a list", kExitUsage);
     for (std::size_t j = 0; list && j < list.size(); ++j) {
@@ -280,6 +309,13 @@ int RunRegistryImport(const std::string& db, const std::string& yaml_file) {
   for (const auto& r : referrals) {
     if (auto done = (*source)->AddReferral(r); !done) return Fail(done.error());
   }
+  if (!wallets.empty()) {
+    auto link = OpenSqlLink(db);
+    if (!link) return Fail(link.error());
+    for (const auto& [id, w] : wallets) {
+      if (auto done = ClosedStatements(**link).SetWallet(id, w); !done) return Fail(done.error());
+    }
+  }
   std::cout << "imported " << operators.size() << " operators, " << added << " new nodes (" << kept
             << " already registered), " << revocations.size() << " revocations, "
             << referrals.size() << " referrals\n";
@@ -353,18 +389,26 @@ int RunUptimeReport(const ReportArgs& args) {
 }
 
 int RunStatement(const ReportArgs& args) {
+  // A closed month prints its stored statement (statement_commands.h).
+  if (auto closed = PrintClosedStatement(args)) return *closed;
   int code = 0;
   auto month = ComputeMonth(args, code);
   if (!month) return code;
   PayoutPolicy policy;
   policy.late_minutes_count = args.late_minutes == "count";
   MonthStatement statement = ComputeStatement(month->first, month->second, policy);
+  // Records that came after the month before was closed: its adjustments.
+  auto adjustments = AdjustmentsBefore(args);
+  if (!adjustments) return Fail(adjustments.error());
   if (args.format == "json") {
-    std::cout << StatementToJson(statement).dump(2) << "\n";
+    nlohmann::json out = StatementToJson(statement);
+    if (!adjustments->is_null()) out["adjustments"] = *adjustments;
+    std::cout << out.dump(2) << "\n";
   } else if (args.format == "csv") {
     std::cout << StatementToCsv(statement);
   } else {
     std::cout << StatementToTable(statement);
+    PrintAdjustmentsTable(*adjustments);
   }
   return 0;
 }

@@ -8,15 +8,20 @@
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <condition_variable>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "base/units.h"
+#include "base/utc_time.h"
 #include "receiver/alerts/alert_service.h"
 #include "receiver/alerts/alerts_config.h"
 #include "receiver/cli/receiver_cli.h"
+#include "receiver/cli/statement_commands.h"
 #include "receiver/http/receiver_api.h"
 #include "receiver/store/open_store.h"
 #include "receiver/store/sql_link.h"
@@ -98,6 +103,10 @@ int RunServe(const ServeArgs& args) {
     spdlog::error("no address to listen on");
     return kExitUsage;
   }
+  if (args.close_months && !ParseDuration(args.close_after)) {
+    spdlog::error("--close-after: {}", ParseDuration(args.close_after).error());
+    return kExitUsage;
+  }
   if (args.tls_cert.empty() != args.tls_key.empty()) {
     spdlog::error("--tls-cert and --tls-key go together");
     return kExitUsage;
@@ -173,10 +182,40 @@ int RunServe(const ServeArgs& args) {
   spdlog::info("listening on {}{} (database {}, {} thread(s))", bound_text,
                options.tls ? " with TLS" : "", DisplayDb(args.db), args.threads);
 
+  // --close-months: every hour, the month whose window passed is closed (once).
+  std::mutex closer_mutex;
+  std::condition_variable closer_wake;
+  bool closer_stop = false;
+  std::thread closer;
+  if (args.close_months) {
+    closer = std::thread([&, window = std::chrono::duration_cast<std::chrono::seconds>(
+                                          ParseDuration(args.close_after).value())
+                                          .count()] {
+      std::unique_lock lock(closer_mutex);
+      while (!closer_stop) {
+        lock.unlock();
+        const std::int64_t now = ToUnixSeconds(std::chrono::system_clock::now());
+        if (CloseDueMonth(args.db, args.statement_key, window, now) != 0) {
+          spdlog::error("closing the statement of {} failed (statement close)",
+                        DueMonth(window, now));
+        }
+        lock.lock();
+        closer_wake.wait_for(lock, std::chrono::hours(1), [&] { return closer_stop; });
+      }
+    });
+  }
   std::vector<std::thread> threads;
   for (int i = 1; i < args.threads; ++i) threads.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& thread : threads) thread.join();
+  if (closer.joinable()) {
+    {
+      std::lock_guard lock(closer_mutex);
+      closer_stop = true;
+    }
+    closer_wake.notify_all();
+    closer.join();
+  }
   api.Stop();                      // before `io` goes: the writer's last replies are posted to it
   if (alerting) alerting->Stop();  // gives its leases up: another receiver takes over at once
   const GroupCommitStats stats = api.Stats();

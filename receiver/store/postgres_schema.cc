@@ -187,6 +187,17 @@ CREATE TABLE IF NOT EXISTS enrol_nonces (
 );
 )sql";
 
+// Closed months and operators' wallets (receiver/store/closed_statements.h).
+constexpr std::string_view kClosedStatements = R"sql(
+CREATE TABLE IF NOT EXISTS closed_statements (
+  month TEXT PRIMARY KEY, closed_at BIGINT NOT NULL, receiver_kid TEXT NOT NULL,
+  jws TEXT NOT NULL, record_list TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS operator_wallets (
+  operator TEXT PRIMARY KEY, address TEXT NOT NULL, chain TEXT NOT NULL, token TEXT NOT NULL
+);
+)sql";
+
 // A typed table's insert: its columns after (node, epoch, seq), and their values from the
 // statement's parameters $4 on (typed explicitly: the values are also SELECTed).
 struct TypedInsert {
@@ -316,6 +327,7 @@ constexpr std::array kMigrations = {
     PgMigration{8, "remediations", kRemediationTables, FillRemediationTables},
     PgMigration{9, "keys nodes rotated to", kNodeKeys, nullptr},
     PgMigration{10, "enrolment tokens and nonces", kEnrolment, nullptr},
+    PgMigration{12, "closed statements, operators' wallets", kClosedStatements, nullptr},
 };
 
 Result<int> MigrateInTransaction(PgConnection& db) {

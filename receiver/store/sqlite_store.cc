@@ -140,6 +140,15 @@ CREATE TABLE IF NOT EXISTS remediations (
   PRIMARY KEY (node, epoch, seq)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS remediations_by_started ON remediations (node, started);
+-- Closed months (receiver/store/closed_statements.h): the signed statement and the list of
+-- the records it used ("hash received_at" lines); operators' payout wallets.
+CREATE TABLE IF NOT EXISTS closed_statements (
+  month TEXT PRIMARY KEY, closed_at INTEGER NOT NULL, receiver_kid TEXT NOT NULL,
+  jws TEXT NOT NULL, record_list TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS operator_wallets (
+  operator TEXT PRIMARY KEY, address TEXT NOT NULL, chain TEXT NOT NULL, token TEXT NOT NULL
+);
 )sql";
 
 // A kid's key, the node's first (nodes) or one it rotated to (node_keys), with the node's

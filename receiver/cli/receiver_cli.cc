@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <map>
 
 namespace fleet::receiver {
 
@@ -92,6 +93,12 @@ int RunReceiverCli(int argc, char** argv) {
   serve->add_option("--tls-cert", serve_args.tls_cert,
                     "PEM certificate chain: serve HTTPS only (TLS 1.2+; reloaded on SIGHUP)");
   serve->add_option("--tls-key", serve_args.tls_key, "PEM private key of --tls-cert");
+  serve
+      ->add_option("--metrics", serve_args.metrics,
+                   "on: GET /metrics in the Prometheus text format (no token, like /healthz)")
+      ->transform(
+          CLI::CheckedTransformer(std::map<std::string, bool>{{"on", true}, {"off", false}}))
+      ->default_str("on");
 
   std::string checked_config;
   CLI::App* config_command = app.add_subcommand("config", "receiver.yaml.");

@@ -25,6 +25,7 @@ struct ServeArgs {
   std::string tls_cert;     // --tls-cert and --tls-key: both or neither (plain HTTP)
   std::string tls_key;
   std::optional<std::int64_t> silent_after_s;  // receiver.yaml: over the alerts file's
+  bool metrics = true;                         // --metrics on|off: GET /metrics
 };
 int RunServe(const ServeArgs& args);
 

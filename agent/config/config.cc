@@ -13,6 +13,7 @@
 
 #include "agent/config/alerts_section.h"
 #include "agent/config/config_schema.h"
+#include "agent/config/metrics_section.h"
 #include "agent/config/remedies_section.h"
 #include "base/units.h"
 #include "base/yaml_text.h"
@@ -158,6 +159,7 @@ Section TopLevelKeys(AgentConfig& c, RequiredChecks& required, config::RemedyPos
        config::Nested({{"max_size", config::Size(c.spool.max_size, 1024 * 1024, 1ull << 40)}})},
       {"alerts", config::AlertsSection(c.alerts)},
       {"remedies", config::RemediesSection(c.remedies, remedies)},
+      {"metrics", config::MetricsSection(c.metrics_listen)},
   };
 }
 

@@ -204,6 +204,7 @@ struct AgentConfig {
   SpoolSettings spool;
   AlertSettings alerts;
   RemedySettings remedies;
+  std::string metrics_listen;  // metrics.listen (metrics_section.h); empty: no /metrics
 };
 
 struct ConfigError {

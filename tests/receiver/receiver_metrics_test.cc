@@ -6,12 +6,7 @@
 // /metrics keeps answering.
 #include "receiver/http/receiver_metrics.h"
 
-#include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -24,6 +19,7 @@
 #include "receiver/store/sqlite_store.h"
 #include "tests/receiver/test_records.h"
 #include "tests/support/exposition_parser.h"
+#include "tests/support/raw_client.h"
 #include "tests/support/temp_dir.h"
 
 namespace fleet::receiver {
@@ -31,6 +27,7 @@ namespace {
 
 using fleet::testing::ParseExposition;
 using fleet::testing::SeriesKey;
+using Client = fleet::testing::RawClient;
 constexpr std::int64_t kAt = 1764064800;  // the test records' minute
 
 TEST_CASE("a node's state follows its last heartbeat's age") {
@@ -82,46 +79,6 @@ TEST_CASE("the families of a snapshot pass the strict reader, fleet or not") {
   CHECK(unread->Value("fleet_receiver_fleet_read_ok") == 0);
   CHECK_FALSE(unread->types.count("fleet_receiver_nodes"));
 }
-
-// A blocking loopback client on plain sockets, so hostile requests can be sent as bytes.
-struct Client {
-  int fd = -1;
-  explicit Client(unsigned short port) {
-    fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in at{};
-    at.sin_family = AF_INET;
-    at.sin_port = htons(port);
-    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&at), sizeof at) == 0);
-    timeval wait{0, 200 * 1000};  // reads give up after 200 ms: the callers loop to a deadline
-    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof wait);
-  }
-  ~Client() { ::close(fd); }
-  bool Send(const std::string& bytes) {
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-      const ssize_t n = ::send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      sent += static_cast<std::size_t>(n);
-    }
-    return true;
-  }
-  // Reads until the server closes (true) or the deadline passes (false).
-  bool ReadToClose(std::string& out, std::chrono::seconds within) {
-    const auto deadline = std::chrono::steady_clock::now() + within;
-    char buffer[65536];
-    while (std::chrono::steady_clock::now() < deadline) {
-      const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-      if (n > 0) {
-        out.append(buffer, static_cast<std::size_t>(n));
-      } else if (n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-        return true;
-      }
-    }
-    return false;
-  }
-};
 
 struct Reply {
   int status = 0;

@@ -2,6 +2,7 @@
 // by default, errors at line:column; ParseListenAddress on good, truncated and garbage text.
 #include <doctest/doctest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,22 @@ TEST_CASE("ParseListenAddress: good, truncated and garbage") {
     CHECK_FALSE(config::ParseListenAddress(bad, why));
     CHECK_FALSE(why.empty());
   }
+}
+
+TEST_CASE("the shipped agent.yaml: its metrics line, uncommented, is valid and loopback") {
+  std::ifstream in(std::string(FLEET_TEST_DATA) + "/../../packaging/agent.yaml");
+  REQUIRE(in.good());
+  std::string text;
+  for (std::string line; std::getline(in, line);) {
+    if (line.starts_with("# metrics:")) text = line.substr(2) + "\n";
+  }
+  REQUIRE_FALSE(text.empty());
+  ConfigLoad load = ParseConfig(text, "agent.yaml");
+  REQUIRE(load.config.has_value());
+  std::string why;
+  auto address = config::ParseListenAddress(load.config->metrics_listen, why);
+  REQUIRE(address);
+  CHECK(address->loopback);
 }
 
 }  // namespace

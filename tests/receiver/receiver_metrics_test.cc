@@ -17,6 +17,7 @@
 #include "receiver/http/receiver_api.h"
 #include "receiver/store/open_report_source.h"
 #include "receiver/store/sqlite_store.h"
+#include "tests/receiver/store_factory.h"
 #include "tests/receiver/test_records.h"
 #include "tests/support/exposition_parser.h"
 #include "tests/support/raw_client.h"
@@ -45,6 +46,29 @@ TEST_CASE("a node's state follows its last heartbeat's age") {
   CHECK(ClassifyNode(kAt, now + 61, 60) == NodeState::kSilent);
   // A minute a little ahead of the receiver's clock is live.
   CHECK(ClassifyNode(kAt + 120, now, 180) == NodeState::kLive);
+}
+
+TEST_CASE_TEMPLATE("the fleet's states read from each store, revoked nodes left out", Maker,
+                   FLEET_RECEIVER_STORES) {
+  Maker maker;
+  auto store = maker.Make();
+  testing::TestNode node("node-1"), idle("node-2"), gone("node-3");
+  for (const auto* n : {&node, &idle, &gone}) REQUIRE(store->AddNode(n->Entry()).ok());
+  REQUIRE(store->RevokeNode("node-3", kAt - 3600, "returned").ok());
+  auto chain = testing::MakeChain(node, 1, 3);
+  REQUIRE(IngestBatch(*store, testing::Body(chain, {1, 2, 3}), kAt + 60).status == 200);
+  auto source = OpenReportSource(maker.Db());
+  REQUIRE_MESSAGE(source.ok(), (source.ok() ? "" : source.error()));
+  const auto at = [&](std::int64_t now) {
+    auto states = ReadFleetStates(**source, now, 180);
+    REQUIRE_MESSAGE(states.ok(), (states.ok() ? "" : states.error()));
+    return states->nodes;
+  };
+  CHECK(at(kAt + 60) == std::array<std::int64_t, 4>{1, 0, 0, 1});
+  CHECK(at(kAt + 60 + 150) == std::array<std::int64_t, 4>{0, 1, 0, 1});
+  CHECK(at(kAt + 60 + 7200) == std::array<std::int64_t, 4>{0, 0, 1, 1});  // the second query
+  CHECK(at(kAt + 60 + kSeenWithinSeconds + 1) == std::array<std::int64_t, 4>{0, 0, 0, 2});
+  CHECK(ReadFleetStates(**source, kAt + 60, 180)->open_alerts == 0);
 }
 
 TEST_CASE("the families of a snapshot pass the strict reader, fleet or not") {

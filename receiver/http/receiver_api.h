@@ -2,8 +2,9 @@
 //   POST /v1/records  application/x-ndjson, one compact JWS per line -> IngestBatch's reply
 //                     (415 for another content type)
 //   GET  /healthz     200 {"ok":true}, 503 {"ok":false,"error":...} when the store fails
-//   GET  /metrics     not here: `serve` wraps Handle in ReceiverMetrics::Serve (receiver_metrics.h),
-//                     which answers it; CountInto feeds it the batches' and commits' counts
+//   GET  /metrics     not here: `serve` wraps Handle in ReceiverMetrics::Serve
+//                     (receiver_metrics.h), which answers it; CountInto feeds it the
+//                     batches' and commits' counts
 // Other paths 404, other methods 405; every error is {"error":"..."}. Batches are verified on
 // the calling (io) thread, reading keys through `keys` (a connection of its own, used under a
 // mutex, with kids it did not know remembered for a minute: unknown_kid_cache.h), then handed to a

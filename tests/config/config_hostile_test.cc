@@ -132,9 +132,9 @@ TEST_CASE("deep nesting is refused before the recursive parser sees it") {
   for (const auto& e : Rejected(quoted)) CHECK(e.find("nesting") == std::string::npos);
   // Shallow but legal nesting is parsed (and then judged by the schema).
   CHECK(Rejected(std::string(60, '[') + std::string(60, ']')) ==
-        std::vector<std::string>{
-            "agent.yaml:1:1: the top level must be a map of keys (node, "
-            "interval, hermes, checks, uptime, state_dir, upstream, spool, alerts, remedies, metrics)"});
+        std::vector<std::string>{"agent.yaml:1:1: the top level must be a map of keys (node, "
+                                 "interval, hermes, checks, uptime, state_dir, upstream, spool, "
+                                 "alerts, remedies, metrics)"});
 }
 
 TEST_CASE("binary and non-UTF-8 text is refused with the position of the first bad byte") {

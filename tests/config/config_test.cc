@@ -198,7 +198,8 @@ TEST_CASE("unknown keys, with the closest known key when it is a typo") {
         "agent.yaml:1:17: unknown key 'timout' in checks.cron (did you mean 'timeout'?)");
   CHECK(OneError("colour: red\n") ==
         "agent.yaml:1:1: unknown key 'colour' at the top level "
-        "(known keys: node, interval, hermes, checks, uptime, state_dir, upstream, spool, alerts, remedies, metrics)");
+        "(known keys: node, interval, hermes, checks, uptime, state_dir, upstream, spool, alerts, "
+        "remedies, metrics)");
   CHECK(OneError("node: {name: x}") ==
         "agent.yaml:1:8: unknown key 'name' in node (known keys: id)");
   // YAML merge keys are not a feature of yaml-cpp; they are an unknown key like any other.

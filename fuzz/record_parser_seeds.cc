@@ -50,6 +50,9 @@ std::vector<Seed> RecordParserSeeds() {
   const std::string remediation =
       RecordPayload(key, 1, 1, genesis, protocol::RecordType::kRemediation);
   add("valid-remediation.jws", SignPayload(remediation, key));
+  const std::string key_rotate =
+      RecordPayload(key, 1, 1, genesis, protocol::RecordType::kKeyRotate);
+  add("valid-key-rotate.jws", SignPayload(key_rotate, key));
   {
     std::vector<std::string> chain;
     std::string prev = genesis;
@@ -105,6 +108,14 @@ std::vector<Seed> RecordParserSeeds() {
       SignPayload(WithField(ack, protocol::fields::kAt, "2026-11-25T11:10:00Z"), key));
   add("bad-payload-remediation-action.jws",
       SignPayload(WithField(remediation, protocol::fields::kAction, "reboot"), key));
+  add("bad-payload-key-rotate-proof.jws",  // the proof cut short: not the new key's signature
+      SignPayload(
+          WithField(
+              key_rotate, protocol::fields::kProof,
+              nlohmann::json::parse(key_rotate)[protocol::fields::kProof].get<std::string>().substr(
+                  0, 40) +
+                  "A"),
+          key));
   add("bad-payload-maintenance-long.jws",
       SignPayload(WithField(maintenance, protocol::fields::kUntil, "2026-12-25T10:00:01Z"), key));
   add("bad-payload-not-json.jws", SignPayload("heartbeat at 10:00", key));

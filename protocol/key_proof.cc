@@ -17,7 +17,34 @@ json ClaimsJson(const KeyProofClaims& c) {
           {"t", FormatUtc(c.t)}};
 }
 
+json EnrolJson(const EnrolClaims& c) {
+  return {{"v", 1}, {"node", c.node}, {"nonce", c.nonce}, {"token_sha256", c.token_sha256}};
+}
+
 }  // namespace
+
+std::string TokenDigest(std::string_view token) { return ChainHash(token); }
+
+std::string SignEnrolProof(const EnrolClaims& claims, const SecretKey& secret,
+                           const std::string& kid) {
+  return SignCompactJws(DumpJson(EnrolJson(claims)), secret, kid, kEnrolProofTyp);
+}
+
+Outcome VerifyEnrolProof(std::string_view proof, const PublicKey& key,
+                         const EnrolClaims& expected) {
+  auto verified = VerifyCompactJws(proof, key, kEnrolProofTyp);
+  if (!verified) return Error{"not signed by the key sent: " + verified.error()};
+  if (verified->kid != KeyId(key)) {
+    return Error{"its kid " + PrintableAscii(verified->kid, 40) + " is not the key's " +
+                 KeyId(key)};
+  }
+  auto claims = ParseStrictJson(verified->payload, 2);
+  if (!claims) return Error{"its payload: " + claims.error()};
+  if (!claims->is_object() || *claims != EnrolJson(expected)) {
+    return Error{"it does not claim this node, nonce and token"};
+  }
+  return Success();
+}
 
 std::string SignKeyProof(const KeyProofClaims& claims, const SecretKey& new_secret) {
   return SignCompactJws(DumpJson(ClaimsJson(claims)), new_secret, claims.new_kid, kKeyProofTyp);

@@ -37,4 +37,25 @@ std::string SignKeyProof(const KeyProofClaims& claims, const SecretKey& new_secr
 Outcome VerifyKeyProof(std::string_view proof, const PublicKey& new_key,
                        const KeyProofClaims& expected);
 
+// Enrolment's proof of possession (fleet-agent enroll, POST /v1/enroll): a compact JWS the
+// node's key signed, header {"alg":"EdDSA","kid":<its kid>,"typ":"fleet-enrol+jws"}, payload
+// {"v":1,"node":...,"nonce":...,"token_sha256":...}: the node id it enrols as, the nonce the
+// receiver handed out (POST /v1/enroll/nonce, once) and the digest of the one-time token, so
+// a proof is good for one enrolment of one node with one token and one nonce.
+inline constexpr std::string_view kEnrolProofTyp = "fleet-enrol+jws";
+
+struct EnrolClaims {
+  std::string node;
+  std::string nonce;
+  std::string token_sha256;  // TokenDigest(token)
+  bool operator==(const EnrolClaims&) const = default;
+};
+
+// base64url(SHA-256(token)): how a token is stored and proven (never the token itself).
+std::string TokenDigest(std::string_view token);
+std::string SignEnrolProof(const EnrolClaims& claims, const SecretKey& secret,
+                           const std::string& kid);
+// Verifies with `key` (kid KeyId(key)), the payload exactly `expected`.
+Outcome VerifyEnrolProof(std::string_view proof, const PublicKey& key, const EnrolClaims& expected);
+
 }  // namespace fleet::protocol

@@ -246,6 +246,8 @@ void AlertService::ServeInbox() {
       done = AcknowledgeIncident(incident, ack);
     } else if (request.kind == "maintenance" && p.is_object()) {
       done = Maintenance(p);
+    } else if (request.kind == "remediation" && history_.record_remediation) {
+      done = history_.record_remediation(p);
     }
     const InboxAnswer answer = done ? InboxAnswer{true, *done} : InboxAnswer{false, done.error()};
     Report("inbox", alerter_->ledger().Answer(request.id, answer, history_.now()));

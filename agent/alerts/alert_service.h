@@ -43,6 +43,9 @@ struct NodeHistoryHooks {
   std::function<Outcome(std::int64_t from, std::int64_t until, const std::string& reason,
                         const std::string& by)>
       record_maintenance;
+  // `fleet-agent fix` hands over what it did (inbox kind "remediation"): signed and
+  // recorded by the daemon; the answer's text, or why not.
+  std::function<Result<std::string>(const nlohmann::json& payload)> record_remediation;
   std::function<std::int64_t()> now;  // wall clock, unix seconds
   // The weekly summary of a week that ended (alerts.weekly_summary).
   std::function<Result<alerting::Alert>(const Period& week)> weekly_summary;

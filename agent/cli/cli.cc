@@ -13,11 +13,13 @@
 #include "agent/check/check_runner.h"
 #include "agent/cli/alert_commands.h"
 #include "agent/cli/config_command.h"
+#include "agent/cli/fix_command.h"
 #include "agent/cli/history_commands.h"
 #include "agent/cli/record_commands.h"
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
 #include "agent/daemon/daemon.h"
+#include "agent/remedies/builtin_remedies.h"
 #include "agent/report/status_report.h"
 #include "base/utc_time.h"
 
@@ -41,14 +43,18 @@ SIGNALS (fleet-agent run):
 
 EXIT STATUS:
   check              0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN or a usage/configuration error
+  fix                as check, for the checks after the fixes (before them with --dry-run)
   config check, verify   0 valid, 1 invalid
 
 EXAMPLES:
   fleet-agent check --config /etc/fleet-agent/agent.yaml
   fleet-agent config check /etc/fleet-agent/agent.yaml && systemctl reload fleet-agent
   fleet-agent pubkey --jwk
+  fleet-agent rotate-key
+  fleet-agent enroll https://receiver.example --token TOKEN
   fleet-agent report --week
   fleet-agent alerts && fleet-agent ack 12 --note "restarting the gateway"
+  fleet-agent fix --dry-run && fleet-agent fix --only gateway
   fleet-agent maintenance --for 2h --reason "kernel upgrade"
 
 Run `fleet-agent COMMAND --help` for a command's options; see also man fleet-agent.)";
@@ -120,6 +126,20 @@ void AddAlertingHealth(const std::string& state_dir, std::chrono::system_clock::
   round.overall = OverallStatus(round.results);
 }
 
+// The node key older than node_key.max_age (90 days by default): one WARNING row,
+// `node_key`, naming the command that makes a new one.
+void AddNodeKeyAge(const AgentConfig& config, std::chrono::system_clock::time_point now,
+                   CheckRound& round) {
+  auto key = ReadNodeKeyState(config.state_dir);
+  if (!key || !key->written_at) return;
+  const NodeKeyAge age =
+      AgeOfNodeKey(key->kid, *key->written_at, ToUnixSeconds(now), config.node_key.max_age);
+  if (!age.too_old) return;
+  round.results.push_back(MakeResult("node_key", Status::kWarning, age.summary,
+                                     {{"kid", key->kid}, {"age_days", age.days}}));
+  round.overall = OverallStatus(round.results);
+}
+
 int RunCheckCommand(const CheckArgs& args) {
   ConfigLoad load =
       args.config_file.empty() ? ConfigLoad{DefaultConfig(), {}} : LoadConfigFile(args.config_file);
@@ -150,7 +170,10 @@ int RunCheckCommand(const CheckArgs& args) {
     checks.push_back(std::move(check));
   }
   CheckReport report{ResolveNodeId(config), os->Now(), RunChecks(checks, os, hermes)};
-  if (args.only.empty()) AddAlertingHealth(config.state_dir, os->Now(), report.round);
+  if (args.only.empty()) {
+    AddAlertingHealth(config.state_dir, os->Now(), report.round);
+    AddNodeKeyAge(config, os->Now(), report.round);
+  }
   if (args.json) {
     std::cout << ToJson(report).dump(2, ' ', false, nlohmann::json::error_handler_t::replace)
               << "\n";
@@ -162,6 +185,27 @@ int RunCheckCommand(const CheckArgs& args) {
   // A collector stuck past its deadline still owns a thread; do not wait for it.
   if (report.round.abandoned > 0) std::_Exit(code);
   return code;
+}
+
+int RunDropInCommand(const std::string& file) {
+  ConfigLoad load = LoadConfigFile(file);
+  if (!load.config) {
+    PrintConfigErrors(load.errors);
+    return 1;
+  }
+  std::shared_ptr<const Os> os = MakeLinuxOs();
+  auto target = ResolveHermesTarget(*load.config, *os);
+  if (!target) {
+    std::cerr << "fleet-agent: " << target.error() << "\n";
+    return 1;
+  }
+  auto paths = RemedyWritePaths(*load.config, *target, *os);
+  if (!paths) {
+    std::cerr << file << ": remedies: " << paths.error() << "\n";
+    return 1;
+  }
+  std::cout << RemediesDropIn(*paths);
+  return 0;
 }
 
 }  // namespace
@@ -184,6 +228,16 @@ int RunCli(int argc, char** argv) {
   check->add_option("--only", check_args.only, "Run only this check (repeatable)")->delimiter(',');
   check->add_flag("--no-color", check_args.no_colour, "Never colour the table");
 
+  FixArgs fix_args;
+  CLI::App* fix = app.add_subcommand(
+      "fix", "Run the enabled remedies once for what the checks find now and print what was done.");
+  fix->add_option("--config", fix_args.config_file, "YAML configuration file");
+  fix->add_option("--state-dir", fix_args.state_dir,
+                  "Directory holding the history (where the running daemon records actions)");
+  fix->add_flag("--dry-run", fix_args.dry_run, "Say what would be done; change nothing");
+  fix->add_option("--only", fix_args.only, "Only this remedy: gateway, tmux, disk, dispatch")
+      ->delimiter(',');
+
   std::string config_file;
   CLI::App* config = app.add_subcommand("config", "Work with configuration files.");
   config->require_subcommand(1);
@@ -195,6 +249,13 @@ int RunCli(int argc, char** argv) {
   bool no_secrets = false;
   config_check->add_flag("--no-secrets", no_secrets,
                          "Check the file only; do not read the secret files it names");
+
+  std::string dropin_file;
+  CLI::App* config_dropin = config->add_subcommand(
+      "dropin",
+      "Print the systemd drop-in giving the enabled remedies write access to their "
+      "directories only (nothing when none writes).");
+  config_dropin->add_option("FILE", dropin_file, "The YAML file")->required();
 
   DaemonOptions daemon_options;
   CLI::App* run = app.add_subcommand(
@@ -229,7 +290,11 @@ int RunCli(int argc, char** argv) {
   CLI::App* pubkey = app.add_subcommand("pubkey", "Print the node's kid and public key.");
   CLI::App* records =
       app.add_subcommand("records", "Print the signed records, one compact JWS per line.");
-  for (CLI::App* sub : {keygen, pubkey, records}) {
+  CLI::App* rotate_key = app.add_subcommand(
+      "rotate-key",
+      "Move the node to a new key: a key_rotate record signed by the old key, in the chain, "
+      "carrying the new public key and its proof; later records are signed with the new key.");
+  for (CLI::App* sub : {keygen, pubkey, records, rotate_key}) {
     sub->add_option("--config", key_args.config_file, "YAML configuration file");
     sub->add_option("--state-dir", key_args.state_dir, "State directory");
   }
@@ -237,6 +302,15 @@ int RunCli(int argc, char** argv) {
   for (CLI::App* sub : {keygen, pubkey}) {
     sub->add_flag("--jwk", key_args.jwk, "Print the public key as a JWK");
   }
+  EnrollArgs enroll_args;
+  CLI::App* enroll = app.add_subcommand(
+      "enroll", "Register this node's key with the receiver at URL, with a one-time token.");
+  enroll->add_option("URL", enroll_args.url, "The receiver, e.g. https://receiver.example")
+      ->required();
+  enroll->add_option("--token", enroll_args.token, "The token from the foundation")->required();
+  enroll->add_option("--node", enroll_args.node, "The node id (the configuration's)");
+  enroll->add_option("--config", enroll_args.config_file, "YAML configuration file");
+  enroll->add_option("--state-dir", enroll_args.state_dir, "State directory");
   std::string verify_file;
   std::string verify_jwk;
   CLI::App* verify = app.add_subcommand(
@@ -287,6 +361,8 @@ int RunCli(int argc, char** argv) {
     return kUsageError;
   }
   if (check->parsed()) return RunCheckCommand(check_args);
+  if (fix->parsed()) return RunFixCommand(fix_args);
+  if (config_dropin->parsed()) return RunDropInCommand(dropin_file);
   if (config_check->parsed()) {
     return RunConfigCheck(config_file, *MakeLinuxOs(), std::cout, std::cerr, !no_secrets);
   }
@@ -302,6 +378,8 @@ int RunCli(int argc, char** argv) {
   if (keygen->parsed()) return RunKeygenCommand(key_args);
   if (pubkey->parsed()) return RunPubkeyCommand(key_args);
   if (records->parsed()) return RunRecordsCommand(key_args);
+  if (rotate_key->parsed()) return RunRotateKeyCommand(key_args);
+  if (enroll->parsed()) return RunEnrollCommand(enroll_args);
   if (verify->parsed()) return RunVerifyCommand(verify_file, verify_jwk);
   if (alerts_test->parsed()) return RunAlertsTestCommand(alerts_test_config);
   if (alerts->parsed()) return RunAlertsCommand(alerts_args);

@@ -2,11 +2,14 @@
 
 #include <sys/stat.h>
 
+#include <unistd.h>
+
 #include <iostream>
 
 #include "agent/check/check_report.h"
 #include "agent/config/config.h"
 #include "agent/config/hermes_target.h"
+#include "agent/records/node_key.h"
 #include "agent/report/metrics_report.h"
 #include "agent/report/status_report.h"
 
@@ -86,6 +89,20 @@ int RunReportCommand(const ReportArgs& args) {
   return 0;
 }
 
+std::optional<NodeKeyState> ReadNodeKeyState(const std::string& state_dir) {
+  auto key = LoadNodeKey(state_dir);
+  if (!key || !key->has_value()) return std::nullopt;
+  NodeKeyState state{(*key)->kid, std::nullopt};
+  if (::access((state_dir + "/history.db").c_str(), F_OK) == 0) {
+    auto store = HistoryStore::Open(state_dir, true, "", FLEET_VERSION);
+    if (store) {
+      if (auto kid = (*store)->CurrentKid(); kid && *kid) state.kid = **kid;
+    }
+  }
+  if (auto written = NodeKeyWrittenAt(state_dir)) state.written_at = *written;
+  return state;
+}
+
 int RunStatusCommand(const StatusArgs& args) {
   std::string node;
   auto dir = ResolveStateDir(args.config_file, args.state_dir, &node);
@@ -122,6 +139,10 @@ int RunStatusCommand(const StatusArgs& args) {
     }
   }
   if (any) inputs.database_bytes = bytes;
+  if (auto key = ReadNodeKeyState(*dir)) {
+    inputs.key_kid = key->kid;
+    inputs.key_written_at = key->written_at;
+  }
   status = ComposeStatus(std::move(status), inputs);
   if (args.json) {
     std::cout << status.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";

@@ -28,6 +28,14 @@ struct StatusArgs {
 std::optional<std::string> ResolveStateDir(const std::string& config_file,
                                            const std::string& state_dir, std::string* node);
 
+// The key that signs now in state_dir (the history's node_kid, else node.key's kid) and
+// when node.key was written (unix seconds); nullopt without a key.
+struct NodeKeyState {
+  std::string kid;
+  std::optional<std::int64_t> written_at;
+};
+std::optional<NodeKeyState> ReadNodeKeyState(const std::string& state_dir);
+
 int RunReportCommand(const ReportArgs& args);
 int RunStatusCommand(const StatusArgs& args);
 

@@ -159,6 +159,8 @@ Section TopLevelKeys(AgentConfig& c, RequiredChecks& required, config::RemedyPos
        config::Nested({{"max_size", config::Size(c.spool.max_size, 1024 * 1024, 1ull << 40)}})},
       {"alerts", config::AlertsSection(c.alerts)},
       {"remedies", config::RemediesSection(c.remedies, remedies)},
+      {"node_key",
+       config::Nested({{"max_age", config::Duration(c.node_key.max_age, 24h, 24h * 3650)}})},
       {"metrics", config::MetricsSection(c.metrics_listen)},
   };
 }

@@ -45,6 +45,13 @@ struct UpstreamSettings {
   bool operator==(const UpstreamSettings&) const = default;
 };
 
+// node_key: `check` warns when the node key is older than max_age (the operator program asks
+// for a new key every 90 days: fleet-agent rotate-key).
+struct NodeKeySettings {
+  std::chrono::milliseconds max_age{std::chrono::hours(24 * 90)};
+  bool operator==(const NodeKeySettings&) const = default;
+};
+
 struct SpoolSettings {
   std::uint64_t max_size = 256ull * 1024 * 1024;  // bytes of records awaiting acknowledgement
 };
@@ -204,6 +211,7 @@ struct AgentConfig {
   SpoolSettings spool;
   AlertSettings alerts;
   RemedySettings remedies;
+  NodeKeySettings node_key;
   std::string metrics_listen;  // metrics.listen (metrics_section.h); empty: no /metrics
 };
 

@@ -8,6 +8,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <limits>
 #include <map>
+#include <memory>
 #include <thread>
 
 #include "agent/alerts/alert_service.h"
@@ -35,8 +37,10 @@
 #include "agent/history/spool.h"
 #include "agent/logging/thread_guard.h"
 #include "agent/metrics/metrics_server.h"
+#include "agent/push/enroll_client.h"
 #include "agent/push/pusher.h"
 #include "agent/remedies/builtin_remedies.h"
+#include "agent/remedies/remedy_json.h"
 #include "agent/remedies/remedy_runner.h"
 #include "agent/report/metrics_report.h"
 #include "base/units.h"
@@ -126,6 +130,9 @@ class Daemon {
   RepeatingErrorLog errors_;
   bool ready_ = false;
   bool stopping_ = false;
+  // Remedy tasks on their own threads: they post back onto io_ and read os_, so the daemon
+  // outlives them or leaves without destructors (Run's end).
+  std::shared_ptr<std::atomic<int>> remedies_in_flight_ = std::make_shared<std::atomic<int>>(0);
   std::uint64_t reloads_ = 0;
   std::string started_at_;
   steady_clock::time_point last_status_write_{};
@@ -293,9 +300,17 @@ void Daemon::Stop(const std::string& why) {
   io_.stop();
 }
 
-void Daemon::ConfigurePush(const UpstreamSettings& previous) {
+void Daemon::ConfigurePush(const UpstreamSettings& previous_config) {
   store_->SetSpoolLimit(config_.spool.max_size);
-  const UpstreamSettings& now = config_.upstream;
+  // No upstream.url in the configuration: the one `fleet-agent enroll` kept, if any.
+  const auto effective = [this](UpstreamSettings upstream) {
+    if (upstream.url.empty()) {
+      if (auto enrolled = EnrolledUpstreamUrl(config_.state_dir)) upstream.url = *enrolled;
+    }
+    return upstream;
+  };
+  const UpstreamSettings now = effective(config_.upstream);
+  const UpstreamSettings previous = effective(previous_config);
   const bool same = pusher_ && previous == now;
   if (same) return;
   if (pusher_) {
@@ -303,7 +318,7 @@ void Daemon::ConfigurePush(const UpstreamSettings& previous) {
     pusher_.reset();
   }
   if (now.url.empty()) {
-    spdlog::info("no upstream.url: records stay in the spool");
+    spdlog::info("no upstream.url (and no fleet-agent enroll): records stay in the spool");
     return;
   }
   spdlog::info("pushing records to {}", now.url);
@@ -362,6 +377,16 @@ NodeHistoryHooks Daemon::AlertHooks() {
     if (!report) return Error{report.error()};
     return WeeklySummary(*report);
   };
+  hooks.record_remediation = [this](const nlohmann::json& payload) -> Result<std::string> {
+    auto entry = RemediationFromJson(payload);
+    if (!entry) return Error{entry.error()};
+    entry->incident = accountant_->OpenIncidentOf(entry->check);
+    if (auto written = store_->AddRemediation(*entry, clock_.Stamp()); !written) {
+      return Error{"the remediation record failed: " + written.error()};
+    }
+    if (pusher_) pusher_->Wake();
+    return std::string("recorded");
+  };
   return hooks;
 }
 
@@ -403,8 +428,12 @@ RemedyHooks Daemon::RemedyRunnerHooks() {
   };
   hooks.recheck = [this](const std::string& check) { checks_.RunSoon(check); };
   hooks.post = [this](std::function<void()> task) { asio::post(io_, std::move(task)); };
-  hooks.launch = [](std::function<void()> task) {
-    std::thread([task = std::move(task)] { RunGuarded("remedy", task, ExitOnFatal); }).detach();
+  hooks.launch = [in_flight = remedies_in_flight_](std::function<void()> task) {
+    ++*in_flight;
+    std::thread([task = std::move(task), in_flight] {
+      RunGuarded("remedy", task, ExitOnFatal);
+      --*in_flight;
+    }).detach();
   };
   hooks.load = [this]() { return store_->Meta("remedy_limits"); };
   hooks.save = [this](const std::string& state) { return store_->SetMeta("remedy_limits", state); };
@@ -520,10 +549,12 @@ int Daemon::Run() {
   io_.run();
   // Workers stuck in a collector still hold shared state; give them a moment, then leave
   // without running destructors under their feet.
-  for (int i = 0; i < 20 && checks_.InFlight() > 0; ++i)
-    std::this_thread::sleep_for(milliseconds(50));
-  if (checks_.InFlight() > 0) {
-    spdlog::warn("{} check(s) still running at exit; leaving them", checks_.InFlight());
+  const auto busy = [this] { return checks_.InFlight() > 0 || *remedies_in_flight_ > 0; };
+  for (int i = 0; i < 20 && busy(); ++i) std::this_thread::sleep_for(milliseconds(50));
+  if (busy()) {
+    spdlog::warn("{} check(s) and {} remed{} still running at exit; leaving them",
+                 checks_.InFlight(), remedies_in_flight_->load(),
+                 *remedies_in_flight_ == 1 ? "y" : "ies");
     spdlog::shutdown();
     std::_Exit(0);
   }

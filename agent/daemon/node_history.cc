@@ -33,6 +33,18 @@ Result<std::unique_ptr<HistoryStore>> OpenNodeHistory(const std::string& state_d
   }
   auto store = HistoryStore::Open(state_dir, false, node_id, FLEET_VERSION, **key, first_epoch);
   if (!store) return Error{"cannot open the history: " + store.error()};
+  // A rotation killed after its record (fleet-agent rotate-key): the new key signs (the
+  // store finds it by kid); its file becomes node.key here.
+  auto current = (*store)->CurrentKid();
+  if (!current) return Error{"cannot read the history: " + current.error()};
+  if (*current && **current != (*key)->kid) {
+    if (auto done = PromoteNextNodeKey(state_dir, (*key)->kid, **current); !done) {
+      spdlog::warn("the node key moved to kid {} but its file is not in place: {}", **current,
+                   done.error());
+    } else {
+      spdlog::info("finished the node key's rotation to kid {} that stopped part way", **current);
+    }
+  }
   return std::move(store).value();
 }
 

@@ -5,7 +5,8 @@
 // new epoch is the current Unix minute, which none of them can hold (epochs only grow, by
 // one or to a later minute); should it clash anyway, the receiver's fork reply moves the
 // node on. A node set up with `keygen` before its first run starts at epoch 1. Errors say
-// what could not be read or created.
+// what could not be read or created. A key rotation that stopped after its record is
+// finished here (node.key.next becomes node.key: PromoteNextNodeKey).
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,7 @@
 #include "agent/history/history_store.h"
 
+#include "protocol/key_proof.h"
+
 #include "agent/history/meta_table.h"
 #include "base/json_text.h"
 #include "base/text.h"
@@ -96,9 +98,10 @@ Result<T> Fail(const std::string& what, const Outcome& outcome) {
 
 }  // namespace
 
-HistoryStore::HistoryStore(std::unique_ptr<SqliteDb> db, std::string node_id,
+HistoryStore::HistoryStore(std::unique_ptr<SqliteDb> db, std::string state_dir, std::string node_id,
                            std::string agent_version, std::optional<NodeKey> key)
     : db_(std::move(db)),
+      state_dir_(std::move(state_dir)),
       node_id_(std::move(node_id)),
       agent_version_(std::move(agent_version)),
       key_(std::move(key)) {}
@@ -112,8 +115,9 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::Open(const std::string& stat
   auto db =
       SqliteDb::Open(path, read_only ? SqliteDb::Mode::kReadOnly : SqliteDb::Mode::kReadWrite);
   if (!db) return Error{db.error()};
-  std::unique_ptr<HistoryStore> store(new HistoryStore(std::move(db).value(), std::move(node_id),
-                                                       std::move(agent_version), std::move(key)));
+  std::unique_ptr<HistoryStore> store(new HistoryStore(std::move(db).value(), state_dir,
+                                                       std::move(node_id), std::move(agent_version),
+                                                       std::move(key)));
   if (!read_only) {
     for (const char* pragma : {"PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"}) {
       auto done = store->db_->Exec(pragma);
@@ -185,7 +189,11 @@ Outcome HistoryStore::AppendRecord(protocol::RecordBody body, const RecordStamp&
   const std::string type(protocol::RecordTypeName(record.Type()));
   const std::string payload_text = protocol::EncodeRecord(record);
   std::optional<std::string> jws;
-  if (key_) jws = SignCompactJws(payload_text, key_->secret_key, key_->kid);
+  if (key_) {
+    // Another process may have rotated the key since (fleet-agent rotate-key).
+    if (auto followed = FollowKey(); !followed) return followed;
+    jws = SignCompactJws(payload_text, key_->secret_key, key_->kid);
+  }
   const auto size = static_cast<std::int64_t>(jws ? jws->size() + 1 : payload_text.size() + 1);
   if (static_cast<std::size_t>(size - 1) > kMaxRecordBytes) {
     // The receiver refuses a record this large, and it would only wait in the spool: not
@@ -198,6 +206,7 @@ Outcome HistoryStore::AppendRecord(protocol::RecordBody body, const RecordStamp&
   auto spooled = MetaInt("spool_bytes", 0);
   if (!spooled) return Error{spooled.error()};
   if (record.Type() != protocol::RecordType::kHeartbeat &&
+      record.Type() != protocol::RecordType::kKeyRotate &&
       *spooled + size > static_cast<std::int64_t>(spool_limit_)) {
     // The spool is full: detail is shed (its history row stays), heartbeats are kept. No
     // seq is taken, so the chain stays unbroken.
@@ -429,6 +438,58 @@ Outcome HistoryStore::AddMaintenance(const MaintenanceEntry& entry, const Record
     return Error{"maintenance record: " + appended.error()};
   }
   return tx.Commit();
+}
+
+Outcome HistoryStore::FollowKey() {
+  auto kid = Meta("node_kid");
+  if (!kid) return Error{kid.error()};
+  if (!*kid || !key_ || **kid == key_->kid) return Success();
+  auto found = FindNodeKey(state_dir_, **kid);
+  if (!found) return Error{"the history names kid " + **kid + " the node key: " + found.error()};
+  key_ = std::move(found).value();
+  return Success();
+}
+
+Result<std::optional<std::string>> HistoryStore::CurrentKid() {
+  auto kid = Meta("node_kid");
+  if (!kid) return Error{kid.error()};
+  if (*kid) return *kid;
+  if (key_) return std::optional<std::string>(key_->kid);
+  return std::optional<std::string>();
+}
+
+Result<KeyRotateEntry> HistoryStore::AddKeyRotate(const NodeKey& next, const RecordStamp& stamp) {
+  if (!key_) return Error{"key_rotate: no node key to sign it with"};
+  SqliteTransaction tx(*db_);
+  if (auto begun = tx.Begin(); !begun) return Error{"key_rotate: " + begun.error()};
+  if (auto followed = FollowKey(); !followed) return Error{"key_rotate: " + followed.error()};
+  const NodeKey old = *key_;
+  if (next.kid == old.kid) return Error{"key_rotate: the new key is the current one"};
+  // Not before any record the old key signed: the receiver refuses what it signs after t.
+  auto latest = db_->Prepare("SELECT coalesce(max(t), 0) FROM records");
+  if (!latest) return Error{"key_rotate: " + latest.error()};
+  auto row = (*latest)->Step();
+  if (!row) return Error{"key_rotate: " + row.error()};
+  RecordStamp at = stamp;
+  at.wall = std::max<UnixSeconds>(stamp.wall, (*latest)->Int(0));
+  latest->reset();
+  auto epoch = MetaInt("epoch", 1);
+  if (!epoch) return Error{"key_rotate: " + epoch.error()};
+  auto seq = MetaInt("next_seq", 1);
+  if (!seq) return Error{"key_rotate: " + seq.error()};
+  protocol::KeyRotate rotate{
+      next.public_key, next.kid,
+      protocol::SignKeyProof({node_id_, old.kid, next.kid, at.wall}, next.secret_key)};
+  if (auto appended = AppendRecord(std::move(rotate), at); !appended) {
+    return Error{"key_rotate record: " + appended.error()};
+  }
+  auto after = MetaInt("next_seq", 1);
+  if (!after) return Error{"key_rotate: " + after.error()};
+  if (*after != *seq + 1) return Error{"key_rotate: the record was not made"};
+  if (auto set = SetMeta("node_kid", next.kid); !set) return Error{"key_rotate: " + set.error()};
+  if (auto done = tx.Commit(); !done) return Error{"key_rotate: " + done.error()};
+  key_ = next;
+  return KeyRotateEntry{old.kid, next.kid, at.wall, *epoch, *seq};
 }
 
 Outcome HistoryStore::AddRemediation(RemediationEntry entry, const RecordStamp& stamp) {

@@ -93,6 +93,15 @@ struct MaintenanceEntry {
 // the fields are the contract's (protocol/records.h).
 using RemediationEntry = protocol::Remediation;
 
+// A key_rotate record made (AddKeyRotate).
+struct KeyRotateEntry {
+  std::string old_kid;
+  std::string new_kid;
+  UnixSeconds t = 0;  // the record's t
+  std::int64_t epoch = 0;
+  std::int64_t seq = 0;
+};
+
 // How much history the node keeps (the tables, not the spool, which shrinks as records
 // are acknowledged).
 struct HistorySize {
@@ -152,6 +161,18 @@ class HistoryStore {
   // whole), so what a check said never keeps a remediation off the record.
   Outcome AddRemediation(RemediationEntry entry, const RecordStamp& stamp);
 
+  // The node moves to `next` (node.key.next, written and synced before): one transaction
+  // appends the key_rotate record, signed by the current key and carrying next's proof
+  // (protocol/key_proof.h), and names next the current key (meta node_kid), so every record
+  // after it is signed with next, by this store and by any other open on the history (each
+  // append reads node_kid and loads that key from the state directory). Its t is the
+  // latest of the stamp and every record's t: the old key signs nothing dated after it. The
+  // record is never shed (a full spool sheds detail, never this). Needs the key.
+  Result<KeyRotateEntry> AddKeyRotate(const NodeKey& next, const RecordStamp& stamp);
+  // The kid of the key that signs the next record (meta node_kid; the key given to Open
+  // before any rotation; nullopt without either).
+  Result<std::optional<std::string>> CurrentKid();
+
   // Key/value state that survives restarts (last boot id, clean-stop flag).
   Result<std::optional<std::string>> Meta(const std::string& key);
   Outcome SetMeta(const std::string& key, const std::string& value);
@@ -171,8 +192,10 @@ class HistoryStore {
   Result<SpoolState> SpoolStatus();
 
  private:
-  HistoryStore(std::unique_ptr<SqliteDb> db, std::string node_id, std::string agent_version,
-               std::optional<NodeKey> key);
+  HistoryStore(std::unique_ptr<SqliteDb> db, std::string state_dir, std::string node_id,
+               std::string agent_version, std::optional<NodeKey> key);
+  // Inside the open transaction: key_ becomes the key the history names (meta node_kid).
+  Outcome FollowKey();
   Outcome CreateSchema(std::int64_t first_epoch);
   // Appends the record of `body` (encoded by the contract, protocol/records.h) inside the
   // open transaction.
@@ -184,6 +207,7 @@ class HistoryStore {
                                              const RecordStamp& stamp) const;
 
   std::unique_ptr<SqliteDb> db_;
+  std::string state_dir_;
   std::string node_id_;
   std::string agent_version_;
   std::optional<NodeKey> key_;

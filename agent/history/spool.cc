@@ -23,7 +23,7 @@ Result<std::unique_ptr<Spool>> Spool::Open(const std::string& state_dir,
   // The daemon creates the schema; the spool only opens what is there.
   auto probe = (*db)->Prepare("SELECT count(*) FROM records");
   if (!probe) return Error{path + ": no spool yet (" + probe.error() + ")"};
-  return std::unique_ptr<Spool>(new Spool(std::move(db).value(), std::move(key)));
+  return std::unique_ptr<Spool>(new Spool(std::move(db).value(), state_dir, std::move(key)));
 }
 
 Result<std::vector<SpooledRecord>> Spool::OldestBatch(std::size_t max_records,
@@ -51,13 +51,14 @@ Result<std::int64_t> Spool::Remove(std::int64_t epoch, std::int64_t first, std::
   SqliteTransaction tx(*db_);
   if (auto begun = tx.Begin(); !begun) return Error{begun.error()};
   auto size = db_->Prepare(
-      "SELECT count(*), coalesce(sum(length(CAST(coalesce(jws, payload) AS BLOB)) + 1), 0) "
-      "FROM records WHERE epoch = ? AND seq BETWEEN ? AND ?");
+      "SELECT count(*), coalesce(sum(length(CAST(coalesce(jws, payload) AS BLOB)) + 1), 0), "
+      "coalesce(sum(type = 'key_rotate'), 0) FROM records WHERE epoch = ? AND seq BETWEEN ? AND ?");
   if (!size) return Error{size.error()};
   (*size)->Bind(1, epoch).Bind(2, first).Bind(3, last);
   if (auto row = (*size)->Step(); !row) return Error{row.error()};
   const std::int64_t count = (*size)->Int(0);
   const std::int64_t bytes = (*size)->Int(1);
+  const bool key_moves = (*size)->Int(2) > 0;
   if (count == 0) return std::int64_t{0};
   auto del = db_->Prepare("DELETE FROM records WHERE epoch = ? AND seq BETWEEN ? AND ?");
   if (!del) return Error{del.error()};
@@ -68,7 +69,18 @@ Result<std::int64_t> Spool::Remove(std::int64_t epoch, std::int64_t first, std::
   if (!spooled) return Error{spooled.error()};
   const std::int64_t left = *spooled > bytes ? *spooled - bytes : 0;
   if (auto done = WriteMetaInt(*db_, "spool_bytes", left); !done) return Error{done.error()};
+  bool forget_keys = false;
+  if (key_moves) {
+    // The receiver took the move: once none waits, the keys moved from are not needed.
+    auto waiting = db_->Prepare("SELECT count(*) FROM records WHERE type = 'key_rotate'");
+    if (!waiting) return Error{waiting.error()};
+    if (auto row = (*waiting)->Step(); !row) return Error{row.error()};
+    forget_keys = (*waiting)->Int(0) == 0;
+  }
   if (auto done = tx.Commit(); !done) return Error{done.error()};
+  if (forget_keys) {
+    if (auto forgot = ForgetRetiredNodeKeys(state_dir_); !forgot) return Error{forgot.error()};
+  }
   return count;
 }
 
@@ -91,7 +103,7 @@ Result<std::int64_t> CloseEpoch(SqliteDb& db, std::int64_t at_least) {
 // being broken at `seq`) onto the end of the current epoch, in their order: each keeps its
 // payload but takes the current epoch, the next seq and the chain's prev. In the caller's
 // transaction. Returns how many moved.
-Result<std::int64_t> Rechain(SqliteDb& db, const NodeKey& key, std::int64_t epoch,
+Result<std::int64_t> Rechain(SqliteDb& db, NodeKeyRing& keys, std::int64_t epoch,
                              std::int64_t seq) {
   auto current = ReadMetaInt(db, "epoch", 1);
   if (!current) return Error{current.error()};
@@ -104,8 +116,8 @@ Result<std::int64_t> Rechain(SqliteDb& db, const NodeKey& key, std::int64_t epoc
   if (!spooled) return Error{spooled.error()};
   std::int64_t bytes = *spooled, moved = 0;
   auto read = db.Prepare(
-      "SELECT seq, type, t, payload, length(CAST(coalesce(jws, payload) AS BLOB)) + 1 "
-      "FROM records WHERE epoch = ? AND seq > ? ORDER BY seq LIMIT 500");
+      "SELECT seq, type, t, payload, length(CAST(coalesce(jws, payload) AS BLOB)) + 1, "
+      "coalesce(jws, '') FROM records WHERE epoch = ? AND seq > ? ORDER BY seq LIMIT 500");
   auto insert =
       db.Prepare("INSERT INTO records(epoch, seq, type, t, payload, jws) VALUES(?,?,?,?,?,?)");
   auto remove = db.Prepare("DELETE FROM records WHERE epoch = ? AND seq = ?");
@@ -115,7 +127,7 @@ Result<std::int64_t> Rechain(SqliteDb& db, const NodeKey& key, std::int64_t epoc
   for (std::int64_t after = seq;;) {
     struct Row {
       std::int64_t seq, t, size;
-      std::string type, payload;
+      std::string type, payload, jws;
     };
     std::vector<Row> rows;
     (*read)->Reset();
@@ -124,8 +136,8 @@ Result<std::int64_t> Rechain(SqliteDb& db, const NodeKey& key, std::int64_t epoc
       auto step = (*read)->Step();
       if (!step) return Error{step.error()};
       if (!*step) break;
-      rows.push_back(
-          {(*read)->Int(0), (*read)->Int(2), (*read)->Int(4), (*read)->Text(1), (*read)->Text(3)});
+      rows.push_back({(*read)->Int(0), (*read)->Int(2), (*read)->Int(4), (*read)->Text(1),
+                      (*read)->Text(3), (*read)->Text(5)});
     }
     if (rows.empty()) break;
     for (const Row& row : rows) {
@@ -133,6 +145,9 @@ Result<std::int64_t> Rechain(SqliteDb& db, const NodeKey& key, std::int64_t epoc
       auto moved_payload = protocol::MoveInChain(row.payload, *current, new_seq, prev_hash);
       if (!moved_payload) return Error{"a spooled record's payload is damaged"};
       const std::string& text = *moved_payload;
+      // By the key that signed it (a key_rotate by the key it moves from, which the
+      // receiver knows), while that key is kept; else by the current key.
+      const NodeKey& key = keys.SignerOf(row.jws);
       const std::string jws = SignCompactJws(text, key.secret_key, key.kid);
       (*insert)->Reset();
       auto stored = (*insert)
@@ -215,7 +230,16 @@ Result<std::optional<std::int64_t>> Spool::SetAside(std::int64_t epoch, std::int
     new_epoch = *next;
   }
   if (key_) {
-    if (auto moved = Rechain(*db_, *key_, epoch, seq); !moved) return Error{moved.error()};
+    // The current key is the one the history names, when a rotation came after Open.
+    auto kid = ReadMeta(*db_, "node_kid");
+    if (!kid) return Error{kid.error()};
+    if (*kid && **kid != key_->kid) {
+      auto found = FindNodeKey(state_dir_, **kid);
+      if (!found) return Error{"the history names kid " + **kid + ": " + found.error()};
+      key_ = std::move(found).value();
+    }
+    NodeKeyRing keys(state_dir_, *key_);
+    if (auto moved = Rechain(*db_, keys, epoch, seq); !moved) return Error{moved.error()};
   }
   if (auto done = tx.Commit(); !done) return Error{done.error()};
   return new_epoch;

@@ -14,6 +14,10 @@
 // receiver may hold their first copies too, which it stores but never acknowledges, and
 // the reports fold the repeats (the same minute, job run or incident). Without the node
 // key (Open with none) they stay and drain as a closed epoch does, stored but not counted.
+// Each is re-signed by the key that signed it while that key is kept (a key the node moved
+// from, until its key_rotate record is acknowledged: the receiver takes the new key only
+// through that record), else by the current key (the history's node_kid). Once no
+// key_rotate record waits in the spool, Remove forgets the keys moved from.
 #pragma once
 
 #include <cstdint>
@@ -78,9 +82,10 @@ class Spool {
   Result<SpoolState> State();
 
  private:
-  Spool(std::unique_ptr<SqliteDb> db, std::optional<NodeKey> key)
-      : db_(std::move(db)), key_(std::move(key)) {}
+  Spool(std::unique_ptr<SqliteDb> db, std::string state_dir, std::optional<NodeKey> key)
+      : db_(std::move(db)), state_dir_(std::move(state_dir)), key_(std::move(key)) {}
   std::unique_ptr<SqliteDb> db_;
+  std::string state_dir_;
   std::optional<NodeKey> key_;
 };
 

@@ -21,6 +21,16 @@ struct RemedySetup {
   std::vector<ConfigError> errors;  // file is left empty: the caller knows it
 };
 
+// The directories the enabled remedies write to (the resolved remedies.disk.clean
+// directories; with dispatch.quarantine_broken, the directory of each dispatch file), for
+// the unit's drop-in: the hardened unit keeps everything else read-only.
+Result<std::vector<std::string>> RemedyWritePaths(const AgentConfig& config,
+                                                  const HermesTarget& hermes, const Os& os);
+
+// The drop-in (fleet-agent.service.d/remedies.conf) giving exactly those write rights; an
+// empty string when no enabled remedy writes.
+std::string RemediesDropIn(const std::vector<std::string>& paths);
+
 // The enabled remedies of `config`, for the Hermes installation `hermes`. `state_dir` is
 // where quarantined files go.
 RemedySetup MakeRemedies(const AgentConfig& config, std::shared_ptr<const HermesTarget> hermes,

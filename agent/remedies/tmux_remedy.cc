@@ -172,7 +172,10 @@ RemedyDone Interrupt(const TmuxClient& tmux, const std::string& target, const st
 
 TmuxRemedy::TmuxRemedy(TmuxRemedySettings settings, HermesTarget hermes,
                        std::shared_ptr<const Os> os)
-    : settings_(std::move(settings)), hermes_(std::move(hermes)), os_(std::move(os)) {}
+    : settings_(std::move(settings)),
+      hermes_(std::move(hermes)),
+      os_(std::move(os)),
+      may_start_server_(!os_->GetEnv("INVOCATION_ID").has_value()) {}
 
 RemedyPlan TmuxRemedy::Plan(const CheckResult& result) const {
   RemedyPlan plan;
@@ -184,6 +187,14 @@ RemedyPlan TmuxRemedy::Plan(const CheckResult& result) const {
                             : json::object();
   // CRITICAL with nothing examined: no server at all (socket gone, server not running).
   const bool no_server = result.status == Status::kCritical && expected.empty();
+  if (no_server && !may_start_server_) {
+    for (const auto& [name, command] : settings_.sessions) plan.bad.push_back(name);
+    plan.note =
+        "no automatic start: there is no tmux server, and one started by the agent would live "
+        "in the agent's service (its sandbox, its cgroup); start it as " +
+        hermes_.user.name + " (or run `fleet-agent fix` from a shell)";
+    return plan;
+  }
   const TmuxClient tmux(os_, hermes_.user, socket);
   for (const auto& [name, command] : settings_.sessions) {
     auto it = expected.find(name);

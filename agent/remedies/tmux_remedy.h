@@ -4,7 +4,10 @@
 // act and says so). Only the sessions listed in remedies.tmux.sessions, each with its
 // command:
 // - missing (or no server at all): `new-session -d -s NAME COMMAND` (a window of another
-//   session that vanished comes back as a session of its own);
+//   session that vanished comes back as a session of its own). With no server at all, a
+//   new-session would start the server as the agent's child: inside a systemd service
+//   (INVOCATION_ID set) that is its sandbox and cgroup, so there it is not done (a note
+//   says so); `fleet-agent fix` from a shell does it;
 // - a dead pane: `respawn-pane -t PANE COMMAND`, without -k: tmux itself refuses a pane
 //   whose process lives, so a live, busy pane is never killed. A dead pane stays visible
 //   only with remain-on-exit on; with it off the pane closes, and when the session goes
@@ -34,6 +37,7 @@ class TmuxRemedy final : public Remedy {
   TmuxRemedySettings settings_;
   HermesTarget hermes_;
   std::shared_ptr<const Os> os_;
+  bool may_start_server_;  // not inside a systemd service
 };
 
 }  // namespace fleet

@@ -110,9 +110,23 @@ Result<MetricsReport> ReadReport(HistoryStore& store, std::string node, Period p
   if (!incidents) return Error{incidents.error()};
   auto disks = store.DiskSamples(period.begin, period.end);
   if (!disks) return Error{disks.error()};
-  return ComputeReport(std::move(node), std::move(period), now, *counts, *tasks,
-                       std::move(incidents).value(), *disks);
+  auto remediations = store.Remediations(period.begin, period.end);
+  if (!remediations) return Error{remediations.error()};
+  MetricsReport report = ComputeReport(std::move(node), std::move(period), now, *counts, *tasks,
+                                       std::move(incidents).value(), *disks);
+  report.remediations = std::move(remediations).value();
+  return report;
 }
+
+namespace {
+
+std::string RemediationLine(const RemediationEntry& e) {
+  return FormatUtc(e.started) + "  " + std::string(protocol::RemedyActionName(e.action)) + " " +
+         e.target + ": " + std::string(protocol::RemedyOutcomeName(e.outcome)) + " (attempt " +
+         std::to_string(e.attempt) + ")" + (e.changed ? ", " + *e.changed : "");
+}
+
+}  // namespace
 
 std::string FormatReport(const MetricsReport& r) {
   std::string out = "Node " + r.node + ", " + r.period.label + " (" + FormatUtc(r.period.begin) +
@@ -135,6 +149,25 @@ std::string FormatReport(const MetricsReport& r) {
     out += "  " + FormatUtc(i.opened) + "  " + i.check + "  " +
            FormatDuration(std::chrono::seconds(IncidentSeconds(i, r.now))) +
            (i.closed ? "" : " (open)") + "  " + i.summary + "\n";
+    for (const auto& e : r.remediations) {
+      if (e.incident == i.id) out += "      fixed by the agent: " + RemediationLine(e) + "\n";
+    }
+  }
+  if (!r.remediations.empty()) {
+    std::map<std::string, int> by_outcome;
+    for (const auto& e : r.remediations) {
+      ++by_outcome[std::string(protocol::RemedyOutcomeName(e.outcome))];
+    }
+    std::string counts;
+    for (const auto& [outcome, n] : by_outcome) {
+      counts += (counts.empty() ? "" : ", ") + std::to_string(n) + " " + outcome;
+    }
+    out += "Remedies    " + std::to_string(r.remediations.size()) + " action(s): " + counts + "\n";
+    for (const auto& e : r.remediations) {
+      const bool shown = std::any_of(r.incidents.begin(), r.incidents.end(),
+                                     [&](const IncidentEntry& i) { return e.incident == i.id; });
+      if (!shown) out += "  " + RemediationLine(e) + "\n";
+    }
   }
   for (const auto& d : r.disks) {
     char used[32];
@@ -177,7 +210,20 @@ nlohmann::json ReportToJson(const MetricsReport& r) {
          {"free_bytes", d.free_bytes},
          {"days_until_full", d.days_until_full ? nlohmann::json(*d.days_until_full) : nullptr}});
   }
+  nlohmann::json remediations = nlohmann::json::array();
+  for (const auto& e : r.remediations) {
+    remediations.push_back({{"check", e.check},
+                            {"target", e.target},
+                            {"action", protocol::RemedyActionName(e.action)},
+                            {"outcome", protocol::RemedyOutcomeName(e.outcome)},
+                            {"attempt", e.attempt},
+                            {"started", FormatUtc(e.started)},
+                            {"finished", FormatUtc(e.finished)},
+                            {"changed", e.changed ? nlohmann::json(*e.changed) : nullptr},
+                            {"incident", e.incident ? nlohmann::json(*e.incident) : nullptr}});
+  }
   return {{"node", r.node},
+          {"remediations", std::move(remediations)},
           {"period",
            {{"label", r.period.label},
             {"begin", FormatUtc(r.period.begin)},

@@ -2,9 +2,9 @@
 // with no network: uptime (up minutes / minutes of the period so far; unmeasured minutes
 // shown apart and counted as down), tasks done / failed / completion, incidents with
 // their durations and the worst, disk use with a projected days-until-full from the
-// trend, and whether each bonus threshold is on track (uptime > 99.5%, completion > 95%,
-// every critical incident answered, acknowledged or resolved, within 30 minutes). Compute is pure
-// over the data.
+// trend, what the remedies did (each under its incident), and whether each bonus threshold is on
+// track (uptime > 99.5%, completion > 95%, every critical incident answered, acknowledged or
+// resolved, within 30 minutes). Compute is pure over the data.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -40,6 +40,8 @@ struct MetricsReport {
   bool uptime_on_track = false;
   bool completion_on_track = false;
   bool incidents_on_track = false;
+  // What the agent's remedies did in the period, oldest first (shown under their incident).
+  std::vector<RemediationEntry> remediations;
 };
 
 // Seconds an incident lasted (or has lasted so far, when open).

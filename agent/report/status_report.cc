@@ -208,7 +208,33 @@ nlohmann::json ComposeStatus(nlohmann::json status, const StatusInputs& in) {
     (*e)["age_seconds"] = AgeOf(*e, "at", in.now);
   }
   status["history"] = HistoryJson(in);
+  if (in.key_kid) {
+    nlohmann::json key = {{"kid", *in.key_kid}, {"written_at", nullptr}, {"age_days", nullptr}};
+    if (in.key_written_at) {
+      key["written_at"] = FormatUtc(*in.key_written_at);
+      key["age_days"] = (ToUnixSeconds(in.now) - *in.key_written_at) / 86400;
+    }
+    status["node_key"] = std::move(key);
+  } else {
+    status["node_key"] = nullptr;
+  }
   return status;
+}
+
+NodeKeyAge AgeOfNodeKey(const std::string& kid, std::int64_t written_at, std::int64_t now,
+                        std::chrono::milliseconds max_age) {
+  NodeKeyAge age;
+  age.days = std::max<std::int64_t>(0, now - written_at) / 86400;
+  const std::int64_t max_days =
+      std::chrono::duration_cast<std::chrono::hours>(max_age).count() / 24;
+  age.too_old =
+      now - written_at > std::chrono::duration_cast<std::chrono::seconds>(max_age).count();
+  age.summary = "node key " + kid + " is " + std::to_string(age.days) + " days old";
+  if (age.too_old) {
+    age.summary +=
+        " (more than " + std::to_string(max_days) + "): rotate it with fleet-agent rotate-key";
+  }
+  return age;
 }
 
 std::string FormatStatus(const nlohmann::json& status) {
@@ -234,6 +260,14 @@ std::string FormatStatus(const nlohmann::json& status) {
   out += "\n";
   FormatChecks(status.value("checks", nlohmann::json::array()), out);
   FormatHistory(status.value("history", nlohmann::json::object()), out);
+  if (auto key = status.find("node_key"); key != status.end() && key->is_object()) {
+    out += "node key: kid " + Field(*key, "kid", "?") + ", " +
+           ((*key)["age_days"].is_number_integer()
+                ? std::to_string((*key)["age_days"].get<std::int64_t>()) + " days old (written " +
+                      Field(*key, "written_at", "?") + ")"
+                : std::string("age unknown")) +
+           "\n";
+  }
   FormatSpoolAndPush(status, out);
   FormatAlerts(status, out);
   return out;

@@ -24,11 +24,15 @@ struct StatusInputs {
   std::optional<std::chrono::system_clock::time_point> written;  // status.json's mtime
   Result<HistorySize> history = Error{"not read"};
   std::optional<std::uint64_t> database_bytes;  // history.db plus its WAL
+  // The key that signs (the history's node_kid, else node.key's) and when node.key was
+  // written; absent when there is no key.
+  std::optional<std::string> key_kid;
+  std::optional<std::int64_t> key_written_at;  // unix seconds
 };
 
 // status.json with the ages (`age_seconds` of the file, of each check's result and of the
 // last evaluation, from its `at`) and `history` (heartbeats, tasks, incidents, starts, database
-// size).
+// size) and `node_key` ({"kid","written_at","age_days"}, or null without a key).
 nlohmann::json ComposeStatus(nlohmann::json daemon_status, const StatusInputs& inputs);
 
 // The table for people, from ComposeStatus's output.
@@ -39,5 +43,16 @@ std::string FormatStatus(const nlohmann::json& status);
 // ("telegram refuses alerts: HTTP 401 Unauthorized ..."); empty when all is well. `check`
 // and `status` show these.
 std::vector<std::string> AlertingProblems(const nlohmann::json& alerts);
+
+// The node key's age in whole days at `now`, and whether `check` should warn (older than
+// max_age): the CHECK row, "node key <kid> is N days old (more than M): rotate it with
+// fleet-agent rotate-key".
+struct NodeKeyAge {
+  std::int64_t days = 0;
+  bool too_old = false;
+  std::string summary;
+};
+NodeKeyAge AgeOfNodeKey(const std::string& kid, std::int64_t written_at, std::int64_t now,
+                        std::chrono::milliseconds max_age);
 
 }  // namespace fleet

@@ -1,6 +1,7 @@
 // `fleet-receiver nodes add|list|revoke` and `operators revoke`: the registry of node keys in
 // the database, and the exit of nodes and operators.
 #include <algorithm>
+#include <chrono>
 #include <ctime>
 #include <fstream>
 #include <iomanip>
@@ -11,8 +12,10 @@
 #include <vector>
 
 #include "base/json_text.h"
+#include "base/units.h"
 #include "base/utc_time.h"
 #include "receiver/cli/receiver_cli.h"
+#include "receiver/registry/enrolments.h"
 #include "receiver/registry/revocations.h"
 #include "receiver/store/open_store.h"
 #include "receiver/store/sql_link.h"
@@ -130,6 +133,36 @@ int RunNodesAdd(const NodeAddArgs& args) {
   if (auto added = (*store)->AddNode(entry); !added) return Fail(added.error());
   std::cout << "added node " << entry.node << " (operator " << entry.operator_id << ", kid "
             << entry.kid << ")\n";
+  return 0;
+}
+
+int RunEnrollToken(const EnrollTokenArgs& args) {
+  auto ttl = ParseDuration(args.ttl);
+  if (!ttl || ttl->count() < 60'000 || *ttl > std::chrono::seconds(kMaxTokenSeconds)) {
+    return Fail("--ttl: a duration from 1m to 30d, like 24h", kExitUsage);
+  }
+  if (!IsIdentifier(args.operator_id)) {
+    return Fail("--operator: '" + PrintableAscii(args.operator_id, 80) + "' is not an operator id",
+                kExitUsage);
+  }
+  if (!args.node.empty() && !IsIdentifier(args.node)) {
+    return Fail("--node: '" + PrintableAscii(args.node, 80) + "' is not a node id", kExitUsage);
+  }
+  auto store = OpenRecordStore(args.db, true);  // the schema, when new
+  if (!store) return Fail(store.error());
+  auto link = OpenSqlLink(args.db);
+  if (!link) return Fail(link.error());
+  const std::int64_t now = std::time(nullptr);
+  auto token = Enrolments(**link).IssueToken(
+      args.operator_id, args.node, std::chrono::duration_cast<std::chrono::seconds>(*ttl).count(),
+      now);
+  if (!token) return Fail(token.error());
+  std::cout << token->token << "\n";
+  std::cerr << "one-time enrolment token for operator " << args.operator_id
+            << (args.node.empty() ? "" : ", node " + args.node) << ", good until "
+            << UtcTime(token->expires_at) << "; on the node:\n  fleet-agent enroll https://<this "
+            << "receiver> --token " << token->token
+            << (args.node.empty() ? "" : " --node " + args.node) << "\n";
   return 0;
 }
 

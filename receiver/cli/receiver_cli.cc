@@ -132,6 +132,15 @@ int RunReceiverCli(int argc, char** argv) {
       ->required();
 
   // The registry beyond node keys, and the monthly reports.
+  EnrollTokenArgs enroll_args;
+  CLI::App* enroll_token = app.add_subcommand(
+      "enroll-token",
+      "Print a one-time token a node enrols with (fleet-agent enroll URL --token TOKEN).");
+  enroll_token->add_option("--db", enroll_args.db, "SQLite file or postgresql:// URI")->required();
+  enroll_token->add_option("--operator", enroll_args.operator_id, "The operator the node joins")
+      ->required();
+  enroll_token->add_option("--node", enroll_args.node, "Only this node id may enrol with it");
+  enroll_token->add_option("--ttl", enroll_args.ttl, "How long it is good for (default 24h)");
   CLI::App* operators = app.add_subcommand("operators", "The operators (id, name, start date).");
   operators->require_subcommand(1);
   OperatorAddArgs operator_args;
@@ -262,6 +271,7 @@ int RunReceiverCli(int argc, char** argv) {
   if (add->parsed()) return RunNodesAdd(add_args);
   if (list->parsed()) return RunNodesList(db, json);
   if (revoke->parsed()) return RunNodesRevoke(revoke_args);
+  if (enroll_token->parsed()) return RunEnrollToken(enroll_args);
   if (operator_revoke->parsed()) return RunOperatorsRevoke(operator_revoke_args);
   if (operator_add->parsed()) return RunOperatorsAdd(operator_args);
   if (operator_list->parsed()) return RunOperatorsList(db, json);

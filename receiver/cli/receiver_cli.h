@@ -45,6 +45,15 @@ struct RevokeArgs {
   std::string reason;
 };
 int RunNodesRevoke(const RevokeArgs& args);
+// `enroll-token --operator OP [--node ID] [--ttl 24h]`: prints a one-time enrolment token
+// (stored as its digest) and the agent's command that uses it.
+struct EnrollTokenArgs {
+  std::string db;
+  std::string operator_id;
+  std::string node;
+  std::string ttl = "24h";
+};
+int RunEnrollToken(const EnrollTokenArgs& args);
 int RunOperatorsRevoke(const RevokeArgs& args);
 
 int RunReceiverCli(int argc, char** argv);

@@ -22,6 +22,7 @@
 #include "receiver/http/receiver_metrics.h"
 #include "receiver/store/open_report_source.h"
 #include "receiver/store/open_store.h"
+#include "receiver/store/sql_link.h"
 
 namespace fleet::receiver {
 
@@ -134,6 +135,7 @@ int RunServe(const ServeArgs& args) {
     alerting = std::make_unique<AlertService>(args.db, parsed.settings, *secrets, CurlTransport);
   }
   ReceiverApi api(**store, **keys, [] { return static_cast<std::int64_t>(std::time(nullptr)); });
+  api.EnableEnrolment([db = args.db] { return OpenSqlLink(db); });  // POST /v1/enroll
   if (alerting) {
     api.OnAlertRecords([service = alerting.get()] { service->Wake(); });
     alerting->Start();

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include <spdlog/spdlog.h>
 #include <nlohmann/json.hpp>
 
 #include "base/json_text.h"
+#include "base/utc_time.h"
 #include "receiver/core/ingest.h"
 #include "receiver/http/refusal_log.h"
 
@@ -46,7 +48,71 @@ void ReceiverApi::Handle(HttpRequest request, HttpRespond respond) {
     }
     return Health(std::move(respond));
   }
+  if (open_enrol_link_ && (request.path == "/v1/enroll" || request.path == "/v1/enroll/nonce")) {
+    if (request.method != "POST") {
+      auto reply = JsonError(405, "use POST on " + request.path);
+      reply.allow = "POST";
+      return respond(std::move(reply));
+    }
+    return Enrol(std::move(request), std::move(respond));
+  }
   respond(JsonError(404, "no such path (POST /v1/records, GET /healthz)"));
+}
+
+void ReceiverApi::EnableEnrolment(LinkOpener open, int attempts_per_minute) {
+  open_enrol_link_ = std::move(open);
+  enrol_limiter_ = std::make_unique<AttemptLimiter>(attempts_per_minute);
+}
+
+void ReceiverApi::Enrol(HttpRequest request, HttpRespond respond) {
+  const std::int64_t now = clock_();
+  if (!enrol_limiter_->Allow(request.peer, now)) {
+    LogRefusal("enrol 429", request.peer,
+               "refused an enrolment attempt (429) from " + request.peer + ": too many");
+    return respond(JsonError(429, "more than " + std::to_string(kEnrolAttemptsPerMinute) +
+                                      " enrolment attempts a minute from " + request.peer +
+                                      ": wait a minute"));
+  }
+  std::lock_guard lock(enrol_mutex_);
+  if (!enrol_link_) {
+    auto opened = open_enrol_link_();
+    if (!opened) return respond(JsonError(503, "enrolment: " + opened.error()));
+    enrol_link_ = std::move(opened).value();
+  }
+  Enrolments enrolments(*enrol_link_);
+  if (request.path == "/v1/enroll/nonce") {
+    auto nonce = enrolments.IssueNonce(now);
+    if (!nonce) return respond(JsonError(503, "enrolment: " + nonce.error()));
+    return respond(
+        {200, DumpJson({{"nonce", *nonce}, {"expires_at", FormatUtc(now + kNonceSeconds)}}), ""});
+  }
+  if (MediaType(request.content_type) != "application/json") {
+    return respond(JsonError(415, "Content-Type must be application/json"));
+  }
+  auto parsed = ParseEnrolRequest(request.body);
+  if (!parsed) return respond(JsonError(400, parsed.error()));
+  auto outcome = enrolments.Enrol(*parsed, now);
+  if (!outcome) return respond(JsonError(503, "enrolment: " + outcome.error()));
+  if (const auto* refused = std::get_if<EnrolRefusal>(&*outcome)) {
+    if (refused->foundation_event) {
+      spdlog::warn("enrolment: {} sent, as node {}, the public key of a registered node: {}",
+                   request.peer, PrintableAscii(parsed->node, 64), refused->reason);
+    } else {
+      LogRefusal("enrol " + std::to_string(refused->status), request.peer,
+                 "refused an enrolment (" + std::to_string(refused->status) + ") from " +
+                     request.peer + ": " + refused->reason);
+    }
+    return respond(JsonError(refused->status, refused->reason));
+  }
+  const auto& done = std::get<Enrolled>(*outcome);
+  spdlog::info("enrolled node {} (operator {}, kid {}) from {}", done.node, done.operator_id,
+               done.kid, request.peer);
+  respond({200,
+           DumpJson({{"node", done.node},
+                     {"operator", done.operator_id},
+                     {"kid", done.kid},
+                     {"registered_at", FormatUtc(done.registered_at)}}),
+           ""});
 }
 
 void ReceiverApi::PostRecords(HttpRequest request, HttpRespond respond) {

@@ -2,6 +2,12 @@
 //   POST /v1/records  application/x-ndjson, one compact JWS per line -> IngestBatch's reply
 //                     (415 for another content type)
 //   GET  /healthz     200 {"ok":true}, 503 {"ok":false,"error":...} when the store fails
+//   POST /v1/enroll/nonce        200 {"nonce","expires_at"}: one enrolment attempt's nonce
+//   POST /v1/enroll   application/json, the node's enrolment (registry/enrolments.h) ->
+//                     200 {"node","operator","kid","registered_at"}, else its refusal's
+//                     status with {"error":reason}; 429 past kEnrolAttemptsPerMinute from
+//                     one address (both enrol paths count). Only with EnableEnrolment: else 404.
+//                     A key registered to another node is logged (warning) for the foundation.
 //   GET  /metrics     not here: `serve` wraps Handle in ReceiverMetrics::Serve
 //                     (receiver_metrics.h), which answers it; CountInto feeds it the
 //                     batches' and commits' counts
@@ -22,6 +28,7 @@
 #include "receiver/core/unknown_kid_cache.h"
 #include "receiver/http/http_server.h"
 #include "receiver/http/receiver_metrics.h"
+#include "receiver/registry/enrolments.h"
 
 namespace fleet::receiver {
 
@@ -43,6 +50,12 @@ class ReceiverApi {
     metrics_ = metrics;
     committer_.OnCommit([metrics](std::chrono::nanoseconds took) { metrics->ObserveCommit(took); });
   }
+  // Serves the enrolment paths over a connection of their own, opened by `open` at the first
+  // enrolment request (none held until then) and used under a mutex. Set before the first
+  // request.
+  using LinkOpener = std::function<Result<std::unique_ptr<SqlLink>>()>;
+  void EnableEnrolment(LinkOpener open, int attempts_per_minute = kEnrolAttemptsPerMinute);
+  static constexpr int kEnrolAttemptsPerMinute = 10;
   // Stops the writer: call before the io_context the replies go to is destroyed.
   void Stop() { committer_.Stop(); }
   GroupCommitStats Stats() const { return committer_.Stats(); }
@@ -50,6 +63,7 @@ class ReceiverApi {
  private:
   void PostRecords(HttpRequest request, HttpRespond respond);
   void Health(HttpRespond respond);
+  void Enrol(HttpRequest request, HttpRespond respond);
 
   std::function<std::int64_t()> clock_;
   std::mutex keys_mutex_;
@@ -58,6 +72,10 @@ class ReceiverApi {
   GroupCommitter committer_;
   std::function<void()> on_alert_records_;
   ReceiverMetrics* metrics_ = nullptr;
+  std::mutex enrol_mutex_;
+  LinkOpener open_enrol_link_;
+  std::unique_ptr<SqlLink> enrol_link_;
+  std::unique_ptr<AttemptLimiter> enrol_limiter_;
 };
 
 }  // namespace fleet::receiver

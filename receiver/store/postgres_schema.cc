@@ -169,6 +169,24 @@ CREATE TABLE IF NOT EXISTS node_keys (
 CREATE INDEX IF NOT EXISTS node_keys_by_node ON node_keys (node);
 )sql";
 
+// Enrolment (receiver/registry/enrolments.h): one-time tokens (their SHA-256 digest) and
+// the nonces handed out.
+constexpr std::string_view kEnrolment = R"sql(
+CREATE TABLE IF NOT EXISTS enrol_tokens (
+  token_hash TEXT PRIMARY KEY,
+  operator TEXT NOT NULL,
+  node TEXT,
+  created_at BIGINT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT,
+  used_by TEXT
+);
+CREATE TABLE IF NOT EXISTS enrol_nonces (
+  nonce TEXT PRIMARY KEY,
+  expires_at BIGINT NOT NULL
+);
+)sql";
+
 // A typed table's insert: its columns after (node, epoch, seq), and their values from the
 // statement's parameters $4 on (typed explicitly: the values are also SELECTed).
 struct TypedInsert {
@@ -297,6 +315,7 @@ constexpr std::array kMigrations = {
     PgMigration{7, "revocation reasons, operators revoked", kRevocations, nullptr},
     PgMigration{8, "remediations", kRemediationTables, FillRemediationTables},
     PgMigration{9, "keys nodes rotated to", kNodeKeys, nullptr},
+    PgMigration{10, "enrolment tokens and nonces", kEnrolment, nullptr},
 };
 
 Result<int> MigrateInTransaction(PgConnection& db) {

@@ -11,7 +11,7 @@
 // records stored under older, looser rules that do not decode get no typed row. Migration
 // 5 does the same for acks and maintenance_windows, 8 for remediations. Migration 6 adds the
 // alerting tables (alert_schema.h); 7 a node's revocation reason and the operators revoked;
-// 9 the keys nodes rotated to (node_keys).
+// 9 the keys nodes rotated to (node_keys); 10 enrolment's tokens and nonces.
 #pragma once
 
 #include <cstdint>

@@ -42,6 +42,21 @@ CREATE TABLE IF NOT EXISTS node_keys (
   seq INTEGER NOT NULL,
   added_at INTEGER NOT NULL
 );
+-- Enrolment (receiver/registry/enrolments.h): one-time tokens, kept as their SHA-256 digest,
+-- and the nonces handed out, each good once.
+CREATE TABLE IF NOT EXISTS enrol_tokens (
+  token_hash TEXT PRIMARY KEY,
+  operator TEXT NOT NULL,
+  node TEXT,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER,
+  used_by TEXT
+);
+CREATE TABLE IF NOT EXISTS enrol_nonces (
+  nonce TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS records (
   node TEXT NOT NULL,
   epoch INTEGER NOT NULL,

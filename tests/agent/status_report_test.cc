@@ -192,3 +192,37 @@ TEST_CASE("history size counts the history, not the spool, read without the writ
   REQUIRE(writer->Exec("COMMIT").ok());
   CHECK(reader->Size().value().heartbeats == 4);
 }
+
+TEST_CASE("status: the node key's kid and age; check warns past the configured age") {
+  StatusInputs in = Inputs();
+  in.key_kid = "kywobX10j9Q";
+  in.key_written_at = kNow - 91 * 86400 - 5;
+  nlohmann::json status = ComposeStatus(DaemonStatus(), in);
+  CHECK(status["node_key"]["kid"] == "kywobX10j9Q");
+  CHECK(status["node_key"]["age_days"] == 91);
+  CHECK(status["node_key"]["written_at"] == FormatUtc(kNow - 91 * 86400 - 5));
+  CHECK(FormatStatus(status).find("node key: kid kywobX10j9Q, 91 days old (written " +
+                                  FormatUtc(kNow - 91 * 86400 - 5) + ")") != std::string::npos);
+
+  in.key_written_at.reset();
+  status = ComposeStatus(DaemonStatus(), in);
+  CHECK(status["node_key"]["age_days"].is_null());
+  CHECK(FormatStatus(status).find("node key: kid kywobX10j9Q, age unknown") != std::string::npos);
+  in.key_kid.reset();
+  status = ComposeStatus(DaemonStatus(), in);
+  CHECK(status["node_key"].is_null());
+  CHECK(FormatStatus(status).find("node key") == std::string::npos);
+
+  const auto days90 = std::chrono::hours(24 * 90);
+  NodeKeyAge young = AgeOfNodeKey("k", kNow - 90 * 86400, kNow, days90);
+  CHECK(young.days == 90);
+  CHECK_FALSE(young.too_old);  // 90 days exactly: not more
+  CHECK(young.summary == "node key k is 90 days old");
+  NodeKeyAge old = AgeOfNodeKey("k", kNow - 90 * 86400 - 1, kNow, days90);
+  CHECK(old.too_old);
+  CHECK(old.summary ==
+        "node key k is 90 days old (more than 90): rotate it with fleet-agent "
+        "rotate-key");
+  CHECK(AgeOfNodeKey("k", kNow - 8 * 86400, kNow, std::chrono::hours(24 * 7)).too_old);
+  CHECK(AgeOfNodeKey("k", kNow + 60, kNow, days90).days == 0);  // a clock set back
+}

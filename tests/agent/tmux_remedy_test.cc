@@ -104,6 +104,17 @@ TEST_CASE("tmux remedy: no server at all: every configured session is created") 
   REQUIRE(plan.tasks.size() == 2);
   CHECK(plan.tasks[0].target == "BURN");
   CHECK(plan.tasks[1].target == "BURN2");
+  // Inside a systemd service the server would be the agent's child: not started.
+  f.os->env["INVOCATION_ID"] = "0123456789abcdef";
+  RemedyPlan in_service = f.Remedy().Plan(Fixture::Answer(Status::kCritical, json::object()));
+  CHECK(in_service.tasks.empty());
+  CHECK(in_service.bad == std::vector<std::string>{"BURN", "BURN2"});
+  CHECK(in_service.note.find("no automatic start: there is no tmux server") != std::string::npos);
+  // ... but a missing session on a running server is created there.
+  CHECK(f.Remedy()
+            .Plan(Fixture::Answer(Status::kCritical, {{"BURN2", Fixture::Entry(0)}}))
+            .tasks.size() == 1);
+  f.os->env.erase("INVOCATION_ID");
   // The same result as UNKNOWN or OK would say nothing is missing: the runner never passes
   // UNKNOWN, and OK with nothing examined plans nothing.
   CHECK(f.Remedy().Plan(Fixture::Answer(Status::kOk, json::object())).tasks.empty());

@@ -199,7 +199,7 @@ TEST_CASE("unknown keys, with the closest known key when it is a typo") {
   CHECK(OneError("colour: red\n") ==
         "agent.yaml:1:1: unknown key 'colour' at the top level "
         "(known keys: node, interval, hermes, checks, uptime, state_dir, upstream, spool, alerts, "
-        "remedies, metrics)");
+        "remedies, node_key, metrics)");
   CHECK(OneError("node: {name: x}") ==
         "agent.yaml:1:8: unknown key 'name' in node (known keys: id)");
   // YAML merge keys are not a feature of yaml-cpp; they are an unknown key like any other.
@@ -247,11 +247,11 @@ TEST_CASE("wrong types") {
   CHECK(OneError("- a\n- b\n") ==
         "agent.yaml:1:1: the top level must be a map of keys (node, interval, hermes, checks, "
         "uptime, "
-        "state_dir, upstream, spool, alerts, remedies, metrics)");
+        "state_dir, upstream, spool, alerts, remedies, node_key, metrics)");
   CHECK(OneError("just text\n") ==
         "agent.yaml:1:1: the top level must be a map of keys (node, interval, hermes, checks, "
         "uptime, "
-        "state_dir, upstream, spool, alerts, remedies, metrics)");
+        "state_dir, upstream, spool, alerts, remedies, node_key, metrics)");
   CHECK(OneError("[a]: 1\n") ==
         "agent.yaml:1:1: a list or map as a key at the top level (keys are plain names)");
   CHECK(OneError("node:\n  ~: x\n") == "agent.yaml:2:3: empty key in node (keys are plain names)");
@@ -427,7 +427,7 @@ extra: 1
       "agent.yaml:9:20: uptime.require: unknown check 'tmx' (did you mean 'tmux'?)",
       "agent.yaml:10:1: unknown key 'extra' at the top level (known keys: node, interval, hermes, "
       "checks, "
-      "uptime, state_dir, upstream, spool, alerts, remedies, metrics)",
+      "uptime, state_dir, upstream, spool, alerts, remedies, node_key, metrics)",
   };
   CHECK(errors == expected);
   CHECK_FALSE(Parse("extra: 1").config.has_value());
@@ -532,4 +532,14 @@ TEST_CASE("a top-level interval is every check's default; a check's own interval
         "a check must finish before its next run");
   CHECK(OneError("interval: 0s\n").find("agent.yaml:1:11: interval") == 0);
   CHECK(OneError("interval: soon\n").find("agent.yaml:1:11:") == 0);
+}
+
+TEST_CASE("node_key.max_age: 90 days by default, a duration of 1 to 3650 days") {
+  CHECK(Valid("").node_key.max_age == std::chrono::hours(24 * 90));
+  CHECK(Valid("node_key: {max_age: 30d}").node_key.max_age == std::chrono::hours(24 * 30));
+  CHECK(Valid("node_key:\n  max_age: 2160h\n").node_key.max_age == std::chrono::hours(2160));
+  CHECK_FALSE(Errors("node_key: {max_age: 1h}").empty());
+  CHECK_FALSE(Errors("node_key: {max_age: 4000d}").empty());
+  CHECK_FALSE(Errors("node_key: {max_age: soon}").empty());
+  CHECK_FALSE(Errors("node_key: {age: 30d}").empty());
 }

@@ -40,7 +40,7 @@ expect_eq "records made" 240 "$n"
 
 out=$("$receiver" nodes add --db "$db" --node test-node --operator op-1 --jwk "$work/node.jwk")
 expect_eq "nodes add on PostgreSQL" 0 $?
-expect_eq "the schema is migrated (9: keys nodes rotated to)" 9 "$(sql 'SELECT max(version) FROM schema_migrations')"
+expect_eq "the schema is migrated (10: enrolment)" 10 "$(sql 'SELECT max(version) FROM schema_migrations')"
 err=$("$receiver" nodes add --db "$db" --node test-node --operator op-1 --jwk "$work/node.jwk" 2>&1)
 expect_eq "adding it again: runtime error" 1 $?
 expect_match "... says so" "already exists" "$err"

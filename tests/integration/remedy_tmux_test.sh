@@ -85,4 +85,9 @@ expect_eq "... exactly 3 attempts on BURN2 in all: 1 succeeded, then 2 failed" \
 expect_eq "... each failure says the command exited at once" 2 \
   "$(rows "target = 'BURN2' and outcome = 'failed' and changed like '%exited at once%'")"
 expect_eq "... FORGE still untouched" "$forge_pid" "$(tm display-message -p -t BURN:FORGE '#{pane_pid}')"
+report=$("$agent" report --config "$world/agent.yaml" --state-dir "$world/state" 2>&1)
+expect_match "fleet-agent report shows what the remedies did" \
+  "Remedies    [0-9]+ action\(s\): 1 exhausted, 2 failed, 2 succeeded" "$report"
+expect_match "... each action under its incident" \
+  "fixed by the agent: .*respawn_pane BURN: succeeded \(attempt 1\), pane BURN:0.0 respawned" "$report"
 finish

@@ -105,3 +105,31 @@ TEST_CASE("a key proof verifies with the new key for exactly its claims") {
     CHECK_FALSE(VerifyKeyProof("", new_key.public_key, claims).ok());
   }
 }
+
+TEST_CASE("an enrolment proof verifies with the key sent, for its node, nonce and token only") {
+  const Pair key, stranger;
+  const EnrolClaims claims{"vps-fra-03", "nonce-1", TokenDigest("token-1")};
+  CHECK(TokenDigest("token-1") == ChainHash("token-1"));
+  CHECK(TokenDigest("token-1") != TokenDigest("token-2"));
+  const std::string proof = SignEnrolProof(claims, key.secret_key, key.kid);
+  CHECK(VerifyEnrolProof(proof, key.public_key, claims).ok());
+  CHECK(ReadJwsHeader(proof)->typ == "fleet-enrol+jws");
+  auto why = VerifyEnrolProof(proof, stranger.public_key, claims);
+  REQUIRE_FALSE(why.ok());
+  CHECK(why.error().starts_with("not signed by the key sent"));
+  for (EnrolClaims other : {EnrolClaims{"vps-fra-04", "nonce-1", TokenDigest("token-1")},
+                            EnrolClaims{"vps-fra-03", "nonce-2", TokenDigest("token-1")},
+                            EnrolClaims{"vps-fra-03", "nonce-1", TokenDigest("token-2")}}) {
+    CHECK_FALSE(VerifyEnrolProof(proof, key.public_key, other).ok());
+  }
+  // Signed by the right key under another kid, or as another kind of JWS: refused.
+  CHECK_FALSE(
+      VerifyEnrolProof(SignEnrolProof(claims, key.secret_key, stranger.kid), key.public_key, claims)
+          .ok());
+  CHECK_FALSE(VerifyEnrolProof(SignKeyProof({"vps-fra-03", "a", key.kid, kAt}, key.secret_key),
+                               key.public_key, claims)
+                  .ok());
+  for (std::size_t n = 0; n < proof.size(); n += 7) {
+    CHECK_FALSE(VerifyEnrolProof(proof.substr(0, n), key.public_key, claims).ok());
+  }
+}

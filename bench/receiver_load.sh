@@ -8,7 +8,7 @@
 # records/s verified and committed, batch latency p50/p99, the receiver's peak RSS and how
 # its batches shared transactions. Nothing is asserted.
 #   bench/receiver_load.sh [NODES] [RECORDS_PER_NODE]   (env: BACKENDS="sqlite postgres",
-#   STEADY_WORKERS=200, STEADY_RECORDS=10 per node, ALERTS=1: the receiver alerts too, its
+#   STEADY_WORKERS=200, STEADY_RECORDS=10 per node, SERVE_ARGS="--metrics off", ALERTS=1: the receiver alerts too, its
 #   alert worker reading every record the load stores, a foundation webhook on loopback)
 # Needs a build with tests on (cmake -DFLEET_TESTS=ON; build/bench/fleet-receiver-load).
 set -euo pipefail
@@ -58,7 +58,7 @@ run_load() {
     alerts=(--alerts "$work/alerts.yaml")
   fi
   "$receiver" serve --listen "127.0.0.1:$port" --db "$db" --threads 2 \
-    --max-connections $((steady_workers + 56)) --max-connections-per-peer 0 "${alerts[@]}" \
+    --max-connections $((steady_workers + 56)) --max-connections-per-peer 0 "${alerts[@]}" ${SERVE_ARGS:-} \
     2>"$work/$name.log" &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done

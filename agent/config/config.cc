@@ -13,6 +13,7 @@
 
 #include "agent/config/alerts_section.h"
 #include "agent/config/config_schema.h"
+#include "agent/config/metrics_section.h"
 #include "agent/config/remedies_section.h"
 #include "base/units.h"
 #include "base/yaml_text.h"
@@ -160,6 +161,7 @@ Section TopLevelKeys(AgentConfig& c, RequiredChecks& required, config::RemedyPos
       {"remedies", config::RemediesSection(c.remedies, remedies)},
       {"node_key",
        config::Nested({{"max_age", config::Duration(c.node_key.max_age, 24h, 24h * 3650)}})},
+      {"metrics", config::MetricsSection(c.metrics_listen)},
   };
 }
 

@@ -212,6 +212,7 @@ struct AgentConfig {
   AlertSettings alerts;
   RemedySettings remedies;
   NodeKeySettings node_key;
+  std::string metrics_listen;  // metrics.listen (metrics_section.h); empty: no /metrics
 };
 
 struct ConfigError {

@@ -36,6 +36,7 @@
 #include "agent/history/accountant.h"
 #include "agent/history/spool.h"
 #include "agent/logging/thread_guard.h"
+#include "agent/metrics/metrics_server.h"
 #include "agent/push/enroll_client.h"
 #include "agent/push/pusher.h"
 #include "agent/remedies/builtin_remedies.h"
@@ -123,6 +124,7 @@ class Daemon {
   std::unique_ptr<Pusher> pusher_;
   std::unique_ptr<AlertService> alerts_;
   std::unique_ptr<RemedyRunner> remedies_;
+  std::unique_ptr<MetricsServer> metrics_;  // metrics.listen set (read at start only)
   SpoolWatch spool_watch_;
   NodeClock clock_;
   RepeatingErrorLog errors_;
@@ -479,6 +481,7 @@ void Daemon::WriteStatus(bool force) {
   if (alerts_) facts.alerts = alerts_->Status();
   if (remedies_) facts.remedies = remedies_->Status();
   const nlohmann::json status = StatusDocument(facts);
+  if (metrics_) metrics_->Publish(status);
   auto written = WriteFileAtomically(
       config_.state_dir + "/status.json",
       status.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
@@ -524,6 +527,12 @@ int Daemon::Run() {
   remedies_ = std::make_unique<RemedyRunner>(RemedyRunnerHooks());
   if (!ConfigureRemedies(config)) return 1;
   ConfigurePush(UpstreamSettings{});  // sets the spool limit too
+  if (!config_.metrics_listen.empty()) {
+    metrics_ = std::make_unique<MetricsServer>(io_);
+    auto bound = metrics_->Listen(config_.metrics_listen);
+    if (!bound) return spdlog::error("{}", bound.error()), 1;
+    spdlog::info("serving GET /metrics on {}", config_.metrics_listen);
+  }
   spdlog::info("fleet-agent {} running for node {}: {} checks, state in {}", FLEET_VERSION,
                node_id_, checks_.size(), config_.state_dir);
   AwaitSignal();

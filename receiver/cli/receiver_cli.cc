@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <map>
 
 namespace fleet::receiver {
 
@@ -99,6 +100,12 @@ int RunReceiverCli(int argc, char** argv) {
       ->capture_default_str();
   serve->add_option("--statement-key", serve_args.statement_key,
                     "Receiver key file for closed statements (default: beside the database)");
+  serve
+      ->add_option("--metrics", serve_args.metrics,
+                   "on: GET /metrics in the Prometheus text format (no token, like /healthz)")
+      ->transform(
+          CLI::CheckedTransformer(std::map<std::string, bool>{{"on", true}, {"off", false}}))
+      ->default_str("on");
 
   std::string checked_config;
   CLI::App* config_command = app.add_subcommand("config", "receiver.yaml.");

@@ -30,6 +30,7 @@ struct ServeArgs {
   bool close_months = false;
   std::string close_after = "7d";
   std::string statement_key;
+  bool metrics = true;  // --metrics on|off: GET /metrics
 };
 int RunServe(const ServeArgs& args);
 

@@ -23,6 +23,8 @@
 #include "receiver/cli/receiver_cli.h"
 #include "receiver/cli/statement_commands.h"
 #include "receiver/http/receiver_api.h"
+#include "receiver/http/receiver_metrics.h"
+#include "receiver/store/open_report_source.h"
 #include "receiver/store/open_store.h"
 #include "receiver/store/sql_link.h"
 
@@ -122,6 +124,7 @@ int RunServe(const ServeArgs& args) {
     return kExitRuntime;
   }
   std::unique_ptr<AlertService> alerting;
+  std::int64_t silent_after = 180;  // the alert worker's default
   if (!args.alerts_file.empty()) {
     ParsedAlerts parsed = ReadReceiverAlerts(args.alerts_file);
     if (!parsed.errors.empty()) {
@@ -129,6 +132,7 @@ int RunServe(const ServeArgs& args) {
       return kExitUsage;
     }
     if (args.silent_after_s) parsed.settings.silent_after = *args.silent_after_s;
+    silent_after = parsed.settings.silent_after;
     const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
     auto secrets = LoadReceiverAlertSecrets(parsed.settings, credentials ? credentials : "");
     if (!secrets) {
@@ -145,6 +149,35 @@ int RunServe(const ServeArgs& args) {
     alerting->Start();
   }
 
+  if (args.silent_after_s) silent_after = *args.silent_after_s;
+  // GET /metrics: counters in memory; the fleet's state read at each scrape, on a connection
+  // of its own.
+  ReceiverMetrics metrics;
+  std::unique_ptr<RegistrySource> fleet_source;
+  std::mutex fleet_mutex;
+  if (args.metrics) {
+    auto opened = OpenReportSource(args.db);
+    if (!opened) {
+      spdlog::error("{}", opened.error());
+      return kExitRuntime;
+    }
+    fleet_source = std::move(opened).value();
+    api.CountInto(&metrics);
+  }
+  const FleetGauge fleet = [&]() -> std::optional<FleetStates> {
+    std::lock_guard lock(fleet_mutex);
+    auto states = ReadFleetStates(*fleet_source, std::time(nullptr), silent_after);
+    if (!states) {
+      spdlog::warn("metrics: reading the fleet's state: {}", states.error());
+      return std::nullopt;
+    }
+    return *states;
+  };
+  const HttpHandler handler = [&api](HttpRequest request, HttpRespond respond) {
+    api.Handle(std::move(request), std::move(respond));
+  };
+  const HttpHandler served = args.metrics ? metrics.Serve(handler, fleet) : handler;
+
   boost::asio::io_context io(args.threads);
   HttpOptions options;
   if (!args.tls_cert.empty()) options.tls = TlsFiles{args.tls_cert, args.tls_key};
@@ -155,10 +188,7 @@ int RunServe(const ServeArgs& args) {
   std::vector<std::unique_ptr<HttpServer>> servers;
   std::string bound_text;
   for (const auto& endpoint : endpoints) {
-    servers.push_back(
-        std::make_unique<HttpServer>(io, options, [&api](HttpRequest request, HttpRespond respond) {
-          api.Handle(std::move(request), std::move(respond));
-        }));
+    servers.push_back(std::make_unique<HttpServer>(io, options, served));
     auto bound = servers.back()->Listen(endpoint);
     if (!bound) {
       spdlog::error("{}", bound.error());

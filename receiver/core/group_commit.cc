@@ -117,7 +117,7 @@ void GroupCommitter::RunGroup(std::deque<Job>& group) {
     replies[order[i]] = ApplyBatch(store_, batch(order[i]), clock_());
     failed = replies[order[i]].store_failed;
   }
-  if (!failed) failed = !store_.Commit().ok();
+  if (!failed) failed = !TimedCommit().ok();
   std::int64_t replays = 0;
   if (failed) {
     if (jobs.size() >= 2) {
@@ -140,6 +140,13 @@ void GroupCommitter::RunGroup(std::deque<Job>& group) {
   for (std::size_t i = 0; i < jobs.size(); ++i) jobs[i]->done(std::move(replies[i]));
 }
 
+Outcome GroupCommitter::TimedCommit() {
+  const auto start = std::chrono::steady_clock::now();
+  Outcome committed = store_.Commit();
+  if (on_commit_) on_commit_(std::chrono::steady_clock::now() - start);
+  return committed;
+}
+
 IngestReply GroupCommitter::RunAlone(const PreparedBatch& batch) {
   IngestReply reply;
   for (int attempt = 0; attempt <= kReplays; ++attempt) {
@@ -148,7 +155,7 @@ IngestReply GroupCommitter::RunAlone(const PreparedBatch& batch) {
     } else {
       reply = ApplyBatch(store_, batch, clock_());
       if (!reply.store_failed) {
-        if (auto committed = store_.Commit(); !committed) reply = Unavailable(committed.error());
+        if (auto committed = TimedCommit(); !committed) reply = Unavailable(committed.error());
       }
     }
     if (!reply.store_failed) return reply;

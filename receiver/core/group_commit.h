@@ -9,6 +9,7 @@
 // answered 503. `done` runs on the writer thread, exactly once per Submit; it must not block.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -51,6 +52,11 @@ class GroupCommitter {
   // Finishes the transaction in hand; what is still queued is answered 503. Idempotent.
   void Stop();
   GroupCommitStats Stats() const;
+  // Told, on the writer thread, how long each Commit of the store took (committed or not):
+  // the receiver's metrics. Set before the first Submit; it must not block.
+  void OnCommit(std::function<void(std::chrono::nanoseconds)> observe) {
+    on_commit_ = std::move(observe);
+  }
 
  private:
   struct Job {
@@ -61,6 +67,7 @@ class GroupCommitter {
   void Run();
   void RunGroup(std::deque<Job>& group);
   IngestReply RunAlone(const PreparedBatch& batch);
+  Outcome TimedCommit();
 
   RecordStore& store_;
   std::function<std::int64_t()> clock_;
@@ -70,6 +77,7 @@ class GroupCommitter {
   std::deque<Job> queue_;
   bool stopping_ = false;
   GroupCommitStats stats_;
+  std::function<void(std::chrono::nanoseconds)> on_commit_;
   std::thread writer_;
 };
 

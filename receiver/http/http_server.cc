@@ -300,7 +300,7 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     response_.result(static_cast<unsigned>(response.status));
     response_.version(11);
     response_.set(http::field::server, "fleet-receiver");
-    response_.set(http::field::content_type, "application/json");
+    response_.set(http::field::content_type, response.content_type);
     if (!response.allow.empty()) response_.set(http::field::allow, response.allow);
     response_.body() = std::move(response.body);
     response_.keep_alive(keep_alive);

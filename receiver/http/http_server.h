@@ -55,8 +55,9 @@ struct HttpRequest {
 
 struct HttpResponse {
   int status = 200;
-  std::string body;   // JSON text
-  std::string allow;  // the Allow header for 405, else empty
+  std::string body;                               // JSON text
+  std::string allow;                              // the Allow header for 405, else empty
+  std::string content_type = "application/json";  // /metrics: the text exposition's
 };
 
 // A handler answers by calling `respond` exactly once, from any thread, now or later (the

@@ -130,13 +130,17 @@ void ReceiverApi::PostRecords(HttpRequest request, HttpRespond respond) {
   PreparedBatch batch = PrepareBatch(
       request.body, [&](const std::string& kid) { return unknown_kids_.Find(kid, now, registry); },
       now);
+  if (metrics_) metrics_->CountPrepared(batch);
+  const std::size_t valid = batch.records.size(), prepared_rejected = batch.rejected.size();
   const bool may_alert =
       on_alert_records_ &&
       std::any_of(batch.records.begin(), batch.records.end(), [](const VerifiedRecord& r) {
         return r.type == "incident" || r.type == "ack" || r.type == "maintenance";
       });
   committer_.Submit(std::move(batch), [this, may_alert, respond = std::move(respond),
-                                       peer = std::move(request.peer)](IngestReply reply) {
+                                       peer = std::move(request.peer), valid,
+                                       prepared_rejected](IngestReply reply) {
+    if (metrics_) metrics_->CountApplied(valid, prepared_rejected, reply);
     if (may_alert && reply.status == 200 && reply.body.value("stored", 0) > 0) {
       on_alert_records_();
     }

@@ -8,6 +8,9 @@
 //                     status with {"error":reason}; 429 past kEnrolAttemptsPerMinute from
 //                     one address (both enrol paths count). Only with EnableEnrolment: else 404.
 //                     A key registered to another node is logged (warning) for the foundation.
+//   GET  /metrics     not here: `serve` wraps Handle in ReceiverMetrics::Serve
+//                     (receiver_metrics.h), which answers it; CountInto feeds it the
+//                     batches' and commits' counts
 // Other paths 404, other methods 405; every error is {"error":"..."}. Batches are verified on
 // the calling (io) thread, reading keys through `keys` (a connection of its own, used under a
 // mutex, with kids it did not know remembered for a minute: unknown_kid_cache.h), then handed to a
@@ -24,6 +27,7 @@
 #include "receiver/core/record_store.h"
 #include "receiver/core/unknown_kid_cache.h"
 #include "receiver/http/http_server.h"
+#include "receiver/http/receiver_metrics.h"
 #include "receiver/registry/enrolments.h"
 
 namespace fleet::receiver {
@@ -40,6 +44,12 @@ class ReceiverApi {
   // acks, maintenance windows): the alert worker's wake-up. It must not block. Set before
   // the first request.
   void OnAlertRecords(std::function<void()> stored) { on_alert_records_ = std::move(stored); }
+  // Counts batches, records and commits into `metrics` (GET /metrics): set before the first
+  // request; it must outlive the API.
+  void CountInto(ReceiverMetrics* metrics) {
+    metrics_ = metrics;
+    committer_.OnCommit([metrics](std::chrono::nanoseconds took) { metrics->ObserveCommit(took); });
+  }
   // Serves the enrolment paths over a connection of their own, opened by `open` at the first
   // enrolment request (none held until then) and used under a mutex. Set before the first
   // request.
@@ -61,6 +71,7 @@ class ReceiverApi {
   UnknownKidCache unknown_kids_;
   GroupCommitter committer_;
   std::function<void()> on_alert_records_;
+  ReceiverMetrics* metrics_ = nullptr;
   std::mutex enrol_mutex_;
   LinkOpener open_enrol_link_;
   std::unique_ptr<SqlLink> enrol_link_;

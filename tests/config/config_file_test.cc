@@ -108,7 +108,7 @@ TEST_CASE("bad.yaml: every mistake, each on its own line with its position") {
       "18:29: uptime.require: unknown check 'tmx' (did you mean 'tmux'?)",
       "19:1: unknown key 'colour' at the top level (known keys: node, interval, hermes, checks, "
       "uptime, "
-      "state_dir, upstream, spool, alerts, remedies, node_key)",
+      "state_dir, upstream, spool, alerts, remedies, node_key, metrics)",
   };
   CHECK(Messages(load, path) == expected);
 }

@@ -76,7 +76,7 @@ TEST_CASE("an alias bomb is neither expanded nor walked") {
   CHECK(errors.size() == 9);
   CHECK(errors[0] ==
         "agent.yaml:1:1: unknown key 'a' at the top level (known keys: node, interval, hermes, "
-        "checks, uptime, state_dir, upstream, spool, alerts, remedies, node_key)");
+        "checks, uptime, state_dir, upstream, spool, alerts, remedies, node_key, metrics)");
   // Fed into a list the schema does read: each of the nine items is a list, not a name.
   std::string in_expect = "defs:\n";
   for (std::size_t pos = 0; pos < bomb.size();) {
@@ -134,7 +134,7 @@ TEST_CASE("deep nesting is refused before the recursive parser sees it") {
   CHECK(Rejected(std::string(60, '[') + std::string(60, ']')) ==
         std::vector<std::string>{"agent.yaml:1:1: the top level must be a map of keys (node, "
                                  "interval, hermes, checks, uptime, state_dir, upstream, spool, "
-                                 "alerts, remedies, node_key)"});
+                                 "alerts, remedies, node_key, metrics)"});
 }
 
 TEST_CASE("binary and non-UTF-8 text is refused with the position of the first bad byte") {

@@ -199,7 +199,7 @@ TEST_CASE("unknown keys, with the closest known key when it is a typo") {
   CHECK(OneError("colour: red\n") ==
         "agent.yaml:1:1: unknown key 'colour' at the top level "
         "(known keys: node, interval, hermes, checks, uptime, state_dir, upstream, spool, alerts, "
-        "remedies, node_key)");
+        "remedies, node_key, metrics)");
   CHECK(OneError("node: {name: x}") ==
         "agent.yaml:1:8: unknown key 'name' in node (known keys: id)");
   // YAML merge keys are not a feature of yaml-cpp; they are an unknown key like any other.
@@ -247,11 +247,11 @@ TEST_CASE("wrong types") {
   CHECK(OneError("- a\n- b\n") ==
         "agent.yaml:1:1: the top level must be a map of keys (node, interval, hermes, checks, "
         "uptime, "
-        "state_dir, upstream, spool, alerts, remedies, node_key)");
+        "state_dir, upstream, spool, alerts, remedies, node_key, metrics)");
   CHECK(OneError("just text\n") ==
         "agent.yaml:1:1: the top level must be a map of keys (node, interval, hermes, checks, "
         "uptime, "
-        "state_dir, upstream, spool, alerts, remedies, node_key)");
+        "state_dir, upstream, spool, alerts, remedies, node_key, metrics)");
   CHECK(OneError("[a]: 1\n") ==
         "agent.yaml:1:1: a list or map as a key at the top level (keys are plain names)");
   CHECK(OneError("node:\n  ~: x\n") == "agent.yaml:2:3: empty key in node (keys are plain names)");
@@ -427,7 +427,7 @@ extra: 1
       "agent.yaml:9:20: uptime.require: unknown check 'tmx' (did you mean 'tmux'?)",
       "agent.yaml:10:1: unknown key 'extra' at the top level (known keys: node, interval, hermes, "
       "checks, "
-      "uptime, state_dir, upstream, spool, alerts, remedies, node_key)",
+      "uptime, state_dir, upstream, spool, alerts, remedies, node_key, metrics)",
   };
   CHECK(errors == expected);
   CHECK_FALSE(Parse("extra: 1").config.has_value());

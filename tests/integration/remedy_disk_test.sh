@@ -5,7 +5,9 @@
 # old files stay; files elsewhere, a name the glob does not match, a symlink to a file
 # elsewhere and a tmpfs mounted inside a listed directory are left alone; the record lists
 # what went. A `~user` that does not exist is a configuration error at its line and
-# column. Needs root (tmpfs mounts).
+# column. Then the operator's script through `fleet-agent fix`: one that hangs is killed at
+# its timeout (its process gone), one not executable fails; both are failed run_script
+# records and the daemon lives on. Needs root (tmpfs mounts).
 set -uo pipefail
 here=$(dirname "$0")
 source "$here/lib/assert.sh"
@@ -88,4 +90,38 @@ wait_for 10 ok_again
 expect_eq "the disk check is OK again" 0 $?
 grep -q "remedy: removed $d/cache/c0.bin" "$world/daemon.log"
 expect_eq "the log lists every path removed" 0 $?
+
+# ---- the operator's script, through `fleet-agent fix` beside the daemon: one that hangs is
+# killed at its timeout, one that is not executable fails; both are recorded failed actions
+sed '/^remedies:/,$d' "$world/agent.yaml" >"$world/script.yaml"
+cat >>"$world/script.yaml" <<YAML
+remedies:
+  disk:
+    script: $world/cleanup.sh
+    script_timeout: 2s
+YAML
+printf '#!/bin/sh\nexec sleep 100007\n' >"$world/cleanup.sh"
+chmod 0755 "$world/cleanup.sh"
+chmod o+x "$world"
+for i in $(seq 0 63); do
+  (($(used) >= 95)) && break
+  file "$d/notlisted/fill.$i" 64 0
+done
+((($(used) >= 95))) && pass "filled again to $(used)%" || fail "only $(used)% used"
+began=$(date +%s)
+out=$("$agent" fix --config "$world/script.yaml" --only disk 2>&1)
+expect_eq "a script that hangs: fix ends, the disk still CRITICAL (2)" 2 $?
+expect_match "... the script killed at its timeout" "killed after 2s \(its timeout\)" "$out"
+took=$(($(date +%s) - began))
+((took < 30)) && pass "... fix returned in ${took}s" || fail "fix took ${took}s"
+pgrep -f "sleep 100007" >/dev/null && fail "the hanging script's process is still there" ||
+  pass "... and its process is gone"
+failed_q="select count(*) from remediations where action = 'run_script' and outcome = 'failed'"
+expect_eq "... a failed run_script record" 1 "$(world_sql "$failed_q")"
+chmod 0644 "$world/cleanup.sh"
+out=$("$agent" fix --config "$world/script.yaml" --only disk 2>&1)
+expect_eq "a script that is not executable: fix ends, CRITICAL (2)" 2 $?
+expect_match "... saying it could not run" "could not run" "$out"
+expect_eq "... a second failed run_script record" 2 "$(world_sql "$failed_q")"
+kill -0 $daemon 2>/dev/null && pass "the daemon is still running" || fail "the daemon died"
 finish

@@ -1,7 +1,7 @@
 #!/bin/bash
-# A node's identity for its whole life, end to end over loopback with TLS (a TLS proxy in
-# front of the receiver, as in push_tls_test.sh): the foundation issues a one-time token,
-# the node enrols with it (no key copied by hand, no upstream.url in its YAML) and pushes,
+# A node's identity for its whole life, end to end over loopback with TLS (the receiver's
+# own, serve --tls-cert/--tls-key, as the package runs it): the foundation issues a one-time
+# token, the node enrols with it (no key copied by hand, no upstream.url in its YAML) and pushes,
 # rotates its key twice, is revoked; the attacks are refused and the honest node loses
 # nothing; every record verifies with the npm package jose given the registered keys in
 # order (that part is skipped, saying so, when jose cannot be installed).
@@ -21,14 +21,12 @@ openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=127.0.
 printf 'subjectAltName=IP:127.0.0.1\n' >"$pki/ext"
 openssl x509 -req -in "$pki/server.csr" -CA "$pki/ca.pem" -CAkey "$pki/ca.key" -CAcreateserial \
   -days 2 -extfile "$pki/ext" -out "$pki/server.pem" 2>/dev/null
-proxy_port=$(free_port)
-python3 "$here/lib/chaos_proxy.py" --listen "$proxy_port" --upstream "http://127.0.0.1:$receiver_port" \
-  --log "$pair/proxy.log" --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" \
-  >"$pair/proxy.out" 2>&1 &
-proxy_pid=$!
-wait_for 10 grep -q listening "$pair/proxy.out" || fail "TLS proxy did not start"
-receiver_start || fail "receiver did not start"
-url="https://127.0.0.1:$proxy_port"
+"$FLEET_RECEIVER" serve --listen "127.0.0.1:$receiver_port" --db "$receiver_db" \
+  --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" >>"$pair/receiver.log" 2>&1 &
+receiver_pid=$!
+url="https://127.0.0.1:$receiver_port"
+wait_for 10 curl -sf --cacert "$pki/ca.pem" "$url/healthz" -o /dev/null ||
+  fail "the receiver did not start with TLS"
 
 # The node's configuration names no upstream.url: enrolment keeps it in the state directory.
 write_config() {  # write_config FILE NODE STATE_DIR

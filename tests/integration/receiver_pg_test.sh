@@ -100,7 +100,10 @@ expect_eq "the last batch: both acknowledge everything" "$n $n" "$(jq -r .ack_se
 
 # Their connections killed: both answer at once (they reconnect), nothing stored twice.
 killed=$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$dbname' AND application_name = 'fleet-receiver'")
-expect_eq "the receivers' connections terminated (a writer and a key reader each)" 4 "$killed"
+expect_eq "the receivers' connections terminated (a writer, a key reader and /metrics' fleet reader each)" 6 "$killed"
+fleet_read_ok() { curl -s "http://127.0.0.1:$port_a/metrics" | grep -q '^fleet_receiver_fleet_read_ok 1$'; }
+wait_for 10 fleet_read_ok
+expect_eq "/metrics reads the fleet's state again after the kill (it reconnects)" 0 $?
 expect_eq "healthz after the kill (a)" 200 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port_a/healthz")"
 expect_eq "a replay to b after the kill" 200 "$(post "$port_b" "$work/records" "$work/replay")"
 expect_eq "... all duplicates" "[$n,0,$n]" "$(jq -c '[.ack_seq,.stored,.duplicates]' "$work/replay")"

@@ -268,9 +268,21 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     HttpRequest request;
     request.method = std::string(message.method_string());
     const std::string target(message.target());
-    request.path = target.substr(0, target.find('?'));
+    const auto question = target.find('?');
+    request.path = target.substr(0, question);
+    if (question != std::string::npos) request.query = target.substr(question + 1);
     if (auto it = message.find(http::field::content_type); it != message.end()) {
       request.content_type = std::string(it->value());
+    }
+    if (auto it = message.find(http::field::authorization); it != message.end()) {
+      request.authorization = std::string(it->value());
+    }
+    if (auto it = message.find(http::field::host); it != message.end()) {
+      request.host = std::string(it->value());
+    }
+    for (auto [it, end] = message.equal_range(http::field::cookie); it != end; ++it) {
+      if (!request.cookie.empty()) request.cookie += "; ";
+      request.cookie.append(it->value().data(), it->value().size());
     }
     request.body = std::move(message.body());
     request.peer = peer_;
@@ -302,6 +314,21 @@ class Session : public std::enable_shared_from_this<Session<kTls>> {
     response_.set(http::field::server, "fleet-receiver");
     response_.set(http::field::content_type, response.content_type);
     if (!response.allow.empty()) response_.set(http::field::allow, response.allow);
+    response_.set("X-Content-Type-Options", "nosniff");
+    if (response.content_type.rfind("text/html", 0) == 0) {
+      response_.set("Content-Security-Policy",
+                    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; "
+                    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+      response_.set(http::field::x_frame_options, "DENY");
+      response_.set("Referrer-Policy", "same-origin");
+    }
+    for (const auto& [name, value] : response.headers) {
+      const auto unsafe = [](const std::string& text) {
+        return text.find_first_of("\r\n") != std::string::npos;
+      };
+      if (name.empty() || unsafe(name) || unsafe(value)) continue;
+      response_.insert(name, value);
+    }
     response_.body() = std::move(response.body);
     response_.keep_alive(keep_alive);
     response_.prepare_payload();

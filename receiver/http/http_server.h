@@ -25,6 +25,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -47,17 +49,27 @@ struct HttpOptions {
 
 struct HttpRequest {
   std::string method;        // "GET", "POST"...
-  std::string path;          // target without the query string
+  std::string path;          // target without the query string, not percent-decoded
   std::string content_type;  // as sent, may be empty
   std::string body;
-  std::string peer;  // the client's address, as text
+  std::string peer;             // the client's address, as text
+  std::string query{};          // after the '?', without it; empty when none
+  std::string authorization{};  // the Authorization header, may be empty
+  std::string cookie{};         // the Cookie header(s), joined with "; ", may be empty
+  std::string host{};           // the Host header, may be empty
 };
 
 struct HttpResponse {
   int status = 200;
-  std::string body;                               // JSON text
+  std::string body;                               // JSON text, or what content_type says
   std::string allow;                              // the Allow header for 405, else empty
   std::string content_type = "application/json";  // /metrics: the text exposition's
+  // Further headers (Set-Cookie, Location, Content-Disposition, Cache-Control...), sent as
+  // given; a name or value with CR or LF is dropped. Every reply also carries
+  // X-Content-Type-Options: nosniff, and text/html ones a Content-Security-Policy that
+  // allows no script and nothing from another origin, X-Frame-Options DENY and
+  // Referrer-Policy same-origin.
+  std::vector<std::pair<std::string, std::string>> headers{};
 };
 
 // A handler answers by calling `respond` exactly once, from any thread, now or later (the

@@ -13,7 +13,7 @@ namespace fleet::receiver {
 
 struct Viewer {
   std::optional<std::string> operator_id;  // nullopt: the foundation's admin
-  std::string token_id;                     // the token behind the request, for the log
+  std::string token_id;                    // the token behind the request, for the log
 
   bool admin() const { return !operator_id.has_value(); }
   // May this viewer see what belongs to `owner` (an operator id)?

@@ -43,6 +43,13 @@ void ApplyServeConfig(const ReceiverConfig& c, CLI::App* serve, ServeArgs& args)
   if (c.read_timeout_s && !Given(serve, "--read-timeout")) args.read_timeout_s = *c.read_timeout_s;
   if (c.alerts_file && !Given(serve, "--alerts")) args.alerts_file = *c.alerts_file;
   args.silent_after_s = c.silent_after_s;
+  if (c.metrics && !Given(serve, "--metrics")) args.metrics = *c.metrics;
+  if (c.dashboard && !Given(serve, "--dashboard")) args.dashboard = *c.dashboard;
+  if (c.close_months && !Given(serve, "--close-months")) args.close_months = *c.close_months;
+  if (c.close_after && !Given(serve, "--close-after")) args.close_after = *c.close_after;
+  if (c.statement_key && !Given(serve, "--statement-key")) args.statement_key = *c.statement_key;
+  if (c.live_within) args.live_within = *c.live_within;
+  if (c.late_minutes) args.late_minutes = *c.late_minutes;
 }
 
 void ApplyReportConfig(const ReceiverConfig& c, CLI::App* report, ReportArgs& args) {
@@ -103,6 +110,12 @@ int RunReceiverCli(int argc, char** argv) {
   serve
       ->add_option("--metrics", serve_args.metrics,
                    "on: GET /metrics in the Prometheus text format (no token, like /healthz)")
+      ->transform(
+          CLI::CheckedTransformer(std::map<std::string, bool>{{"on", true}, {"off", false}}))
+      ->default_str("on");
+  serve
+      ->add_option("--dashboard", serve_args.dashboard,
+                   "on: the web dashboard and the /v1 JSON API (tokens: fleet-receiver tokens)")
       ->transform(
           CLI::CheckedTransformer(std::map<std::string, bool>{{"on", true}, {"off", false}}))
       ->default_str("on");

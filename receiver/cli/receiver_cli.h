@@ -30,7 +30,11 @@ struct ServeArgs {
   bool close_months = false;
   std::string close_after = "7d";
   std::string statement_key;
-  bool metrics = true;  // --metrics on|off: GET /metrics
+  bool metrics = true;    // --metrics on|off: GET /metrics
+  bool dashboard = true;  // --dashboard on|off: the web pages and the /v1 JSON API
+  // The payout policy of the dashboard's figures (receiver.yaml reports:, as the reports).
+  std::string live_within = "5m";
+  std::string late_minutes = "count";
 };
 int RunServe(const ServeArgs& args);
 

@@ -220,31 +220,68 @@ void ReadReports(Reader& r, const YAML::Node& node, const std::string& path, Rec
           }}});
 }
 
+// on | off (YAML's own on/off/true/false as well).
+std::optional<bool> Switch(Reader& r, const YAML::Node& node, const std::string& path) {
+  auto text = r.Scalar(node, path, "on or off");
+  if (!text) return std::nullopt;
+  if (*text == "on" || *text == "true") return true;
+  if (*text == "off" || *text == "false") return false;
+  r.Error(node, path + " must be on or off (got " + Printable(*text) + ")");
+  return std::nullopt;
+}
+
+void ReadStatements(Reader& r, const YAML::Node& node, const std::string& path, ReceiverConfig& c) {
+  r.Map(node, path,
+        {{"close",
+          [&](const YAML::Node& v, const std::string& p) {
+            auto text = r.Scalar(v, p, "auto or manual");
+            if (!text) return;
+            if (*text != "auto" && *text != "manual") {
+              r.Error(v, p + " must be auto or manual (got " + Printable(*text) + ")");
+              return;
+            }
+            c.close_months = *text == "auto";
+          }},
+         {"close_after",
+          [&](const YAML::Node& v, const std::string& p) {
+            if (r.Duration(v, p, 3600, 90 * 86400)) c.close_after = v.Scalar();
+          }},
+         {"key", [&](const YAML::Node& v, const std::string& p) {
+            c.statement_key = r.AbsolutePath(v, p);
+          }}});
+}
+
 void ReadTop(Reader& r, const YAML::Node& root, ReceiverConfig& c) {
   auto integer = [&](std::optional<int>& out, int min, int max) {
     return [&r, &out, min, max](const YAML::Node& v, const std::string& p) {
       out = r.Integer(v, p, min, max);
     };
   };
-  r.Map(root, "",
-        {{"listen",
-          [&](const YAML::Node& v, const std::string& p) { ReadListen(r, v, p, c.listen); }},
-         {"database", [&](const YAML::Node& v, const std::string& p) { ReadDatabase(r, v, p, c); }},
-         {"tls", [&](const YAML::Node& v, const std::string& p) { ReadTls(r, v, p, c); }},
-         {"threads", integer(c.threads, 1, 64)},
-         {"max_connections", integer(c.max_connections, 1, 100000)},
-         {"max_connections_per_peer", integer(c.max_connections_per_peer, 0, 100000)},
-         {"read_timeout",
-          [&](const YAML::Node& v, const std::string& p) {
-            if (auto s = r.Duration(v, p, 1, 3600)) c.read_timeout_s = static_cast<int>(*s);
-          }},
-         {"alerts_file",
-          [&](const YAML::Node& v, const std::string& p) { c.alerts_file = r.AbsolutePath(v, p); }},
-         {"silent_after",
-          [&](const YAML::Node& v, const std::string& p) {
-            c.silent_after_s = r.Duration(v, p, 60, 86400);
-          }},
-         {"reports", [&](const YAML::Node& v, const std::string& p) { ReadReports(r, v, p, c); }}});
+  r.Map(
+      root, "",
+      {{"listen",
+        [&](const YAML::Node& v, const std::string& p) { ReadListen(r, v, p, c.listen); }},
+       {"database", [&](const YAML::Node& v, const std::string& p) { ReadDatabase(r, v, p, c); }},
+       {"tls", [&](const YAML::Node& v, const std::string& p) { ReadTls(r, v, p, c); }},
+       {"threads", integer(c.threads, 1, 64)},
+       {"max_connections", integer(c.max_connections, 1, 100000)},
+       {"max_connections_per_peer", integer(c.max_connections_per_peer, 0, 100000)},
+       {"read_timeout",
+        [&](const YAML::Node& v, const std::string& p) {
+          if (auto s = r.Duration(v, p, 1, 3600)) c.read_timeout_s = static_cast<int>(*s);
+        }},
+       {"alerts_file",
+        [&](const YAML::Node& v, const std::string& p) { c.alerts_file = r.AbsolutePath(v, p); }},
+       {"silent_after",
+        [&](const YAML::Node& v, const std::string& p) {
+          c.silent_after_s = r.Duration(v, p, 60, 86400);
+        }},
+       {"reports", [&](const YAML::Node& v, const std::string& p) { ReadReports(r, v, p, c); }},
+       {"metrics", [&](const YAML::Node& v, const std::string& p) { c.metrics = Switch(r, v, p); }},
+       {"dashboard",
+        [&](const YAML::Node& v, const std::string& p) { c.dashboard = Switch(r, v, p); }},
+       {"statements",
+        [&](const YAML::Node& v, const std::string& p) { ReadStatements(r, v, p, c); }}});
 }
 
 }  // namespace

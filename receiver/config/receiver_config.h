@@ -3,10 +3,11 @@
 // postgresql:// URL; default /var/lib/fleet-receiver/receiver.db), TLS (cert and key files),
 // the connection limits, the alerts file (the `--alerts FILE` format, pointed to, not
 // embedded: alerts_file), silent_after (over the alerts file's), and the payout policy the
-// report commands default to. ParseReceiverConfig is strict like the agent's configuration:
-// unknown or repeated keys, wrong types and bad values are errors with file:line:column, all
-// of them at once. A key left out leaves its field empty (the flag or built-in default
-// applies). Pure but for ReadReceiverConfig (reads the file).
+// report commands default to, whether GET /metrics and the dashboard are served, and whether
+// statements close themselves (statements: close auto, close_after, key). ParseReceiverConfig is
+// strict like the agent's configuration: unknown or repeated keys, wrong types and bad values are
+// errors with file:line:column, all of them at once. A key left out leaves its field empty (the
+// flag or built-in default applies). Pure but for ReadReceiverConfig (reads the file).
 #pragma once
 
 #include <cstddef>
@@ -40,6 +41,13 @@ struct ReceiverConfig {
   // reports: the payout policy `uptime` and `statement` take unless their flags say
   std::optional<std::string> live_within;   // a duration as written ("5m")
   std::optional<std::string> late_minutes;  // count | ignore
+  std::optional<bool> metrics;              // on | off: GET /metrics
+  std::optional<bool> dashboard;            // on | off: the web pages and the /v1 JSON API
+  // statements: close: auto (each month closed once close_after has passed since its end)
+  // or manual (`fleet-receiver statement close`); the receiver's key file
+  std::optional<bool> close_months;
+  std::optional<std::string> close_after;  // a duration as written ("7d")
+  std::optional<std::string> statement_key;
 };
 
 struct ParsedReceiverConfig {

@@ -30,6 +30,7 @@ database: $dir/receiver.db
 tls: {cert: $dir/cert.pem, key: $dir/key.pem}
 threads: 1
 reports: {live_within: 7m, late_minutes: ignore}
+metrics: off
 YAML
 
 "$FLEET_RECEIVER" serve --config "$dir/receiver.yaml" >"$dir/serve.log" 2>&1 &
@@ -41,18 +42,22 @@ expect_eq "second address, TLS too" '{"ok":true}' "$(https "$port_b")"
 expect_eq "the database is the file's" 1 "$([[ -f "$dir/receiver.db" ]] && echo 1)"
 expect_match "the log says both and TLS" "listening on 127.0.0.1:$port_a, 127.0.0.1:$port_b with TLS" \
   "$(cat "$dir/serve.log")"
+expect_eq "metrics: off in the file: no /metrics" 404 \
+  "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/cert.pem" "https://127.0.0.1:$port_a/metrics")"
 kill "$pid"; wait "$pid"; pid=
 
-# Flags win: --listen and --db replace the file's (TLS stays from the file).
+# Flags win: --listen, --db and --metrics replace the file's (TLS stays from the file).
 port_c=$(free_port)
 "$FLEET_RECEIVER" serve --config "$dir/receiver.yaml" --listen "127.0.0.1:$port_c" \
-  --db "$dir/other.db" >"$dir/serve2.log" 2>&1 &
+  --db "$dir/other.db" --metrics on >"$dir/serve2.log" 2>&1 &
 pid=$!
 wait_for 10 https "$port_c"
 expect_eq "--listen over the file's listen" 0 $?
 curl -s --max-time 2 --cacert "$dir/cert.pem" "https://127.0.0.1:$port_a/healthz" >/dev/null
 expect_eq "the file's addresses are not used then" 7 $?
 expect_eq "--db over the file's database" 1 "$([[ -f "$dir/other.db" ]] && echo 1)"
+expect_eq "--metrics on over the file's metrics: off" 200 \
+  "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/cert.pem" "https://127.0.0.1:$port_c/metrics")"
 kill "$pid"; wait "$pid"; pid=
 
 # A bad file: exit 2, every error with file:line:column, nothing started.

@@ -38,6 +38,12 @@ silent_after: 5m
 reports:
   live_within: 10m
   late_minutes: ignore
+metrics: off
+dashboard: on
+statements:
+  close: auto
+  close_after: 10d
+  key: /var/lib/fleet-receiver/statement.key
 )");
   REQUIRE(parsed.errors.empty());
   const ReceiverConfig& c = parsed.config;
@@ -54,6 +60,11 @@ reports:
   CHECK(c.silent_after_s == 300);
   CHECK(c.live_within == "10m");
   CHECK(c.late_minutes == "ignore");
+  CHECK(c.metrics == false);
+  CHECK(c.dashboard == true);
+  CHECK(c.close_months == true);
+  CHECK(c.close_after == "10d");
+  CHECK(c.statement_key == "/var/lib/fleet-receiver/statement.key");
 }
 
 TEST_CASE("receiver.yaml: empty, comments only, or one address as a string") {
@@ -98,13 +109,24 @@ TEST_CASE("receiver.yaml: bad values are errors at their line and column") {
         "receiver.yaml:2:17: reports.late_minutes must be count or ignore (got 'sometimes')");
   CHECK(OneError("reports: {live_within: soon}\n")
             .starts_with("receiver.yaml:1:24: reports.live_within: "));
+  CHECK(OneError("metrics: yes please\n") ==
+        "receiver.yaml:1:10: metrics must be on or off (got 'yes please')");
+  CHECK(OneError("dashboard: [on]\n") == "receiver.yaml:1:12: dashboard must be on or off");
+  CHECK(OneError("statements:\n  close: sometimes\n") ==
+        "receiver.yaml:2:10: statements.close must be auto or manual (got 'sometimes')");
+  CHECK(OneError("statements: {close_after: 5m}\n")
+            .starts_with("receiver.yaml:1:27: statements.close_after must be from 1h to"));
+  CHECK(OneError("statements: {key: statement.key}\n") ==
+        "receiver.yaml:1:19: statements.key must be an absolute path (got 'statement.key')");
+  CHECK(OneError("statements: {closing: auto}\n").find("unknown key 'closing' in statements") !=
+        std::string::npos);
 }
 
 TEST_CASE("receiver.yaml: unknown and repeated keys; every error at once, in file order") {
   CHECK(
       OneError("listen: 127.0.0.1:80\nlisten_on: 1\n")
           .starts_with(
-              "receiver.yaml:2:1: unknown key 'listen_on' (known: alerts_file, database, listen,"));
+              "receiver.yaml:2:1: unknown key 'listen_on' (known: alerts_file, dashboard, database, listen,"));
   CHECK(OneError("tls: {cert: /c, key: /k, chain: /x}\n")
             .starts_with("receiver.yaml:1:26: unknown key 'chain' in tls (known: cert, key)"));
   CHECK(OneError("threads: 2\nthreads: 3\n") == "receiver.yaml:2:1: threads is given twice");

@@ -70,7 +70,8 @@ class AccessTokens {
   Outcome CloseSession(std::string_view secret);
 
  private:
-  // The viewer of the token row `id` when it is good at `now` (and its last use noted).
+  // The viewer of a token's row (kTokenColumns in the .cc) when it is good at `now`; notes
+  // its last use.
   Result<std::optional<Viewer>> GoodToken(const SqlRows& rows, std::int64_t now);
 
   SqlLink& link_;

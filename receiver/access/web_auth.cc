@@ -163,7 +163,9 @@ std::optional<Viewer> WebAuth::ViewerOf(const HttpRequest& request) {
         [&](AccessTokens& tokens) { return tokens.CheckSession(*secret, request.host, now); });
   }
   if (!viewer) {
-    spdlog::error("dashboard access: checking a request's token: {}", viewer.error());
+    // Rate-limited: while the database is down every request would say it.
+    LogRefusal("dashboard database", "",
+               "dashboard access: checking a request's token: " + viewer.error());
     return std::nullopt;
   }
   return *viewer;
@@ -217,7 +219,7 @@ HttpResponse WebAuth::Login(const HttpRequest& request) {
   auto viewer = WithTokens<std::optional<Viewer>>(
       [&](AccessTokens& tokens) { return tokens.Check(token, now); });
   if (!viewer) {
-    spdlog::error("dashboard login: checking a token: {}", viewer.error());
+    LogRefusal("dashboard database", "", "dashboard login: checking a token: " + viewer.error());
     return LoginForm(503, next, "Tokens cannot be checked now: try again later.");
   }
   if (!*viewer) {
@@ -229,7 +231,7 @@ HttpResponse WebAuth::Login(const HttpRequest& request) {
   auto secret = WithTokens<std::string>(
       [&](AccessTokens& tokens) { return tokens.OpenSession(**viewer, request.host, now); });
   if (!secret) {
-    spdlog::error("dashboard login: opening a session: {}", secret.error());
+    LogRefusal("dashboard database", "", "dashboard login: opening a session: " + secret.error());
     return LoginForm(503, next, "No session can be opened now: try again later.");
   }
   const Viewer& who = **viewer;
@@ -245,7 +247,7 @@ HttpResponse WebAuth::Logout(const HttpRequest& request) {
       secret && LooksLikeSessionSecret(*secret)) {
     auto closed = WithTokens<Done>(
         [&](AccessTokens& tokens) -> Outcome { return tokens.CloseSession(*secret); });
-    if (!closed) spdlog::error("dashboard logout: {}", closed.error());
+    if (!closed) LogRefusal("dashboard database", "", "dashboard logout: " + closed.error());
   }
   HttpResponse response = SeeOther("/login");
   response.headers.emplace_back("Set-Cookie", SessionCookie("", 0));

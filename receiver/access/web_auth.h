@@ -6,11 +6,12 @@
 // Secure, HttpOnly, SameSite=Strict, Max-Age of a session, no Domain) and the logout (POST
 // /logout: the session ends, the cookie is cleared, a 303 to /login). A wrong token gets the
 // form again with 401; more than kFailedLoginsPerMinute failed logins in a minute from one
-// address get 429 until the minute has passed. Logins and failed logins are logged (the token's
-// id, never the token). Garbage in a header, a cookie or a form is a refusal, never a crash.
-// It reads the database over its own link, opened at first use by the LinkOpener and used under
-// a mutex (reopened after an error); a database error is logged and answers as no viewer (the
-// caller says 401 or 303, never a 500 with details). Thread-safe.
+// address (an IPv6 address: its /64) get 429 until the minute has passed. Logins are logged
+// (the token's id, never the token), failed logins too (rate-limited, refusal_log.h). Garbage
+// in a header, a cookie or a form is a refusal, never a crash. It reads the database over its
+// own link, opened at first use by the LinkOpener and used under a mutex (reopened after an
+// error); a database error is logged (rate-limited) and answers as no viewer (the caller says
+// 401 or 303, never a 500 with details; a login says 503). Thread-safe.
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,8 @@
 
 #include <atomic>
 #include <regex>
+#include <thread>
+#include <vector>
 
 #include "receiver/registry/revocations.h"
 #include "receiver/web/html.h"
@@ -151,6 +153,11 @@ TEST_CASE_TEMPLATE("web auth: the login form, and a login that sets the __Host- 
   // The form's own `next` is kept local too, and escaped.
   form = w.Send({"GET", "/login", "", "", "192.0.2.1", "next=%2F%2Fevil.example"});
   CHECK(form.body.find("name=\"next\" type=\"hidden\" value=\"/\">") != std::string::npos);
+  for (const char* query : {"next=%zz", "next=a&next=b", "next", "%%%", "next=%2F%00"}) {
+    form = w.Send({"GET", "/login", "", "", "192.0.2.1", query});
+    CHECK(form.status == 200);
+    CHECK(form.body.find("name=\"next\" type=\"hidden\" value=\"/\">") != std::string::npos);
+  }
   form = w.Send({"GET", "/login", "", "", "192.0.2.1", "next=%2F%22%3E%3Cb%3E"});
   CHECK(form.body.find("value=\"/&quot;&gt;&lt;b&gt;\"") != std::string::npos);
 
@@ -379,6 +386,40 @@ TEST_CASE_TEMPLATE("web auth: the log names the token's id, never the token", Ma
   CHECK(log.find(token.token) == std::string::npos);
   CHECK(log.find(std::string(43, 'C')) == std::string::npos);
   CHECK(log.find(w.SecretOf(good)) == std::string::npos);
+}
+
+TEST_CASE_TEMPLATE("web auth: requests on several threads share its one link safely", Maker,
+                   FLEET_RECEIVER_STORES) {
+  World<Maker> w;
+  const IssuedAccessToken op = w.Add("op-7");
+  const IssuedAccessToken admin = w.Add(std::nullopt);
+  const std::string secret = w.SecretOf(w.LoginWith(op.token));
+  std::atomic<int> right{0}, wrong{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        std::optional<Viewer> v;
+        switch ((t + i) % 3) {
+          case 0:
+            v = w.ByBearer("Bearer " + admin.token);
+            (v && v->admin() ? right : wrong)++;
+            break;
+          case 1:
+            v = w.ByCookie("__Host-fleet_session=" + secret);
+            (v && v->operator_id == "op-7" ? right : wrong)++;
+            break;
+          default:
+            v = w.ByBearer("Bearer fr_" + std::string(43, 'Z'));
+            (v ? wrong : right)++;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(right == 200);
+  CHECK(wrong == 0);
+  CHECK(w.opened == 1);  // one link, opened at the first use
 }
 
 TEST_CASE("web auth: a database that cannot be opened gives no viewer and a 503 login") {

@@ -3,6 +3,7 @@
 #include "receiver/cli/alert_commands.h"
 #include "receiver/cli/report_commands.h"
 #include "receiver/cli/statement_commands.h"
+#include "receiver/cli/token_commands.h"
 #include "receiver/config/receiver_config.h"
 
 #include <CLI/CLI.hpp>
@@ -201,6 +202,31 @@ int RunReceiverCli(int argc, char** argv) {
   operator_channels->add_flag("--clear", channels_args.clear,
                               "Remove the channels first (alone: the operator has none)");
 
+  // The dashboard's access tokens (token_commands.h).
+  CLI::App* tokens = app.add_subcommand("tokens", "Access tokens of the dashboard and its API.");
+  tokens->require_subcommand(1);
+  TokenAddArgs token_args;
+  CLI::App* token_add = tokens->add_subcommand(
+      "add", "Issue a token for an operator or the admin; it is printed once, kept hashed.");
+  token_add->add_option("--db", token_args.db, "SQLite file or postgresql:// URI")->required();
+  CLI::Option* token_operator =
+      token_add->add_option("--operator", token_args.operator_id, "Sees this operator only");
+  token_add->add_flag("--admin", token_args.admin, "Sees every operator (the foundation)")
+      ->excludes(token_operator);
+  token_add->add_option("--label", token_args.label, "What it is for (shown by tokens list)");
+  token_add->add_option("--ttl", token_args.ttl, "How long it is good for, or never")
+      ->capture_default_str();
+  std::string token_db, token_id;
+  bool tokens_json = false;
+  CLI::App* token_list =
+      tokens->add_subcommand("list", "List the tokens (never the tokens' text).");
+  token_list->add_option("--db", token_db, "SQLite file or postgresql:// URI")->required();
+  token_list->add_flag("--json", tokens_json, "Print JSON");
+  CLI::App* token_revoke =
+      tokens->add_subcommand("revoke", "Revoke a token; its login sessions end with it.");
+  token_revoke->add_option("--db", token_db, "SQLite file or postgresql:// URI")->required();
+  token_revoke->add_option("ID", token_id, "The token's id (t-...)")->required();
+
   AckArgs ack_args;
   CLI::App* ack = app.add_subcommand(
       "ack", "Acknowledge an alert (applied by the running alert worker, via receiver).");
@@ -364,6 +390,9 @@ int RunReceiverCli(int argc, char** argv) {
   if (operator_add->parsed()) return RunOperatorsAdd(operator_args);
   if (operator_list->parsed()) return RunOperatorsList(db, json);
   if (operator_channels->parsed()) return RunOperatorChannels(channels_args);
+  if (token_add->parsed()) return RunTokensAdd(token_args);
+  if (token_list->parsed()) return RunTokensList(token_db, tokens_json);
+  if (token_revoke->parsed()) return RunTokensRevoke(token_db, token_id);
   if (ack->parsed()) return RunAck(ack_args);
   if (alerts->parsed()) return RunAlertsList(db, alerts_json);
   if (referral_add->parsed()) return RunReferralsAdd(referral_args);

@@ -198,6 +198,20 @@ CREATE TABLE IF NOT EXISTS operator_wallets (
 );
 )sql";
 
+// The dashboard's access tokens and login sessions (receiver/access/access_tokens.h; as
+// SQLite's tables).
+constexpr std::string_view kAccess = R"sql(
+CREATE TABLE IF NOT EXISTS access_tokens (
+  id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, operator TEXT, label TEXT NOT NULL,
+  created_at BIGINT NOT NULL, expires_at BIGINT, revoked_at BIGINT, last_used_at BIGINT
+);
+CREATE TABLE IF NOT EXISTS web_sessions (
+  secret_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL, host TEXT NOT NULL,
+  created_at BIGINT NOT NULL, expires_at BIGINT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_sessions_by_token ON web_sessions (token_id);
+)sql";
+
 // A typed table's insert: its columns after (node, epoch, seq), and their values from the
 // statement's parameters $4 on (typed explicitly: the values are also SELECTed).
 struct TypedInsert {
@@ -328,6 +342,7 @@ constexpr std::array kMigrations = {
     PgMigration{9, "keys nodes rotated to", kNodeKeys, nullptr},
     PgMigration{10, "enrolment tokens and nonces", kEnrolment, nullptr},
     PgMigration{12, "closed statements, operators' wallets", kClosedStatements, nullptr},
+    PgMigration{13, "dashboard access tokens and sessions", kAccess, nullptr},
 };
 
 Result<int> MigrateInTransaction(PgConnection& db) {

@@ -149,6 +149,18 @@ CREATE TABLE IF NOT EXISTS closed_statements (
 CREATE TABLE IF NOT EXISTS operator_wallets (
   operator TEXT PRIMARY KEY, address TEXT NOT NULL, chain TEXT NOT NULL, token TEXT NOT NULL
 );
+-- The dashboard's access (receiver/access/access_tokens.h): tokens of an operator (NULL: the
+-- foundation's admin) kept as their SHA-256 digest, and the login sessions made with them
+-- (the secret's digest, bound to the token and the Host).
+CREATE TABLE IF NOT EXISTS access_tokens (
+  id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE, operator TEXT, label TEXT NOT NULL,
+  created_at INTEGER NOT NULL, expires_at INTEGER, revoked_at INTEGER, last_used_at INTEGER
+);
+CREATE TABLE IF NOT EXISTS web_sessions (
+  secret_hash TEXT PRIMARY KEY, token_id TEXT NOT NULL, host TEXT NOT NULL,
+  created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS web_sessions_by_token ON web_sessions (token_id);
 )sql";
 
 // A kid's key, the node's first (nodes) or one it rotated to (node_keys), with the node's

@@ -40,7 +40,7 @@ expect_eq "records made" 240 "$n"
 
 out=$("$receiver" nodes add --db "$db" --node test-node --operator op-1 --jwk "$work/node.jwk")
 expect_eq "nodes add on PostgreSQL" 0 $?
-expect_eq "the schema is migrated (12: closed statements, wallets)" 12 "$(sql 'SELECT max(version) FROM schema_migrations')"
+expect_eq "the schema is migrated (13: dashboard access tokens and sessions)" 13 "$(sql 'SELECT max(version) FROM schema_migrations')"
 err=$("$receiver" nodes add --db "$db" --node test-node --operator op-1 --jwk "$work/node.jwk" 2>&1)
 expect_eq "adding it again: runtime error" 1 $?
 expect_match "... says so" "already exists" "$err"

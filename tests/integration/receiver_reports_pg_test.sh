@@ -41,7 +41,7 @@ receiver_sql() { pg "$1"; }
 
 reports_registry_yaml
 reports_registry_checks "$pgdb" pg 'select count(*) from operators'
-expect_eq "the registry tables come with migration 2 (4: typed columns of records, 5: acks, 6: alerting, 7: revocations, 8: remediations, 9: rotated keys, 10: enrolment, 12: closed statements)" "1 2 3 4 5 6 7 8 9 10 12" \
+expect_eq "the registry tables come with migration 2 (4: typed columns of records, 5: acks, 6: alerting, 7: revocations, 8: remediations, 9: rotated keys, 10: enrolment, 12: closed statements, 13: dashboard access)" "1 2 3 4 5 6 7 8 9 10 12 13" \
   "$(pg 'select version from schema_migrations order by version' | tr '\n' ' ' | sed 's/ $//')"
 reports_push_october
 reports_month_checks "$pgdb"

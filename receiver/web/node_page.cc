@@ -109,7 +109,10 @@ std::string HeatMap(const NodeMonth& m, std::int64_t now) {
     const std::string xy = " x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(y) +
                            "\" width=\"" + std::to_string(w) + "\" height=\"" + std::to_string(ht) +
                            "\"";
-    svg += "<a href=\"" + node_url + "/records?hour=" + Hour(hour.start) + "\">";
+    // An hour not over yet (the current month's rest) is faded: the report counts it
+    // unmeasured all the same.
+    svg += "<a href=\"" + node_url + "/records?hour=" + Hour(hour.start) + "\"" +
+           (hour.start + 3600 > now ? " opacity=\".4\"" : "") + ">";
     svg += "<rect class=\"cell" + std::string(hour.registered == 0 ? " none" : "") +
            "\" data-day=\"" + Day(hour.start) + "\" data-hour=\"" +
            FormatUtc(hour.start).substr(11, 2) + "\" data-up=\"" + std::to_string(hour.up) +

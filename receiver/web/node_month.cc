@@ -8,6 +8,58 @@
 namespace fleet::receiver {
 namespace {
 
+// Forwards to `inner`, keeping the heartbeats it streams, so the minute map is made from the rows
+// ComputeUptime read: the month's heartbeats are read once, and both see the same rows.
+class KeptBeats final : public ReportSource {
+ public:
+  explicit KeptBeats(ReportSource& inner) : inner_(inner) {}
+
+  Result<Registry> LoadRegistry() override { return inner_.LoadRegistry(); }
+  Outcome ForEachHeartbeat(const std::string& node, std::int64_t begin, std::int64_t end,
+                           const std::function<void(const HeartbeatRow&)>& row) override {
+    if (kept_ && node == node_ && begin == begin_ && end == end_) {
+      for (const auto& beat : beats_) row(beat);
+      return Success();
+    }
+    kept_ = false;
+    beats_.clear();
+    auto read = inner_.ForEachHeartbeat(node, begin, end, [&](const HeartbeatRow& beat) {
+      beats_.push_back(beat);
+      row(beat);
+    });
+    if (!read) return read;
+    kept_ = true;
+    node_ = node, begin_ = begin, end_ = end;
+    return Success();
+  }
+  Outcome ForEachTask(const std::string& node, std::int64_t begin, std::int64_t end,
+                      const std::function<void(const TaskRow&)>& row) override {
+    return inner_.ForEachTask(node, begin, end, row);
+  }
+  Outcome ForEachIncident(const std::string& node, std::int64_t begin, std::int64_t end,
+                          const std::function<void(const IncidentRow&)>& row) override {
+    return inner_.ForEachIncident(node, begin, end, row);
+  }
+  Outcome ForEachAck(const std::string& node, std::int64_t begin, std::int64_t end,
+                     const std::function<void(const AckRow&)>& row) override {
+    return inner_.ForEachAck(node, begin, end, row);
+  }
+  Result<std::optional<ReceiverAlerting>> ReceiverAlertingOf(const std::string& node) override {
+    return inner_.ReceiverAlertingOf(node);
+  }
+  Outcome ForEachReceiverAlert(const std::string& node, std::int64_t begin, std::int64_t end,
+                               const std::function<void(const ReceiverAlertRow&)>& row) override {
+    return inner_.ForEachReceiverAlert(node, begin, end, row);
+  }
+
+ private:
+  ReportSource& inner_;
+  bool kept_ = false;
+  std::string node_;
+  std::int64_t begin_ = 0, end_ = 0;
+  std::vector<HeartbeatRow> beats_;
+};
+
 // The node's incidents of the month, folded as the report folds them (by check and opening,
 // the closing record winning), for their summaries.
 Result<std::vector<IncidentRow>> ReadIncidents(ReportSource& source, const std::string& node,
@@ -101,14 +153,15 @@ Result<NodeMonth> LoadNodeMonth(WebReads& reads, const NodeRegistration& node,
   out.node = node;
   out.month = month;
 
-  auto map = MapMinutes(reads.source, node, month, reads.live_within_s);
+  // The report for this node alone: the same rules, the same figures; then its minutes, from
+  // the heartbeats the report read.
+  KeptBeats source(reads.source);
+  Registry one{registry.operators, {node}, {}};
+  auto report = ComputeUptime(source, one, month, reads.live_within_s);
+  if (!report) return Error{"computing uptime: " + report.error()};
+  auto map = MapMinutes(source, node, month, reads.live_within_s);
   if (!map) return Error{"reading heartbeats: " + map.error()};
   out.hours = TallyHours(*map);
-
-  // The report for this node alone: the same rules, the same figures.
-  Registry one{registry.operators, {node}, {}};
-  auto report = ComputeUptime(reads.source, one, month, reads.live_within_s);
-  if (!report) return Error{"computing uptime: " + report.error()};
   auto incidents = ReadIncidents(reads.source, node.node, month);
   if (!incidents) return Error{"reading incidents: " + incidents.error()};
   for (auto& row : report->nodes) {

@@ -1,12 +1,13 @@
 // NodeMonth: what the node page shows of one node and one calendar month (UTC), read through
 // the WebReads of a request: the uptime report's figures for the node alone (ComputeUptime over
 // a registry of that node, so the same rules and the same figures as `fleet-receiver uptime`),
-// its hours as the report counts their minutes (minute_map.h), the month's critical alerts with
-// their first acknowledgement and resolution (the report's, with each incident's summary), the
-// remediations the node recorded (started in the month, chained and acknowledged records only,
-// as the reports read; repeats from two epochs folded) and its task runs (ReportSource's,
-// folded by job and run as the report folds them). The caller has checked the viewer
-// (shown_node.h). Lists are cut at kMaxLines, saying so.
+// its hours as the report counts their minutes (minute_map.h, over the very heartbeat rows the
+// report read: one read of them), the month's critical alerts with their first acknowledgement
+// and resolution (the report's, with each incident's summary), the remediations the node
+// recorded (started in the month, chained and acknowledged records only, as the reports read;
+// repeats from two epochs folded) and its task runs (ReportSource's, folded by job and run as
+// the report folds them). The caller has checked the viewer (shown_node.h). Lists are cut at
+// kMaxLines, saying so.
 #pragma once
 
 #include <cstdint>

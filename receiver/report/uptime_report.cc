@@ -4,18 +4,10 @@
 #include <map>
 
 #include "receiver/core/live_arrival.h"
+#include "receiver/report/minute_map.h"
 
 namespace fleet::receiver {
 namespace {
-
-constexpr std::int64_t kDay = 86400;
-// A heartbeat received this much before its minute ended still counts (clocks a little
-// apart); one received earlier claims a minute that had not passed and is not counted.
-constexpr std::int64_t kClockSkew = 5;
-
-// What one node's heartbeats claimed about one minute of its month, as bits: none is
-// unmeasured; an up claim and a down claim for the same minute are a conflict.
-enum : std::uint8_t { kUnmeasured = 0, kUpLive = 1, kUpLate = 2, kDown = 4 };
 
 // Acks of a node given in [begin, end), each with the incident it answers: the latest
 // incident of its id opened at or before it (ids start again at 1 when a node's history is
@@ -101,51 +93,33 @@ Result<MonthUptime> ComputeUptime(ReportSource& source, const Registry& registry
   for (const auto& op : registry.operators) operators[op.id] = {op.id, op.name, 0, {}};
 
   for (const auto& node : registry.nodes) {
-    // Measured from 00:00 UTC of the day it was added, until it was revoked.
-    const std::int64_t from = std::max(month.begin, node.added_at - node.added_at % kDay);
-    const std::int64_t to = std::min(month.end, node.revoked_at.value_or(month.end));
-    if (to <= from) continue;
+    // Each minute as the heartbeats claim it (minute_map.h: the registered span, the clock
+    // skew, live or late, repeats folded, conflicts counted down and listed).
+    auto map = MapMinutes(source, node, month, live_within_s);
+    if (!map) return Error{map.error()};
+    if (!map->registered()) continue;
+    const std::int64_t from = map->from, to = map->to;
     NodeUptime row{node.node, node.operator_id, {}, {}, {}};
     UptimeFigures& f = row.figures;
-    // A minute counts when it began while the node was registered (revoked mid-minute: that
-    // minute is in).
-    f.minutes = (to - from + 59) / 60;
-
-    std::vector<std::uint8_t> minutes(static_cast<std::size_t>(f.minutes), kUnmeasured);
-    auto beats = source.ForEachHeartbeat(node.node, from, to, [&](const HeartbeatRow& beat) {
-      if (beat.minute < from || beat.minute >= to) return;
-      const auto index = static_cast<std::size_t>((beat.minute - from) / 60);
-      if (index >= minutes.size()) return;
-      const std::int64_t minute_end = beat.minute + 60;
-      if (beat.received_at < minute_end - kClockSkew) return;  // before the minute was over
-      const bool live = ArrivedLive(minute_end, beat.received_at, live_within_s);
-      minutes[index] |= !beat.up ? kDown : live ? kUpLive : kUpLate;
-    });
-    if (!beats) return Error{beats.error()};
-    for (std::size_t i = 0; i < minutes.size(); ++i) {
-      std::uint8_t state = minutes[i];
-      // The same minute twice (two epochs, a replayed spool) is counted once. Claims that
-      // agree: up live if any up claim came live. Claims that disagree (up and down) are a
-      // conflict: the minute is down, whatever came first or later, and it is listed. So a
-      // minute that came live as down is never turned up by a record that came later.
-      if ((state & kDown) && (state & (kUpLive | kUpLate))) {
-        ++f.conflicting;
-        AddToRanges(row.conflicting_minutes, from + static_cast<std::int64_t>(i) * 60);
-        state = kDown;
-      } else if (state & kUpLive) {
-        state = kUpLive;
-      }
-      switch (state) {
-        case kUpLive:
+    f.minutes = static_cast<std::int64_t>(map->minutes.size());
+    for (std::size_t i = 0; i < map->minutes.size(); ++i) {
+      switch (map->minutes[i]) {
+        case MinuteState::kUpLive:
           ++f.up, ++f.up_live;
           break;
-        case kUpLate:
+        case MinuteState::kUpLate:
           ++f.up, ++f.up_late;
           break;
-        case kDown:
+        case MinuteState::kConflicting:
+          ++f.conflicting;
+          AddToRanges(row.conflicting_minutes, from + static_cast<std::int64_t>(i) * 60);
           ++f.down;
           break;
-        default:
+        case MinuteState::kDown:
+          ++f.down;
+          break;
+        case MinuteState::kUnmeasured:
+        case MinuteState::kNotRegistered:
           ++f.unmeasured;
       }
     }

@@ -1,0 +1,329 @@
+#include "receiver/web/fleet_page.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "receiver/web/html.h"
+#include "receiver/web/page_reads.h"
+
+namespace fleet::receiver {
+namespace {
+
+constexpr std::int64_t kDay = 86400;
+
+// The node's last heartbeat minute: its last hour first, then 35 days (ReadFleetStates' way).
+Result<std::optional<std::int64_t>> LastMinute(ReportSource& source, const std::string& node,
+                                               std::int64_t now) {
+  std::optional<std::int64_t> last;
+  const auto see = [&last](const HeartbeatRow& row) {
+    if (!last || row.minute > *last) last = row.minute;
+  };
+  if (auto read = source.ForEachHeartbeat(node, now - 3600, now + 600, see); !read) {
+    return Error{read.error()};
+  }
+  if (!last) {
+    if (auto read = source.ForEachHeartbeat(node, now - kSeenWithinSeconds, now - 3600, see);
+        !read) {
+      return Error{read.error()};
+    }
+  }
+  return last;
+}
+
+// The receiver's unresolved alerts of the node and its incidents not closed, with their
+// first acknowledgement.
+Result<std::vector<OpenAlert>> OpenAlertsOf(ReportSource& source, const std::string& node,
+                                            std::int64_t now) {
+  std::vector<OpenAlert> out;
+  std::vector<ReceiverAlertRow> sent;
+  if (auto read = source.ForEachReceiverAlert(node, 0, std::numeric_limits<std::int64_t>::max(),
+                                              [&sent](const ReceiverAlertRow& row) {
+                                                if (!row.resolved) sent.push_back(row);
+                                              });
+      !read) {
+    return Error{read.error()};
+  }
+  // Incidents: the open and the close record of one are folded; closed if any copy says so.
+  std::map<std::pair<std::int64_t, std::int64_t>, IncidentRow> incidents;  // (id, opened)
+  if (auto read = source.ForEachIncident(
+          node, now - kSeenWithinSeconds, now + 600,
+          [&incidents](const IncidentRow& row) {
+            auto [at, fresh] = incidents.try_emplace({row.id, row.opened}, row);
+            if (!fresh && row.closed) at->second.closed = row.closed;
+          });
+      !read) {
+    return Error{read.error()};
+  }
+  std::int64_t oldest = now;
+  for (const auto& alert : sent) oldest = std::min(oldest, alert.opened);
+  for (const auto& [key, incident] : incidents) {
+    if (!incident.closed) oldest = std::min(oldest, incident.opened);
+  }
+  std::vector<AckRow> acks;
+  if (!sent.empty() || oldest < now) {
+    if (auto read = source.ForEachAck(node, oldest, now + 600,
+                                      [&acks](const AckRow& row) { acks.push_back(row); });
+        !read) {
+      return Error{read.error()};
+    }
+    std::sort(acks.begin(), acks.end(),
+              [](const AckRow& a, const AckRow& b) { return a.at < b.at; });
+  }
+  const auto first_ack = [&acks](const std::vector<std::int64_t>& ids,
+                                 std::int64_t opened) -> std::optional<AlertAck> {
+    for (const AckRow& ack : acks) {
+      if (ack.at < opened) continue;
+      if (std::find(ids.begin(), ids.end(), ack.incident) == ids.end()) continue;
+      return AlertAck{ack.at, ack.by, ack.via, ack.live};
+    }
+    return std::nullopt;
+  };
+  std::set<std::int64_t> told;
+  for (const ReceiverAlertRow& row : sent) {
+    OpenAlert alert;
+    alert.alert = row.key;
+    alert.incidents = row.incidents;
+    alert.opened = row.opened;
+    if (row.silent) {
+      alert.what = "no heartbeat";
+    } else {
+      for (const auto& check : row.checks) alert.what += (alert.what.empty() ? "" : ", ") + check;
+    }
+    if (row.acked_at) {
+      alert.ack = AlertAck{*row.acked_at, row.acked_by, row.acked_via, true};
+    } else {
+      alert.ack = first_ack(row.incidents, row.opened);
+    }
+    told.insert(row.incidents.begin(), row.incidents.end());
+    out.push_back(std::move(alert));
+  }
+  for (const auto& [key, incident] : incidents) {
+    if (incident.closed || told.count(incident.id) > 0) continue;
+    OpenAlert alert;
+    alert.incidents = {incident.id};
+    alert.what = incident.check;
+    alert.summary = incident.summary;
+    alert.opened = incident.opened;
+    alert.ack = first_ack(alert.incidents, incident.opened);
+    out.push_back(std::move(alert));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const OpenAlert& a, const OpenAlert& b) { return a.opened < b.opened; });
+  return out;
+}
+
+std::string AckText(const OpenAlert& alert) {
+  if (!alert.ack) return "not acknowledged";
+  return "acknowledged by " + alert.ack->by + " via " + alert.ack->via + " at " +
+         FormatUtc(alert.ack->at) + (alert.ack->live ? "" : " (arrived late)");
+}
+
+std::string UptimeText(const UptimeFigures& figures, double percent) {
+  return figures.minutes > 0 ? TwoDecimals(percent) + "%" : "no minutes yet";
+}
+
+}  // namespace
+
+std::int64_t BudgetLeft(std::int64_t month_minutes, const UptimeFigures& to_date,
+                        bool late_minutes_count) {
+  const auto budget = static_cast<std::int64_t>(
+      std::floor(static_cast<double>(month_minutes) * (100.0 - kUptimeLinePercent) / 100.0));
+  const std::int64_t counted_up = late_minutes_count ? to_date.up : to_date.up_live;
+  return budget - (to_date.minutes - counted_up);
+}
+
+Result<FleetView> ReadFleet(WebReads& reads, const Viewer& viewer) {
+  FleetView view;
+  view.now = reads.now;
+  view.month = MonthOf(reads.now);
+  view.to_date = {view.month.begin, std::max(view.month.begin, reads.now - reads.now % 60),
+                  view.month.label};
+  view.late_minutes_count = reads.policy.late_minutes_count;
+  auto registry = ViewerRegistry(reads.source, viewer);
+  if (!registry) return Error{registry.error()};
+  std::optional<MonthUptime> uptime;
+  if (view.to_date.end > view.to_date.begin) {
+    auto computed = ComputeUptime(reads.source, *registry, view.to_date, reads.live_within_s);
+    if (!computed) return Error{computed.error()};
+    uptime = std::move(computed).value();
+  }
+  std::map<std::string, const NodeUptime*> node_uptime;
+  std::map<std::string, const OperatorUptime*> operator_uptime;
+  if (uptime) {
+    for (const auto& row : uptime->nodes) node_uptime[row.node] = &row;
+    for (const auto& row : uptime->operators) operator_uptime[row.operator_id] = &row;
+  }
+  std::map<std::string, std::size_t> index;
+  for (const OperatorEntry& op : registry->operators) {
+    index[op.id] = view.operators.size();
+    FleetOperator entry{op.id, op.name, {}, {}};
+    if (auto found = operator_uptime.find(op.id); found != operator_uptime.end()) {
+      entry.figures = found->second->figures;
+    }
+    view.operators.push_back(std::move(entry));
+  }
+  for (const NodeRegistration& registration : registry->nodes) {
+    if (registration.revoked_at) continue;
+    auto at = index.find(registration.operator_id);
+    if (at == index.end()) {  // a node of an operator missing from the operators table
+      at = index.emplace(registration.operator_id, view.operators.size()).first;
+      view.operators.push_back({registration.operator_id, "", {}, {}});
+    }
+    FleetNode node;
+    node.node = registration.node;
+    auto last = LastMinute(reads.source, registration.node, reads.now);
+    if (!last) return Error{last.error()};
+    node.last_minute = *last;
+    node.state = ClassifyNode(*last, reads.now, reads.silent_after);
+    if (*last) node.age_s = reads.now - (**last + 60);
+    if (auto found = node_uptime.find(registration.node); found != node_uptime.end()) {
+      node.figures = found->second->figures;
+    }
+    node.uptime_percent = node.figures.UptimePercent(view.late_minutes_count);
+    const std::int64_t from =
+        std::max(view.month.begin, registration.added_at - registration.added_at % kDay);
+    const std::int64_t month_minutes = std::max<std::int64_t>(0, (view.month.end - from) / 60);
+    node.budget_minutes = static_cast<std::int64_t>(
+        std::floor(static_cast<double>(month_minutes) * (100.0 - kUptimeLinePercent) / 100.0));
+    node.budget_left = BudgetLeft(month_minutes, node.figures, view.late_minutes_count);
+    auto alerts = OpenAlertsOf(reads.source, registration.node, reads.now);
+    if (!alerts) return Error{alerts.error()};
+    node.open_alerts = std::move(alerts).value();
+    view.operators[at->second].nodes.push_back(std::move(node));
+  }
+  return view;
+}
+
+HttpResponse FleetPage(WebReads& reads, const Viewer& viewer) {
+  auto view = ReadFleet(reads, viewer);
+  if (!view) return ReadFailed("the fleet", view.error(), false, viewer);
+  std::string body;
+  body += "<p>Now " + Escape(FormatUtc(view->now)) +
+          ". Month to date: " + Escape(FormatUtc(view->to_date.begin)) + " to " +
+          Escape(FormatUtc(view->to_date.end)) + " (" + Escape(view->month.label) +
+          "). Uptime against the " + TwoDecimals(kUptimeLinePercent) +
+          "% line; the downtime budget is 0.5% of the node's minutes in the whole month, less "
+          "the minutes so far not counted up" +
+          (view->late_minutes_count ? "" : " (late minutes do not count)") + ". " +
+          "<a href=\"/uptime\">Uptime of other dates</a>.</p>\n";
+  if (view->operators.empty()) body += "<p>No operators registered.</p>\n";
+  for (const FleetOperator& op : view->operators) {
+    body += "<section data-operator=\"" + Escape(op.id) + "\"><h2>" + Escape(op.id);
+    if (!op.name.empty()) body += " — " + Escape(op.name);
+    body += "</h2>\n<p>Month to date: " +
+            UptimeText(op.figures, op.figures.UptimePercent(view->late_minutes_count)) +
+            " uptime over " + std::to_string(op.figures.minutes) +
+            " node minutes. <a href=\"/statements/" + UrlPart(op.id) + "/" +
+            Escape(view->month.label) + "\">Statement " + Escape(view->month.label) + "</a></p>\n";
+    if (op.nodes.empty()) {
+      body += "<p>No nodes.</p></section>\n";
+      continue;
+    }
+    body +=
+        "<table class=\"fleet\"><thead><tr><th scope=\"col\">Node</th><th scope=\"col\">State</th>"
+        "<th scope=\"col\">Last heartbeat</th><th scope=\"col\">Uptime (month to date)</th>"
+        "<th scope=\"col\">Against 99.5%</th><th scope=\"col\">Budget left (min)</th>"
+        "<th scope=\"col\">Open alerts</th><th scope=\"col\">Tasks</th></tr></thead><tbody>\n";
+    for (const FleetNode& node : op.nodes) {
+      const std::string state(kNodeStateNames[static_cast<std::size_t>(node.state)]);
+      body += "<tr data-node=\"" + Escape(node.node) + "\" data-state=\"" + state + "\">";
+      body +=
+          "<td><a href=\"/nodes/" + UrlPart(node.node) + "\">" + Escape(node.node) + "</a></td>";
+      body += "<td class=\"state\">" + (state == "never_seen" ? std::string("never seen") : state) +
+              "</td>";
+      body += "<td class=\"age\">" +
+              (node.age_s ? AgeText(*node.age_s) + " ago" : std::string("none")) + "</td>";
+      body += "<td class=\"uptime\">" + UptimeText(node.figures, node.uptime_percent) + "</td>";
+      body += "<td class=\"line\">" +
+              std::string(node.figures.minutes == 0                   ? "—"
+                          : node.uptime_percent >= kUptimeLinePercent ? "above"
+                                                                      : "below") +
+              "</td>";
+      body += "<td class=\"budget\">" + std::to_string(node.budget_left) +
+              (node.budget_left < 0 ? " (overspent)" : "") + " of " +
+              std::to_string(node.budget_minutes) + "</td>";
+      body += "<td class=\"alerts\">";
+      if (node.open_alerts.empty()) body += "none";
+      for (const OpenAlert& alert : node.open_alerts) {
+        body += "<div class=\"alert\" data-acked=\"" + std::string(alert.ack ? "yes" : "no") +
+                "\">" + Escape(alert.what);
+        if (!alert.summary.empty()) body += ": " + Escape(alert.summary);
+        body +=
+            " since " + Escape(FormatUtc(alert.opened)) + "; " + Escape(AckText(alert)) + "</div>";
+      }
+      body += "</td>";
+      const auto tasks = node.figures.TaskCompletionPercent();
+      body += "<td class=\"tasks\">" +
+              (tasks ? TwoDecimals(*tasks) + "% of " + std::to_string(node.figures.task_runs)
+                     : std::string("no runs")) +
+              "</td></tr>\n";
+    }
+    body += "</tbody></table></section>\n";
+  }
+  return HtmlPage(200, Page("Fleet", viewer, body));
+}
+
+HttpResponse FleetJson(WebReads& reads, const Viewer& viewer) {
+  auto view = ReadFleet(reads, viewer);
+  if (!view) return ReadFailed("the fleet", view.error(), true, viewer);
+  nlohmann::json operators = nlohmann::json::array();
+  for (const FleetOperator& op : view->operators) {
+    nlohmann::json nodes = nlohmann::json::array();
+    for (const FleetNode& node : op.nodes) {
+      nlohmann::json alerts = nlohmann::json::array();
+      for (const OpenAlert& alert : node.open_alerts) {
+        nlohmann::json a = {{"alert", alert.alert ? nlohmann::json(*alert.alert) : nullptr},
+                            {"incidents", alert.incidents},
+                            {"what", alert.what},
+                            {"summary", alert.summary},
+                            {"opened", FormatUtc(alert.opened)},
+                            {"acknowledged", nullptr}};
+        if (alert.ack) {
+          a["acknowledged"] = {{"at", FormatUtc(alert.ack->at)},
+                               {"by", alert.ack->by},
+                               {"via", alert.ack->via},
+                               {"live", alert.ack->live}};
+        }
+        alerts.push_back(std::move(a));
+      }
+      const auto tasks = node.figures.TaskCompletionPercent();
+      nodes.push_back(
+          {{"node", node.node},
+           {"state", kNodeStateNames[static_cast<std::size_t>(node.state)]},
+           {"last_heartbeat", node.last_minute ? nlohmann::json(FormatUtc(*node.last_minute))
+                                               : nlohmann::json(nullptr)},
+           {"age_s", node.age_s ? nlohmann::json(*node.age_s) : nlohmann::json(nullptr)},
+           {"minutes", node.figures.minutes},
+           {"up", node.figures.up},
+           {"up_late", node.figures.up_late},
+           {"down", node.figures.down},
+           {"unmeasured", node.figures.unmeasured},
+           {"uptime_percent", node.uptime_percent},
+           {"budget_minutes", node.budget_minutes},
+           {"budget_left_minutes", node.budget_left},
+           {"task_runs", node.figures.task_runs},
+           {"task_ok", node.figures.task_ok},
+           {"task_completion_percent", tasks ? nlohmann::json(*tasks) : nlohmann::json(nullptr)},
+           {"open_alerts", std::move(alerts)}});
+    }
+    operators.push_back({{"operator", op.id},
+                         {"name", op.name},
+                         {"minutes", op.figures.minutes},
+                         {"uptime_percent", op.figures.UptimePercent(view->late_minutes_count)},
+                         {"nodes", std::move(nodes)}});
+  }
+  return JsonReply({{"now", FormatUtc(view->now)},
+                    {"month", view->month.label},
+                    {"from", FormatUtc(view->to_date.begin)},
+                    {"to", FormatUtc(view->to_date.end)},
+                    {"uptime_line_percent", kUptimeLinePercent},
+                    {"late_minutes_count", view->late_minutes_count},
+                    {"operators", std::move(operators)}});
+}
+
+}  // namespace fleet::receiver

@@ -56,7 +56,7 @@ bool Generate(const std::string& path, int operators, int per_operator, std::int
       char node[32], op[32];
       std::snprintf(node, sizeof node, "node-%04d", n);
       std::snprintf(op, sizeof op, "op-%03d", n / per_operator);
-      NodeEntry entry{node, op, std::string("kid-") + node, PublicKey{}, begin - 86400,
+      NodeEntry entry{node,         op, std::string("kid-") + node, PublicKey{}, begin - 86400,
                       std::nullopt, ""};
       entry.key[0] = static_cast<unsigned char>(n & 0xff);
       entry.key[1] = static_cast<unsigned char>(n >> 8);
@@ -183,11 +183,16 @@ int main(int argc, char** argv) {
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     const std::string value = argv[i + 1];
-    if (flag == "--operators") operators = std::atoi(value.c_str());
-    else if (flag == "--per-operator") per_operator = std::atoi(value.c_str());
-    else if (flag == "--days") days = std::atoi(value.c_str());
-    else if (flag == "--renders") renders = std::atoi(value.c_str());
-    else if (flag == "--db") db = value;
+    if (flag == "--operators")
+      operators = std::atoi(value.c_str());
+    else if (flag == "--per-operator")
+      per_operator = std::atoi(value.c_str());
+    else if (flag == "--days")
+      days = std::atoi(value.c_str());
+    else if (flag == "--renders")
+      renders = std::atoi(value.c_str());
+    else if (flag == "--db")
+      db = value;
     else {
       std::fprintf(stderr, "unknown flag %s\n", flag.c_str());
       return 2;
@@ -198,13 +203,12 @@ int main(int argc, char** argv) {
   const std::int64_t end = begin + days * 86400LL;
   std::optional<std::filesystem::path> made;
   if (db.empty()) {
-    made = std::filesystem::temp_directory_path() /
-           ("dashboard-bench-" + std::to_string(::getpid()));
+    made =
+        std::filesystem::temp_directory_path() / ("dashboard-bench-" + std::to_string(::getpid()));
     std::filesystem::create_directories(*made);
     db = (*made / "receiver.db").string();
   }
-  if (!std::filesystem::exists(db) &&
-      !Generate(db, operators, per_operator, begin, end)) {
+  if (!std::filesystem::exists(db) && !Generate(db, operators, per_operator, begin, end)) {
     return 1;
   }
   DashboardAccess access;
@@ -218,10 +222,11 @@ int main(int argc, char** argv) {
               operators * per_operator, operators, per_operator, days, FormatUtc(end + 30).c_str());
   const Figures page = Time(dashboard, "/", renders, true);
   const Figures json = Time(dashboard, "/v1/fleet", renders, false);
-  std::printf("GET /        status %d, %zu bytes: median %.1f ms, p95 %.1f ms (%d renders; target "
-              "200 ms: %s)\n",
-              page.status, page.bytes, page.median, page.p95, renders,
-              page.median < 200 ? "met" : "NOT met");
+  std::printf(
+      "GET /        status %d, %zu bytes: median %.1f ms, p95 %.1f ms (%d renders; target "
+      "200 ms: %s)\n",
+      page.status, page.bytes, page.median, page.p95, renders,
+      page.median < 200 ? "met" : "NOT met");
   std::printf("GET /v1/fleet status %d, %zu bytes: median %.1f ms, p95 %.1f ms\n", json.status,
               json.bytes, json.median, json.p95);
   if (made) std::filesystem::remove_all(*made);

@@ -161,7 +161,8 @@ Dashboard::Dashboard(std::string db, DashboardAccess access, std::function<std::
       clock_(std::move(clock)),
       silent_after_(silent_after),
       policy_(policy),
-      next_(std::move(next)) {}
+      next_(std::move(next)),
+      fleet_cache_(std::make_unique<FleetCache>()) {}
 
 Dashboard::~Dashboard() = default;
 
@@ -236,9 +237,9 @@ HttpResponse Dashboard::Serve(const Route& route, const Viewer& viewer,
   WebReads reads{*source_, *link_, clock_(), silent_after_, kLiveWithinSeconds, policy_};
   switch (route.kind) {
     case Kind::kFleet:
-      return FleetPage(reads, viewer);
+      return FleetPage(reads, viewer, fleet_cache_.get());
     case Kind::kFleetJson:
-      return FleetJson(reads, viewer);
+      return FleetJson(reads, viewer, fleet_cache_.get());
     case Kind::kNode:
       return NodePage(reads, viewer, route.id, request.query);
     case Kind::kNodeJson:

@@ -11,7 +11,8 @@
 // viewer's token id is logged at debug level only. The report source and the SQL link are
 // opened at the first request that needs them and used by one request at a time (a mutex);
 // after a read fails (503) both are dropped and opened again by the next request (a lost
-// PostgreSQL connection). Handle answers before it returns.
+// PostgreSQL connection). The fleet page's figures of the hours that have settled are kept
+// between requests (fleet_page.h FleetCache). Handle answers before it returns.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +40,8 @@ struct DashboardAccess {
 // A path segment the dashboard accepts as a node or operator id.
 bool IsDashboardId(std::string_view text);
 
+class FleetCache;
+
 class Dashboard {
  public:
   // db: the receiver's database (--db text: a SQLite path or a postgresql:// URI).
@@ -64,6 +67,7 @@ class Dashboard {
   std::mutex mutex_;  // guards the source and the link
   std::unique_ptr<RegistrySource> source_;
   std::unique_ptr<SqlLink> link_;
+  std::unique_ptr<FleetCache> fleet_cache_;  // the fleet page's settled figures (fleet_page.h)
 };
 
 }  // namespace fleet::receiver

@@ -137,7 +137,73 @@ std::int64_t BudgetLeft(std::int64_t month_minutes, const UptimeFigures& to_date
   return budget - (to_date.minutes - counted_up);
 }
 
-Result<FleetView> ReadFleet(WebReads& reads, const Viewer& viewer) {
+namespace {
+
+// The figures that add up over consecutive periods.
+UptimeFigures Additive(const UptimeFigures& f) {
+  UptimeFigures out;
+  out.minutes = f.minutes;
+  out.up = f.up;
+  out.down = f.down;
+  out.unmeasured = f.unmeasured;
+  out.up_live = f.up_live;
+  out.up_late = f.up_late;
+  out.conflicting = f.conflicting;
+  out.task_runs = f.task_runs;
+  out.task_ok = f.task_ok;
+  return out;
+}
+
+Result<std::map<std::int64_t, std::int64_t>> Watermarks(SqlLink& link, const std::string& node) {
+  auto rows = link.Run("SELECT epoch, ack_seq FROM watermarks WHERE node = $1", {node});
+  if (!rows) return Error{rows.error()};
+  std::map<std::int64_t, std::int64_t> out;
+  for (int i = 0; i < rows->size(); ++i) out[rows->Int(i, 0)] = rows->Int(i, 1);
+  return out;
+}
+
+// Whether a record acknowledged since `before` was read (a heartbeat or task run) lies before
+// `until`: then the cached figures may be stale.
+Result<bool> ChangedBefore(SqlLink& link, const std::string& node,
+                           const std::map<std::int64_t, std::int64_t>& before,
+                           const std::map<std::int64_t, std::int64_t>& now, std::int64_t until) {
+  for (const auto& [epoch, ack_seq] : now) {
+    const auto old = before.find(epoch);
+    const std::int64_t from = old == before.end() ? 0 : old->second;
+    if (ack_seq == from) continue;
+    if (ack_seq < from) return true;  // cannot happen; read again
+    auto rows = link.Run(
+        "SELECT (SELECT MIN(minute) FROM heartbeats WHERE node = $1 AND epoch = CAST($2 AS BIGINT) "
+        "AND seq > CAST($3 AS BIGINT) AND seq <= CAST($4 AS BIGINT)), "
+        "(SELECT MIN(run_at) FROM task_runs WHERE node = $1 AND epoch = CAST($2 AS BIGINT) "
+        "AND seq > CAST($3 AS BIGINT) AND seq <= CAST($4 AS BIGINT))",
+        {node, epoch, from, ack_seq});
+    if (!rows) return Error{rows.error()};
+    if (rows->empty()) continue;
+    for (int column = 0; column < 2; ++column) {
+      const auto earliest = rows->IntOr(0, column);
+      if (earliest && *earliest < until) return true;
+    }
+  }
+  return false;
+}
+
+// Each node's additive figures over [begin, end), for nodes grouped by their begin.
+Outcome AddFigures(ReportSource& source, const std::vector<NodeRegistration>& nodes,
+                   std::int64_t begin, std::int64_t end, std::int64_t live_within_s,
+                   std::map<std::string, UptimeFigures>& into) {
+  if (nodes.empty() || end <= begin) return Success();
+  Registry registry;
+  registry.nodes = nodes;
+  auto uptime = ComputeUptime(source, registry, {begin, end, ""}, live_within_s);
+  if (!uptime) return Error{uptime.error()};
+  for (const NodeUptime& row : uptime->nodes) into[row.node].Add(Additive(row.figures));
+  return Success();
+}
+
+}  // namespace
+
+Result<FleetView> ReadFleet(WebReads& reads, const Viewer& viewer, FleetCache* cache) {
   FleetView view;
   view.now = reads.now;
   view.month = MonthOf(reads.now);
@@ -146,34 +212,65 @@ Result<FleetView> ReadFleet(WebReads& reads, const Viewer& viewer) {
   view.late_minutes_count = reads.policy.late_minutes_count;
   auto registry = ViewerRegistry(reads.source, viewer);
   if (!registry) return Error{registry.error()};
-  std::optional<MonthUptime> uptime;
-  if (view.to_date.end > view.to_date.begin) {
-    auto computed = ComputeUptime(reads.source, *registry, view.to_date, reads.live_within_s);
-    if (!computed) return Error{computed.error()};
-    uptime = std::move(computed).value();
+
+  // The settled part: whole hours that ended at least 10 minutes ago.
+  const std::int64_t settled = std::clamp<std::int64_t>(
+      (reads.now - 600) - (reads.now - 600) % 3600, view.month.begin, view.to_date.end);
+  FleetCache scratch;
+  FleetCache& kept = cache != nullptr ? *cache : scratch;
+  std::map<std::int64_t, std::vector<NodeRegistration>> by_start;  // settled part to read
+  std::map<std::string, std::map<std::int64_t, std::int64_t>> marks;
+  std::map<std::string, UptimeFigures> figures;
+  for (const NodeRegistration& node : registry->nodes) {
+    auto now_marks = Watermarks(reads.link, node.node);
+    if (!now_marks) return Error{now_marks.error()};
+    std::int64_t start = view.month.begin;
+    auto entry = kept.entries.find(node.node);
+    if (entry != kept.entries.end() && entry->second.begin == view.month.begin &&
+        entry->second.added_at == node.added_at && entry->second.revoked_at == node.revoked_at &&
+        entry->second.until <= settled) {
+      auto changed = ChangedBefore(reads.link, node.node, entry->second.watermarks, *now_marks,
+                                   entry->second.until);
+      if (!changed) return Error{changed.error()};
+      if (!*changed) {
+        start = entry->second.until;
+        figures[node.node] = entry->second.figures;
+      }
+    }
+    by_start[start].push_back(node);
+    marks[node.node] = std::move(now_marks).value();
   }
-  std::map<std::string, const NodeUptime*> node_uptime;
-  std::map<std::string, const OperatorUptime*> operator_uptime;
-  if (uptime) {
-    for (const auto& row : uptime->nodes) node_uptime[row.node] = &row;
-    for (const auto& row : uptime->operators) operator_uptime[row.operator_id] = &row;
+  for (const auto& [start, nodes] : by_start) {
+    if (auto added = AddFigures(reads.source, nodes, start, settled, reads.live_within_s, figures);
+        !added) {
+      return Error{added.error()};
+    }
   }
+  for (const NodeRegistration& node : registry->nodes) {
+    kept.entries[node.node] = {node.added_at, node.revoked_at,    view.month.begin,
+                               settled,       figures[node.node], std::move(marks[node.node])};
+  }
+  // The rest, read every time.
+  if (auto added = AddFigures(reads.source, registry->nodes, settled, view.to_date.end,
+                              reads.live_within_s, figures);
+      !added) {
+    return Error{added.error()};
+  }
+
   std::map<std::string, std::size_t> index;
   for (const OperatorEntry& op : registry->operators) {
     index[op.id] = view.operators.size();
-    FleetOperator entry{op.id, op.name, {}, {}};
-    if (auto found = operator_uptime.find(op.id); found != operator_uptime.end()) {
-      entry.figures = found->second->figures;
-    }
-    view.operators.push_back(std::move(entry));
+    view.operators.push_back({op.id, op.name, {}, {}});
   }
   for (const NodeRegistration& registration : registry->nodes) {
-    if (registration.revoked_at) continue;
     auto at = index.find(registration.operator_id);
     if (at == index.end()) {  // a node of an operator missing from the operators table
       at = index.emplace(registration.operator_id, view.operators.size()).first;
       view.operators.push_back({registration.operator_id, "", {}, {}});
     }
+    FleetOperator& op = view.operators[at->second];
+    op.figures.Add(figures[registration.node]);
+    if (registration.revoked_at) continue;
     FleetNode node;
     node.node = registration.node;
     auto last = LastMinute(reads.source, registration.node, reads.now);
@@ -181,9 +278,7 @@ Result<FleetView> ReadFleet(WebReads& reads, const Viewer& viewer) {
     node.last_minute = *last;
     node.state = ClassifyNode(*last, reads.now, reads.silent_after);
     if (*last) node.age_s = reads.now - (**last + 60);
-    if (auto found = node_uptime.find(registration.node); found != node_uptime.end()) {
-      node.figures = found->second->figures;
-    }
+    node.figures = figures[registration.node];
     node.uptime_percent = node.figures.UptimePercent(view.late_minutes_count);
     const std::int64_t from =
         std::max(view.month.begin, registration.added_at - registration.added_at % kDay);
@@ -194,13 +289,13 @@ Result<FleetView> ReadFleet(WebReads& reads, const Viewer& viewer) {
     auto alerts = OpenAlertsOf(reads.source, registration.node, reads.now);
     if (!alerts) return Error{alerts.error()};
     node.open_alerts = std::move(alerts).value();
-    view.operators[at->second].nodes.push_back(std::move(node));
+    op.nodes.push_back(std::move(node));
   }
   return view;
 }
 
-HttpResponse FleetPage(WebReads& reads, const Viewer& viewer) {
-  auto view = ReadFleet(reads, viewer);
+HttpResponse FleetPage(WebReads& reads, const Viewer& viewer, FleetCache* cache) {
+  auto view = ReadFleet(reads, viewer, cache);
   if (!view) return ReadFailed("the fleet", view.error(), false, viewer);
   std::string body;
   body += "<p>Now " + Escape(FormatUtc(view->now)) +
@@ -268,8 +363,8 @@ HttpResponse FleetPage(WebReads& reads, const Viewer& viewer) {
   return HtmlPage(200, Page("Fleet", viewer, body));
 }
 
-HttpResponse FleetJson(WebReads& reads, const Viewer& viewer) {
-  auto view = ReadFleet(reads, viewer);
+HttpResponse FleetJson(WebReads& reads, const Viewer& viewer, FleetCache* cache) {
+  auto view = ReadFleet(reads, viewer, cache);
   if (!view) return ReadFailed("the fleet", view.error(), true, viewer);
   nlohmann::json operators = nlohmann::json::array();
   for (const FleetOperator& op : view->operators) {

@@ -15,9 +15,21 @@
 //   or "not acknowledged";
 // - month-to-date task completion (% of task runs that succeeded).
 // ReadFleet gives the figures (tests and the bench use it); a read error is a 503.
+//
+// Speed (a 1,000-node fleet in under 200 ms): the month so far is read in two parts, the
+// settled part [month start, the hour that began at least 10 minutes ago) and the rest. A
+// FleetCache (the router keeps one) holds each node's figures of its settled part with the
+// node's watermarks (epoch -> acknowledged seq) when they were read; the next render reads only
+// the hours that have settled since, and reads the node's settled part again in full only when
+// a record acknowledged since then (a heartbeat's minute or a task run's time) falls into it (a
+// spool delivered late), or the node's registration or the month changed. Records count only at
+// or below their watermark and never change once stored, so figures built this way equal
+// ComputeUptime's over the whole month so far; the test checks it. Only the additive figures
+// are kept (minutes, up, up_live, up_late, down, unmeasured, conflicting, task runs and ok).
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -70,13 +82,27 @@ struct FleetView {
   std::vector<FleetOperator> operators;
 };
 
+class FleetCache {
+ public:
+  struct Entry {
+    std::int64_t added_at = 0;
+    std::optional<std::int64_t> revoked_at;
+    std::int64_t begin = 0;  // the month's start
+    std::int64_t until = 0;  // figures of [begin, until)
+    UptimeFigures figures;
+    std::map<std::int64_t, std::int64_t> watermarks;  // epoch -> ack_seq, read before figures
+  };
+  std::map<std::string, Entry> entries;
+};
+
 // floor(0.005 * month_minutes) minus the minutes that did not count as up so far.
 std::int64_t BudgetLeft(std::int64_t month_minutes, const UptimeFigures& to_date,
                         bool late_minutes_count);
 
-Result<FleetView> ReadFleet(WebReads& reads, const Viewer& viewer);
+// cache: nullptr reads everything afresh.
+Result<FleetView> ReadFleet(WebReads& reads, const Viewer& viewer, FleetCache* cache = nullptr);
 
-HttpResponse FleetPage(WebReads& reads, const Viewer& viewer);
-HttpResponse FleetJson(WebReads& reads, const Viewer& viewer);
+HttpResponse FleetPage(WebReads& reads, const Viewer& viewer, FleetCache* cache = nullptr);
+HttpResponse FleetJson(WebReads& reads, const Viewer& viewer, FleetCache* cache = nullptr);
 
 }  // namespace fleet::receiver

@@ -6,6 +6,7 @@
 // another operator.
 #include <doctest/doctest.h>
 
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -206,6 +207,80 @@ TEST_CASE("fleet page: the markup, escaped, and the JSON; an operator sees only 
   auto only_json = nlohmann::json::parse(FleetJson(r.reads, eight).body);
   REQUIRE(only_json["operators"].size() == 1);
   CHECK(only_json["operators"][0]["operator"] == "op-8");
+}
+
+// The figures ComputeUptime gives for the month so far, node by node.
+std::map<std::string, UptimeFigures> Expected(ReportSource& source, std::int64_t now) {
+  auto registry = source.LoadRegistry();
+  REQUIRE(registry.ok());
+  auto uptime =
+      ComputeUptime(source, *registry, {kNovember, now - now % 60, "2026-11"}, kLiveWithinSeconds);
+  REQUIRE(uptime.ok());
+  std::map<std::string, UptimeFigures> out;
+  for (const auto& row : uptime->nodes) out[row.node] = row.figures;
+  return out;
+}
+
+void CheckSame(const FleetView& view, const std::map<std::string, UptimeFigures>& expected) {
+  for (const auto& [node, want] : expected) {
+    CAPTURE(node);
+    bool found = false;
+    for (const auto& op : view.operators) {
+      for (const auto& got : op.nodes) {
+        if (got.node != node) continue;
+        found = true;
+        CHECK(got.figures.minutes == want.minutes);
+        CHECK(got.figures.up == want.up);
+        CHECK(got.figures.up_live == want.up_live);
+        CHECK(got.figures.up_late == want.up_late);
+        CHECK(got.figures.down == want.down);
+        CHECK(got.figures.unmeasured == want.unmeasured);
+        CHECK(got.figures.conflicting == want.conflicting);
+        CHECK(got.figures.task_runs == want.task_runs);
+        CHECK(got.figures.task_ok == want.task_ok);
+      }
+    }
+    CHECK(found);
+  }
+}
+
+TEST_CASE("fleet page: the cache of settled hours gives ComputeUptime's figures as time passes") {
+  Fleet fleet;
+  Reads r(fleet.world.Db());
+  const Viewer admin{std::nullopt, "t-admin"};
+  FleetCache cache;
+  auto first = ReadFleet(r.reads, admin, &cache);
+  REQUIRE(first.ok());
+  CheckSame(*first, Expected(*r.source, kNow));
+  REQUIRE(cache.entries.count("n-live") == 1);
+  CHECK(cache.entries["n-live"].until == kNow - 30 - 3600);  // 11:00, the settled hours
+
+  // Two hours later: new live minutes, and a spool fills n-live's gap on the 1st (late) and a
+  // task run of the 1st arrives for n-silent; n-late went down.
+  const std::int64_t later = kNow + 7200;
+  fleet.world.Beats("n-live", kMinuteNow - 60, later - 90);
+  fleet.world.Beats("n-live", kNovember + 20 * 3600, kNovember + 20 * 3600 + 1800, true, 86400);
+  fleet.world.Put("n-silent", protocol::TaskRun{"late-job", "job", kNovember + 600, true, {}},
+                  kNovember + 660, later - 100);
+  fleet.world.Beats("n-late", kMinuteNow - 120, later - 90, false);
+  fleet.world.Commit();
+  r.reads.now = later;
+  auto second = ReadFleet(r.reads, admin, &cache);
+  REQUIRE(second.ok());
+  CheckSame(*second, Expected(*r.source, later));
+  CHECK(NodeOf(*second, "n-live").figures.unmeasured == 1);  // the gap is filled
+  CHECK(NodeOf(*second, "n-silent").figures.task_runs == 1);
+  CHECK(cache.entries["n-live"].until == later - 30 - 3600);
+
+  // Nothing new, an hour on: the settled part moves without a full read, still equal.
+  r.reads.now = later + 3600;
+  auto third = ReadFleet(r.reads, admin, &cache);
+  REQUIRE(third.ok());
+  CheckSame(*third, Expected(*r.source, later + 3600));
+  // The same through a fresh read.
+  auto fresh = ReadFleet(r.reads, admin);
+  REQUIRE(fresh.ok());
+  CheckSame(*fresh, Expected(*r.source, later + 3600));
 }
 
 TEST_CASE("fleet page: BudgetLeft") {

@@ -19,6 +19,7 @@ namespace fleet::receiver {
 namespace {
 
 using testing::WebWorld;
+using testing::WebWorldOf;
 
 const std::int64_t kNovember = *ParseUtcSeconds("2026-11-01T00:00:00Z");
 const std::int64_t kNow = *ParseUtcSeconds("2026-11-02T12:00:30Z");
@@ -26,9 +27,10 @@ const std::int64_t kMinuteNow = kNow - 30;
 const std::string kHostileName = "<script>alert('op')</script>";
 const std::string kHostileCheck = "<img src=x onerror=alert(1)>";
 
-struct Fleet {
-  WebWorld world;
-  Fleet() {
+template <typename Maker>
+struct FleetOf {
+  WebWorldOf<Maker> world;
+  FleetOf() {
     world.Operator("op-7", kHostileName, kNovember - 200 * 86400);
     world.Operator("op-8", "Eight", kNovember - 200 * 86400);
     for (const char* node : {"n-live", "n-late", "n-silent", "n-never"}) {
@@ -72,6 +74,7 @@ struct Fleet {
     world.Commit();
   }
 };
+using Fleet = FleetOf<testing::SqliteStoreMaker>;
 
 struct Reads {
   std::unique_ptr<RegistrySource> source;
@@ -244,8 +247,10 @@ void CheckSame(const FleetView& view, const std::map<std::string, UptimeFigures>
   }
 }
 
-TEST_CASE("fleet page: the cache of settled hours gives ComputeUptime's figures as time passes") {
-  Fleet fleet;
+TEST_CASE_TEMPLATE(
+    "fleet page: the cache of settled hours gives ComputeUptime's figures as time passes", Maker,
+    FLEET_RECEIVER_STORES) {
+  FleetOf<Maker> fleet;
   Reads r(fleet.world.Db());
   const Viewer admin{std::nullopt, "t-admin"};
   FleetCache cache;

@@ -1,4 +1,5 @@
-// A receiver database for the dashboard's tests and bench: a SQLite store with operators
+// A receiver database for the dashboard's tests: a SQLite (or, WebWorldOf<PostgresStoreMaker>,
+// PostgreSQL) store with operators
 // and nodes registered, filled with records each node signs with its own key (test_records.h),
 // chained by prev and acknowledged (the watermark at the last), as the receiver stores what it
 // verified. Heartbeats are one per minute over a range, received a few seconds after the
@@ -21,9 +22,10 @@
 
 namespace fleet::receiver::testing {
 
-class WebWorld {
+template <typename Maker>
+class WebWorldOf {
  public:
-  SqliteStoreMaker maker;
+  Maker maker;
   std::unique_ptr<RecordStore> store = maker.Make();
 
   std::string Db() const { return maker.Db(); }
@@ -99,5 +101,7 @@ class WebWorld {
   std::map<std::string, Chain> nodes_;
   bool open_ = false;
 };
+
+using WebWorld = WebWorldOf<SqliteStoreMaker>;
 
 }  // namespace fleet::receiver::testing

@@ -231,12 +231,14 @@ int main(int argc, char** argv) {
   const Figures page = Time(dashboard, "/", renders, true);
   const Figures json = Time(dashboard, "/v1/fleet", renders, false);
   std::printf(
-      "GET /        status %d, %zu bytes: median %.1f ms, p95 %.1f ms (%d renders; target "
-      "200 ms: %s)\n",
-      page.status, page.bytes, page.median, page.p95, renders,
-      page.median < 200 ? "met" : "NOT met");
-  std::printf("GET /v1/fleet status %d, %zu bytes: median %.1f ms, p95 %.1f ms\n", json.status,
-              json.bytes, json.median, json.p95);
+      "GET /        status %d, %zu bytes: first (cold) %.1f ms; then median %.1f ms, p95 "
+      "%.1f ms (%d renders; target 200 ms: %s)\n",
+      page.status, page.bytes, page.first, page.median, page.p95, renders,
+      page.p95 < 200 ? "met" : "NOT met");
+  std::printf(
+      "GET /v1/fleet status %d, %zu bytes: first %.1f ms; then median %.1f ms, p95 %.1f "
+      "ms\n",
+      json.status, json.bytes, json.first, json.median, json.p95);
   if (made) std::filesystem::remove_all(*made);
   return 0;
 }

@@ -257,5 +257,35 @@ TEST_CASE("dashboard: the node routes reach B2's functions with the decoded id")
   CHECK(f.passed.empty());
 }
 
+TEST_CASE(
+    "dashboard: a database it cannot open is a 503 without details, then opened when it can") {
+  fleet::testing::TempDir dir;
+  const std::string path = dir.Path("later.db");
+  Dashboard dashboard(
+      path, FakeAccess(), [] { return kNow; }, 180, PayoutPolicy{},
+      [](HttpRequest, HttpRespond respond) {
+        respond(HttpResponse{299, "next", ""});
+      });
+  const auto ask = [&dashboard](const std::string& path_asked) {
+    HttpRequest request;
+    request.method = "GET";
+    request.path = path_asked;
+    request.authorization = "Bearer admin";
+    std::optional<HttpResponse> got;
+    dashboard.Handle(request, [&got](HttpResponse r) { got = std::move(r); });
+    REQUIRE(got.has_value());
+    return *got;
+  };
+  auto json = ask("/v1/fleet");
+  CHECK(json.status == 503);
+  CHECK(json.body.find("later.db") == std::string::npos);
+  auto page = ask("/");
+  CHECK(page.status == 503);
+  CHECK(page.body.find("later.db") == std::string::npos);
+  CHECK(ask("/healthz").status == 299);
+  REQUIRE(SqliteStore::Open(path, true).ok());
+  CHECK(ask("/v1/fleet").status == 200);
+}
+
 }  // namespace
 }  // namespace fleet::receiver

@@ -2,7 +2,11 @@
 // operator the viewer sees (admin: all; an operator: only their own; nothing of another
 // operator is read), each registered, not revoked node with
 // - its state now (node_states.h ClassifyNode: live, late, silent, never_seen) and the age of
-//   its last heartbeat (seconds since that minute ended);
+//   its last heartbeat (seconds since that minute ended): the newest minute of the part read
+//   every render (below: the last 10 to 70 minutes, up to the current minute's start) when it
+//   has one, else read as ReadFleetStates reads it (the last hour and 10 minutes ahead, then 35
+//   days); so a heartbeat claiming the current minute or later (a clock ahead) is not what
+//   sets the age of a node that also reported in the last hour;
 // - month-to-date uptime: ComputeUptime over [the month's start, the current minute's start),
 //   UptimePercent(policy.late_minutes_count), against the 99.5% line;
 // - the downtime budget left, in minutes: floor(0.5% of the minutes the node is registered in

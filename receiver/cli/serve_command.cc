@@ -7,7 +7,9 @@
 #include <spdlog/spdlog.h>
 #include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <cstdlib>
 #include <ctime>
@@ -18,6 +20,7 @@
 
 #include "base/units.h"
 #include "base/utc_time.h"
+#include "receiver/access/web_auth.h"
 #include "receiver/alerts/alert_service.h"
 #include "receiver/alerts/alerts_config.h"
 #include "receiver/cli/receiver_cli.h"
@@ -27,6 +30,7 @@
 #include "receiver/store/open_report_source.h"
 #include "receiver/store/open_store.h"
 #include "receiver/store/sql_link.h"
+#include "receiver/web/dashboard.h"
 
 namespace fleet::receiver {
 
@@ -109,6 +113,10 @@ int RunServe(const ServeArgs& args) {
     spdlog::error("--close-after: {}", ParseDuration(args.close_after).error());
     return kExitUsage;
   }
+  if (args.late_minutes != "count" && args.late_minutes != "ignore") {
+    spdlog::error("reports.late_minutes must be count or ignore");
+    return kExitUsage;
+  }
   if (args.tls_cert.empty() != args.tls_key.empty()) {
     spdlog::error("--tls-cert and --tls-key go together");
     return kExitUsage;
@@ -176,7 +184,42 @@ int RunServe(const ServeArgs& args) {
   const HttpHandler handler = [&api](HttpRequest request, HttpRespond respond) {
     api.Handle(std::move(request), std::move(respond));
   };
-  const HttpHandler served = args.metrics ? metrics.Serve(handler, fleet) : handler;
+  const HttpHandler counted = args.metrics ? metrics.Serve(handler, fleet) : handler;
+
+  // The dashboard: its pages, /v1/ JSON, /login and /logout, on a thread of their own (a
+  // page reads a month of the fleet; records must not wait behind it). Its cookie is
+  // __Host- and Secure: browsers keep it only over HTTPS.
+  const auto clock = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
+  std::unique_ptr<WebAuth> web_auth;
+  std::unique_ptr<Dashboard> dashboard;
+  boost::asio::thread_pool web_thread(1);
+  if (args.dashboard) {
+    web_auth = std::make_unique<WebAuth>([db = args.db] { return OpenSqlLink(db); }, clock);
+    DashboardAccess access{
+        [auth = web_auth.get()](const HttpRequest& request) { return auth->ViewerOf(request); },
+        [auth = web_auth.get()](const HttpRequest& request, const HttpRespond& respond) {
+          return auth->Handle(request, respond);
+        }};
+    PayoutPolicy policy;
+    policy.late_minutes_count = args.late_minutes == "count";
+    dashboard = std::make_unique<Dashboard>(args.db, std::move(access), clock, silent_after, policy,
+                                            counted);
+    boost::asio::post(web_thread, [page = dashboard.get()] { page->Warm(); });
+    if (args.tls_cert.empty()) {
+      spdlog::info(
+          "dashboard: served without TLS here; its login cookie needs HTTPS (a TLS proxy in "
+          "front, or tls: in receiver.yaml)");
+    }
+  }
+  const HttpHandler served = [&](HttpRequest request, HttpRespond respond) {
+    if (!dashboard || !Dashboard::Owns(request.path)) {
+      return counted(std::move(request), std::move(respond));
+    }
+    boost::asio::post(web_thread, [&dashboard, request = std::move(request),
+                                   respond = std::move(respond)]() mutable {
+      dashboard->Handle(std::move(request), std::move(respond));
+    });
+  };
 
   boost::asio::io_context io(args.threads);
   HttpOptions options;
@@ -246,6 +289,8 @@ int RunServe(const ServeArgs& args) {
     closer_wake.notify_all();
     closer.join();
   }
+  web_thread.stop();  // queued pages dropped; one being rendered ends, its reply goes nowhere
+  web_thread.join();
   api.Stop();                      // before `io` goes: the writer's last replies are posted to it
   if (alerting) alerting->Stop();  // gives its leases up: another receiver takes over at once
   const GroupCommitStats stats = api.Stats();

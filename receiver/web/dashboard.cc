@@ -166,6 +166,21 @@ Dashboard::Dashboard(std::string db, DashboardAccess access, std::function<std::
 
 Dashboard::~Dashboard() = default;
 
+bool Dashboard::Owns(std::string_view path) {
+  return path == "/login" || path == "/logout" || ParseRoute(path).has_value();
+}
+
+void Dashboard::Warm() {
+  Route fleet;
+  fleet.kind = Kind::kFleet;
+  const Viewer admin{std::nullopt, "warm-up"};
+  std::lock_guard lock(mutex_);
+  if (Serve(fleet, admin, HttpRequest{}).status == 503) {
+    link_.reset();
+    source_.reset();
+  }
+}
+
 void Dashboard::Handle(HttpRequest request, HttpRespond respond) {
   if (request.path == "/login" || request.path == "/logout") {
     if (access_.login_routes && access_.login_routes(request, respond)) return;

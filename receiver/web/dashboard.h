@@ -52,6 +52,14 @@ class Dashboard {
   Dashboard& operator=(const Dashboard&) = delete;
 
   void Handle(HttpRequest request, HttpRespond respond);
+  // Is `path` the dashboard's (its pages, its /v1/ JSON, /login, /logout)? Everything else
+  // Handle passes to `next`: serve runs the dashboard's requests on a thread of their own so
+  // a slow page never holds up records.
+  static bool Owns(std::string_view path);
+  // Reads the fleet's settled figures into the cache, as the admin's fleet page would: the
+  // first render after a start then costs what later ones do. Errors are left for the first
+  // request to meet.
+  void Warm();
 
   struct Route;  // a parsed path (dashboard.cc)
 

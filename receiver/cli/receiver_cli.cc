@@ -110,10 +110,10 @@ int RunReceiverCli(int argc, char** argv) {
                     "Receiver key file for closed statements (default: beside the database)");
   serve
       ->add_option("--metrics", serve_args.metrics,
-                   "on: GET /metrics in the Prometheus text format (no token, like /healthz)")
-      ->transform(
-          CLI::CheckedTransformer(std::map<std::string, bool>{{"on", true}, {"off", false}}))
-      ->default_str("on");
+                   "on: GET /metrics in the Prometheus text format (no token, like /healthz); "
+                   "token: only with an admin token (Authorization: Bearer); off")
+      ->check(CLI::IsMember({"on", "off", "token"}))
+      ->capture_default_str();
   serve
       ->add_option("--dashboard", serve_args.dashboard,
                    "on: the web dashboard and the /v1 JSON API (tokens: fleet-receiver tokens)")

@@ -30,7 +30,8 @@ struct ServeArgs {
   bool close_months = false;
   std::string close_after = "7d";
   std::string statement_key;
-  bool metrics = true;    // --metrics on|off: GET /metrics
+  // --metrics on|off|token: GET /metrics (token: only with an admin token, Bearer)
+  std::string metrics = "on";
   bool dashboard = true;  // --dashboard on|off: the web pages and the /v1 JSON API
   // The payout policy of the dashboard's figures (receiver.yaml reports:, as the reports).
   std::string live_within = "5m";

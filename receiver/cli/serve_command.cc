@@ -163,7 +163,8 @@ int RunServe(const ServeArgs& args) {
   ReceiverMetrics metrics;
   std::unique_ptr<RegistrySource> fleet_source;
   std::mutex fleet_mutex;
-  if (args.metrics) {
+  const bool metrics_on = args.metrics != "off";
+  if (metrics_on) {
     auto opened = OpenReportSource(args.db);
     if (!opened) {
       spdlog::error("{}", opened.error());
@@ -184,7 +185,7 @@ int RunServe(const ServeArgs& args) {
   const HttpHandler handler = [&api](HttpRequest request, HttpRespond respond) {
     api.Handle(std::move(request), std::move(respond));
   };
-  const HttpHandler counted = args.metrics ? metrics.Serve(handler, fleet) : handler;
+  const HttpHandler counted = metrics_on ? metrics.Serve(handler, fleet) : handler;
 
   // The dashboard: its pages, /v1/ JSON, /login and /logout, on a thread of their own (a
   // page reads a month of the fleet; records must not wait behind it). Its cookie is
@@ -193,8 +194,10 @@ int RunServe(const ServeArgs& args) {
   std::unique_ptr<WebAuth> web_auth;
   std::unique_ptr<Dashboard> dashboard;
   boost::asio::thread_pool web_thread(1);
-  if (args.dashboard) {
+  if (args.dashboard || args.metrics == "token") {
     web_auth = std::make_unique<WebAuth>([db = args.db] { return OpenSqlLink(db); }, clock);
+  }
+  if (args.dashboard) {
     DashboardAccess access{
         [auth = web_auth.get()](const HttpRequest& request) { return auth->ViewerOf(request); },
         [auth = web_auth.get()](const HttpRequest& request, const HttpRespond& respond) {
@@ -212,6 +215,14 @@ int RunServe(const ServeArgs& args) {
     }
   }
   const HttpHandler served = [&](HttpRequest request, HttpRespond respond) {
+    if (args.metrics == "token" && request.path == "/metrics") {
+      const std::optional<Viewer> viewer = web_auth->ViewerOf(request);
+      if (!viewer || !viewer->admin()) {
+        HttpResponse refused = JsonError(401, "GET /metrics needs an admin token (Bearer)");
+        refused.headers.emplace_back("WWW-Authenticate", "Bearer");
+        return respond(std::move(refused));
+      }
+    }
     if (!dashboard || !Dashboard::Owns(request.path)) {
       return counted(std::move(request), std::move(respond));
     }

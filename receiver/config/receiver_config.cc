@@ -257,31 +257,41 @@ void ReadTop(Reader& r, const YAML::Node& root, ReceiverConfig& c) {
       out = r.Integer(v, p, min, max);
     };
   };
-  r.Map(
-      root, "",
-      {{"listen",
-        [&](const YAML::Node& v, const std::string& p) { ReadListen(r, v, p, c.listen); }},
-       {"database", [&](const YAML::Node& v, const std::string& p) { ReadDatabase(r, v, p, c); }},
-       {"tls", [&](const YAML::Node& v, const std::string& p) { ReadTls(r, v, p, c); }},
-       {"threads", integer(c.threads, 1, 64)},
-       {"max_connections", integer(c.max_connections, 1, 100000)},
-       {"max_connections_per_peer", integer(c.max_connections_per_peer, 0, 100000)},
-       {"read_timeout",
-        [&](const YAML::Node& v, const std::string& p) {
-          if (auto s = r.Duration(v, p, 1, 3600)) c.read_timeout_s = static_cast<int>(*s);
-        }},
-       {"alerts_file",
-        [&](const YAML::Node& v, const std::string& p) { c.alerts_file = r.AbsolutePath(v, p); }},
-       {"silent_after",
-        [&](const YAML::Node& v, const std::string& p) {
-          c.silent_after_s = r.Duration(v, p, 60, 86400);
-        }},
-       {"reports", [&](const YAML::Node& v, const std::string& p) { ReadReports(r, v, p, c); }},
-       {"metrics", [&](const YAML::Node& v, const std::string& p) { c.metrics = Switch(r, v, p); }},
-       {"dashboard",
-        [&](const YAML::Node& v, const std::string& p) { c.dashboard = Switch(r, v, p); }},
-       {"statements",
-        [&](const YAML::Node& v, const std::string& p) { ReadStatements(r, v, p, c); }}});
+  r.Map(root, "",
+        {{"listen",
+          [&](const YAML::Node& v, const std::string& p) { ReadListen(r, v, p, c.listen); }},
+         {"database", [&](const YAML::Node& v, const std::string& p) { ReadDatabase(r, v, p, c); }},
+         {"tls", [&](const YAML::Node& v, const std::string& p) { ReadTls(r, v, p, c); }},
+         {"threads", integer(c.threads, 1, 64)},
+         {"max_connections", integer(c.max_connections, 1, 100000)},
+         {"max_connections_per_peer", integer(c.max_connections_per_peer, 0, 100000)},
+         {"read_timeout",
+          [&](const YAML::Node& v, const std::string& p) {
+            if (auto s = r.Duration(v, p, 1, 3600)) c.read_timeout_s = static_cast<int>(*s);
+          }},
+         {"alerts_file",
+          [&](const YAML::Node& v, const std::string& p) { c.alerts_file = r.AbsolutePath(v, p); }},
+         {"silent_after",
+          [&](const YAML::Node& v, const std::string& p) {
+            c.silent_after_s = r.Duration(v, p, 60, 86400);
+          }},
+         {"reports", [&](const YAML::Node& v, const std::string& p) { ReadReports(r, v, p, c); }},
+         {"metrics",
+          [&](const YAML::Node& v, const std::string& p) {
+            auto text = r.Scalar(v, p, "on, off or token");
+            if (!text) return;
+            if (*text == "true") text = "on";
+            if (*text == "false") text = "off";
+            if (*text != "on" && *text != "off" && *text != "token") {
+              r.Error(v, p + " must be on, off or token (got " + Printable(*text) + ")");
+              return;
+            }
+            c.metrics = *text;
+          }},
+         {"dashboard",
+          [&](const YAML::Node& v, const std::string& p) { c.dashboard = Switch(r, v, p); }},
+         {"statements",
+          [&](const YAML::Node& v, const std::string& p) { ReadStatements(r, v, p, c); }}});
 }
 
 }  // namespace

@@ -41,8 +41,9 @@ struct ReceiverConfig {
   // reports: the payout policy `uptime` and `statement` take unless their flags say
   std::optional<std::string> live_within;   // a duration as written ("5m")
   std::optional<std::string> late_minutes;  // count | ignore
-  std::optional<bool> metrics;              // on | off: GET /metrics
-  std::optional<bool> dashboard;            // on | off: the web pages and the /v1 JSON API
+  std::optional<std::string>
+      metrics;                    // on | off | token: GET /metrics (token: an admin bearer token)
+  std::optional<bool> dashboard;  // on | off: the web pages and the /v1 JSON API
   // statements: close: auto (each month closed once close_after has passed since its end)
   // or manual (`fleet-receiver statement close`); the receiver's key file
   std::optional<bool> close_months;

@@ -60,6 +60,25 @@ expect_eq "--metrics on over the file's metrics: off" 200 \
   "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/cert.pem" "https://127.0.0.1:$port_c/metrics")"
 kill "$pid"; wait "$pid"; pid=
 
+# metrics: token: GET /metrics only with an admin access token; an operator's is refused.
+"$FLEET_RECEIVER" operators add --db "$dir/other.db" --id op-7 --name "Op 7" --since 2026-01-01 \
+  >/dev/null
+admin=$("$FLEET_RECEIVER" tokens add --db "$dir/other.db" --admin 2>/dev/null)
+operator=$("$FLEET_RECEIVER" tokens add --db "$dir/other.db" --operator op-7 2>/dev/null)
+"$FLEET_RECEIVER" serve --config "$dir/receiver.yaml" --listen "127.0.0.1:$port_c" \
+  --db "$dir/other.db" --metrics token >"$dir/serve3.log" 2>&1 &
+pid=$!
+wait_for 10 https "$port_c"
+scrape() {
+  curl -s -o /dev/null -w '%{http_code}' --cacert "$dir/cert.pem" "$@" \
+    "https://127.0.0.1:$port_c/metrics"
+}
+expect_eq "metrics token: no token, 401" 401 "$(scrape)"
+expect_eq "metrics token: an operator's token, 401" 401 "$(scrape -H "Authorization: Bearer $operator")"
+expect_eq "metrics token: a made-up token, 401" 401 "$(scrape -H "Authorization: Bearer fr_nothing")"
+expect_eq "metrics token: the admin's token, 200" 200 "$(scrape -H "Authorization: Bearer $admin")"
+kill "$pid"; wait "$pid"; pid=
+
 # A bad file: exit 2, every error with file:line:column, nothing started.
 cat >"$dir/bad.yaml" <<YAML
 listen: 127.0.0.1:$port_a

@@ -99,8 +99,18 @@ last=$(ls "$work"/batch.* | grep -v '\.[ab]$\|\.s[ab]$' | tail -1)
 expect_eq "the last batch: both acknowledge everything" "$n $n" "$(jq -r .ack_seq "$last.a") $(jq -r .ack_seq "$last.b")"
 
 # Their connections killed: both answer at once (they reconnect), nothing stored twice.
+# Each receiver holds five: a writer, a key reader, /metrics' fleet reader, and the
+# dashboard's report source and link (opened by its warm-up at start).
+connections() { sql "SELECT count(*) FROM pg_stat_activity WHERE datname = '$dbname' AND application_name = 'fleet-receiver'"; }
+all_open() { test "$(connections)" -ge 10; }
+wait_for 30 all_open
+admin=$("$receiver" tokens add --db "$db" --admin 2>/dev/null)
 killed=$(sql "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '$dbname' AND application_name = 'fleet-receiver'")
-expect_eq "the receivers' connections terminated (a writer, a key reader and /metrics' fleet reader each)" 6 "$killed"
+expect_eq "the receivers' connections terminated (writer, key reader, /metrics, dashboard x2 each)" 10 "$killed"
+fleet_page() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $admin" "http://127.0.0.1:$port_a/v1/fleet"; }
+fleet_page_ok() { test "$(fleet_page)" = 200; }
+wait_for 10 fleet_page_ok
+expect_eq "the dashboard reads again after the kill (it reconnects)" 200 "$(fleet_page)"
 fleet_read_ok() { curl -s "http://127.0.0.1:$port_a/metrics" | grep -q '^fleet_receiver_fleet_read_ok 1$'; }
 wait_for 10 fleet_read_ok
 expect_eq "/metrics reads the fleet's state again after the kill (it reconnects)" 0 $?

@@ -60,7 +60,7 @@ statements:
   CHECK(c.silent_after_s == 300);
   CHECK(c.live_within == "10m");
   CHECK(c.late_minutes == "ignore");
-  CHECK(c.metrics == false);
+  CHECK(c.metrics == "off");
   CHECK(c.dashboard == true);
   CHECK(c.close_months == true);
   CHECK(c.close_after == "10d");
@@ -110,7 +110,9 @@ TEST_CASE("receiver.yaml: bad values are errors at their line and column") {
   CHECK(OneError("reports: {live_within: soon}\n")
             .starts_with("receiver.yaml:1:24: reports.live_within: "));
   CHECK(OneError("metrics: yes please\n") ==
-        "receiver.yaml:1:10: metrics must be on or off (got 'yes please')");
+        "receiver.yaml:1:10: metrics must be on, off or token (got 'yes please')");
+  CHECK(Parse("metrics: token\n").config.metrics == "token");
+  CHECK(Parse("metrics: false\n").config.metrics == "off");
   CHECK(OneError("dashboard: [on]\n") == "receiver.yaml:1:12: dashboard must be on or off");
   CHECK(OneError("statements:\n  close: sometimes\n") ==
         "receiver.yaml:2:10: statements.close must be auto or manual (got 'sometimes')");
@@ -123,10 +125,9 @@ TEST_CASE("receiver.yaml: bad values are errors at their line and column") {
 }
 
 TEST_CASE("receiver.yaml: unknown and repeated keys; every error at once, in file order") {
-  CHECK(
-      OneError("listen: 127.0.0.1:80\nlisten_on: 1\n")
-          .starts_with(
-              "receiver.yaml:2:1: unknown key 'listen_on' (known: alerts_file, dashboard, database, listen,"));
+  CHECK(OneError("listen: 127.0.0.1:80\nlisten_on: 1\n")
+            .starts_with("receiver.yaml:2:1: unknown key 'listen_on' (known: alerts_file, "
+                         "dashboard, database, listen,"));
   CHECK(OneError("tls: {cert: /c, key: /k, chain: /x}\n")
             .starts_with("receiver.yaml:1:26: unknown key 'chain' in tls (known: cert, key)"));
   CHECK(OneError("threads: 2\nthreads: 3\n") == "receiver.yaml:2:1: threads is given twice");

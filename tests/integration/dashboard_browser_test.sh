@@ -15,14 +15,20 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/assert.sh"
 source "$here/lib/dashboard_world.sh"
-# playwright-core 1.64.1 drives Chromium 156, Debian 12's chromium (bookworm-security).
-PLAYWRIGHT_CORE=playwright-core@1.64.1
 CHROMIUM=${FLEET_CHROMIUM:-/usr/bin/chromium}
 
 dash_require
 [[ -x $CHROMIUM ]] || dash_skip "no Chromium at $CHROMIUM (apt-get install chromium; packaging/install-deps.sh --test)"
 command -v node >/dev/null && command -v npm >/dev/null ||
   dash_skip "Node.js and npm are needed (packaging/install-deps.sh --test)"
+# playwright-core 1.64.1 is the one made for Chromium 156, Debian 12's chromium
+# (bookworm-security), and needs Node.js 20; 1.61.1 is the last for Node.js 18, Debian 12's
+# nodejs, and drives Chromium 156 as well. FLEET_PLAYWRIGHT_CORE overrides.
+if (($(node -p 'process.versions.node.split(".")[0]') >= 20)); then
+  PLAYWRIGHT_CORE=${FLEET_PLAYWRIGHT_CORE:-playwright-core@1.64.1}
+else
+  PLAYWRIGHT_CORE=${FLEET_PLAYWRIGHT_CORE:-playwright-core@1.61.1}
+fi
 trap dash_down EXIT
 work=$(mktemp -d /var/tmp/fleet-dash-browser.XXXXXX)
 mkdir -p "$work/npm" "$work/out"
@@ -34,7 +40,7 @@ if ! (cd "$work/npm" && npm init -y >/dev/null 2>&1 &&
   dash_skip "npm install $PLAYWRIGHT_CORE jose@5 failed (registry unreachable?)"
 fi
 cp "$here/browser/"*.mjs "$work/npm/"
-echo "chromium: $("$CHROMIUM" --version 2>/dev/null | head -n 1)"
+echo "chromium: $("$CHROMIUM" --version 2>/dev/null | head -n 1 | cut -d' ' -f1-2), node $(node --version), $PLAYWRIGHT_CORE"
 
 dash_up "$work" || { cat "$work/receiver.log"; echo "cannot set up the receiver and its records"; exit 1; }
 

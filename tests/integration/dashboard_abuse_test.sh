@@ -108,7 +108,9 @@ SRC=127.0.0.3
 login() {  # login TOKEN [NEXT]: the session cookie's value in $session ("" when none)
   req --data-urlencode "token=$1" --data-urlencode "next=${2:-/}" "$dash_url/login"
   session=$(header Set-Cookie | sed -n 's/^__Host-fleet_session=\([^;]*\).*/\1/p')
+  [[ -z $session ]] || sessions+=("$session")
 }
+sessions=()
 login "$op7"
 expect_eq "op-7 logs in: 303" 303 "$code"
 expect_eq "... to /" "/" "$(header Location)"
@@ -126,9 +128,9 @@ expect_eq "... its value is a secret of its own, not the token" 0 $?
 req -H "Cookie: __Host-fleet_session=$session" "$dash_url/"
 expect_eq "the session opens the fleet page" 200 "$code"
 for next in "https://evil.example/" "//evil.example/x" "/\\evil.example" "javascript:alert(1)" \
-  "/%0d%0aSet-Cookie:x=y" "http:/evil.example"; do
+  $'/\r\nSet-Cookie: x=y' $'/\t/evil.example' "http:/evil.example"; do
   login "$op7" "$next"
-  expect_eq "next=$next: redirected to a local path only" "303 /" "$code $(header Location)"
+  expect_eq "next=${next@Q}: redirected to a local path only" "303 /" "$code $(header Location)"
 done
 expect_eq "no injected header" "" "$(grep -i '^x=y\|Set-Cookie: *x=' "$work/h")"
 
@@ -209,11 +211,11 @@ for q in "day=2026-02-30" "day=2026-10-3" "day=../../../etc/passwd" "day=2026-10
   expect_code "/nodes/node-7/records?${q:0:30}" 400
   expect_match "... naming the parameter" "day|hour" "$(cat "$work/b")"
 done
-for q in "day=../../../etc/passwd" "day=2026-10-03%00" "day=%2e%2e%2f%2e%2e" "" "hour=2026-10-03T14"; do
+for q in "day=../../../etc/passwd" "day=2026-10-03%00" "day=%2e%2e%2f%2e%2e" "" "day=2026-10-03T14"; do
   req "${B7[@]}" "$dash_url/nodes/node-7/records.ndjson?$q"
   expect_code "/nodes/node-7/records.ndjson?${q:0:30}" 400
 done
-for q in "from=2026-10-01&to=2026-09-01" "from=2026-10-01" "from=x&to=y" "from=2026-10-01&to=$long"; do
+for q in "from=2026-10-01&to=2026-09-01" "from=x&to=y" "from=2026-10-01&to=$long" "from=2026-02-30&to=2026-03-01"; do
   req "${B7[@]}" "$dash_url/v1/uptime?$q"
   expect_code "/v1/uptime?${q:0:30}" 400
 done
@@ -272,10 +274,11 @@ SRC=127.0.0.8
 same_as_unknown() {  # same_as_unknown PATH NAME UNKNOWN
   local path=$1 name=$2 unknown=$3 seen twin
   req "${B7[@]}" "$dash_url$path"
-  seen="$code $(header Content-Type) $(sed "s/$name/X/g" "$work/b")"
+  # The status, the content type and a digest of the body with the name replaced.
+  seen="$code $(header Content-Type) $(sed "s/$name/X/g" "$work/b" | sha256sum | cut -c1-16)"
   clean "op-7 on $path"
   req "${B7[@]}" "$dash_url${path//$name/$unknown}"
-  twin="$code $(header Content-Type) $(sed "s/$unknown/X/g" "$work/b")"
+  twin="$code $(header Content-Type) $(sed "s/$unknown/X/g" "$work/b" | sha256sum | cut -c1-16)"
   expect_match "op-7 on $path: 404" "^404 " "$seen"
   expect_eq "... identical to ${path//$name/$unknown}" "$twin" "$seen"
 }
@@ -336,10 +339,11 @@ expect_eq "... sets no cookie" "" "$(header Set-Cookie)"
 # The receiver lived through it, and says nothing it should not.
 healthy "at the end"
 expect_eq "the receiver is still running" 0 "$(dash_receiver_alive; echo $?)"
-for secret in "$op7" "$admin" "$session"; do
-  grep -q -F -- "$secret" "$work/receiver.log" && fail "a token or session secret is in the receiver's log"
+leaked=0
+for secret in "$op7" "$admin" "$short" "$doomed" "${sessions[@]}"; do
+  [[ -n $secret ]] && grep -q -F -- "$secret" "$work/receiver.log" && leaked=$((leaked + 1))
 done
-pass "no token or session secret in the receiver's log"
+expect_eq "no token or session secret (of ${#sessions[@]} sessions) in the receiver's log" 0 "$leaked"
 if ((failures > 0)); then
   echo "--- receiver log (tail)"
   tail -n 40 "$work/receiver.log"

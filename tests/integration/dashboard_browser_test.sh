@@ -57,11 +57,16 @@ expect_match "tokens add --operator op-7 prints a token" '^fr_[A-Za-z0-9_-]{43}$
 admin=$(dash_token --admin --label link-checker)
 expect_match "tokens add --admin prints a token" '^fr_[A-Za-z0-9_-]{43}$' "$admin"
 
+# node-7's state on the fleet page: its last heartbeat is in the known month; silent, or
+# never_seen when that is more than the 35 days receiver/report/node_states.h looks back.
+last=$(($(dash_minute "$DASH_NODE7_FIRST") + DASH_NODE7_MINUTES - 1))
+state=silent
+(($(date +%s) - last * 60 > 35 * 86400)) && state=never_seen
 jq -n --arg url "$dash_url" --arg month "$DASH_MONTH" --arg chromium "$CHROMIUM" \
-  --arg out "$work/out" --arg op7 "$op7" --arg admin "$admin" --arg jwk "$work/node-7.jwk" \
+  --arg out "$work/out" --arg op7 "$op7" --arg admin "$admin" --arg jwk "$work/node-7.jwk" --arg state "$state" \
   --slurpfile report "$work/node-7.uptime.json" '{
     url: $url, month: $month, chromium: $chromium, out_dir: $out, admin_token: $admin,
-    operator: {id: "op-7", token: $op7, node: "node-7", jwk_file: $jwk},
+    operator: {id: "op-7", token: $op7, node: "node-7", jwk_file: $jwk, state: $state},
     other: {operator: "op-8", node: "node-8", day: "2026-10-05",
             unknown_operator: "op-9", unknown_node: "node-9"},
     report: ($report[0] | {up, down, unmeasured, up_late, uptime_percent}),

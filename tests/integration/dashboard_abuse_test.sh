@@ -58,7 +58,7 @@ expect_match "an admin token" '^fr_[A-Za-z0-9_-]{43}$' "$admin"
 B7=(-H "Authorization: Bearer $op7")
 BA=(-H "Authorization: Bearer $admin")
 # A token good for a minute (the shortest --ttl): it works now, and is checked again at the
-# end, once its minute has passed (section 11).
+# end, once its minute has passed (section 10).
 short=$(dash_token --operator op-7 --label short --ttl 1m)
 expect_match "a token with --ttl 1m" '^fr_[A-Za-z0-9_-]{43}$' "$short"
 short_until=$(($(date +%s) + 60))
@@ -103,7 +103,7 @@ done
 req -H "Authorization: Bearer fr_wrong" "$dash_url/"
 expect_code "a wrong bearer token on / is no viewer" 303
 
-# 3. Login: the cookie's attributes, the redirect kept local, logout ends the session.
+# 2. Login: the cookie's attributes, the redirect kept local, logout ends the session.
 SRC=127.0.0.3
 login() {  # login TOKEN [NEXT]: the session cookie's value in $session ("" when none)
   req --data-urlencode "token=$1" --data-urlencode "next=${2:-/}" "$dash_url/login"
@@ -134,7 +134,7 @@ for next in "https://evil.example/" "//evil.example/x" "/\\evil.example" "javasc
 done
 expect_eq "no injected header" "" "$(grep -i '^x=y\|Set-Cookie: *x=' "$work/h")"
 
-# 4. The session with another Host: refused (the cookie is bound to the Host it was made for).
+# 3. The session with another Host: refused (the cookie is bound to the Host it was made for).
 login "$op7"
 port=${dash_url##*:}
 for host in "evil.example:$port" "127.0.0.1" "localhost:$port" "127.0.0.1:$port.evil.example"; do
@@ -161,7 +161,7 @@ expect_code "the logged-out session on /" 303
 req -H "Cookie: __Host-fleet_session=$session" "$dash_url/v1/fleet"
 expect_code "... on /v1/fleet" 401
 
-# 5. Revoked: the token and the sessions opened with it are refused at once.
+# 4. Revoked: the token and the sessions opened with it are refused at once.
 SRC=127.0.0.4
 doomed=$(dash_token --operator op-7 --label doomed)
 doomed_id=$(grep -o 't-[0-9a-f]\{8\}' "$work/token.err" | head -n 1)
@@ -187,7 +187,7 @@ expect_eq "... shows no token text (stored as digests)" 0 $?
 expect_eq "... no token text in the database either" 0 \
   "$(grep -c -a -F -e "$op7" -e "$admin" -e "$doomed" "$dash_db" "$dash_db-wal" 2>/dev/null | awk -F: '{s+=$NF} END {print s+0}')"
 
-# 6. Huge and malformed query strings.
+# 5. Huge and malformed query strings.
 SRC=127.0.0.5
 huge=$(head -c 20000 /dev/zero | tr '\0' A)
 req "${B7[@]}" "$dash_url/?x=$huge"
@@ -221,7 +221,7 @@ for q in "from=2026-10-01&to=2026-09-01" "from=x&to=y" "from=2026-10-01&to=$long
 done
 healthy "after the malformed queries"
 
-# 7. Malformed form posts to /login.
+# 6. Malformed form posts to /login.
 SRC=127.0.0.6
 req -H "Content-Type: text/plain" --data-binary "token=$op7&next=/" "$dash_url/login"
 expect_code "a login form posted as text/plain" "400|401|415"
@@ -246,7 +246,7 @@ req -X GET "$dash_url/logout"
 expect_code "GET /logout" "405|303"
 healthy "after the malformed forms"
 
-# 8. Path traversal and encoded NULs in the records' URLs: 404 (a path segment is an id).
+# 7. Path traversal and encoded NULs in the records' URLs: 404 (a path segment is an id).
 SRC=127.0.0.7
 for path in "/nodes/..%2F..%2Fetc/records.ndjson?day=2026-10-03" "/nodes/%2e%2e/records?day=2026-10-03" \
   "/nodes/%2E%2E/records.ndjson?day=2026-10-03" "/nodes/./records?day=2026-10-03" \
@@ -268,8 +268,8 @@ req --path-as-is "${B7[@]}" "$dash_url/nodes/node-7%0d%0aX:%20y/records.ndjson?d
 expect_eq "an encoded CR LF in the node injects no header" "" "$(header X)"
 healthy "after the traversals"
 
-# 9. op-7's bearer token on op-8's node, records and statement: 404, byte for byte what an
-# unknown node or operator (node-9, op-9: as long) gets.
+# 8. op-7's bearer token on op-8's node, records and statement: 404, byte for byte (but for
+# the name) what an unknown node or operator (node-9, op-9: as long) gets.
 SRC=127.0.0.8
 same_as_unknown() {  # same_as_unknown PATH NAME UNKNOWN
   local path=$1 name=$2 unknown=$3 seen twin
@@ -302,7 +302,7 @@ expect_code "POST on a node page" 405
 req -X DELETE "${B7[@]}" "$dash_url/v1/fleet"
 expect_code "DELETE /v1/fleet" 405
 
-# 10. More than 10 failed logins a minute from one address: 429, for that address only.
+# 9. More than 10 failed logins a minute from one address: 429, for that address only.
 SRC=127.0.0.9
 codes=""
 for i in $(seq 1 12); do
@@ -315,7 +315,7 @@ expect_code "... even the right token from that address, for now" 429
 SRC=127.0.0.10 login "$op7"
 expect_eq "... while another address logs in" 303 "$code"
 
-# 11. Expired: the --ttl 1m token is refused once its minute is up (polled for with a
+# 10. Expired: the --ttl 1m token is refused once its minute is up (polled for with a
 # deadline: an expiry is a clock), and stays refused; it opens no session either.
 SRC=127.0.0.11
 expired() { req -H "Authorization: Bearer $short" "$dash_url/v1/fleet"; [[ $code == 401 ]]; }

@@ -57,6 +57,13 @@ expect_match "tokens add --operator op-7 prints a token" '^fr_[A-Za-z0-9_-]{43}$
 admin=$(dash_token --admin --label link-checker)
 expect_match "tokens add --admin prints a token" '^fr_[A-Za-z0-9_-]{43}$' "$admin"
 
+# The fleet's JSON (the fleet page's data, /v1/fleet) with the admin's bearer token: node-7's
+# three incidents (fleet-spool-fill's FILL_ALERTS) were all closed in October, so none is open.
+code=$(dash_curl -o "$work/fleet.json" -w '%{http_code}' -H "Authorization: Bearer $admin" "$dash_url/v1/fleet")
+expect_eq "/v1/fleet as the admin" 200 "$code"
+expect_eq "node-7's incidents, all closed, are no open alerts" "0" \
+  "$(jq -c '[.. | objects | select(.node? == "node-7") | .open_alerts | length] | first' "$work/fleet.json")"
+
 # node-7's state on the fleet page: its last heartbeat is in the known month; silent, or
 # never_seen when that is more than the 35 days receiver/report/node_states.h looks back.
 last=$(($(dash_minute "$DASH_NODE7_FIRST") + DASH_NODE7_MINUTES - 1))

@@ -235,8 +235,16 @@ async function asOperator() {
   const download404 = await context.request.get(`${base}/nodes/${other.node}/records.ndjson?day=${other.day}`);
   eq(`${op.id} downloads ${other.node}'s records`, 404, download404.status());
   check('... and gets no record', !(await download404.text()).includes('eyJ'));
-  const own = await context.request.get(`${base}/statements/${op.id}/${config.month}`);
+  // The operator's own statement: the payout lines with their deciding figures, and exports.
+  const own = await page.goto(`${base}/statements/${op.id}/${config.month}`);
   eq(`${op.id}'s own statement`, 200, own.status());
+  check('... a payout table with the figure that decided each line',
+    (await page.locator('table#payout').count()) === 1 && (await page.locator('table#payout td.figure').count()) >= 1);
+  for (const ext of ['csv', 'json']) {
+    const href = `/statements/${op.id}/${config.month}.${ext}`;
+    eq(`... links its ${ext.toUpperCase()}`, 1, await page.locator(`a[href="${href}"]`).count());
+    eq(`... which answers`, 200, (await context.request.get(`${base}${href}`)).status());
+  }
 
   // Logout: back to the login form, and the session is gone.
   await page.goto(`${base}/`);

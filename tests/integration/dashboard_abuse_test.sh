@@ -8,7 +8,7 @@
 # encoded NULs in the records' URLs; op-7's bearer token on op-8's node, records and
 # statement answered exactly as unknown ones; failed logins limited per address. Each answer
 # is a clear 4xx and nothing else: no stack trace or database error, no record, no other
-# operator's data; the receiver keeps answering /healthz and the real requests after.
+# operator's data; the receiver keeps answering /healthz, and logs no token or session secret.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/lib/assert.sh"

@@ -14,6 +14,10 @@ test_packages=(
   systemd systemd-container dbus util-linux procps coreutils iproute2 clang-format jq sqlite3
   curl openssl python3 ca-certificates postgresql lintian fakeroot
   clang libclang-rt-14-dev  # fuzz/run-fuzz.sh: clang++-14 and libFuzzer (ctest fuzz.record_parser)
+  # The dashboard's browser test (tests/integration/dashboard_browser_test.sh): a real headless
+  # Chromium, driven by the npm package playwright-core (installed by the test, like jose),
+  # with a font for legible screenshots.
+  chromium fonts-dejavu-core
 )
 packages=("${build_packages[@]}")
 if [[ "${1:-}" == "--test" ]]; then packages+=("${test_packages[@]}"); fi
@@ -22,7 +26,8 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 # The JOSE interoperability test verifies our records with the npm package `jose` under
-# Node.js; take Debian's nodejs and npm unless a Node.js with npm is already there.
+# Node.js, and the dashboard's browser test drives Chromium with `playwright-core` (Node.js
+# 18 or later); take Debian's nodejs and npm unless a Node.js with npm is already there.
 if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null; then missing+=(nodejs npm); fi
 if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive

@@ -50,9 +50,12 @@ Result<std::vector<OpenAlert>> OpenAlertsOf(ReportSource& source, const std::str
     return Error{read.error()};
   }
   // Incidents: the open and the close record of one are folded; closed if any copy says so.
+  // Read from the beginning: an incident's open record comes back for any range after its
+  // opening (it has no close time), its close record only for a range reaching its close, so
+  // a window shorter than the node's life shows long-closed incidents as open.
   std::map<std::pair<std::int64_t, std::int64_t>, IncidentRow> incidents;  // (id, opened)
   if (auto read = source.ForEachIncident(
-          node, now - kSeenWithinSeconds, now + 600,
+          node, 0, now + 600,
           [&incidents](const IncidentRow& row) {
             auto [at, fresh] = incidents.try_emplace({row.id, row.opened}, row);
             if (!fresh && row.closed) at->second.closed = row.closed;

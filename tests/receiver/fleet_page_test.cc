@@ -54,6 +54,12 @@ struct FleetOf {
     world.Beats("n-8", kNovember + 86400, kMinuteNow - 60);
     // Incidents of n-live: #1 open (hostile check and summary) acknowledged by ada, #2 opened
     // and closed; n-late: #1 open, not acknowledged.
+    // #3 opened and closed two months ago: long over, no open alert.
+    world.Put("n-live", protocol::Incident{3, "gateway", kNow - 60 * 86400, std::nullopt, "old"},
+              kNow - 60 * 86400, kNow - 60 * 86400 + 10);
+    world.Put("n-live",
+              protocol::Incident{3, "gateway", kNow - 60 * 86400, kNow - 59 * 86400, "old"},
+              kNow - 59 * 86400, kNow - 59 * 86400 + 10);
     world.Put("n-live", protocol::Incident{1, kHostileCheck, kNow - 7200, std::nullopt, "<b>x</b>"},
               kNow - 7200, kNow - 7190);
     world.Put("n-live", protocol::Ack{1, kNow - 7000, "ada", protocol::AckVia::kTelegram, "on it"},
@@ -145,7 +151,7 @@ TEST_CASE("fleet page: states, uptime as ComputeUptime's, budget, alerts, tasks"
   CHECK(live.figures.task_runs == 4);
   CHECK(live.figures.TaskCompletionPercent() == doctest::Approx(75.0));
 
-  // Open alerts: #1 acknowledged by ada; #2 closed is not listed; n-late's #1 not acknowledged.
+  // Open alerts: #1 acknowledged by ada; #2 closed and #3 closed long ago are not listed; n-late's #1 not acknowledged.
   REQUIRE(live.open_alerts.size() == 1);
   CHECK(live.open_alerts[0].what == kHostileCheck);
   REQUIRE(live.open_alerts[0].ack.has_value());

@@ -405,7 +405,7 @@ int RunStatement(const ReportArgs& args) {
     if (!adjustments->is_null()) out["adjustments"] = *adjustments;
     std::cout << out.dump(2) << "\n";
   } else if (args.format == "csv") {
-    std::cout << StatementToCsv(statement);
+    std::cout << StatementToCsv(statement) << AdjustmentsCsv(*adjustments);
   } else {
     std::cout << StatementToTable(statement);
     PrintAdjustmentsTable(*adjustments);

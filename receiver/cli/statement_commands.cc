@@ -157,6 +157,32 @@ void PrintAdjustmentsTable(const nlohmann::json& adjustments) {
   std::cout << total;
 }
 
+std::string AdjustmentsCsv(const nlohmann::json& adjustments) {
+  if (adjustments.is_null()) return "";
+  const auto csv = [](const std::string& text) {
+    if (text.find_first_of(",\"\n") == std::string::npos) return text;
+    std::string quoted = "\"";
+    for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return quoted + "\"";
+  };
+  const auto money = [](double amount) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f", amount);
+    return std::string(text);
+  };
+  const std::string month = adjustments["month"].get<std::string>();
+  std::string out;
+  for (const auto& line : adjustments["lines"]) {
+    out += csv(line["operator"].get<std::string>()) + ",adjustment," +
+           csv(month + " " + line["figure"].get<std::string>() + ": " +
+               money(line["closed"].get<double>()) + " -> " + money(line["now"].get<double>())) +
+           ",true," + money(line["amount"].get<double>()) + "\n";
+  }
+  out += ",adjustment_total," + csv(month + " (closed; records that arrived after it was closed)") +
+         ",," + money(adjustments["total"].get<double>()) + "\n";
+  return out;
+}
+
 int RunStatementClose(const StatementCloseArgs& args) {
   auto month = ParseMonth(args.report.month);
   if (!month) {
@@ -274,7 +300,7 @@ std::optional<int> PrintClosedStatement(const ReportArgs& args) {
     if (!adjustments->is_null()) out["adjustments"] = *adjustments;
     std::cout << out.dump(2) << "\n";
   } else if (args.format == "csv") {
-    std::cout << StatementToCsv(*statement);
+    std::cout << StatementToCsv(*statement) << AdjustmentsCsv(*adjustments);
   } else {
     std::cout << "Closed " << FormatUtc(opened->row.closed_at) << ", signed by receiver key "
               << opened->row.receiver_kid << "\n"

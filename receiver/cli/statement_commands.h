@@ -43,5 +43,9 @@ std::optional<int> PrintClosedStatement(const ReportArgs& args);
 Result<nlohmann::json> AdjustmentsBefore(const ReportArgs& args);
 // The adjustments as lines under a table statement (nothing for null).
 void PrintAdjustmentsTable(const nlohmann::json& adjustments);
+// The adjustments as CSV lines in the statement's columns (operator,item,detail,earned,amount):
+// item "adjustment", detail "MONTH FIGURE: CLOSED -> NOW", and a line "adjustment_total";
+// nothing for null.
+std::string AdjustmentsCsv(const nlohmann::json& adjustments);
 
 }  // namespace fleet::receiver

@@ -399,6 +399,16 @@ TEST_CASE_TEMPLATE("a closed month: frozen, late records as adjustments, export 
   });
   CHECK(table_code == 0);
   CHECK(table.find("Adjustments to 2026-10") != std::string::npos);
+  const auto [csv_code, adjusted_csv] = Captured([&] {
+    return RunStatement(ReportArgs{db, "2026-11", "csv"});
+  });
+  CHECK(csv_code == 0);
+  CHECK_MESSAGE(adjusted_csv.find("\nop-1,adjustment,2026-10 bonus tasks: ") != std::string::npos,
+                adjusted_csv);
+  CHECK_MESSAGE(adjusted_csv.find(",true,30.00\n") != std::string::npos, adjusted_csv);
+  CHECK_MESSAGE(adjusted_csv.find("\n,adjustment_total,2026-10 (closed; records that arrived "
+                                  "after it was closed),,30.00\n") != std::string::npos,
+                adjusted_csv);
 
   // Export and verify.
   const std::string out = dir.Path("export");

@@ -151,7 +151,8 @@ TEST_CASE("fleet page: states, uptime as ComputeUptime's, budget, alerts, tasks"
   CHECK(live.figures.task_runs == 4);
   CHECK(live.figures.TaskCompletionPercent() == doctest::Approx(75.0));
 
-  // Open alerts: #1 acknowledged by ada; #2 closed and #3 closed long ago are not listed; n-late's #1 not acknowledged.
+  // Open alerts: #1 acknowledged by ada; #2 closed and #3 closed long ago are not listed; n-late's
+  // #1 not acknowledged.
   REQUIRE(live.open_alerts.size() == 1);
   CHECK(live.open_alerts[0].what == kHostileCheck);
   REQUIRE(live.open_alerts[0].ack.has_value());

@@ -95,6 +95,21 @@ std::optional<std::string> QueryValue(std::string_view query, std::string_view n
   return found;
 }
 
+Result<std::optional<std::string>> QueryParam(std::string_view query, std::string_view name) {
+  bool present = false;
+  for (std::string_view rest = query; !rest.empty();) {
+    const auto amp = rest.find('&');
+    const std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    auto key = PercentDecode(pair.substr(0, pair.find('=')));
+    if (key && *key == name) present = true;
+  }
+  if (!present) return std::optional<std::string>();
+  auto value = QueryValue(query, name);
+  if (!value) return Error{std::string(name) + ": given more than once, too long or not text"};
+  return std::optional<std::string>(std::move(*value));
+}
+
 namespace {
 
 constexpr std::string_view kStyle = R"(

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
 #include "receiver/access/viewer.h"
 #include "receiver/http/http_server.h"
 
@@ -21,6 +22,9 @@ inline constexpr std::size_t kMaxQueryValue = 256;
 std::string Escape(std::string_view text);
 std::string UrlPart(std::string_view text);
 std::optional<std::string> QueryValue(std::string_view query, std::string_view name);
+// One query parameter for a page: absent is nullopt; a value given but unreadable (as
+// QueryValue refuses it) is an Error naming the parameter (the page answers 400).
+Result<std::optional<std::string>> QueryParam(std::string_view query, std::string_view name);
 // Percent-decodes; nullopt on a broken escape or a NUL.
 std::optional<std::string> PercentDecode(std::string_view text);
 

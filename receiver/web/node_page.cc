@@ -8,6 +8,7 @@
 #include "base/utc_time.h"
 #include "receiver/web/html.h"
 #include "receiver/web/node_month.h"
+#include "receiver/web/page_reads.h"
 #include "receiver/web/shown_node.h"
 
 namespace fleet::receiver {
@@ -37,7 +38,7 @@ std::string Minute(std::int64_t t) { return FormatUtc(t).substr(0, 16) + "Z"; }
 
 // The month a query asks for (default: the one `now` is in), or the 400 text.
 Result<Period> MonthOfQuery(std::string_view query, std::int64_t now) {
-  auto text = ReadParam(query, "month");
+  auto text = QueryParam(query, "month");
   if (!text) return Error{text.error()};
   if (!*text) return MonthOf(now);
   auto month = ParseMonth(**text);
@@ -399,7 +400,7 @@ HttpResponse NodeJson(WebReads& reads, const Viewer& viewer, const std::string& 
                       std::string_view query) {
   Asked asked = Ask(reads, viewer, node, query);
   if (asked.refusal) return JsonError(asked.refusal->first, asked.refusal->second);
-  return JsonReply(200, MonthJson(*asked.month));
+  return JsonReply(MonthJson(*asked.month));
 }
 
 }  // namespace fleet::receiver

@@ -6,6 +6,7 @@
 
 #include "base/utc_time.h"
 #include "receiver/web/html.h"
+#include "receiver/web/page_reads.h"
 #include "receiver/web/record_listing.h"
 #include "receiver/web/shown_node.h"
 
@@ -172,7 +173,7 @@ HttpResponse NodeRecordsJson(WebReads& reads, const Viewer& viewer, const std::s
                              std::string_view query) {
   Asked asked = Ask(reads, viewer, node, query, kMaxListedRecords, true);
   if (asked.refusal) return JsonError(asked.refusal->first, asked.refusal->second);
-  return JsonReply(200, ListingJson(node, asked));
+  return JsonReply(ListingJson(node, asked));
 }
 
 }  // namespace fleet::receiver

@@ -31,21 +31,6 @@ Result<Registry> ViewerRegistry(ReportSource& source, const Viewer& viewer, bool
   return out;
 }
 
-std::optional<std::optional<std::string>> QueryParam(std::string_view query,
-                                                     std::string_view name) {
-  bool present = false;
-  std::string_view rest = query;
-  while (!rest.empty()) {
-    const auto amp = rest.find('&');
-    const std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    auto key = PercentDecode(pair.substr(0, pair.find('=')));
-    if (key && *key == name) present = true;
-  }
-  if (!present) return std::nullopt;
-  return QueryValue(query, name);
-}
-
 HttpResponse ReadFailed(std::string_view what, const std::string& cause, bool json,
                         const Viewer& viewer) {
   spdlog::warn("dashboard: reading {}: {}", what, cause);
@@ -54,8 +39,8 @@ HttpResponse ReadFailed(std::string_view what, const std::string& cause, bool js
   return HtmlError(503, message, &viewer);
 }
 
-HttpResponse JsonReply(const nlohmann::json& body) {
-  HttpResponse response{200, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+HttpResponse JsonReply(const nlohmann::json& body, int status) {
+  HttpResponse response{status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                         ""};
   response.headers.emplace_back("Cache-Control", "no-store");
   return response;

@@ -24,15 +24,13 @@ namespace fleet::receiver {
 Result<Registry> ViewerRegistry(ReportSource& source, const Viewer& viewer,
                                 bool with_referred = false);
 
-// A query parameter: absent (nullopt), or present with its value (nullopt inside: malformed,
-// repeated or too long, html.h QueryValue).
-std::optional<std::optional<std::string>> QueryParam(std::string_view query, std::string_view name);
-
 // A read of the database failed: logged with `what` and the cause, answered 503 (HTML or
 // JSON) without details. The router drops its connections after a 503.
 HttpResponse ReadFailed(std::string_view what, const std::string& cause, bool json,
                         const Viewer& viewer);
-HttpResponse JsonReply(const nlohmann::json& body);
+// A JSON answer (text not UTF-8 replaced, never thrown), with Cache-Control no-store; errors
+// are http_server.h's JsonError ({"error": message}).
+HttpResponse JsonReply(const nlohmann::json& body, int status = 200);
 
 // "99.86" (two decimals, truncated toward zero so 99.999 is not shown as 100.00).
 std::string TwoDecimals(double value);

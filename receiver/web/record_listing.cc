@@ -6,6 +6,7 @@
 #include "base/utc_time.h"
 #include "protocol/jws.h"
 #include "receiver/core/record_verify.h"
+#include "receiver/web/html.h"
 #include "receiver/web/shown_node.h"
 
 namespace fleet::receiver {
@@ -91,9 +92,9 @@ Result<std::int64_t> SpanStart(std::string_view text, bool day) {
 }  // namespace
 
 Result<RecordSpan> ParseSpan(std::string_view query) {
-  auto hour = ReadParam(query, "hour");
+  auto hour = QueryParam(query, "hour");
   if (!hour) return Error{hour.error()};
-  auto day = ReadParam(query, "day");
+  auto day = QueryParam(query, "day");
   if (!day) return Error{day.error()};
   if (*hour && *day) return Error{"hour, day: give one of them, not both"};
   if (!*hour && !*day) return Error{"day: missing (give ?day=YYYY-MM-DD or ?hour=YYYY-MM-DDTHH)"};

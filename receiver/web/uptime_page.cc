@@ -26,16 +26,18 @@ Result<Range> ParseRange(std::string_view query, std::int64_t now) {
   const std::int64_t today = now - now % kDay;
   Range range;
   auto from_param = QueryParam(query, "from");
+  if (!from_param) return Error{"from: expected a date YYYY-MM-DD"};
   auto to_param = QueryParam(query, "to");
+  if (!to_param) return Error{"to: expected a date YYYY-MM-DD"};
   std::int64_t from = MonthOf(now).begin;
   std::int64_t to = today;
-  if (from_param) {
-    auto day = *from_param ? ParseDay(**from_param) : std::nullopt;
+  if (*from_param) {
+    auto day = ParseDay(**from_param);
     if (!day) return Error{"from: expected a date YYYY-MM-DD"};
     from = *day;
   }
-  if (to_param) {
-    auto day = *to_param ? ParseDay(**to_param) : std::nullopt;
+  if (*to_param) {
+    auto day = ParseDay(**to_param);
     if (!day) return Error{"to: expected a date YYYY-MM-DD"};
     to = *day;
   }

@@ -31,6 +31,23 @@ TEST_CASE("QueryValue: present, absent, repeated, broken, too long, not text") {
   CHECK_FALSE(QueryValue("day=" + std::string(kMaxQueryValue + 1, 'a'), "day").has_value());
   CHECK(QueryValue("day=" + std::string(kMaxQueryValue, 'a'), "day")->size() == kMaxQueryValue);
   CHECK(PercentDecode("%41%4a") == "AJ");
+}
+
+TEST_CASE("QueryParam: absent is no value, unreadable is an error naming the parameter") {
+  auto absent = QueryParam("month=2026-11", "day");
+  REQUIRE(absent.ok());
+  CHECK_FALSE(absent->has_value());
+  auto given = QueryParam("day=2026-11-03", "day");
+  REQUIRE(given.ok());
+  CHECK(**given == "2026-11-03");
+  auto empty = QueryParam("day=", "day");
+  REQUIRE(empty.ok());
+  CHECK(**empty == "");
+  for (const char* bad : {"day=1&day=2", "day=%zz", "day=a%00b", "d%61y=%ff"}) {
+    auto refused = QueryParam(bad, "day");
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.error().starts_with("day: "));
+  }
   CHECK_FALSE(PercentDecode("%").has_value());
 }
 
